@@ -1,0 +1,127 @@
+"""Settings from the environment, loaded once at start; handlers never read os.environ."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import get_currency_precision, list_currencies
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+class ConfigError(Exception):
+    """One line that tells the operator what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    bot_token: SecretStr | None = None
+    telegram_api_base: str | None = None
+    database_url: str = "sqlite+aiosqlite:///data/spotbook.db"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    tz: str = Field("UTC", validation_alias="TZ")
+    default_locale: str = "en"
+    currency: str = "EUR"
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(part) for part in parts if part)
+            except ValueError:
+                raise ValueError("a comma-separated list of Telegram user ids") from None
+        return value
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _check_api_base(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("a URL such as http://127.0.0.1:8081")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "a URL such as sqlite+aiosqlite:///data/spotbook.db "
+                "or postgresql+asyncpg://user:password@host/db"
+            ) from None
+        backend = url.get_backend_name()
+        if backend not in SUPPORTED_DATABASES:
+            raise ValueError(f"SQLite or PostgreSQL, not {backend}")
+        # plain postgresql:// or sqlite:/// work too: we pick the async driver
+        return url.set(drivername=SUPPORTED_DATABASES[backend]).render_as_string(
+            hide_password=False
+        )
+
+    @field_validator("tz")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value.lstrip(":"))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"an IANA time zone such as Europe/Prague, not {value!r}") from None
+        return value.lstrip(":")
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError):
+            raise ValueError(f"a language code such as en, not {value!r}") from None
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        value = value.upper()
+        if value not in list_currencies():
+            raise ValueError(f"an ISO 4217 currency code such as EUR, not {value!r}")
+        return value
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @property
+    def currency_digits(self) -> int:
+        return get_currency_precision(self.currency)
+
+    def require_token(self) -> str:
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise ConfigError(
+                "BOT_TOKEN is not set: set it to the token @BotFather gave your bot "
+                "(e.g. export BOT_TOKEN=123456:ABC...)."
+            )
+        token = self.bot_token.get_secret_value().strip()
+        head, _, tail = token.partition(":")
+        if not head.isdigit() or not tail:
+            raise ConfigError("BOT_TOKEN looks wrong: it should look like 123456789:AAE... .")
+        return token
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
+        reason = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name} is not valid: expected {reason}.") from None

@@ -1,0 +1,76 @@
+"""What handlers and getters need, injected through the dispatcher's workflow data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+
+from aiogram.types import User
+from aiogram.utils.i18n import I18n
+from aiogram_dialog import DialogManager
+from babel.dates import get_timezone_location
+
+from bot import formatting
+from bot.config import Settings
+from domain.clients import ClientRef
+from domain.storage.db import SessionFactory
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Deps:
+    db: SessionFactory
+    settings: Settings
+    clock: Clock = utc_now
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Formats values for one reader: their locale, the business's time zone and currency."""
+
+    settings: Settings
+    locale: str
+
+    def short_when(self, moment: datetime) -> str:
+        return formatting.short_when(moment, self.settings.zone, self.locale)
+
+    def long_when(self, moment: datetime) -> str:
+        return formatting.long_when(moment, self.settings.zone, self.locale)
+
+    def money(self, minor: int) -> str:
+        return formatting.money(minor, self.settings.currency, self.locale)
+
+    def duration(self, minutes: int) -> str:
+        return formatting.duration(minutes, self.locale)
+
+    def city(self) -> str:
+        return get_timezone_location(self.settings.zone, self.locale, return_city=True)
+
+
+def deps_of(manager: DialogManager) -> Deps:
+    return manager.middleware_data["deps"]
+
+
+def i18n_of(manager: DialogManager) -> I18n:
+    return manager.middleware_data["i18n"]
+
+
+def formatter_of(manager: DialogManager) -> Formatter:
+    return Formatter(deps_of(manager).settings, i18n_of(manager).current_locale)
+
+
+def client_of(manager: DialogManager) -> ClientRef:
+    user: User = manager.middleware_data["event_from_user"]
+    return ClientRef(id=user.id, first_name=user.first_name, language_code=user.language_code)
+
+
+def html(value: str) -> str:
+    """Catalog titles and names are the studio's or the user's text: never markup."""
+    return escape(value, quote=False)

@@ -1,0 +1,152 @@
+"""My bookings: the client's upcoming bookings; open one to cancel it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.kbd import Button, ScrollingGroup, Select, Start, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.dialogs.common import (
+    ERROR_LINE,
+    back_to_menu,
+    item_id,
+    on_main_menu,
+    show_error,
+    take_error,
+)
+from bot.i18n import T
+from bot.states import Catalog, MyBookings
+from domain.booking import cancel_booking
+from domain.errors import DomainError
+from domain.storage import queries
+
+BOOKINGS = "b"
+
+
+async def list_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        rows = await queries.upcoming_bookings(db, client_of(dialog_manager).id, deps.clock())
+    return {
+        "bookings": [
+            (row.id, f"{fmt.short_when(row.starts_at)} · {row.programme_title} — {row.class_title}")
+            for row in rows
+        ],
+        "empty": not rows,
+        "city": fmt.city(),
+        "error": take_error(dialog_manager),
+    }
+
+
+async def on_booking(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    booking_id = item_id(raw_id)
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        card = await queries.booking_card(db, booking_id or 0, client_of(manager).id)
+    if card is None:
+        show_error(manager, "booking_not_found")
+        return
+    manager.dialog_data["booking_id"] = booking_id
+    await manager.switch_to(MyBookings.booking)
+
+
+async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        card = await queries.booking_card(
+            db, dialog_manager.dialog_data["booking_id"], client_of(dialog_manager).id
+        )
+    error = take_error(dialog_manager)
+    if card is None:
+        return {"error": error or _("That booking doesn't exist or isn't yours.")}
+    return {
+        "title": html(f"{card.programme_title} — {card.class_title}"),
+        "when": fmt.long_when(card.starts_at),
+        "city": fmt.city(),
+        "duration": fmt.duration(card.duration_minutes),
+        "active": card.is_active,
+        "cancelled": not card.is_active,
+        "cancellable": card.is_active and card.starts_at > deps.clock(),
+        "error": error,
+    }
+
+
+async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    deps = deps_of(manager)
+    try:
+        async with deps.db() as db:
+            await cancel_booking(
+                db,
+                client_id=client_of(manager).id,
+                booking_id=manager.dialog_data["booking_id"],
+                now=deps.clock(),
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        await manager.switch_to(MyBookings.booking)
+        return
+    await manager.switch_to(MyBookings.cancelled)
+
+
+def _back(state) -> SwitchTo:
+    return SwitchTo(T("◀️ Back"), id="back", state=state)
+
+
+def bookings_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            ERROR_LINE,
+            T("<b>My bookings</b> (times are {city} time)", when=lambda d, *_: not d["empty"]),
+            T("You have no upcoming bookings.", when="empty"),
+            ScrollingGroup(
+                Select(
+                    Format("{item[1]}"),
+                    id=BOOKINGS,
+                    item_id_getter=lambda item: item[0],
+                    items="bookings",
+                    on_click=on_booking,
+                ),
+                id="b_page",
+                width=1,
+                height=8,
+                hide_on_single_page=True,
+            ),
+            Start(T("📅 Book a session"), id="book", state=Catalog.programmes),
+            back_to_menu(),
+            state=MyBookings.list,
+            getter=list_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("<b>{title}</b>\n🗓 {when} ({city} time)\n⏱ {duration}", when="title"),
+            T("❌ This booking is cancelled.", when="cancelled"),
+            SwitchTo(
+                T("❌ Cancel booking"),
+                id="ask_cancel",
+                state=MyBookings.confirm_cancel,
+                when="cancellable",
+            ),
+            _back(MyBookings.list),
+            state=MyBookings.booking,
+            getter=booking_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("Cancel your booking for <b>{title}</b> on {when}?", when="active"),
+            Button(T("Yes, cancel it"), id="cancel", on_click=on_cancel, when="cancellable"),
+            SwitchTo(T("No, keep it"), id="keep", state=MyBookings.booking),
+            state=MyBookings.confirm_cancel,
+            getter=booking_getter,
+        ),
+        Window(
+            T("Your booking for <b>{title}</b> on {when} is cancelled.", when="title"),
+            _back(MyBookings.list),
+            Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
+            state=MyBookings.cancelled,
+            getter=booking_getter,
+        ),
+    )

@@ -1,0 +1,50 @@
+"""Pieces every dialog shares: Back buttons, the error line, reading a Select item id."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.widgets.kbd import Button, Cancel
+
+from bot.errors import message_for
+from bot.i18n import T
+from bot.states import MainMenu
+from domain.errors import DomainError
+
+ERROR_LINE = T("⚠️ {error}\n", when="error")
+
+
+def back_to_menu() -> Cancel:
+    return Cancel(T("◀️ Back"), id="menu")
+
+
+async def on_main_menu(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await manager.start(MainMenu.main, mode=StartMode.RESET_STACK)
+
+
+async def open_over_menu(
+    manager: DialogManager,
+    state: State,
+    data: dict | None = None,
+    show_mode: ShowMode = ShowMode.AUTO,
+) -> None:
+    """Start a dialog with a fresh main menu under it, so Back always leads home."""
+    await manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.NO_UPDATE)
+    await manager.start(state, data=data, show_mode=show_mode)
+
+
+def show_error(manager: DialogManager, error: DomainError | str) -> None:
+    """The next render shows the error on top of the window, once."""
+    manager.dialog_data["error"] = error if isinstance(error, str) else error.code
+
+
+def take_error(manager: DialogManager) -> str | None:
+    code = manager.dialog_data.pop("error", None)
+    return message_for(code, _) if code else None
+
+
+def item_id(value: str) -> int | None:
+    """Select item ids come back from Telegram as text, and may be forged."""
+    return int(value) if value.isdigit() and len(value) <= 18 else None

@@ -1,0 +1,43 @@
+"""Dates, times, money and durations for people: Babel, in the business's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_time, format_timedelta
+from babel.numbers import format_currency, get_currency_precision
+
+
+def short_when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
+    """For buttons: 'Tue, Dec 1, 6:00 PM' (in English)."""
+    local = moment.astimezone(zone)
+    return _join(format_skeleton("MMMEd", local, locale=locale), local, locale)
+
+
+def long_when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
+    """For confirmations: 'Tuesday, December 1, 2026, 6:00 PM' (in English)."""
+    local = moment.astimezone(zone)
+    return _join(format_date(local, "full", locale=locale), local, locale)
+
+
+def _join(day: str, local: datetime, locale: str) -> str:
+    time = format_time(local, "short", locale=locale)
+    # the locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", ...)
+    pattern = Locale.parse(locale).datetime_formats["short"]
+    return pattern.replace("{1}", day).replace("{0}", time)
+
+
+def money(minor: int, currency: str, locale: str) -> str:
+    amount = Decimal(minor).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=locale)
+
+
+def duration(minutes: int, locale: str) -> str:
+    span = timedelta(minutes=minutes)
+    if minutes % 60 == 0:
+        return format_timedelta(span, locale=locale)
+    # Babel rounds to one unit (90 min -> "2 hours"); minutes stay exact.
+    return format_timedelta(span, granularity="minute", threshold=10_000, locale=locale)

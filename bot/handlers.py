@@ -1,0 +1,76 @@
+"""Commands outside dialogs: /start (with deep links), /bookings, and stale buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
+from aiogram.types import ErrorEvent, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+
+from bot.deps import Deps
+from bot.dialogs.common import open_over_menu
+from bot.states import Catalog, MainMenu, MyBookings
+from domain.storage import queries
+
+log = logging.getLogger(__name__)
+
+SESSION_LINK = re.compile(r"^s_(\d{1,18})$")
+
+
+def session_link_payload(session_id: int) -> str:
+    """The deep-link payload for one session: t.me/<bot>?start=s_<id> (≤ 64 chars)."""
+    return f"s_{session_id}"
+
+
+async def start(
+    message: Message, command: CommandObject, dialog_manager: DialogManager, deps: Deps
+) -> None:
+    session_id = _linked_session(command.args)
+    if session_id is not None:
+        async with deps.db() as db:
+            card = await queries.session_card(db, session_id, message.from_user.id)
+        if card is not None:
+            await open_over_menu(
+                dialog_manager, Catalog.session, {"session_id": session_id}, ShowMode.SEND
+            )
+            return
+    if command.args:
+        await message.answer(_("That link doesn't lead to a session I know. Here is the menu."))
+    await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+def _linked_session(payload: str | None) -> int | None:
+    match = SESSION_LINK.match(payload or "")
+    return int(match.group(1)) if match else None
+
+
+async def my_bookings(_message: Message, dialog_manager: DialogManager) -> None:
+    await open_over_menu(dialog_manager, MyBookings.list, show_mode=ShowMode.SEND)
+
+
+async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None:
+    """A button from a finished or replaced dialog: say so, and show the menu anew."""
+    log.info("stale dialog button: %s", event.exception)
+    if event.update.callback_query is not None:
+        await event.update.callback_query.answer(
+            _("This button has expired. Here is the menu again.")
+        )
+    elif event.update.message is None:
+        return
+    await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+def commands_router() -> Router:
+    router = Router(name="commands")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start, CommandStart())
+    router.message.register(my_bookings, Command("bookings"))
+    router.errors.register(
+        stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
+    )
+    return router

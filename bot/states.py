@@ -1,0 +1,20 @@
+from aiogram.fsm.state import State, StatesGroup
+
+
+class MainMenu(StatesGroup):
+    main = State()
+
+
+class Catalog(StatesGroup):
+    programmes = State()
+    classes = State()
+    sessions = State()
+    session = State()
+    booked = State()
+
+
+class MyBookings(StatesGroup):
+    list = State()
+    booking = State()
+    confirm_cancel = State()
+    cancelled = State()

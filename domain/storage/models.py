@@ -1,0 +1,151 @@
+"""SQLAlchemy models. Times are stored in UTC; money in integer minor units."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which keeps no offset) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC is required")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Programme(Base):
+    __tablename__ = "programmes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    classes: Mapped[list[ProgrammeClass]] = relationship(
+        back_populates="programme", order_by="ProgrammeClass.title"
+    )
+
+
+class ProgrammeClass(Base):
+    """A group of clients within a programme ("class" in the seeds), with its capacity."""
+
+    __tablename__ = "classes"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "key"),
+        CheckConstraint("capacity > 0", name="capacity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(100))
+    capacity: Mapped[int] = mapped_column(Integer)
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    price_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    programme: Mapped[Programme] = relationship(back_populates="classes")
+    sessions: Mapped[list[ClassSession]] = relationship(
+        back_populates="klass", order_by="ClassSession.starts_at"
+    )
+
+
+class ClassSession(Base):
+    """One dated occurrence of a class: what a client books."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        UniqueConstraint("class_id", "starts_at"),
+        # seats_taken is the concurrency guard for capacity: booking takes a seat with one
+        # conditional UPDATE (atomic on SQLite and PostgreSQL alike), so it may never exceed it.
+        CheckConstraint("seats_taken >= 0", name="seats_taken_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    klass: Mapped[ProgrammeClass] = relationship(back_populates="sessions")
+
+
+class Client(Base):
+    """A Telegram user who has booked something; the id is their Telegram user id."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_name: Mapped[str] = mapped_column(String(200), default="")
+    language_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class BookingStatus:
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        # One active booking per client and session, also under a double tap from two devices.
+        Index(
+            "uq_bookings_active_client_session",
+            "session_id",
+            "client_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=BookingStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    session: Mapped[ClassSession] = relationship()
+    client: Mapped[Client] = relationship()
