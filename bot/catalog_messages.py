@@ -1,0 +1,88 @@
+"""English texts for the catalog file's problems; translated at the edge with gettext.
+
+The parser (domain/catalog_file.py) reports each problem as a stable code plus params; the
+message for a code uses exactly those params as {placeholders}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from domain.catalog_file import CatalogProblem
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction (pybabel extract -k N_) without translating it here."""
+    return message
+
+
+PROBLEM_MESSAGES: dict[str, str] = {
+    "yaml_syntax": N_("The file is not valid YAML: {detail}"),
+    "too_large": N_("The file is {size} bytes, but at most {limit} bytes are accepted."),
+    "alias_not_supported": N_(
+        "References to other parts of the file (*name) are not supported; "
+        "write the value out in full."
+    ),
+    "too_many_problems": N_("Only the first {limit} problems are listed; fix these and retry."),
+    "empty_catalog": N_("The catalog has no programmes."),
+    "not_a_mapping": N_('Expected "{field}" to be a group of "name: value" lines.'),
+    "not_a_list": N_('Expected "{field}" to be a list (lines starting with "- ").'),
+    "not_a_scalar": N_('Expected "{field}" to be a single value, not a list or a group.'),
+    "empty_list": N_('The list "{field}" must have at least one entry.'),
+    "missing_field": N_('The required field "{field}" is missing or empty.'),
+    "unknown_field": N_('"{field}" is not a known field here — check the spelling.'),
+    "duplicate_field": N_('The field "{field}" appears twice here.'),
+    "bad_key": N_(
+        'The key "{value}" is not valid: use up to 40 lowercase letters, digits, "-" or "_", '
+        "starting with a letter or digit."
+    ),
+    "duplicate_key": N_('The key "{value}" is already used by another entry.'),
+    "bad_text": N_('"{field}" must be between 1 and {max} characters long.'),
+    "bad_integer": N_('"{field}" must be a whole number from {min} to {max}, not "{value}".'),
+    "bad_price": N_(
+        'The price "{value}" is not valid: write a non-negative amount such as 12 or 12.50, '
+        "with no more decimals than the currency has."
+    ),
+    "bad_datetime": N_('"{value}" is not a valid date and time; write it as 2026-12-01 18:00.'),
+    "bad_date": N_('"{value}" is not a valid date; write it as 2026-12-01.'),
+    "bad_time": N_('"{value}" is not a valid time; write it as 18:00.'),
+    "bad_weekday": N_('"{value}" is not a day of the week; use mon, tue, wed, thu, fri, sat, sun.'),
+    "bad_range": N_(
+        "The dates {start} to {end} are not valid: the end must not be before the start, "
+        "and the period may be at most 366 days long."
+    ),
+    "unused_except_date": N_(
+        "The date {value} under except does not remove any session of this weekly rule."
+    ),
+    "nonexistent_local_time": N_(
+        "{value} does not exist in the local time zone: the clocks skip it when summer time starts."
+    ),
+    "duplicate_session": N_("The session at {value} is listed more than once."),
+    "no_sessions": N_('The class "{class_key}" has no sessions: add "sessions" or "weekly".'),
+    "too_many_sessions": N_('The class "{class_key}" has more than {limit} sessions.'),
+    "too_many_sessions_in_catalog": N_(
+        "The catalog has more than {limit} sessions in total; split it or shorten the periods."
+    ),
+}
+
+LINE_WRAPPER = N_("line {line}: {message}")
+
+
+def describe_problem(problem: CatalogProblem, gettext: Callable[[str], str]) -> str:
+    """One problem as a sentence in the reader's language, prefixed with its line."""
+    template = PROBLEM_MESSAGES.get(problem.code)
+    if template is None:  # a code newer than this table: still say something useful
+        message = problem.code
+    else:
+        message = _format(gettext(template), template, problem.params)
+    if problem.line == 0:
+        return message
+    return _format(gettext(LINE_WRAPPER), LINE_WRAPPER, {"line": problem.line, "message": message})
+
+
+def _format(translated: str, original: str, params: dict[str, object]) -> str:
+    # A translation with a mistyped placeholder must not hide the problem from the owner.
+    try:
+        return translated.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return original.format(**params)

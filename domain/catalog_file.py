@@ -1,0 +1,613 @@
+"""The catalog file: programmes, their classes and sessions, as YAML a studio owner can edit.
+
+`parse_catalog` turns the text into a `Catalog` or raises `CatalogInvalid` listing every
+problem it found, each with a 1-based line number, a stable code and plain params, so the
+bot can show "line 7: unknown field "capcity"" in the owner's language.
+
+The YAML is composed into a node tree and walked by hand instead of `yaml.safe_load`:
+YAML 1.1 implicit typing turns `18:00` into 1080 and `2026-12-01` into a date, and silently
+keeps the last of two duplicate keys. Reading each scalar's text keeps every value as the
+owner wrote it, and nodes carry line numbers.
+
+All times in the file are local to the business time zone; sessions come out in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from domain.errors import DomainError
+
+MAX_CATALOG_BYTES = 1024 * 1024
+MAX_SESSIONS_PER_CLASS = 1000
+# Far above any real timetable; without it 1 MiB of weekly rules yields millions of sessions.
+MAX_SESSIONS_PER_CATALOG = 50_000
+# Past this many the owner has a systematic mistake to fix, and a longer list is no help
+# (and would not fit a chat message anyway).
+MAX_PROBLEMS = 100
+MAX_TITLE_CHARS = 100
+MAX_DESCRIPTION_CHARS = 1000
+CAPACITY_RANGE = (1, 1000)
+DURATION_RANGE = (5, 1440)
+DEFAULT_DURATION_MINUTES = 60
+MAX_WEEKLY_SPAN_DAYS = 366
+# Fits a 32-bit INTEGER column in every database we might store it in.
+MAX_PRICE_MINOR = 2**31 - 1
+
+_KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+# [0-9] rather than \d: \d also matches other scripts' digits, which int() would accept.
+_INTEGER_RE = re.compile(r"-?[0-9]{1,12}")
+_PRICE_RE = re.compile(r"([0-9]{1,12})(?:\.([0-9]+))?")
+_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_DATETIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{1,2}):([0-9]{2})")
+_WEEKDAYS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("mon", "monday"),
+            ("tue", "tuesday"),
+            ("wed", "wednesday"),
+            ("thu", "thursday"),
+            ("fri", "friday"),
+            ("sat", "saturday"),
+            ("sun", "sunday"),
+        ]
+    )
+    for name in names
+}
+_NULL_TAG = "tag:yaml.org,2002:null"
+# Values echoed back in messages are cut short: a chat message has a size limit.
+_MAX_SHOWN_CHARS = 60
+
+_ROOT_FIELDS = frozenset({"programmes"})
+_PROGRAMME_FIELDS = frozenset({"key", "title", "description", "classes"})
+_CLASS_FIELDS = frozenset({"key", "title", "capacity", "duration", "price", "sessions", "weekly"})
+_WEEKLY_FIELDS = frozenset({"days", "time", "from", "until", "except"})
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    starts_at: datetime  # aware, UTC
+    line: int
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    key: str
+    title: str
+    capacity: int
+    duration_minutes: int
+    price_minor: int | None
+    sessions: tuple[SessionSpec, ...]  # sorted by starts_at
+    line: int
+
+
+@dataclass(frozen=True)
+class ProgrammeSpec:
+    key: str
+    title: str
+    description: str
+    classes: tuple[ClassSpec, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Catalog:
+    programmes: tuple[ProgrammeSpec, ...]
+
+
+class CatalogProblem(NamedTuple):
+    line: int  # 1-based; 0 when the problem is the whole file
+    code: str
+    params: dict[str, Any]  # plain str/int values for the message
+
+
+class CatalogInvalid(DomainError):
+    code = "catalog_invalid"
+
+    def __init__(self, problems: list[CatalogProblem]) -> None:
+        super().__init__(problems=problems)
+        self.problems = problems
+
+
+def parse_catalog(text: str, *, tz: ZoneInfo, currency_digits: int) -> Catalog:
+    """Parse and validate a catalog file; raise `CatalogInvalid` with all problems, by line."""
+    if currency_digits < 0:
+        raise ValueError("currency_digits must not be negative")
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_CATALOG_BYTES:
+        raise CatalogInvalid(
+            [CatalogProblem(0, "too_large", {"size": size, "limit": MAX_CATALOG_BYTES})]
+        )
+    root = _compose(text)
+    parser = _Parser(tz=tz, currency_digits=currency_digits)
+    try:
+        programmes = parser.catalog(root)
+    except _StopChecking:  # the reason is among the problems
+        programmes = ()
+    if parser.problems:
+        raise CatalogInvalid(sorted(parser.problems, key=lambda problem: problem.line))
+    return Catalog(programmes=programmes)
+
+
+# --- YAML -------------------------------------------------------------------------------
+
+
+class _AliasUsed(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Refuses `*alias` references.
+
+    The format has no use for them, and they are a cheap way to make a small file expand
+    into an enormous catalog (the "billion laughs" pattern).
+    """
+
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _AliasUsed(self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def _compose(text: str) -> Node | None:
+    """The document's node tree (None for an empty file); syntax errors become problems."""
+    try:
+        return yaml.compose(text, Loader=_NoAliasLoader)
+    except _AliasUsed as exc:
+        raise CatalogInvalid([CatalogProblem(exc.line, "alias_not_supported", {})]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 0
+        detail = exc.problem or exc.context or str(exc)
+        raise CatalogInvalid([CatalogProblem(line, "yaml_syntax", {"detail": detail})]) from None
+    except yaml.reader.ReaderError as exc:
+        # Raised for characters YAML forbids; it knows the offset, not the line.
+        line = text.count("\n", 0, exc.position) + 1
+        problem = CatalogProblem(line, "yaml_syntax", {"detail": exc.reason})
+        raise CatalogInvalid([problem]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogInvalid([CatalogProblem(0, "yaml_syntax", {"detail": str(exc)})]) from None
+    except RecursionError:
+        # The composer recurses once per nesting level; thousands of `[` exhaust the stack.
+        problem = CatalogProblem(0, "yaml_syntax", {"detail": "the file is nested too deeply"})
+        raise CatalogInvalid([problem]) from None
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _is_null(node: Node) -> bool:
+    """`field:` with nothing after it (or `~`, `null`): treated as if the field were absent."""
+    return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
+
+
+def _shown(value: str) -> str:
+    if len(value) <= _MAX_SHOWN_CHARS:
+        return value
+    return value[: _MAX_SHOWN_CHARS - 1] + "…"
+
+
+def _local_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+class _StopChecking(Exception):
+    """Raised after adding a problem that makes checking the rest of the file pointless."""
+
+
+class _Problems(list[CatalogProblem]):
+    def add(self, at: Node | int, code: str, **params: str | int) -> None:
+        self.append(CatalogProblem(at if isinstance(at, int) else _line(at), code, params))
+        if len(self) >= MAX_PROBLEMS:
+            self.append(CatalogProblem(0, "too_many_problems", {"limit": MAX_PROBLEMS}))
+            raise _StopChecking
+
+
+class _Mapping:
+    """A YAML mapping whose duplicate and unknown fields have been reported."""
+
+    def __init__(self, node: MappingNode, allowed: frozenset[str], problems: _Problems) -> None:
+        self.node = node
+        self._problems = problems
+        self._values: dict[str, tuple[ScalarNode, Node]] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):  # `? [a, b]`: a list used as a field name
+                problems.add(key_node, "unknown_field", field="?")
+                continue
+            name = key_node.value
+            if name in self._values:
+                # Keep the first: PyYAML would silently keep the last, hiding the typo.
+                problems.add(key_node, "duplicate_field", field=_shown(name))
+            elif name not in allowed:
+                problems.add(key_node, "unknown_field", field=_shown(name))
+            else:
+                self._values[name] = (key_node, value_node)
+
+    def get(self, name: str, *, required: bool = False) -> Node | None:
+        """The field's value node; None when absent or empty (reported when required)."""
+        entry = self._values.get(name)
+        if entry is not None and not _is_null(entry[1]):
+            return entry[1]
+        if required:
+            self._problems.add(entry[0] if entry else self.node, "missing_field", field=name)
+        return None
+
+
+class _LocalStart(NamedTuple):
+    local: datetime  # naive, business wall time
+    line: int
+
+
+class _Parser:
+    def __init__(self, *, tz: ZoneInfo, currency_digits: int) -> None:
+        self.tz = tz
+        self.currency_digits = currency_digits
+        self.problems = _Problems()
+        self.session_count = 0
+
+    # Structure: each level reports its own problems and returns None when invalid, so that
+    # one bad class does not stop the rest of the file from being checked.
+
+    def catalog(self, root: Node | None) -> tuple[ProgrammeSpec, ...]:
+        if root is None:
+            self.problems.add(0, "empty_catalog")
+            return ()
+        if not isinstance(root, MappingNode):
+            self.problems.add(root, "not_a_mapping", field="catalog")
+            return ()
+        fields = _Mapping(root, _ROOT_FIELDS, self.problems)
+        items = fields.get("programmes", required=True)
+        if items is None:
+            return ()
+        if isinstance(items, SequenceNode) and not items.value:
+            self.problems.add(items, "empty_catalog")
+            return ()
+        keys: set[str] = set()
+        programmes = [self.programme(node, keys) for node in self.items(items, "programmes")]
+        return tuple(programme for programme in programmes if programme is not None)
+
+    def programme(self, node: Node, keys: set[str]) -> ProgrammeSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="programme")
+            return None
+        before = len(self.problems)
+        fields = _Mapping(node, _PROGRAMME_FIELDS, self.problems)
+        key = self.key(fields.get("key", required=True), keys)
+        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
+        description_node = fields.get("description")
+        description = (
+            ""
+            if description_node is None
+            else self.text(description_node, "description", MAX_DESCRIPTION_CHARS, empty_ok=True)
+        )
+        classes: list[ClassSpec | None] = []
+        classes_node = fields.get("classes", required=True)
+        if classes_node is not None:
+            class_keys: set[str] = set()  # a class key is unique within its programme
+            classes = [
+                self.class_(item, class_keys) for item in self.items(classes_node, "classes")
+            ]
+            if isinstance(classes_node, SequenceNode) and not classes_node.value:
+                self.problems.add(classes_node, "empty_list", field="classes")
+        if len(self.problems) > before or key is None or title is None or description is None:
+            return None
+        return ProgrammeSpec(
+            key=key,
+            title=title,
+            description=description,
+            classes=tuple(spec for spec in classes if spec is not None),
+            line=_line(node),
+        )
+
+    def class_(self, node: Node, keys: set[str]) -> ClassSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="class")
+            return None
+        before = len(self.problems)
+        fields = _Mapping(node, _CLASS_FIELDS, self.problems)
+        key_node = fields.get("key", required=True)
+        key = self.key(key_node, keys)
+        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
+        capacity = self.integer(fields.get("capacity", required=True), "capacity", CAPACITY_RANGE)
+        duration_node = fields.get("duration")
+        duration = (
+            DEFAULT_DURATION_MINUTES
+            if duration_node is None
+            else self.integer(duration_node, "duration", DURATION_RANGE)
+        )
+        price_node = fields.get("price")
+        price = None if price_node is None else self.price(price_node)
+        # Name the class even when its key is invalid, so the message says which one.
+        class_key = key_node.value if isinstance(key_node, ScalarNode) else ""
+        sessions = self.class_sessions(fields, _shown(class_key))
+        if len(self.problems) > before or key is None or title is None:
+            return None
+        if capacity is None or duration is None:
+            return None
+        return ClassSpec(
+            key=key,
+            title=title,
+            capacity=capacity,
+            duration_minutes=duration,
+            price_minor=price,
+            sessions=sessions,
+            line=_line(node),
+        )
+
+    def class_sessions(self, fields: _Mapping, class_key: str) -> tuple[SessionSpec, ...]:
+        before = len(self.problems)
+        unique: dict[datetime, _LocalStart] = {}
+        for starts in self.session_sources(fields):
+            self.add_unique(unique, starts)
+            if len(unique) > MAX_SESSIONS_PER_CLASS:
+                # Stop here: more rules cannot fix this, and generating them costs time.
+                self.problems.add(
+                    fields.node,
+                    "too_many_sessions",
+                    class_key=class_key,
+                    limit=MAX_SESSIONS_PER_CLASS,
+                )
+                return ()
+        if not unique and len(self.problems) == before:
+            # Only when nothing else explains it: an invalid session list already said why.
+            self.problems.add(fields.node, "no_sessions", class_key=class_key)
+        self.session_count += len(unique)
+        if self.session_count > MAX_SESSIONS_PER_CATALOG:
+            self.problems.append(
+                CatalogProblem(
+                    0, "too_many_sessions_in_catalog", {"limit": MAX_SESSIONS_PER_CATALOG}
+                )
+            )
+            raise _StopChecking
+        sessions = [self.session(start) for start in unique.values()]
+        return tuple(
+            sorted((spec for spec in sessions if spec is not None), key=lambda spec: spec.starts_at)
+        )
+
+    def session_sources(self, fields: _Mapping) -> Iterator[list[_LocalStart]]:
+        """The listed sessions, then each weekly rule's; lazily, so a class can stop early."""
+        sessions_node = fields.get("sessions")
+        if sessions_node is not None:
+            yield self.listed_sessions(sessions_node)
+        weekly_node = fields.get("weekly")
+        if weekly_node is not None:
+            rules = weekly_node.value if isinstance(weekly_node, SequenceNode) else [weekly_node]
+            for rule in rules:
+                yield self.weekly_sessions(rule)
+
+    def add_unique(self, unique: dict[datetime, _LocalStart], starts: list[_LocalStart]) -> None:
+        for start in starts:
+            if start.local in unique:
+                self.problems.add(start.line, "duplicate_session", value=_local_text(start.local))
+            else:
+                unique[start.local] = start
+
+    def listed_sessions(self, node: Node) -> list[_LocalStart]:
+        starts = []
+        for item in self.items(node, "sessions"):
+            value = self.scalar(item, "sessions")
+            if value is None:
+                continue
+            moment = _parse_datetime(value)
+            if moment is None:
+                self.problems.add(item, "bad_datetime", value=_shown(value))
+            else:
+                starts.append(_LocalStart(moment, _line(item)))
+        return starts
+
+    def weekly_sessions(self, node: Node) -> list[_LocalStart]:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="weekly")
+            return []
+        fields = _Mapping(node, _WEEKLY_FIELDS, self.problems)
+        days = self.weekdays(fields.get("days", required=True))
+        at = self.time(fields.get("time", required=True))
+        first = self.date(fields.get("from", required=True), "from")
+        until_node = fields.get("until", required=True)
+        last = self.date(until_node, "until")
+        skipped = self.except_dates(fields.get("except"))
+        if days is None or at is None or first is None or last is None or until_node is None:
+            return []
+        if last < first or (last - first).days + 1 > MAX_WEEKLY_SPAN_DAYS:
+            self.problems.add(
+                until_node, "bad_range", start=first.isoformat(), end=last.isoformat()
+            )
+            return []
+        line = _line(node)
+        starts = []
+        used: set[date] = set()
+        # Counting in local dates and combining with the local time keeps 18:00 at 18:00 on
+        # both sides of a DST change; the UTC offset is applied per session afterwards.
+        for day in _days_between(first, last):
+            if day.weekday() not in days:
+                continue
+            if day in skipped:
+                used.add(day)
+            else:
+                starts.append(_LocalStart(datetime.combine(day, at), line))
+        for day, except_line in skipped.items():
+            if day not in used:
+                # Most likely a typo (wrong year or weekday) that leaves the holiday class on.
+                self.problems.add(except_line, "unused_except_date", value=day.isoformat())
+        return starts
+
+    def session(self, start: _LocalStart) -> SessionSpec | None:
+        utc = _to_utc(start.local, self.tz)
+        if utc is None:
+            self.problems.add(start.line, "nonexistent_local_time", value=_local_text(start.local))
+            return None
+        return SessionSpec(starts_at=utc, line=start.line)
+
+    # --- single fields ---
+
+    def items(self, node: Node, field: str) -> list[Node]:
+        if not isinstance(node, SequenceNode):
+            self.problems.add(node, "not_a_list", field=field)
+            return []
+        return list(node.value)
+
+    def scalar(self, node: Node | None, field: str) -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode):
+            self.problems.add(node, "not_a_scalar", field=field)
+            return None
+        return str(node.value).strip()
+
+    def key(self, node: Node | None, seen: set[str]) -> str | None:
+        """A stable key; `seen` holds the keys of earlier siblings and gets this one added."""
+        value = self.scalar(node, "key")
+        if value is None or node is None:
+            return None
+        if not _KEY_RE.fullmatch(value):
+            self.problems.add(node, "bad_key", value=_shown(value))
+            return None
+        if value in seen:
+            self.problems.add(node, "duplicate_key", value=value)
+            return None
+        seen.add(value)
+        return value
+
+    def text(
+        self, node: Node | None, field: str, max_chars: int, *, empty_ok: bool = False
+    ) -> str | None:
+        value = self.scalar(node, field)
+        if value is None or node is None:
+            return None
+        if field == "title":
+            # Titles become button labels: fold line breaks and runs of spaces into one.
+            value = " ".join(value.split())
+        if len(value) > max_chars or (not value and not empty_ok):
+            self.problems.add(node, "bad_text", field=field, max=max_chars)
+            return None
+        return value
+
+    def integer(self, node: Node | None, field: str, bounds: tuple[int, int]) -> int | None:
+        value = self.scalar(node, field)
+        if value is None or node is None:
+            return None
+        low, high = bounds
+        if _INTEGER_RE.fullmatch(value) and low <= int(value) <= high:
+            return int(value)
+        self.problems.add(node, "bad_integer", field=field, value=_shown(value), min=low, max=high)
+        return None
+
+    def price(self, node: Node) -> int | None:
+        """The price in minor units: "12.5" with 2 currency digits is 1250."""
+        value = self.scalar(node, "price")
+        if value is None:
+            return None
+        match = _PRICE_RE.fullmatch(value)
+        # Decimal strings rather than floats: 0.1 + 0.2 style rounding has no place in money.
+        if match is not None and len(match[2] or "") <= self.currency_digits:
+            fraction = (match[2] or "").ljust(self.currency_digits, "0")
+            minor = int(match[1]) * 10**self.currency_digits + int(fraction or "0")
+            if minor <= MAX_PRICE_MINOR:
+                return minor
+        self.problems.add(node, "bad_price", value=_shown(value))
+        return None
+
+    def date(self, node: Node | None, field: str) -> date | None:
+        value = self.scalar(node, field)
+        if value is None or node is None:
+            return None
+        parsed = _parse_date(value)
+        if parsed is None:
+            self.problems.add(node, "bad_date", value=_shown(value))
+        return parsed
+
+    def time(self, node: Node | None) -> time | None:
+        value = self.scalar(node, "time")
+        if value is None or node is None:
+            return None
+        match = _TIME_RE.fullmatch(value)
+        try:
+            if match is not None:
+                return time(int(match[1]), int(match[2]))
+        except ValueError:
+            pass
+        self.problems.add(node, "bad_time", value=_shown(value))
+        return None
+
+    def weekdays(self, node: Node | None) -> set[int] | None:
+        if node is None:
+            return None
+        items = self.items(node, "days")
+        if isinstance(node, SequenceNode) and not items:
+            self.problems.add(node, "empty_list", field="days")
+        days: set[int] = set()
+        valid = bool(items)
+        for item in items:
+            value = self.scalar(item, "days")
+            number = None if value is None else _WEEKDAYS.get(value.lower())
+            if number is None:
+                valid = False
+                if value is not None:
+                    self.problems.add(item, "bad_weekday", value=_shown(value))
+            else:
+                days.add(number)
+        return days if valid else None
+
+    def except_dates(self, node: Node | None) -> dict[date, int]:
+        """Dates to skip, each with its line (to point at one that skips nothing)."""
+        dates: dict[date, int] = {}
+        if node is None:
+            return dates
+        for item in self.items(node, "except"):
+            day = self.date(item, "except")
+            if day is not None:
+                dates.setdefault(day, _line(item))
+        return dates
+
+
+def _parse_date(value: str) -> date | None:
+    match = _DATE_RE.fullmatch(value)
+    try:
+        return None if match is None else date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:  # 2026-02-30
+        return None
+
+
+def _parse_datetime(value: str) -> datetime | None:
+    match = _DATETIME_RE.fullmatch(value)
+    if match is None:
+        return None
+    try:
+        year, month, day, hour, minute = (int(part) for part in match.groups())
+        return datetime(year, month, day, hour, minute)
+    except ValueError:
+        return None
+
+
+def _days_between(first: date, last: date) -> Iterable[date]:
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)
+
+
+def _to_utc(local: datetime, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of a local wall time; None when the clocks skip it (DST gap).
+
+    An ambiguous time (clocks going back) means its first occurrence, fold=0. zoneinfo
+    quietly shifts a nonexistent time instead of failing, so a round trip through UTC that
+    does not come back to the same wall time reveals the gap.
+    """
+    utc = local.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != local:
+        return None
+    return utc
