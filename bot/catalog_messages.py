@@ -8,13 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.i18n import N_
 from domain.catalog_file import CatalogProblem
-
-
-def N_(message: str) -> str:
-    """Marks a string for extraction (pybabel extract -k N_) without translating it here."""
-    return message
-
 
 PROBLEM_MESSAGES: dict[str, str] = {
     "yaml_syntax": N_("The file is not valid YAML: {detail}"),
@@ -65,12 +60,21 @@ PROBLEM_MESSAGES: dict[str, str] = {
     ),
 }
 
+# Problems found while storing a valid file, or before it could be read at all.
+IMPORT_MESSAGES: dict[str, str] = {
+    "capacity_below_bookings": N_(
+        'The class "{class_key}" cannot get capacity {capacity}: a session already has '
+        "{booked} bookings."
+    ),
+    "not_utf8": N_("The file is not UTF-8 text; save it as UTF-8 and try again."),
+}
+
 LINE_WRAPPER = N_("line {line}: {message}")
 
 
 def describe_problem(problem: CatalogProblem, gettext: Callable[[str], str]) -> str:
     """One problem as a sentence in the reader's language, prefixed with its line."""
-    template = PROBLEM_MESSAGES.get(problem.code)
+    template = PROBLEM_MESSAGES.get(problem.code) or IMPORT_MESSAGES.get(problem.code)
     if template is None:  # a code newer than this table: still say something useful
         message = problem.code
     else:

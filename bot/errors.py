@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.i18n import N_
 from domain.errors import DomainError
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
-
 
 MESSAGES: dict[str, str] = {
     "session_not_found": N_("This session is no longer available."),

@@ -16,6 +16,11 @@ LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
 def compile_catalogs(path: Path = LOCALES) -> None:
     """aiogram reads only .mo files; build them from the .po sources when missing or stale."""
     for po_path in path.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):

@@ -1,0 +1,94 @@
+"""Importing a catalog file: idempotent by stable keys, all or nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from domain.booking import book_session
+from domain.catalog_file import CatalogInvalid
+from domain.clients import ClientRef
+from domain.storage.models import ClassSession, Programme, ProgrammeClass
+from tests.support.catalog import TWO_CLASSES, YOGA, load
+
+
+async def counts(db_factory) -> tuple[int, int, int]:
+    async with db_factory() as db:
+        return (
+            await db.scalar(select(func.count(Programme.id))),
+            await db.scalar(select(func.count(ProgrammeClass.id))),
+            await db.scalar(select(func.count(ClassSession.id))),
+        )
+
+
+async def test_a_first_import_adds_everything(db_factory):
+    report = await load(db_factory, YOGA)
+
+    assert report.added == {"programmes": 1, "classes": 1, "sessions": 3}
+    assert await counts(db_factory) == (1, 1, 3)
+
+
+async def test_importing_the_same_file_again_changes_nothing(db_factory):
+    await load(db_factory, YOGA)
+    async with db_factory() as db:
+        ids_before = (await db.scalars(select(ClassSession.id).order_by(ClassSession.id))).all()
+
+    report = await load(db_factory, YOGA)
+
+    assert not report.changed
+    assert report.sessions_not_in_file == 0
+    async with db_factory() as db:
+        ids_after = (await db.scalars(select(ClassSession.id).order_by(ClassSession.id))).all()
+    assert ids_after == ids_before
+
+
+async def test_an_edited_file_updates_titles_and_adds_new_sessions(db_factory):
+    await load(db_factory, YOGA)
+    edited = YOGA.replace("Morning flow", "Sunrise flow").replace(
+        "- 2026-12-03 18:00", "- 2026-12-03 18:00\n          - 2026-12-05 09:00"
+    )
+
+    report = await load(db_factory, edited)
+
+    assert report.updated["classes"] == 1
+    assert report.added["sessions"] == 1
+    async with db_factory() as db:
+        assert await db.scalar(select(ProgrammeClass.title)) == "Sunrise flow"
+    assert await counts(db_factory) == (1, 1, 4)
+
+
+async def test_sessions_dropped_from_the_file_are_kept_and_reported(db_factory):
+    await load(db_factory, YOGA)
+    shorter = YOGA.replace("          - 2026-12-03 18:00\n", "")
+
+    report = await load(db_factory, shorter)
+
+    assert report.sessions_not_in_file == 1
+    assert await counts(db_factory) == (1, 1, 3)
+
+
+async def test_capacity_below_existing_bookings_is_refused_and_nothing_changes(db_factory, clock):
+    await load(db_factory, YOGA + TWO_CLASSES.replace("programmes:\n", ""))
+    async with db_factory() as db:
+        session_id = await db.scalar(
+            select(ClassSession.id).order_by(ClassSession.starts_at).offset(1)
+        )
+    for client_id in (1, 2):
+        async with db_factory() as db:
+            await book_session(
+                db, client=ClientRef(id=client_id), session_id=session_id, now=clock()
+            )
+    lowered = YOGA.replace("capacity: 2", "capacity: 1").replace("Yoga & Breath", "Yoga")
+
+    with pytest.raises(CatalogInvalid) as raised:
+        await load(db_factory, lowered)
+
+    (problem,) = raised.value.problems
+    assert problem.code == "capacity_below_bookings"
+    assert problem.params == {"class_key": "morning", "capacity": 1, "booked": 2}
+    async with db_factory() as db:
+        assert await db.scalar(select(ProgrammeClass.capacity).where(
+            ProgrammeClass.key == "morning")) == 2
+        assert await db.scalar(select(Programme.title).where(Programme.key == "yoga")) == (
+            "Yoga & Breath"
+        )

@@ -1,0 +1,52 @@
+"""Every message the bot can show is in every catalog, translated, with the same placeholders."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.i18n import DOMAIN, LOCALES
+from bot.i18n_tools import extract
+
+PLACEHOLDER = re.compile(r"{(\w*)[^{}]*}")
+CATALOGS = sorted(LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+@pytest.fixture(scope="module")
+def source_ids() -> set[str]:
+    return {message.id if isinstance(message.id, str) else message.id[0]
+            for message in extract() if message.id}
+
+
+def test_english_is_there():
+    assert LOCALES / "en" / "LC_MESSAGES" / f"{DOMAIN}.po" in CATALOGS
+
+
+@pytest.mark.parametrize("path", CATALOGS, ids=lambda p: p.parts[-3])
+def test_a_catalog_has_every_message_translated(path: Path, source_ids):
+    with path.open("rb") as file:
+        catalog = read_po(file)
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.fuzzy:
+            problems.append(f"fuzzy: {ids[0]!r}")
+        if not all(strings):
+            problems.append(f"untranslated: {ids[0]!r}")
+        expected = placeholders(ids[-1]) | placeholders(ids[0])
+        for string in strings:
+            if string and placeholders(string) != expected:
+                problems.append(f"placeholders differ: {ids[0]!r} -> {string!r}")
+    in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+    problems += [f"missing: {msgid!r}" for msgid in sorted(source_ids - in_catalog)]
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,107 @@
+"""`python -m bot ...` as staff use it: import a catalog, migrate, clear configuration errors."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "studio.yaml"
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    db_file = tmp_path / "data" / "spotbook.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{db_file}")
+    monkeypatch.setenv("TZ", "Europe/Prague")
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    return db_file
+
+
+def rows(db_file: Path, table: str) -> int:
+    with sqlite3.connect(db_file) as connection:
+        return connection.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def test_the_example_catalog_imports_and_a_second_import_changes_nothing(env, capsys):
+    assert main(["import-catalog", str(EXAMPLE)]) == 0
+    first = capsys.readouterr().out
+    sessions = rows(env, "sessions")
+
+    assert main(["import-catalog", str(EXAMPLE)]) == 0
+    second = capsys.readouterr().out
+
+    assert "added 2 programmes, 3 classes" in first
+    assert sessions > 20
+    assert "nothing changed" in second
+    assert rows(env, "sessions") == sessions
+
+
+def test_a_broken_catalog_is_rejected_with_line_and_reason_and_nothing_is_written(
+    env, tmp_path, capsys
+):
+    assert main(["import-catalog", str(EXAMPLE)]) == 0
+    sessions = rows(env, "sessions")
+    broken = tmp_path / "broken.yaml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    broken.write_text(
+        text.replace("capacity: 12", "capcity: 12", 1).replace("2027-02-2", "2027-03-2"),
+        encoding="utf-8",
+    )
+    line = next(
+        n for n, text in enumerate(broken.read_text().splitlines(), 1) if "capcity" in text
+    )
+
+    assert main(["import-catalog", str(broken)]) == 1
+
+    err = capsys.readouterr().err
+    assert "nothing was changed" in err
+    assert f'line {line}: "capcity" is not a known field here' in err
+    assert rows(env, "sessions") == sessions
+
+
+def test_a_missing_file_is_reported_plainly(env, capsys):
+    assert main(["import-catalog", "no/such/file.yaml"]) == 1
+    assert "Cannot read no/such/file.yaml" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_text_is_rejected(env, tmp_path, capsys):
+    binary = tmp_path / "photo.yaml"
+    binary.write_bytes(b"\xff\xd8\xff\xe0" * 10)
+
+    assert main(["import-catalog", str(binary)]) == 1
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_migrate_brings_an_empty_database_up_to_date(env, capsys):
+    assert main(["migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert rows(env, "bookings") == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("TZ", "Europe/Prag", "TZ is not valid: expected an IANA time zone"),
+        ("DATABASE_URL", "mysql://localhost/x", "DATABASE_URL is not valid"),
+        ("DATABASE_URL", "not a url", "DATABASE_URL is not valid"),
+        ("ADMIN_IDS", "12,abc", "ADMIN_IDS is not valid"),
+        ("CURRENCY", "EURO", "CURRENCY is not valid"),
+    ],
+)
+def test_bad_configuration_stops_with_one_clear_line(env, monkeypatch, capsys, name, value, says):
+    monkeypatch.setenv(name, value)
+
+    assert main(["migrate"]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert says in err
+    assert len(err.splitlines()) == 1
+
+
+def test_running_without_a_token_says_what_to_set(env, capsys):
+    assert main([]) == 2
+    assert "BOT_TOKEN is not set" in capsys.readouterr().err
