@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.storage.db import SessionFactory, create_engine, session_factory
-from domain.storage.migrate import upgrade_to_head
+from domain.storage.db import SessionFactory, session_factory
+from tests.support.databases import migrated_engine
 
 # The suite's "today": a Saturday before the example sessions in December 2026.
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -28,7 +28,5 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def db_factory(tmp_path) -> AsyncIterator[SessionFactory]:
     """A new SQLite database file per test, brought to the newest schema by the migrations."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/spotbook.db")
-    await upgrade_to_head(engine)
-    yield session_factory(engine)
-    await engine.dispose()
+    async with migrated_engine("sqlite", tmp_path) as engine:
+        yield session_factory(engine)
