@@ -1,0 +1,1438 @@
+"""A fake Telegram Bot API server for end-to-end tests, plus a user-side driver.
+
+The bot under test talks HTTP to :class:`FakeTelegram` exactly as it would to
+``api.telegram.org`` (configure aiogram with ``TelegramAPIServer.from_base(fake.base_url)``).
+Tests act as Telegram users through :class:`FakeUser`::
+
+    async with FakeTelegram() as fake, bot_process(fake):
+        alice = fake.user(first_name="Alice")
+        await alice.send("/start")
+        await alice.wait_message("Hello")
+        assert await alice.click("Ping") == "pong!"
+
+The fake validates what the bot sends the way Telegram does (HTML markup, callback data
+size, editing rules, ...). Telegram answers that a correct bot may legitimately get
+("message is not modified", a blocked user) are returned but not recorded; answers that
+mean the bot (or the test) did something wrong are also appended to :attr:`FakeTelegram.errors`,
+which the test fixtures assert to be empty.
+
+Every wait is event-driven: the fake notifies waiters on every API call and every update.
+"""
+
+# The waits take a ``timeout`` argument on purpose: it is the API the tests read best.
+# ruff: noqa: ASYNC109
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import copy
+import html
+import inspect
+import itertools
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+__all__ = [
+    "ApiCall",
+    "ApiError",
+    "Button",
+    "FakeMessage",
+    "FakeTelegram",
+    "FakeUser",
+    "InvalidUpdateError",
+    "UploadedFile",
+    "parse_html",
+]
+
+_current_call: contextvars.ContextVar[ApiCall | None] = contextvars.ContextVar(
+    "_current_call", default=None
+)
+
+Handler = Callable[[dict[str, Any]], Any | Awaitable[Any]]
+CallPredicate = Callable[["ApiCall"], bool]
+MessagePredicate = Callable[["FakeMessage"], bool]
+
+# --------------------------------------------------------------------------------------
+# Data model
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class UploadedFile:
+    """A file the bot uploaded in a multipart request."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
+
+    def __repr__(self) -> str:
+        return f"UploadedFile({self.filename!r}, {len(self.content)} bytes, {self.content_type!r})"
+
+
+@dataclass
+class ApiCall:
+    """One Bot API request received by the fake.
+
+    ``params`` are decoded: JSON fields (``reply_markup``, ``commands``, ``scope``, ...) are
+    dicts/lists, well-known numeric and boolean fields are ``int``/``bool``, uploaded files
+    are :class:`UploadedFile` (``attach://`` references are resolved). ``response`` is the
+    JSON body sent back (``None`` while the call is still being handled, e.g. a long poll).
+    """
+
+    method: str
+    params: dict[str, Any]
+    index: int
+    response: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.response and self.response.get("ok"))
+
+    @property
+    def result(self) -> Any:
+        return (self.response or {}).get("result")
+
+    @property
+    def error(self) -> str | None:
+        """The error description, if the fake answered with an error."""
+        if self.response is None or self.response.get("ok"):
+            return None
+        return str(self.response.get("description"))
+
+    def __str__(self) -> str:
+        shown = {k: v for k, v in self.params.items() if k != "reply_markup"}
+        status = "pending" if self.response is None else ("ok" if self.ok else self.error)
+        return f"#{self.index} {self.method}({_short(shown, 200)}) -> {status}"
+
+
+@dataclass
+class Button:
+    """An inline keyboard button."""
+
+    text: str
+    callback_data: str | None = None
+    url: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class FakeMessage:
+    """A message as currently visible in a chat (after edits; deleted ones are gone).
+
+    ``text`` is what the user sees: HTML tags stripped and entities unescaped; for a
+    document it is the caption (``""`` when there is none). ``created`` and ``version`` are
+    the positions (see :meth:`FakeTelegram.mark`) of the API call that sent the message and
+    of the one that last changed it.
+    """
+
+    message_id: int
+    chat_id: int
+    text: str
+    from_bot: bool
+    buttons: list[list[Button]] = field(default_factory=list)
+    document: dict[str, Any] | None = None
+    edited: bool = False
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None
+    reply_keyboard: list[list[str]] | None = None
+    file: UploadedFile | None = None
+    source: str | None = None  # the text as the bot sent it (HTML source), if any
+    date: int = 0
+    edit_date: int | None = None
+    created: int = -1
+    version: int = -1
+    media: dict[str, Any] = field(default_factory=dict, repr=False)  # extra Message fields
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [b.text for row in self.buttons for b in row]
+
+    def button(self, text: str | re.Pattern[str]) -> Button | None:
+        """The first inline button whose stripped text equals (or searches) ``text``."""
+        for row in self.buttons:
+            for b in row:
+                if _text_matches(b.text.strip(), text, exact=True):
+                    return b
+        return None
+
+    def describe(self) -> str:
+        who = "bot" if self.from_bot else "user"
+        flags = " (edited)" if self.edited else ""
+        line = f"#{self.message_id} {who}{flags}: {self.text!r}"
+        if self.document:
+            line += f" [document {self.document.get('file_name')!r}]"
+        if self.buttons:
+            line += " " + str([[b.text for b in row] for row in self.buttons])
+        if self.reply_keyboard:
+            line += f" reply-keyboard={self.reply_keyboard}"
+        return line
+
+
+class ApiError(Exception):
+    """Raise from a method handler to answer ``{"ok": false, ...}``.
+
+    ``record=True`` also appends the problem to :attr:`FakeTelegram.errors`.
+    """
+
+    def __init__(
+        self,
+        error_code: int,
+        description: str,
+        *,
+        record: bool = False,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
+        self.record = record
+        self.parameters = parameters
+
+
+class InvalidUpdateError(AssertionError):
+    """An update the test tried to inject would not pass aiogram's validation."""
+
+
+class _HtmlError(ValueError):
+    pass
+
+
+# --------------------------------------------------------------------------------------
+# Parameter decoding
+# --------------------------------------------------------------------------------------
+
+_JSON_FIELDS = frozenset(
+    {
+        "reply_markup",
+        "commands",
+        "scope",
+        "menu_button",
+        "allowed_updates",
+        "entities",
+        "caption_entities",
+        "prices",
+        "link_preview_options",
+        "reply_parameters",
+        "media",
+        "results",
+        "options",
+        "shipping_options",
+        "message_ids",
+        "rights",
+        "reaction",
+        "suggested_tip_amounts",
+        "button",
+    }
+)
+_INT_FIELDS = frozenset(
+    {
+        "chat_id",
+        "message_id",
+        "user_id",
+        "offset",
+        "limit",
+        "timeout",
+        "cache_time",
+        "message_thread_id",
+        "from_chat_id",
+        "reply_to_message_id",
+        "max_connections",
+        "max_tip_amount",
+        "duration",
+        "width",
+        "height",
+        "until_date",
+        "subscription_period",
+    }
+)
+_BOOL_PREFIXES = (
+    "is_",
+    "need_",
+    "can_",
+    "disable_",
+    "allow_",
+    "has_",
+    "send_",
+    "show_",
+    "protect_",
+    "drop_",
+    "for_",
+)
+_INT_RE = re.compile(r"-?\d+")
+# Update types Telegram sends when allowed_updates is empty or was never set.
+_NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+def _decode_params(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Decode form values the way Telegram interprets them (see :class:`ApiCall`)."""
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            if key in _JSON_FIELDS:
+                # Undecodable JSON stays a str; the method handler complains if it matters.
+                with contextlib.suppress(ValueError):
+                    value = json.loads(value)
+            elif key in _INT_FIELDS and _INT_RE.fullmatch(value):
+                value = int(value)
+            elif value in ("true", "false") and key.startswith(_BOOL_PREFIXES):
+                value = value == "true"
+        params[key] = value
+    return params
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _text_matches(text: str, wanted: str | re.Pattern[str], *, exact: bool) -> bool:
+    if isinstance(wanted, re.Pattern):
+        return wanted.search(text) is not None
+    return text == wanted if exact else wanted in text
+
+
+# --------------------------------------------------------------------------------------
+# HTML parse mode
+# --------------------------------------------------------------------------------------
+
+_TAG_ENTITY = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
+_TAG_RE = re.compile(
+    r"""<(?P<close>/?)(?P<name>[A-Za-z][A-Za-z0-9-]*)"""
+    r"""(?P<attrs>(?:\s+[A-Za-z_][\w-]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*)"""
+    r"""\s*(?P<selfclose>/?)>"""
+)
+_ATTR_RE = re.compile(r"""([A-Za-z_][\w-]*)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|lt|gt|amp|quot);")
+
+
+def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
+    """Parse Telegram-flavoured HTML into ``(plain_text, entities)``.
+
+    Raises ``ValueError`` with a Telegram-like description on invalid markup. Entity
+    offsets and lengths are in UTF-16 code units, as in the Bot API.
+    """
+    out: list[str] = []
+    pos16 = 0
+    stack: list[tuple[str, dict[str, Any], int]] = []  # (tag, entity, start offset)
+    entities: list[dict[str, Any]] = []
+    i = 0
+
+    def at(index: int) -> str:
+        return f"at byte offset {len(source[:index].encode())}"
+
+    while i < len(source):
+        ch = source[i]
+        if ch == "<":
+            m = _TAG_RE.match(source, i)
+            if m is None:
+                raise _HtmlError(f"Unsupported start tag or unescaped '<' {at(i)}")
+            name = m["name"].lower()
+            if m["close"]:
+                if m["attrs"] or m["selfclose"]:
+                    raise _HtmlError(f'Unexpected attributes in end tag "{name}" {at(i)}')
+                if not stack:
+                    raise _HtmlError(f'Unexpected end tag "{name}" {at(i)}')
+                open_name, entity, start = stack.pop()
+                if open_name != name:
+                    raise _HtmlError(
+                        f'Unmatched end tag {at(i)}, expected "</{open_name}>", found "</{name}>"'
+                    )
+                _close_entity(entity, start, pos16, stack, entities)
+            else:
+                if name not in _TAG_ENTITY:
+                    raise _HtmlError(f'Unsupported start tag "{name}" {at(i)}')
+                if m["selfclose"]:
+                    raise _HtmlError(f'Unexpected self-closing tag "{name}" {at(i)}')
+                attrs = {
+                    k.lower(): html.unescape(v.strip("\"'")) if v else ""
+                    for k, v in _ATTR_RE.findall(m["attrs"])
+                }
+                stack.append((name, _open_entity(name, attrs, at(i)), pos16))
+            i = m.end()
+        elif ch == "&":
+            m = _ENTITY_RE.match(source, i)
+            if m is None:
+                raise _HtmlError(f"Unescaped '&' or unsupported HTML entity {at(i)}")
+            text = html.unescape(m.group())
+            out.append(text)
+            pos16 += _utf16_len(text)
+            i = m.end()
+        elif ch == ">":
+            raise _HtmlError(f"Unescaped '>' {at(i)}")
+        else:
+            j = i + 1
+            while j < len(source) and source[j] not in "<&>":
+                j += 1
+            out.append(source[i:j])
+            pos16 += _utf16_len(source[i:j])
+            i = j
+    if stack:
+        raise _HtmlError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+    entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(out), entities
+
+
+def _open_entity(name: str, attrs: dict[str, str], where: str) -> dict[str, Any]:
+    entity: dict[str, Any] = {"type": _TAG_ENTITY[name]}
+    if name == "a":
+        if not attrs.get("href"):
+            raise _HtmlError(f'Tag "a" must have attribute "href" {where}')
+        entity["url"] = attrs["href"]
+    elif name == "span":
+        if attrs.get("class") != "tg-spoiler":
+            raise _HtmlError(f'Tag "span" must have class "tg-spoiler" {where}')
+    elif name == "tg-emoji":
+        if not attrs.get("emoji-id"):
+            raise _HtmlError(f'Tag "tg-emoji" must have attribute "emoji-id" {where}')
+        entity["custom_emoji_id"] = attrs["emoji-id"]
+    elif name == "blockquote" and "expandable" in attrs:
+        entity["type"] = "expandable_blockquote"
+    elif name == "code" and attrs.get("class", "").startswith("language-"):
+        entity["language"] = attrs["class"].removeprefix("language-")
+    return entity
+
+
+def _close_entity(
+    entity: dict[str, Any],
+    start: int,
+    end: int,
+    stack: list[tuple[str, dict[str, Any], int]],
+    entities: list[dict[str, Any]],
+) -> None:
+    if entity["type"] == "code":
+        language = entity.pop("language", None)
+        if stack and stack[-1][0] == "pre":  # <pre><code class="language-x"> is one entity
+            if language:
+                stack[-1][1]["language"] = language
+            return
+    if end > start:  # Telegram drops empty entities
+        entities.append({**entity, "offset": start, "length": end - start})
+
+
+# --------------------------------------------------------------------------------------
+# Reply markup
+# --------------------------------------------------------------------------------------
+
+_INLINE_ACTIONS = (
+    "callback_data",
+    "url",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "web_app",
+    "callback_game",
+    "pay",
+    "copy_text",
+)
+_URL_RE = re.compile(r"(https?|tg)://\S+")
+
+
+def _parse_markup(
+    markup: Any,
+) -> tuple[list[list[Button]], list[list[str]] | None, dict[str, Any] | None]:
+    """Validate ``reply_markup``; return (inline buttons, reply keyboard, inline markup)."""
+    if markup is None:
+        return [], None, None
+    if not isinstance(markup, dict):
+        raise ApiError(
+            400, "Bad Request: can't parse reply keyboard markup JSON object", record=True
+        )
+    if "inline_keyboard" in markup:
+        rows = markup["inline_keyboard"]
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise ApiError(
+                400, 'Bad Request: field "inline_keyboard" must be an Array of Arrays', record=True
+            )
+        if sum(len(r) for r in rows) > 100:
+            raise ApiError(400, "Bad Request: reply markup is too long", record=True)
+        buttons = [[_parse_inline_button(b) for b in row] for row in rows]
+        return buttons, None, markup
+    if "keyboard" in markup:
+        rows = markup["keyboard"]
+        texts = [[b["text"] if isinstance(b, dict) else str(b) for b in row] for row in rows]
+        if any(not t for row in texts for t in row):
+            raise ApiError(400, "Bad Request: keyboard button text is empty", record=True)
+        return [], texts, None
+    if markup.get("remove_keyboard") or markup.get("force_reply"):
+        return [], None, None
+    raise ApiError(400, "Bad Request: unsupported reply_markup", record=True)
+
+
+def _parse_inline_button(raw: Any) -> Button:
+    if not isinstance(raw, dict) or not raw.get("text"):
+        raise ApiError(400, "Bad Request: BUTTON_TEXT_EMPTY", record=True)
+    actions = [a for a in _INLINE_ACTIONS if a in raw]
+    if len(actions) != 1:
+        raise ApiError(
+            400,
+            f"Bad Request: inline keyboard button {raw['text']!r} must have exactly one "
+            f"action, has {actions}",
+            record=True,
+        )
+    data = raw.get("callback_data")
+    if data is not None and not 1 <= len(str(data).encode()) <= 64:
+        raise ApiError(
+            400,
+            f"Bad Request: BUTTON_DATA_INVALID (button {raw['text']!r}: callback_data is "
+            f"{len(str(data).encode())} bytes, max 64: {data!r})",
+            record=True,
+        )
+    url = raw.get("url")
+    if url is not None and not _URL_RE.fullmatch(url):
+        raise ApiError(400, f"Bad Request: BUTTON_URL_INVALID ({url!r})", record=True)
+    return Button(text=raw["text"], callback_data=data, url=url, raw=raw)
+
+
+# --------------------------------------------------------------------------------------
+# Waiting
+# --------------------------------------------------------------------------------------
+
+
+class _Changes:
+    """Wakes up every waiter whenever something changes (single event loop, no locks)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not predicate():
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            event = self._event
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                return predicate()
+        return True
+
+
+# --------------------------------------------------------------------------------------
+# The server
+# --------------------------------------------------------------------------------------
+
+
+class FakeTelegram:
+    """An in-process HTTP server speaking the Telegram Bot API (see the module docstring)."""
+
+    def __init__(
+        self,
+        token: str = "123456789:TEST-token",
+        bot_username: str = "spotbook_test_bot",
+        bot_first_name: str = "Spotbook Test",
+    ) -> None:
+        self.token = token
+        self.bot_id = int(token.split(":", 1)[0])
+        self.bot_username = bot_username
+        self.bot_first_name = bot_first_name
+        self.base_url = ""
+        self.calls: list[ApiCall] = []
+        self.unknown_calls: list[str] = []
+        self.errors: list[str] = []
+        self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}
+        self.webhook_url = ""
+        self.users: dict[int, FakeUser] = {}
+
+        self._handlers: dict[str, tuple[str, Callable[[ApiCall], Any]]] = {}
+        self._failures: dict[str, list[ApiError]] = {}
+        self._chats: dict[int, dict[int, FakeMessage]] = {}
+        self._next_message_id: dict[int, int] = {}
+        self._updates: list[dict[str, Any]] = []  # pending (unconfirmed) updates
+        self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._callback_queries: dict[str, bool] = {}  # id -> answered
+        self._allowed_updates: set[str] | None = None  # None: Telegram's default set
+        self._poll_generation = 0
+        self._closing = False
+        self._changes = _Changes()
+        self._runner: web.AppRunner | None = None
+        self._register_builtin_methods()
+
+    # ----- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._handle_bad_path)
+        # handler_cancellation: a long poll from a killed bot process ends with its socket.
+        self._runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=1
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        self._closing = True
+        self._changes.notify()  # pending long polls return at once
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeTelegram:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # ----- test-facing API -----------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int = 1001,
+        first_name: str = "Alice",
+        language_code: str | None = "en",
+        username: str | None = None,
+        last_name: str | None = None,
+    ) -> FakeUser:
+        """The Telegram user ``user_id`` (created on first use) with a private chat with the bot."""
+        if user_id not in self.users:
+            self.users[user_id] = FakeUser(
+                self, user_id, first_name, language_code, username, last_name
+            )
+            self._chats[user_id] = {}
+            self._next_message_id[user_id] = 1
+        return self.users[user_id]
+
+    def mark(self) -> int:
+        """A position in :attr:`calls`; pass it as ``since=`` to only consider later activity."""
+        return len(self.calls)
+
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        count: int = 1,
+    ) -> None:
+        """Answer the next ``count`` calls of ``method`` with this error (not recorded in errors).
+
+        ``retry_after`` adds ``parameters.retry_after`` (aiogram raises ``TelegramRetryAfter``).
+        """
+        parameters = {"retry_after": retry_after} if retry_after is not None else None
+        queue = self._failures.setdefault(method.lower(), [])
+        queue.extend(ApiError(error_code, description, parameters=parameters) for _ in range(count))
+
+    def register(self, method: str, handler: Handler) -> None:
+        """Implement (or override) ``method``: ``handler(params) -> result``, sync or async.
+
+        Raise :class:`ApiError` from it to answer with an error. Use :meth:`store_bot_message`
+        to create messages (e.g. for ``sendPhoto``).
+        """
+        self._handlers[method.lower()] = (method, lambda call: handler(call.params))
+
+    async def wait_for_call(
+        self,
+        method: str,
+        predicate: CallPredicate | None = None,
+        *,
+        since: int = 0,
+        timeout: float = 10,
+    ) -> ApiCall:
+        """The first call of ``method`` at index ``>= since`` that matches ``predicate``.
+
+        Calls already recorded count, so this never misses a fast bot: take
+        ``mark = fake.mark()`` *before* triggering something to wait for a new call.
+        The call is returned once it has arrived; built-in methods other than the
+        ``getUpdates`` long poll have their ``response`` set by then.
+        """
+        wanted = method.lower()
+
+        def find() -> ApiCall | None:
+            for call in self.calls[since:]:
+                if call.method.lower() == wanted and (predicate is None or predicate(call)):
+                    return call
+            return None
+
+        if not await self._changes.wait_until(lambda: find() is not None, timeout):
+            recent = [c for c in self.calls[since:] if c.method != "getUpdates"][-15:]
+            shown = "\n".join(f"  {c}" for c in recent) or "  (none)"
+            raise AssertionError(
+                f"no {method} call (since #{since}) matched within {timeout}s; "
+                f"recent calls (getUpdates omitted):\n{shown}"
+            )
+        found = find()
+        assert found is not None
+        return found
+
+    def messages(self, chat_id: int) -> list[FakeMessage]:
+        """Snapshots of the currently visible messages (bot's and user's) of a chat, in order."""
+        return [copy.deepcopy(m) for m in self._chats.get(chat_id, {}).values()]
+
+    def inject_update(self, update: Mapping[str, Any]) -> int:
+        """Validate ``update`` (without ``update_id``) like aiogram will, then queue it.
+
+        Raises :class:`InvalidUpdateError` instead of letting a bad update wedge polling.
+        Returns the assigned ``update_id``.
+        """
+        update = dict(update)
+        if "update_id" in update:
+            raise InvalidUpdateError("update_id is assigned by the fake; leave it out")
+        kinds = [k for k in update if k in Update.model_fields]
+        unknown = [k for k in update if k not in Update.model_fields]
+        if len(kinds) != 1 or unknown:
+            raise InvalidUpdateError(
+                f"an update needs exactly one known field, got known={kinds} unknown={unknown}"
+            )
+        update_id = next(self._update_ids)
+        update = {"update_id": update_id, **update}
+        try:
+            Update.model_validate(update)
+        except ValidationError as e:
+            raise InvalidUpdateError(f"aiogram would reject this update: {e}\n{update}") from e
+        self._updates.append(update)
+        self._changes.notify()
+        return update_id
+
+    def bot_commands(
+        self, scope: Mapping[str, Any] | None = None, language_code: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The commands the bot set (``setMyCommands``) for a scope and language."""
+        return self._commands.get(
+            self._commands_key({"scope": scope, "language_code": language_code}), []
+        )
+
+    @property
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed by the bot (via getUpdates ``offset``)."""
+        return list(self._updates)
+
+    def bot_user(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": self.bot_first_name,
+            "username": self.bot_username,
+        }
+
+    def store_bot_message(
+        self, params: Mapping[str, Any], *, text_key: str = "text", **media: Any
+    ) -> dict[str, Any]:
+        """Validate and store a bot message for ``params``; return it as a Bot API Message.
+
+        Checks the chat (unknown → 400, blocked → 403), the text or caption (parse mode,
+        length) and ``reply_markup``. For media pass ``text_key="caption"`` and the media
+        fields of the Message, e.g. ``photo=[{...}]``. Meant for :meth:`register`.
+        """
+        chat_id = self._chat_id(params)
+        if text_key == "text":
+            text, entities = self._render_text(params, "text", limit=4096, required=True)
+        else:
+            text, entities = self._render_text(params, text_key, limit=1024, required=False)
+        buttons, reply_keyboard, inline_markup = _parse_markup(params.get("reply_markup"))
+        message = FakeMessage(
+            message_id=self._take_message_id(chat_id),
+            chat_id=chat_id,
+            text=text,
+            from_bot=True,
+            buttons=buttons,
+            document=media.get("document"),
+            entities=entities,
+            reply_markup=inline_markup,
+            reply_keyboard=reply_keyboard,
+            source=params.get(text_key),
+            date=int(time.time()),
+            media=media,
+        )
+        self._store(message)
+        return self._message_json(message)
+
+    # ----- HTTP ----------------------------------------------------------------------
+
+    async def _handle_bad_path(self, request: web.Request) -> web.Response:
+        self.errors.append(f"request to unknown path {request.method} {request.path}")
+        return web.json_response(
+            {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+        )
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        raw_params, files = await self._read_request(request)
+        params = _decode_params(raw_params)
+        for key, value in list(params.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                name = value.removeprefix("attach://")
+                if name in files:
+                    params[key] = files.pop(name)
+        params.update(files)
+
+        known = self._handlers.get(method.lower())
+        call = ApiCall(method=known[0] if known else method, params=params, index=len(self.calls))
+        self.calls.append(call)
+        _current_call.set(call)
+        self._changes.notify()
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized", record=True)
+            if known is None:
+                self.unknown_calls.append(method)
+                raise ApiError(
+                    404, f"Not Found: unknown method {method} (add it to FakeTelegram)", record=True
+                )
+            failures = self._failures.get(method.lower())
+            if failures:
+                raise failures.pop(0)
+            result = known[1](call)
+            if inspect.isawaitable(result):
+                result = await result
+            body: dict[str, Any] = {"ok": True, "result": result}
+        except ApiError as e:
+            body = {"ok": False, "error_code": e.error_code, "description": e.description}
+            if e.parameters:
+                body["parameters"] = e.parameters
+            if e.record:
+                self.errors.append(f"{call.method}: {e.description} (params: {_short(params)})")
+        except Exception as e:  # a bug in a registered handler: fail the test, not the bot
+            description = f"Internal Server Error: fake handler crashed: {e!r}"
+            body = {"ok": False, "error_code": 500, "description": description}
+            self.errors.append(f"{call.method}: {description}")
+        call.response = body
+        self._changes.notify()
+        status = 200 if body["ok"] else body["error_code"]
+        return web.json_response(body, status=status)
+
+    @staticmethod
+    async def _read_request(
+        request: web.Request,
+    ) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+        raw: dict[str, Any] = dict(request.query)
+        files: dict[str, UploadedFile] = {}
+        if request.content_type == "application/json":
+            raw.update(await request.json())
+        elif request.method == "POST":
+            for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):
+                    files[key] = UploadedFile(
+                        filename=value.filename,
+                        content=value.file.read(),
+                        content_type=value.content_type,
+                    )
+                elif isinstance(value, bytes | bytearray):
+                    raw[key] = bytes(value).decode()
+                else:
+                    raw[key] = value
+        return raw, files
+
+    # ----- state helpers -------------------------------------------------------------
+
+    def _chat_id(self, params: Mapping[str, Any]) -> int:
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int) or chat_id not in self._chats:
+            raise ApiError(400, "Bad Request: chat not found", record=True)
+        if self.users[chat_id].blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat_id
+
+    def _take_message_id(self, chat_id: int) -> int:
+        message_id = self._next_message_id[chat_id]
+        self._next_message_id[chat_id] = message_id + 1
+        return message_id
+
+    def _store(self, message: FakeMessage) -> None:
+        call = _current_call.get()
+        message.version = call.index if call is not None else len(self.calls)
+        if message.created < 0:
+            message.created = message.version
+        self._chats[message.chat_id][message.message_id] = message
+        self._changes.notify()
+
+    def _find_message(self, params: Mapping[str, Any], verb: str) -> FakeMessage:
+        if "inline_message_id" in params:
+            raise ApiError(
+                400, "Bad Request: inline messages are not supported by the fake", record=True
+            )
+        chat_id = self._chat_id(params)
+        message = self._chats[chat_id].get(params.get("message_id"))  # type: ignore[arg-type]
+        if message is None:
+            raise ApiError(400, f"Bad Request: message to {verb} not found", record=True)
+        return message
+
+    def _message_json(self, message: FakeMessage) -> dict[str, Any]:
+        user = self.users[message.chat_id]
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": user.chat_json(),
+            "from": self.bot_user() if message.from_bot else user.user_json(),
+        }
+        if message.edit_date is not None:
+            data["edit_date"] = message.edit_date
+        if message.media:
+            data.update(message.media)
+            if message.text:
+                data["caption"] = message.text
+            if message.entities:
+                data["caption_entities"] = message.entities
+        else:
+            data["text"] = message.text
+            if message.entities:
+                data["entities"] = message.entities
+        if message.reply_markup is not None:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    def _render_text(
+        self, params: Mapping[str, Any], key: str, *, limit: int, required: bool
+    ) -> tuple[str, list[dict[str, Any]]]:
+        """Validate a text/caption parameter and return (visible text, entities)."""
+        source = params.get(key)
+        if source is None or source == "":
+            if required:
+                raise ApiError(400, "Bad Request: message text is empty", record=True)
+            return "", []
+        source = str(source)
+        parse_mode = params.get("parse_mode")
+        entities: list[dict[str, Any]] = list(
+            params.get(f"{key}_entities" if key == "caption" else "entities") or []
+        )
+        if parse_mode is None or parse_mode == "":
+            text = source
+        elif str(parse_mode).lower() == "html":
+            try:
+                text, entities = parse_html(source)
+            except _HtmlError as e:
+                raise ApiError(400, f"Bad Request: can't parse entities: {e}", record=True) from e
+        elif str(parse_mode).lower() in ("markdown", "markdownv2"):
+            text = source  # not emulated: kept as sent
+        else:
+            raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r}", record=True)
+        if required and not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty", record=True)
+        if _utf16_len(text) > limit:
+            what = "message is too long" if key == "text" else "message caption is too long"
+            raise ApiError(400, f"Bad Request: {what} ({_utf16_len(text)} > {limit})", record=True)
+        return text, entities
+
+    def _check_poll_conflict(self) -> None:
+        if self.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+                record=True,
+            )
+
+    # ----- Bot API methods -----------------------------------------------------------
+
+    def _register_builtin_methods(self) -> None:
+        builtin: dict[str, Callable[[ApiCall], Any]] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "sendChatAction": self._send_chat_action,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+            "setChatMenuButton": self._set_chat_menu_button,
+            "getChatMenuButton": self._get_chat_menu_button,
+            "setMyDescription": lambda call: True,
+            "setMyShortDescription": lambda call: True,
+            "sendDocument": self._send_document,
+        }
+        for name, handler in builtin.items():
+            self._handlers[name.lower()] = (name, handler)
+
+    def _get_me(self, call: ApiCall) -> dict[str, Any]:
+        return {
+            **self.bot_user(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _get_updates(self, call: ApiCall) -> list[dict[str, Any]]:
+        self._check_poll_conflict()
+        p = call.params
+        offset = p.get("offset")
+        if isinstance(offset, int):
+            if offset < 0:
+                self._updates = self._updates[offset:]
+            else:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if "allowed_updates" in p:
+            allowed = p["allowed_updates"]
+            self._allowed_updates = set(allowed) if allowed else None
+        limit = p.get("limit", 100)
+        limit = min(max(limit if isinstance(limit, int) else 100, 1), 100)
+        timeout = p.get("timeout", 0)
+        timeout = timeout if isinstance(timeout, int) else 0
+
+        # A newer getUpdates terminates an older one, as on Telegram (two bot instances).
+        self._poll_generation += 1
+        generation = self._poll_generation
+        self._changes.notify()
+
+        def ready() -> bool:
+            self._drop_disallowed_updates()
+            return bool(self._updates) or self._closing or generation != self._poll_generation
+
+        await self._changes.wait_until(ready, timeout)
+        if generation != self._poll_generation:
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+                record=True,
+            )
+        if self._closing:
+            return []
+        return self._updates[:limit]
+
+    def _drop_disallowed_updates(self) -> None:
+        kept = []
+        for update in self._updates:
+            kind = next(k for k in update if k != "update_id")
+            allowed = (
+                kind in self._allowed_updates
+                if self._allowed_updates is not None
+                else kind not in _NOT_DEFAULT_UPDATES
+            )
+            if allowed:
+                kept.append(update)
+            else:
+                self.errors.append(
+                    f"update {update['update_id']} ({kind}) was dropped: the bot's "
+                    f"allowed_updates {sorted(self._allowed_updates or [])} exclude it "
+                    "(aiogram asks only for update types that have handlers)"
+                )
+        self._updates = kept
+
+    def _delete_webhook(self, call: ApiCall) -> bool:
+        self.webhook_url = ""
+        if call.params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    def _set_webhook(self, call: ApiCall) -> bool:
+        self.webhook_url = str(call.params.get("url", ""))
+        if call.params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    def _get_webhook_info(self, call: ApiCall) -> dict[str, Any]:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
+
+    def _send_message(self, call: ApiCall) -> dict[str, Any]:
+        return self.store_bot_message(call.params)
+
+    def _send_document(self, call: ApiCall) -> dict[str, Any]:
+        document = call.params.get("document")
+        if document is None or document == "":
+            raise ApiError(400, "Bad Request: there is no document in the request", record=True)
+        n = next(self._file_ids)
+        info: dict[str, Any] = {"file_id": f"BQACAgFake{n}", "file_unique_id": f"AgADFake{n}"}
+        if isinstance(document, UploadedFile):
+            info |= {
+                "file_name": document.filename,
+                "mime_type": document.content_type,
+                "file_size": len(document.content),
+            }
+        else:  # a file_id or URL
+            info["file_id"] = str(document)
+        result = self.store_bot_message(call.params, text_key="caption", document=info)
+        if isinstance(document, UploadedFile):
+            self._chats[result["chat"]["id"]][result["message_id"]].file = document
+        return result
+
+    def _edit_message_text(self, call: ApiCall) -> dict[str, Any]:
+        message = self._find_message(call.params, "edit")
+        if not message.from_bot:
+            raise ApiError(400, "Bad Request: message can't be edited", record=True)
+        if message.media:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit", record=True)
+        text, entities = self._render_text(call.params, "text", limit=4096, required=True)
+        # Without reply_markup Telegram removes the inline keyboard.
+        buttons, _, inline_markup = _parse_markup(call.params.get("reply_markup"))
+        if (text, entities, inline_markup) == (
+            message.text,
+            message.entities,
+            message.reply_markup,
+        ):
+            raise _not_modified()
+        message.text, message.entities, message.source = text, entities, call.params.get("text")
+        message.buttons, message.reply_markup = buttons, inline_markup
+        return self._mark_edited(message)
+
+    def _edit_message_reply_markup(self, call: ApiCall) -> dict[str, Any]:
+        message = self._find_message(call.params, "edit")
+        if not message.from_bot:
+            raise ApiError(400, "Bad Request: message can't be edited", record=True)
+        buttons, _, inline_markup = _parse_markup(call.params.get("reply_markup"))
+        if inline_markup == message.reply_markup:
+            raise _not_modified()
+        message.buttons, message.reply_markup = buttons, inline_markup
+        return self._mark_edited(message)
+
+    def _mark_edited(self, message: FakeMessage) -> dict[str, Any]:
+        message.edited = True
+        message.edit_date = int(time.time())
+        self._store(message)
+        return self._message_json(message)
+
+    def _delete_message(self, call: ApiCall) -> bool:
+        message = self._find_message(call.params, "delete")
+        del self._chats[message.chat_id][message.message_id]
+        self._changes.notify()
+        return True
+
+    def _answer_callback_query(self, call: ApiCall) -> bool:
+        query_id = str(call.params.get("callback_query_id", ""))
+        if query_id not in self._callback_queries:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query id is invalid",
+                record=True,
+            )
+        if self._callback_queries[query_id]:
+            # Telegram refuses a second answer; aiogram-dialog logs and ignores this, e.g.
+            # when an on_click handler answered with a text first. Not a protocol error.
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query id is invalid",
+            )
+        text = call.params.get("text")
+        if text is not None and len(str(text)) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG (callback answer text)", record=True)
+        self._callback_queries[query_id] = True
+        return True
+
+    def _send_chat_action(self, call: ApiCall) -> bool:
+        self._chat_id(call.params)
+        actions = {
+            "typing",
+            "upload_photo",
+            "record_video",
+            "upload_video",
+            "record_voice",
+            "upload_voice",
+            "upload_document",
+            "choose_sticker",
+            "find_location",
+            "record_video_note",
+            "upload_video_note",
+        }
+        if call.params.get("action") not in actions:
+            raise ApiError(400, "Bad Request: wrong parameter action in request", record=True)
+        return True
+
+    @staticmethod
+    def _commands_key(params: Mapping[str, Any]) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
+
+    def _set_my_commands(self, call: ApiCall) -> bool:
+        commands = call.params.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise ApiError(400, "Bad Request: commands must be a list of at most 100", record=True)
+        for command in commands:
+            name = command.get("command", "") if isinstance(command, dict) else ""
+            description = command.get("description", "") if isinstance(command, dict) else ""
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name) or not 1 <= len(description) <= 256:
+                raise ApiError(400, f"Bad Request: BOT_COMMAND_INVALID ({command!r})", record=True)
+        self._commands[self._commands_key(call.params)] = commands
+        return True
+
+    def _get_my_commands(self, call: ApiCall) -> list[dict[str, Any]]:
+        return self._commands.get(self._commands_key(call.params), [])
+
+    def _delete_my_commands(self, call: ApiCall) -> bool:
+        self._commands.pop(self._commands_key(call.params), None)
+        return True
+
+    def _set_chat_menu_button(self, call: ApiCall) -> bool:
+        chat_id = call.params.get("chat_id")
+        self.menu_buttons[chat_id] = call.params.get("menu_button") or {"type": "default"}
+        return True
+
+    def _get_chat_menu_button(self, call: ApiCall) -> dict[str, Any]:
+        chat_id = call.params.get("chat_id")
+        return self.menu_buttons.get(chat_id, self.menu_buttons.get(None, {"type": "commands"}))
+
+
+def _not_modified() -> ApiError:
+    return ApiError(
+        400,
+        "Bad Request: message is not modified: specified new message content and reply "
+        "markup are exactly the same as a current content and reply markup of the message",
+    )
+
+
+def _short(params: Mapping[str, Any], limit: int = 300) -> str:
+    text = repr(dict(params))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# --------------------------------------------------------------------------------------
+# The user side
+# --------------------------------------------------------------------------------------
+
+
+class FakeUser:
+    """A Telegram user in a private chat with the bot (``chat_id == id``)."""
+
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        user_id: int,
+        first_name: str,
+        language_code: str | None,
+        username: str | None,
+        last_name: str | None = None,
+    ) -> None:
+        self.fake = fake
+        self.id = user_id
+        self.chat_id = user_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.language_code = language_code
+        self.username = username
+        self.blocked = False  # when True, sending to this chat answers 403 "bot was blocked"
+
+    def __repr__(self) -> str:
+        return f"FakeUser(id={self.id}, first_name={self.first_name!r})"
+
+    def user_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        optional = {
+            "last_name": self.last_name,
+            "username": self.username,
+            "language_code": self.language_code,
+        }
+        data.update({k: v for k, v in optional.items() if v is not None})
+        return data
+
+    def chat_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.chat_id,
+            "type": "private",
+            "first_name": self.first_name,
+        }
+        if self.last_name is not None:
+            data["last_name"] = self.last_name
+        if self.username is not None:
+            data["username"] = self.username
+        return data
+
+    # ----- acting --------------------------------------------------------------------
+
+    async def send(self, text: str) -> FakeMessage:
+        """Send a private text message; a leading ``/command`` gets a bot_command entity."""
+        fake = self.fake
+        message = FakeMessage(
+            message_id=fake._next_message_id[self.chat_id],
+            chat_id=self.chat_id,
+            text=text,
+            from_bot=False,
+            date=int(time.time()),
+        )
+        command = re.match(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?", text)
+        if command:
+            message.entities = [
+                {"type": "bot_command", "offset": 0, "length": _utf16_len(command.group())}
+            ]
+        fake.inject_update({"message": fake._message_json(message)})  # validates first
+        fake._take_message_id(self.chat_id)
+        fake._store(message)
+        return copy.deepcopy(message)
+
+    async def click(
+        self,
+        button_text: str | re.Pattern[str],
+        *,
+        message_id: int | None = None,
+        timeout: float = 10,
+    ) -> str | None:
+        """Press an inline button and wait for the bot to answer the callback query.
+
+        Uses the newest message having a button whose stripped text equals ``button_text``
+        (or a regex search), or the message ``message_id``. Returns the answer's text.
+        """
+        message, button = self._find_button(button_text, message_id)
+        if button.url is not None:
+            raise AssertionError(f"button {button.text!r} is a URL button: {button.url}")
+        if button.callback_data is None:
+            raise AssertionError(f"button {button.text!r} has no callback_data: {button.raw}")
+        return await self._press(message, button.callback_data, timeout)
+
+    async def click_data(
+        self, callback_data: str, message_id: int, timeout: float = 10
+    ) -> str | None:
+        """Send a callback query with arbitrary (possibly forged) data from ``message_id``."""
+        message = self.fake._chats[self.chat_id].get(message_id)
+        if message is None:
+            raise AssertionError(
+                f"no message #{message_id} in chat {self.chat_id}:\n{self.describe_chat()}"
+            )
+        return await self._press(message, callback_data, timeout)
+
+    async def _press(self, message: FakeMessage, data: str, timeout: float) -> str | None:
+        fake = self.fake
+        query_id = str(4_000_000_000_000_000_000 + next(fake._query_ids))
+        fake._callback_queries[query_id] = False
+        since = fake.mark()
+        fake.inject_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": self.user_json(),
+                    "message": fake._message_json(message),
+                    "chat_instance": str(-7_000_000_000 - self.chat_id),
+                    "data": data,
+                }
+            }
+        )
+        try:
+            answer = await fake.wait_for_call(
+                "answerCallbackQuery",
+                lambda c: str(c.params.get("callback_query_id")) == query_id,
+                since=since,
+                timeout=timeout,
+            )
+        except AssertionError as e:
+            raise AssertionError(
+                f"the bot did not answer the callback query {data!r} on message "
+                f"#{message.message_id} within {timeout}s\n{e}\nchat:\n{self.describe_chat()}"
+            ) from None
+        text = answer.params.get("text")
+        return None if text is None else str(text)
+
+    def _find_button(
+        self, wanted: str | re.Pattern[str], message_id: int | None
+    ) -> tuple[FakeMessage, Button]:
+        chat = self.fake._chats[self.chat_id]
+        candidates = [chat[message_id]] if message_id in chat else []
+        if message_id is None:
+            candidates = [m for m in reversed(chat.values()) if m.buttons]
+        for message in candidates:
+            button = message.button(wanted)
+            if button is not None:
+                return message, button
+        where = f"message #{message_id}" if message_id is not None else "any message"
+        raise AssertionError(
+            f"no button {_show(wanted)} in {where} of chat {self.chat_id}; "
+            f"messages (newest last):\n{self.describe_chat()}"
+        )
+
+    # ----- observing -----------------------------------------------------------------
+
+    def messages(self) -> list[FakeMessage]:
+        return self.fake.messages(self.chat_id)
+
+    def bot_messages(self) -> list[FakeMessage]:
+        return [m for m in self.messages() if m.from_bot]
+
+    def last_bot_message(self) -> FakeMessage | None:
+        messages = self.bot_messages()
+        return messages[-1] if messages else None
+
+    def buttons(self) -> list[str]:
+        """Button texts of the newest bot message that has an inline keyboard."""
+        for message in reversed(self.bot_messages()):
+            if message.buttons:
+                return message.button_texts
+        return []
+
+    async def wait_message(
+        self,
+        contains: str | re.Pattern[str] | None = None,
+        *,
+        predicate: MessagePredicate | None = None,
+        since: int | None = None,
+        new: bool = False,
+        timeout: float = 10,
+    ) -> FakeMessage:
+        """Wait until a visible bot message matches; return the newest match (a snapshot).
+
+        ``contains`` is a substring or a regex searched in the visible text. With
+        ``since=fake.mark()`` only messages sent or edited after that point count (an edit
+        that only removes a keyboard counts too); add ``new=True`` to only accept messages
+        *sent* after it.
+        """
+
+        def find() -> FakeMessage | None:
+            for message in reversed(self.fake._chats[self.chat_id].values()):
+                if not message.from_bot:
+                    continue
+                if since is not None and (message.created if new else message.version) < since:
+                    continue
+                if contains is not None and not _text_matches(message.text, contains, exact=False):
+                    continue
+                if predicate is None or predicate(message):
+                    return message
+            return None
+
+        if not await self.fake._changes.wait_until(lambda: find() is not None, timeout):
+            what = f"no bot message matching {_show(contains)}"
+            if predicate is not None:
+                what += " and the predicate"
+            if since is not None:
+                what += f" {'sent' if new else 'sent or edited'} since #{since}"
+            raise AssertionError(
+                f"{what} in chat {self.chat_id} within {timeout}s; "
+                f"messages (newest last):\n{self.describe_chat()}"
+            )
+        found = find()
+        assert found is not None
+        return copy.deepcopy(found)
+
+    def describe_chat(self, last: int = 8) -> str:
+        messages = list(self.fake._chats[self.chat_id].values())[-last:]
+        return "\n".join(f"  {m.describe()}" for m in messages) or "  (no messages)"
+
+
+def _show(wanted: str | re.Pattern[str] | None) -> str:
+    if isinstance(wanted, re.Pattern):
+        return f"/{wanted.pattern}/"
+    return repr(wanted)

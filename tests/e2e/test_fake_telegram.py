@@ -1,0 +1,579 @@
+"""Self-tests of the fake Telegram Bot API server and the bot-process harness."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.filters import CommandStart
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window, setup_dialogs
+from aiogram_dialog.widgets.kbd import Back, Button, Next
+from aiogram_dialog.widgets.text import Const, Format
+
+from tests.e2e.fake_telegram import (
+    ApiCall,
+    FakeTelegram,
+    InvalidUpdateError,
+    UploadedFile,
+    parse_html,
+)
+from tests.e2e.harness import BotProcess, api_session, bot_process, polling, run_cli
+
+ECHO_BOT = "tests.e2e.echo_bot"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+        assert server.errors == [], "the fake saw protocol errors"
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    """An in-process aiogram Bot talking to the fake (no dispatcher)."""
+    async with Bot(fake.token, session=api_session(fake)) as client:
+        yield client
+
+
+def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=list(rows))
+
+
+def take_errors(fake: FakeTelegram) -> list[str]:
+    errors = list(fake.errors)
+    fake.errors.clear()
+    return errors
+
+
+# ----- the harness with a real bot process ------------------------------------------
+
+
+@pytest.mark.e2e
+async def test_echo_bot_round_trip(fake: FakeTelegram) -> None:
+    async with bot_process(fake, module=ECHO_BOT):
+        alice = fake.user(first_name="Al <ice> & co")
+        await alice.send("/start")
+        hello = await alice.wait_message("Hello")
+        assert hello.text == "Hello, Al <ice> & co"
+        assert hello.entities == [{"type": "bold", "offset": 7, "length": 13}]
+        assert alice.buttons() == ["Ping"]
+
+        assert await alice.click("Ping") == "pong!"
+        pong = await alice.wait_message("Pong")
+        assert (pong.message_id, pong.edited, pong.buttons) == (hello.message_id, True, [])
+
+    methods = [c.method for c in fake.calls]
+    assert methods[:2] == ["setMyCommands", "getMe"]
+    assert "getUpdates" in methods
+    assert fake.bot_commands() == [{"command": "start", "description": "Start"}]
+    assert fake.bot_commands(language_code="ru") == []
+    assert fake.unknown_calls == []
+
+
+@pytest.mark.e2e
+async def test_invalid_button_data_is_a_protocol_error(fake: FakeTelegram) -> None:
+    class Sentinel(Exception):
+        pass
+
+    alice = fake.user()
+    sent: list[ApiCall] = []
+
+    async def send_long_then_fail() -> None:
+        async with bot_process(fake, module=ECHO_BOT, expect_traceback=True):
+            since = fake.mark()
+            await alice.send("/long")
+            sent.append(await fake.wait_for_call("sendMessage", since=since))
+            raise Sentinel  # a failing test gets the bot's output attached as a note
+
+    with pytest.raises(Sentinel) as raised:
+        await send_long_then_fail()
+    assert "bot process output" in "\n".join(raised.value.__notes__)
+
+    [call] = sent
+    assert call.error is not None
+    assert call.error.startswith("Bad Request: BUTTON_DATA_INVALID")
+    [error] = take_errors(fake)
+    assert "BUTTON_DATA_INVALID" in error
+    assert alice.bot_messages() == []
+
+
+@pytest.mark.e2e
+async def test_bot_process_that_dies_early_fails_readably(fake: FakeTelegram) -> None:
+    pattern = r"exited with code 1 before polling[\s\S]*No module named tests.e2e.missing"
+    with pytest.raises(AssertionError, match=pattern):
+        async with bot_process(fake, module="tests.e2e.missing"):
+            pytest.fail("not reached")
+
+
+@pytest.mark.parametrize(
+    ("code", "problem"),
+    [
+        ("print('Traceback (most recent call last):')", "wrote a Traceback"),
+        ("raise SystemExit(3)", "exited with code 3"),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "signals not handled"),
+    ],
+)
+async def test_assert_clean(tmp_path: Path, code: str, problem: str) -> None:
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", code, stdout=log, stderr=subprocess.STDOUT
+        )
+    proc = BotProcess(process, log_path)
+    await proc.process.wait()
+    await proc.stop()
+    with pytest.raises(AssertionError, match=problem):
+        proc.assert_clean()
+
+
+async def test_run_cli_captures_output() -> None:
+    ok = await run_cli(module="platform")
+    assert (ok.returncode, ok.stderr) == (0, "")
+    assert ok.stdout.strip()
+    missing = await run_cli("--help", module="tests.e2e.missing")
+    assert missing.returncode == 1
+    assert "No module named" in missing.stderr
+
+
+# ----- protocol checks (in-process aiogram Bot against the fake) ---------------------
+
+
+async def test_unknown_method_fails_loudly(fake: FakeTelegram) -> None:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{fake.base_url}/bot{fake.token}/sendSticker", data={"chat_id": "1"}) as resp,
+    ):
+        assert resp.status == 404
+        body = await resp.json()
+    assert body["ok"] is False
+    assert body["error_code"] == 404
+    assert body["description"].startswith("Not Found: unknown method sendSticker")
+    assert fake.unknown_calls == ["sendSticker"]
+    [error] = take_errors(fake)
+    assert "sendSticker" in error
+
+
+async def test_wrong_token_is_unauthorized(fake: FakeTelegram) -> None:
+    async with Bot("42:wrong", session=api_session(fake)) as stranger:
+        with pytest.raises(TelegramUnauthorizedError):
+            await stranger.get_me()
+    assert len(take_errors(fake)) == 1
+
+
+async def test_get_me_and_commands(fake: FakeTelegram, bot: Bot) -> None:
+    me = await bot.get_me()
+    assert (me.id, me.username, me.is_bot) == (123456789, "spotbook_test_bot", True)
+    await bot.set_my_commands([BotCommand(command="book", description="Book a slot")])
+    assert [c.command for c in await bot.get_my_commands()] == ["book"]
+    await bot.delete_my_commands()
+    assert await bot.get_my_commands() == []
+    with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
+        await bot.set_my_commands([BotCommand(command="Book-Now", description="x")])
+    assert len(take_errors(fake)) == 1
+
+
+async def test_bad_html_is_rejected_and_recorded(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    with pytest.raises(TelegramBadRequest, match="can't parse entities"):
+        await bot.send_message(alice.chat_id, "1 < 2 <b>bold", parse_mode="HTML")
+    [error] = take_errors(fake)
+    assert "can't parse entities" in error
+    assert alice.messages() == []
+
+    sent = await bot.send_message(
+        alice.chat_id, "<b>Yoga</b> &amp; <i>Pilates</i> 1 &lt; 2", parse_mode="HTML"
+    )
+    assert sent.text == "Yoga & Pilates 1 < 2"
+    assert sent.html_text == "<b>Yoga</b> &amp; <i>Pilates</i> 1 &lt; 2"
+    assert alice.last_bot_message() is not None
+    assert alice.last_bot_message().text == "Yoga & Pilates 1 < 2"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("source", "text", "entities"),
+    [
+        ("plain", "plain", []),
+        ("<b>a</b><i></i>", "a", [{"type": "bold", "offset": 0, "length": 1}]),
+        ("😀<u>x</u>", "😀x", [{"type": "underline", "offset": 2, "length": 1}]),
+        ('<a href="https://e.x/?a=1&amp;b=2">l</a>', "l",
+         [{"type": "text_link", "url": "https://e.x/?a=1&b=2", "offset": 0, "length": 1}]),
+        ('<pre><code class="language-py">x</code></pre>', "x",
+         [{"type": "pre", "language": "py", "offset": 0, "length": 1}]),
+        ('<span class="tg-spoiler">s</span>&#39;&quot;', "s'\"",
+         [{"type": "spoiler", "offset": 0, "length": 1}]),
+        ("<blockquote expandable>q</blockquote>", "q",
+         [{"type": "expandable_blockquote", "offset": 0, "length": 1}]),
+    ],
+)  # fmt: skip
+def test_parse_html_valid(source: str, text: str, entities: list[dict[str, object]]) -> None:
+    assert parse_html(source) == (text, entities)
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("a < b", "unescaped '<'"),
+        ("a > b", "Unescaped '>'"),
+        ("Tom & Jerry", "Unescaped '&'"),
+        ("&nbsp;", "unsupported HTML entity"),
+        ("<b>x", 'end tag corresponding to start tag "b"'),
+        ("<b><i>x</b></i>", 'expected "</i>", found "</b>"'),
+        ("x</b>", 'Unexpected end tag "b"'),
+        ("<div>x</div>", 'Unsupported start tag "div"'),
+        ("<br/>", 'Unsupported start tag "br"'),
+        ("<span>x</span>", "tg-spoiler"),
+        ("<a>x</a>", "href"),
+    ],
+)
+def test_parse_html_invalid(source: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        parse_html(source)
+
+
+async def test_message_length_and_emptiness(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    await bot.send_message(alice.chat_id, "x" * 4096)
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(alice.chat_id, "x" * 4097)
+    with pytest.raises(TelegramBadRequest, match="message text is empty"):
+        await bot.send_message(alice.chat_id, "<b> </b>", parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(999, "who?")
+    assert len(take_errors(fake)) == 3
+
+
+async def test_edit_rules(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    markup = keyboard([InlineKeyboardButton(text="A", callback_data="a")])
+    sent = await bot.send_message(
+        alice.chat_id, "<b>One</b>", parse_mode="HTML", reply_markup=markup
+    )
+
+    # Same text and keyboard: Telegram's legitimate "not modified" answer, not a protocol error.
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text(
+            "<b>One</b>", chat_id=alice.chat_id, message_id=sent.message_id,
+            parse_mode="HTML", reply_markup=markup,
+        )  # fmt: skip
+    assert fake.errors == []
+
+    # Same visible text without bold is a change; no reply_markup removes the keyboard.
+    await bot.edit_message_text("One", chat_id=alice.chat_id, message_id=sent.message_id)
+    [message] = alice.messages()
+    assert (message.text, message.entities, message.buttons, message.edited) == (
+        "One",
+        [],
+        [],
+        True,
+    )
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_reply_markup(chat_id=alice.chat_id, message_id=sent.message_id)
+
+    user_message = await alice.send("hi")
+    with pytest.raises(TelegramBadRequest, match="message can't be edited"):
+        await bot.edit_message_text("x", chat_id=alice.chat_id, message_id=user_message.message_id)
+    await bot.delete_message(alice.chat_id, sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text("x", chat_id=alice.chat_id, message_id=sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to delete not found"):
+        await bot.delete_message(alice.chat_id, sent.message_id)
+    assert [m.text for m in alice.messages()] == ["hi"]
+    assert len(take_errors(fake)) == 3
+
+
+async def test_send_document_multipart(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    sent = await bot.send_document(
+        alice.chat_id,
+        BufferedInputFile(b"date,slot\n2025-01-01,10:00\n", filename="bookings.csv"),
+        caption="<b>Export</b>",
+        parse_mode="HTML",
+    )
+    assert sent.document is not None
+    assert sent.document.file_name == "bookings.csv"
+    assert sent.caption == "Export"
+    call = await fake.wait_for_call("sendDocument")
+    upload = call.params["document"]
+    assert isinstance(upload, UploadedFile)
+    assert upload.content == b"date,slot\n2025-01-01,10:00\n"
+    [message] = alice.messages()
+    assert message.document is not None
+    assert message.document["file_name"] == "bookings.csv"
+    assert message.file == upload
+    assert message.text == "Export"
+
+
+async def test_params_are_decoded(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    markup = keyboard([InlineKeyboardButton(text="Go", callback_data="go")])
+    await bot.send_message(alice.chat_id, "x", reply_markup=markup, disable_notification=True)
+    call = await fake.wait_for_call("sendMessage")
+    assert call.params["chat_id"] == alice.chat_id
+    assert call.params["disable_notification"] is True
+    assert call.params["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]
+    }
+
+
+# ----- updates -----------------------------------------------------------------------
+
+
+async def test_invalid_update_raises_in_the_test(fake: FakeTelegram) -> None:
+    with pytest.raises(InvalidUpdateError, match="aiogram would reject"):
+        fake.inject_update({"message": {"message_id": 1, "date": 0, "chat": {"id": 1}}})
+    with pytest.raises(InvalidUpdateError, match="exactly one known field"):
+        fake.inject_update({"mesage": {}})
+    assert fake.pending_updates == []
+
+
+async def test_get_updates_offset_semantics(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    for text in ("one", "two", "three"):
+        await alice.send(text)
+    updates = await bot.get_updates()
+    assert [u.message.text for u in updates if u.message] == ["one", "two", "three"]
+    first, second, third = (u.update_id for u in updates)
+    assert first < second < third
+    assert len(fake.pending_updates) == 3  # nothing is confirmed without an offset
+
+    assert [u.update_id for u in await bot.get_updates(offset=second)] == [second, third]
+    assert [u.update_id for u in await bot.get_updates(offset=second, limit=1)] == [second]
+    assert [u.update_id for u in await bot.get_updates(offset=-1)] == [third]
+    assert await bot.get_updates(offset=third + 1, timeout=0) == []
+    assert fake.pending_updates == []
+
+    # A long poll returns as soon as an update arrives.
+    poll = asyncio.create_task(bot.get_updates(offset=third + 1, timeout=30))
+    await fake.wait_for_call("getUpdates", lambda c: c.params.get("timeout") == 30)
+    await alice.send("four")
+    [update] = await asyncio.wait_for(poll, 5)
+    assert update.message is not None
+    assert update.message.text == "four"
+    assert update.update_id > third
+
+
+async def test_allowed_updates_filter_and_conflict(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    await bot.get_updates(allowed_updates=["message"], timeout=0)
+    fake.inject_update(
+        {
+            "callback_query": {
+                "id": "1",
+                "from": alice.user_json(),
+                "chat_instance": "1",
+                "data": "x",
+            }
+        }
+    )
+    assert await bot.get_updates(timeout=0) == []
+    [error] = take_errors(fake)
+    assert "callback_query" in error
+    assert "allowed_updates" in error
+
+    # Two pollers: the older one is terminated, as on Telegram.
+    older = asyncio.create_task(bot.get_updates(timeout=30))
+    await fake.wait_for_call("getUpdates", lambda c: c.params.get("timeout") == 30)
+    newer = asyncio.create_task(bot.get_updates(timeout=30))
+    with pytest.raises(TelegramConflictError, match="terminated by other getUpdates"):
+        await older
+    await alice.send("hello")
+    assert len(await newer) == 1
+    assert len(take_errors(fake)) == 1
+
+
+async def test_fail_next_injects_errors(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+    with pytest.raises(TelegramRetryAfter) as info:
+        await bot.send_message(alice.chat_id, "hi")
+    assert info.value.retry_after == 3
+    await bot.send_message(alice.chat_id, "hi")  # only the next call fails
+
+    fake.fail_next("sendMessage", 500, "Internal Server Error", count=2)
+    for _ in range(2):
+        with pytest.raises(TelegramServerError, match="Internal Server Error"):
+            await bot.send_message(alice.chat_id, "hi")
+
+    alice.blocked = True
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(alice.chat_id, "hi")
+    assert [c.ok for c in fake.calls] == [False, True, False, False, False]
+    assert fake.errors == []
+
+
+async def test_register_adds_a_method(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    fake.register("sendDice", lambda params: fake.store_bot_message(
+        params, text_key="caption", dice={"emoji": "🎲", "value": 6}))  # fmt: skip
+    message = await bot.send_dice(alice.chat_id)
+    assert message.dice is not None
+    assert message.dice.value == 6
+    with pytest.raises(TelegramNotFound):
+        await bot.send_sticker(alice.chat_id, "sticker-id")
+    assert fake.unknown_calls == ["sendSticker"]
+    take_errors(fake)
+
+
+# ----- the user-side driver ----------------------------------------------------------
+
+
+async def test_click_failures_are_readable(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    await bot.send_message(
+        alice.chat_id,
+        "Pick a class",
+        reply_markup=keyboard(
+            [InlineKeyboardButton(text="Yoga", callback_data="c:1")],
+            [InlineKeyboardButton(text="Site", url="https://example.com")],
+        ),
+    )
+    with pytest.raises(AssertionError, match=r"no button 'Pilates'[\s\S]*'Pick a class'.*Yoga"):
+        await alice.click("Pilates")
+    with pytest.raises(
+        AssertionError, match=re.escape("button 'Site' is a URL button: https://example.com")
+    ):
+        await alice.click("Site")
+    assert alice.buttons() == ["Yoga", "Site"]
+
+
+async def test_click_waits_for_the_answer(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    sent = await bot.send_message(
+        alice.chat_id,
+        "Menu",
+        reply_markup=keyboard([InlineKeyboardButton(text=" Yoga ", callback_data="c:1")]),
+    )
+
+    async def answer_one_click() -> None:
+        [update] = await bot.get_updates(timeout=10)
+        query = update.callback_query
+        assert query is not None
+        assert (query.data, query.message.message_id) == ("c:1", sent.message_id)  # type: ignore[union-attr]
+        await bot.answer_callback_query(query.id, text="Booked")
+        # A second answer is refused by Telegram (aiogram-dialog does this after handlers
+        # that answered); the fake returns the error without recording it.
+        with pytest.raises(TelegramBadRequest, match="query is too old"):
+            await bot.answer_callback_query(query.id)
+        await bot.get_updates(offset=update.update_id + 1, timeout=0)
+
+    responder = asyncio.create_task(answer_one_click())
+    assert await alice.click(re.compile("Yog")) == "Booked"
+    await responder
+
+    responder = asyncio.create_task(bot.get_updates(timeout=10))
+    with pytest.raises(AssertionError, match="did not answer the callback query 'forged'"):
+        await alice.click_data("forged", sent.message_id, timeout=0.2)
+    [update] = await responder
+    assert update.callback_query is not None
+    assert update.callback_query.data == "forged"
+
+
+async def test_wait_message_timeout_shows_the_chat(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    since = fake.mark()
+    await bot.send_message(alice.chat_id, "Welcome")
+    assert (await alice.wait_message("Welcome", since=since)).text == "Welcome"
+    with pytest.raises(AssertionError, match=r"no bot message matching 'Bye'[\s\S]*'Welcome'"):
+        await alice.wait_message("Bye", timeout=0.05)
+    with pytest.raises(AssertionError, match="since"):
+        await alice.wait_message("Welcome", since=fake.mark(), timeout=0.05)
+
+
+# ----- aiogram-dialog against the fake (in-process polling) --------------------------
+
+
+class Menu(StatesGroup):
+    main = State()
+    details = State()
+
+
+async def ignore_click(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    pass
+
+
+async def alert_click(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await callback.answer("Careful!", show_alert=True)
+
+
+def menu_router() -> Router:
+    router = Router()
+
+    @router.message(CommandStart())
+    async def start(message: Message, dialog_manager: DialogManager) -> None:
+        await dialog_manager.start(Menu.main, mode=StartMode.RESET_STACK)
+
+    router.include_router(
+        Dialog(
+            Window(
+                Format("<b>Menu</b> for {event.from_user.first_name}"),
+                Next(Const("Details")),
+                Button(Const("Stay"), id="stay", on_click=ignore_click),
+                Button(Const("Alert"), id="alert", on_click=alert_click),
+                state=Menu.main,
+            ),
+            Window(Const("Details &amp; more"), Back(Const("Back")), state=Menu.details),
+        )
+    )
+    return router
+
+
+async def test_aiogram_dialog_works_against_the_fake(fake: FakeTelegram, bot: Bot) -> None:
+    dp = Dispatcher()
+    dp.include_router(menu_router())
+    setup_dialogs(dp)
+    html_bot = Bot(fake.token, session=bot.session, default=DefaultBotProperties(parse_mode="HTML"))
+    alice = fake.user()
+    async with polling(fake, dp, html_bot):
+        await alice.send("/start")
+        menu = await alice.wait_message("Menu for Alice")
+        assert menu.button_texts == ["Details", "Stay", "Alert"]
+
+        # Re-rendering an unchanged window: Telegram says "not modified", the dialog copes.
+        since = fake.mark()
+        assert await alice.click("Stay") is None
+        edit = await fake.wait_for_call("editMessageText", since=since)
+        assert edit.error is not None
+        assert "message is not modified" in edit.error
+
+        # The handler's answer wins; the dialog's second answer is refused, not an error.
+        assert await alice.click("Alert") == "Careful!"
+
+        await alice.click("Details")
+        details = await alice.wait_message("Details & more")
+        assert details.message_id == menu.message_id
+        await alice.click("Back")
+        await alice.wait_message("Menu")
+
+        since = fake.mark()
+        await alice.send("/start")
+        fresh = await alice.wait_message("Menu", since=since, new=True)
+        assert fresh.message_id > menu.message_id
+        old = next(m for m in alice.messages() if m.message_id == menu.message_id)
+        assert old.buttons == []  # the dialog removed the stale keyboard
