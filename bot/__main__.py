@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
             level=settings.log_level.upper(),
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        logging.getLogger("alembic").setLevel(logging.WARNING)
         if args.command == "import-catalog":
             from bot.cli import import_catalog_file
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, ScrollingGroup, Select, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
@@ -27,7 +28,7 @@ from domain.storage import queries
 BOOKINGS = "b"
 
 
-async def list_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+async def list_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
         rows = await queries.upcoming_bookings(db, client_of(dialog_manager).id, deps.clock())
@@ -54,7 +55,7 @@ async def on_booking(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
     await manager.switch_to(MyBookings.booking)
 
 
-async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
         card = await queries.booking_card(

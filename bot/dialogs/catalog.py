@@ -6,6 +6,7 @@ from operator import itemgetter
 from typing import Any
 
 from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, ScrollingGroup, Select, SwitchTo
@@ -54,7 +55,7 @@ def _list(select_id: str, items: str, on_click) -> ScrollingGroup:
 # --- programmes --------------------------------------------------------------------------
 
 
-async def programmes_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+async def programmes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     async with deps.db() as db:
         rows = await queries.programmes(db)
     return {
@@ -83,7 +84,7 @@ async def on_programme(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_i
 # --- classes -----------------------------------------------------------------------------
 
 
-async def classes_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+async def classes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     async with deps.db() as db:
         programme = await queries.programme(db, dialog_manager.dialog_data["programme_id"])
         rows = await queries.classes_of(
@@ -124,7 +125,7 @@ async def on_class(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: s
 # --- sessions of a class -----------------------------------------------------------------
 
 
-async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     class_id = dialog_manager.dialog_data["class_id"]
     async with deps.db() as db:
@@ -162,7 +163,7 @@ async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
 # --- one session: the booking card ------------------------------------------------------
 
 
-async def session_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     client = client_of(dialog_manager)
     async with deps.db() as db:
@@ -205,7 +206,7 @@ async def on_book(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None
     await manager.switch_to(Catalog.booked)
 
 
-async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_) -> dict:
+async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
         card = await queries.booking_card(

@@ -11,7 +11,7 @@ from bot.i18n import T
 from bot.states import Catalog, MainMenu, MyBookings
 
 
-async def menu_getter(dialog_manager: DialogManager, event_from_user: User, **_) -> dict:
+async def menu_getter(dialog_manager: DialogManager, event_from_user: User, **_kwargs) -> dict:
     return {"name": html(event_from_user.first_name)}
 
 

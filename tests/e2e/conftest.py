@@ -1,0 +1,96 @@
+"""End-to-end fixtures: the fake Bot API server, a database file, a catalog for the coming days."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.harness import run_cli
+
+ZONE = ZoneInfo("Europe/Prague")
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram() as server:
+        yield server
+    assert server.unknown_calls == [], (
+        f"the bot called methods the fake lacks: {server.unknown_calls}"
+    )
+    assert server.errors == [], "\n".join(server.errors)
+
+
+@pytest.fixture
+def bot_env(tmp_path) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db",
+        "TZ": "Europe/Prague",
+        "DEFAULT_LOCALE": "en",
+        "CURRENCY": "EUR",
+    }
+
+
+class Database:
+    """Read (and, for stale-button tests, damage) the bot's SQLite file from the outside."""
+
+    def __init__(self, url: str) -> None:
+        self.path = Path(url.removeprefix("sqlite:///"))
+
+    def query(self, sql: str, *args) -> list[tuple]:
+        with sqlite3.connect(self.path) as connection:
+            return connection.execute(sql, args).fetchall()
+
+    def execute(self, sql: str, *args) -> None:
+        with sqlite3.connect(self.path) as connection:
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute(sql, args)
+
+
+@pytest.fixture
+def database(bot_env) -> Database:
+    return Database(bot_env["DATABASE_URL"])
+
+
+def soon(days: int) -> date:
+    return datetime.now(ZONE).date() + timedelta(days=days)
+
+
+@pytest.fixture
+async def catalog(tmp_path, bot_env) -> Path:
+    """A studio with sessions in the coming days, imported with the staff command."""
+    path = tmp_path / "studio.yaml"
+    path.write_text(
+        f"""
+programmes:
+  - key: yoga
+    title: Yoga
+    description: Hatha yoga for every level.
+    classes:
+      - key: evening
+        title: Evening flow
+        capacity: 3
+        duration: 75
+        price: 12.5
+        sessions: ["{soon(3)} 18:00", "{soon(5)} 18:00"]
+  - key: pottery
+    title: Pottery <for beginners>
+    classes:
+      - key: wheel
+        title: Wheel & clay
+        capacity: 1
+        sessions: ["{soon(4)} 10:00"]
+      - key: hand
+        title: Hand building
+        capacity: 4
+        sessions: ["{soon(6)} 10:00"]
+""",
+        encoding="utf-8",
+    )
+    result = await run_cli("import-catalog", str(path), env=bot_env)
+    assert result.returncode == 0, result.stderr
+    return path
