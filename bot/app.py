@@ -9,18 +9,22 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import setup_dialogs
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.deps import Clock, Deps, utc_now
 from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.catalog import catalog_dialog
 from bot.dialogs.menu import menu_dialog
-from bot.handlers import commands_router
+from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
@@ -35,7 +39,7 @@ def build_dispatcher(
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp["deps"] = deps
     dp.include_router(commands_router())
-    dp.include_routers(menu_dialog(), catalog_dialog(), bookings_dialog())
+    dp.include_routers(menu_dialog(), catalog_dialog(), bookings_dialog(), fallback_router())
     setup_dialogs(dp, **dialog_options)
     setup_i18n(dp, i18n)  # after setup_dialogs, or background dialog updates miss i18n
     return dp
@@ -61,17 +65,49 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
     await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
 
 
+async def open_database(settings: Settings) -> AsyncEngine:
+    """The engine, with the schema brought up to date; a clear ConfigError if unreachable."""
+    engine = None
+    try:
+        engine = create_engine(settings.database_url)
+        await upgrade_to_head(engine)
+    except (OSError, DBAPIError) as error:
+        if engine is not None:
+            await engine.dispose()
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise ConfigError(
+            f"cannot open the database at DATABASE_URL={where}: {reason}. "
+            "Check that it exists and is reachable."
+        ) from None
+    return engine
+
+
+async def check_telegram(bot: Bot, settings: Settings) -> User:
+    try:
+        return await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise ConfigError(
+            "Telegram rejected BOT_TOKEN: ask @BotFather for the right one."
+        ) from None
+    except TelegramNetworkError as error:
+        where = settings.telegram_api_base or "https://api.telegram.org"
+        raise ConfigError(f"cannot reach the Telegram Bot API at {where}: {error}") from None
+
+
 async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
     bot = build_bot(settings)
-    engine = create_engine(settings.database_url)
     try:
-        await upgrade_to_head(engine)
+        me = await check_telegram(bot, settings)
+        engine = await open_database(settings)
+    except ConfigError:
+        await bot.session.close()
+        raise
+    try:
         i18n = build_i18n(settings.default_locale)
-        dp = build_dispatcher(
-            Deps(db=session_factory(engine), settings=settings, clock=clock), i18n
-        )
+        deps = Deps(db=session_factory(engine), settings=settings, clock=clock)
+        dp = build_dispatcher(deps, i18n)
         await set_commands(bot, i18n)
-        me = await bot.get_me()
         log.info("Spotbook is running as @%s (long polling)", me.username)
         await dp.start_polling(bot, polling_timeout=10)
     finally:

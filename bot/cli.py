@@ -8,21 +8,18 @@ from pathlib import Path
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.app import open_database
 from bot.catalog_messages import describe_problem
 from bot.config import Settings
 from bot.i18n import build_i18n
 from domain.catalog import ImportReport, import_catalog
 from domain.catalog_file import MAX_CATALOG_BYTES, CatalogInvalid, CatalogProblem, parse_catalog
-from domain.storage.db import create_engine, session_factory
-from domain.storage.migrate import upgrade_to_head
+from domain.storage.db import session_factory
 
 
 async def migrate(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade_to_head(engine)
-    finally:
-        await engine.dispose()
+    engine = await open_database(settings)
+    await engine.dispose()
     i18n = build_i18n(settings.default_locale)
     with i18n.context():
         print(_("The database is up to date."))
@@ -56,9 +53,8 @@ async def import_catalog_file(settings: Settings, file: str) -> int:
 
 
 async def _store(settings: Settings, catalog) -> ImportReport:
-    engine = create_engine(settings.database_url)
+    engine = await open_database(settings)
     try:
-        await upgrade_to_head(engine)
         async with session_factory(engine)() as db:
             return await import_catalog(db, catalog)
     finally:

@@ -53,6 +53,11 @@ async def my_bookings(_message: Message, dialog_manager: DialogManager) -> None:
     await open_over_menu(dialog_manager, MyBookings.list, show_mode=ShowMode.SEND)
 
 
+async def anything_else(_message: Message, dialog_manager: DialogManager) -> None:
+    """Text outside any dialog (a new chat, or after a restart): answer with the menu."""
+    await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
 async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None:
     """A button from a finished or replaced dialog: say so, and show the menu anew."""
     log.info("stale dialog button: %s", event.exception)
@@ -73,4 +78,12 @@ def commands_router() -> Router:
     router.errors.register(
         stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
     )
+    return router
+
+
+def fallback_router() -> Router:
+    """Included after the dialogs, which answer text themselves while one is open."""
+    router = Router(name="fallback")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(anything_else)
     return router

@@ -21,8 +21,11 @@ def placeholders(text: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def source_ids() -> set[str]:
-    return {message.id if isinstance(message.id, str) else message.id[0]
-            for message in extract() if message.id}
+    return {
+        message.id if isinstance(message.id, str) else message.id[0]
+        for message in extract()
+        if message.id
+    }
 
 
 def test_english_is_there():

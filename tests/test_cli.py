@@ -51,9 +51,7 @@ def test_a_broken_catalog_is_rejected_with_line_and_reason_and_nothing_is_writte
         text.replace("capacity: 12", "capcity: 12", 1).replace("2027-02-2", "2027-03-2"),
         encoding="utf-8",
     )
-    line = next(
-        n for n, text in enumerate(broken.read_text().splitlines(), 1) if "capcity" in text
-    )
+    line = next(n for n, text in enumerate(broken.read_text().splitlines(), 1) if "capcity" in text)
 
     assert main(["import-catalog", str(broken)]) == 1
 
@@ -105,3 +103,13 @@ def test_bad_configuration_stops_with_one_clear_line(env, monkeypatch, capsys, n
 def test_running_without_a_token_says_what_to_set(env, capsys):
     assert main([]) == 2
     assert "BOT_TOKEN is not set" in capsys.readouterr().err
+
+
+def test_an_unreachable_database_stops_with_one_clear_line(env, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/spotbook")
+
+    assert main(["migrate"]) == 2
+
+    err = capsys.readouterr().err.strip()
+    assert "cannot open the database at DATABASE_URL=postgresql+asyncpg://nobody@127.0.0.1:1" in err
+    assert len(err.splitlines()) == 1

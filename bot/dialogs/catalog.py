@@ -287,7 +287,10 @@ def catalog_dialog() -> Dialog:
             getter=session_getter,
         ),
         Window(
-            T("🎉 <b>You're booked!</b>\n\n<b>{title}</b>\n🗓 {when} ({city} time)"),
+            T(
+                "🎉 <b>You're booked!</b>\n\n<b>{title}</b>\n🗓 {when} ({city} time)\n\n"
+                "You can cancel it under My bookings."
+            ),
             Button(T("🗂 My bookings"), id="mine", on_click=on_my_bookings),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
             state=Catalog.booked,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.harness import bot_process
+from tests.e2e.harness import bot_process, run_cli
 
 pytestmark = pytest.mark.e2e
 
@@ -158,3 +158,16 @@ async def test_a_cancelled_booking_cannot_be_cancelled_twice_from_an_old_screen(
         assert "This booking is already cancelled." in screen.text
         assert "❌ Cancel booking" not in screen.button_texts
         assert database.query("select sum(seats_taken) from sessions") == [(0,)]
+
+
+async def test_a_wrong_token_stops_the_bot_with_one_clear_line(fake, bot_env):
+    env = {**bot_env, "BOT_TOKEN": "111:not-the-token", "TELEGRAM_API_BASE": fake.base_url}
+
+    result = await run_cli(env=env)
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "Configuration error: Telegram rejected BOT_TOKEN: ask @BotFather for the right one."
+    )
+    assert [call.method for call in fake.calls] == ["getMe"]
+    fake.errors.clear()  # the fake notes the wrong token; here it is the point of the test

@@ -87,8 +87,10 @@ async def test_capacity_below_existing_bookings_is_refused_and_nothing_changes(d
     assert problem.code == "capacity_below_bookings"
     assert problem.params == {"class_key": "morning", "capacity": 1, "booked": 2}
     async with db_factory() as db:
-        assert await db.scalar(select(ProgrammeClass.capacity).where(
-            ProgrammeClass.key == "morning")) == 2
+        assert (
+            await db.scalar(select(ProgrammeClass.capacity).where(ProgrammeClass.key == "morning"))
+            == 2
+        )
         assert await db.scalar(select(Programme.title).where(Programme.key == "yoga")) == (
             "Yoga & Breath"
         )
