@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.i18n import N_
-from domain.errors import DomainError
 
 MESSAGES: dict[str, str] = {
     "session_not_found": N_("This session is no longer available."),
@@ -20,7 +19,3 @@ MESSAGES: dict[str, str] = {
 
 def message_for(code: str, gettext: Callable[[str], str]) -> str:
     return gettext(MESSAGES.get(code, MESSAGES["stale_button"]))
-
-
-def describe(error: DomainError, gettext: Callable[[str], str]) -> str:
-    return message_for(error.code, gettext)

@@ -7,13 +7,14 @@ from typing import Any
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, ScrollingGroup, Select, Start, SwitchTo
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.common import (
     ERROR_LINE,
+    back_to,
     back_to_menu,
+    choice_list,
     item_id,
     on_main_menu,
     show_error,
@@ -93,29 +94,13 @@ async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> No
     await manager.switch_to(MyBookings.cancelled)
 
 
-def _back(state) -> SwitchTo:
-    return SwitchTo(T("◀️ Back"), id="back", state=state)
-
-
 def bookings_dialog() -> Dialog:
     return Dialog(
         Window(
             ERROR_LINE,
             T("<b>My bookings</b> (times are {city} time)", when=lambda d, *_: not d["empty"]),
             T("You have no upcoming bookings.", when="empty"),
-            ScrollingGroup(
-                Select(
-                    Format("{item[1]}"),
-                    id=BOOKINGS,
-                    item_id_getter=lambda item: item[0],
-                    items="bookings",
-                    on_click=on_booking,
-                ),
-                id="b_page",
-                width=1,
-                height=8,
-                hide_on_single_page=True,
-            ),
+            choice_list(BOOKINGS, "bookings", on_booking),
             Start(T("📅 Book a session"), id="book", state=Catalog.programmes),
             back_to_menu(),
             state=MyBookings.list,
@@ -131,7 +116,7 @@ def bookings_dialog() -> Dialog:
                 state=MyBookings.confirm_cancel,
                 when="cancellable",
             ),
-            _back(MyBookings.list),
+            back_to(MyBookings.list),
             state=MyBookings.booking,
             getter=booking_getter,
         ),
@@ -145,7 +130,7 @@ def bookings_dialog() -> Dialog:
         ),
         Window(
             T("Your booking for <b>{title}</b> on {when} is cancelled.", when="title"),
-            _back(MyBookings.list),
+            back_to(MyBookings.list),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
             state=MyBookings.cancelled,
             getter=booking_getter,

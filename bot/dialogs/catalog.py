@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, ScrollingGroup, Select, SwitchTo
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog.widgets.kbd import Button
 
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.common import (
     ERROR_LINE,
+    back_to,
     back_to_menu,
+    choice_list,
     item_id,
     on_main_menu,
     open_over_menu,
@@ -29,27 +29,6 @@ from domain.errors import DomainError
 from domain.storage import queries
 
 PROGRAMMES, CLASSES, SESSIONS = "p", "c", "s"
-PAGE = 8
-
-
-def _back(state, *, when: str | None = None) -> SwitchTo:
-    return SwitchTo(T("◀️ Back"), id=f"back_{state.state.rsplit(':')[-1]}", state=state, when=when)
-
-
-def _list(select_id: str, items: str, on_click) -> ScrollingGroup:
-    return ScrollingGroup(
-        Select(
-            Format("{item[1]}"),
-            id=select_id,
-            item_id_getter=itemgetter(0),
-            items=items,
-            on_click=on_click,
-        ),
-        id=f"{select_id}_page",
-        width=1,
-        height=PAGE,
-        hide_on_single_page=True,
-    )
 
 
 # --- programmes --------------------------------------------------------------------------
@@ -247,7 +226,7 @@ def catalog_dialog() -> Dialog:
             ERROR_LINE,
             T("<b>Choose a programme</b>", when=lambda d, *_: not d["empty"]),
             T("There is nothing to book yet. Please check back later.", when="empty"),
-            _list(PROGRAMMES, "programmes", on_programme),
+            choice_list(PROGRAMMES, "programmes", on_programme),
             back_to_menu(),
             state=Catalog.programmes,
             getter=programmes_getter,
@@ -256,8 +235,8 @@ def catalog_dialog() -> Dialog:
             ERROR_LINE,
             T("<b>{programme}</b>\n{description}\n\nChoose a class:", when=_present),
             T("This programme is no longer available.", when="missing"),
-            _list(CLASSES, "classes", on_class),
-            _back(Catalog.programmes),
+            choice_list(CLASSES, "classes", on_class),
+            back_to(Catalog.programmes),
             state=Catalog.classes,
             getter=classes_getter,
         ),
@@ -266,9 +245,9 @@ def catalog_dialog() -> Dialog:
             T("<b>{title}</b>\nChoose a session (times are {city} time):", when=_present),
             T("No upcoming sessions right now.", when="empty"),
             T("This class is no longer available.", when="missing"),
-            _list(SESSIONS, "sessions", on_session),
-            _back(Catalog.classes, when="many_classes"),
-            _back(Catalog.programmes, when="one_class"),
+            choice_list(SESSIONS, "sessions", on_session),
+            back_to(Catalog.classes, when="many_classes"),
+            back_to(Catalog.programmes, when="one_class"),
             state=Catalog.sessions,
             getter=sessions_getter,
         ),
@@ -282,7 +261,7 @@ def catalog_dialog() -> Dialog:
             T("✅ You are booked for this session.", when="mine"),
             Button(T("✅ Book"), id="book", on_click=on_book, when="can_book"),
             Button(T("🗂 My bookings"), id="mine", on_click=on_my_bookings, when="mine"),
-            _back(Catalog.sessions),
+            back_to(Catalog.sessions),
             state=Catalog.session,
             getter=session_getter,
         ),

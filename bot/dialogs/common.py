@@ -2,22 +2,49 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
-from aiogram_dialog.widgets.kbd import Button, Cancel
+from aiogram_dialog.widgets.common import WhenCondition
+from aiogram_dialog.widgets.kbd import Button, Cancel, ScrollingGroup, Select, SwitchTo
+from aiogram_dialog.widgets.kbd.select import OnItemClick
+from aiogram_dialog.widgets.text import Format
 
 from bot.errors import message_for
 from bot.i18n import T
 from bot.states import MainMenu
 from domain.errors import DomainError
 
+PAGE_SIZE = 8
 ERROR_LINE = T("⚠️ {error}\n", when="error")
 
 
 def back_to_menu() -> Cancel:
     return Cancel(T("◀️ Back"), id="menu")
+
+
+def back_to(state: State, when: WhenCondition = None) -> SwitchTo:
+    return SwitchTo(T("◀️ Back"), id=f"back_{state.state.rsplit(':')[-1]}", state=state, when=when)
+
+
+def choice_list(select_id: str, items: str, on_click: OnItemClick) -> ScrollingGroup:
+    """One button per (id, label) item, a page at a time."""
+    return ScrollingGroup(
+        Select(
+            Format("{item[1]}"),
+            id=select_id,
+            item_id_getter=itemgetter(0),
+            items=items,
+            on_click=on_click,
+        ),
+        id=f"{select_id}_page",
+        width=1,
+        height=PAGE_SIZE,
+        hide_on_single_page=True,
+    )
 
 
 async def on_main_menu(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:

@@ -86,22 +86,25 @@ async def programme(db: AsyncSession, programme_id: int) -> ProgrammeRow | None:
     return ProgrammeRow(*row) if row else None
 
 
-async def classes_of(db: AsyncSession, programme_id: int, now: datetime) -> list[ClassRow]:
+def _class_rows(now: datetime):
     upcoming = (
         select(func.count(ClassSession.id))
         .where(ClassSession.class_id == ProgrammeClass.id, ClassSession.starts_at > now)
         .correlate(ProgrammeClass)
         .scalar_subquery()
     )
+    return select(
+        ProgrammeClass.id,
+        ProgrammeClass.programme_id,
+        ProgrammeClass.title,
+        Programme.title,
+        upcoming,
+    ).join(Programme)
+
+
+async def classes_of(db: AsyncSession, programme_id: int, now: datetime) -> list[ClassRow]:
     rows = await db.execute(
-        select(
-            ProgrammeClass.id,
-            ProgrammeClass.programme_id,
-            ProgrammeClass.title,
-            Programme.title,
-            upcoming,
-        )
-        .join(Programme)
+        _class_rows(now)
         .where(ProgrammeClass.programme_id == programme_id)
         .order_by(ProgrammeClass.title)
     )
@@ -109,12 +112,8 @@ async def classes_of(db: AsyncSession, programme_id: int, now: datetime) -> list
 
 
 async def klass(db: AsyncSession, class_id: int, now: datetime) -> ClassRow | None:
-    programme_id = await db.scalar(
-        select(ProgrammeClass.programme_id).where(ProgrammeClass.id == class_id)
-    )
-    if programme_id is None:
-        return None
-    return next(row for row in await classes_of(db, programme_id, now) if row.id == class_id)
+    row = (await db.execute(_class_rows(now).where(ProgrammeClass.id == class_id))).first()
+    return ClassRow(*row) if row else None
 
 
 async def upcoming_sessions(
