@@ -43,7 +43,7 @@ def update(template: Catalog) -> list[Path]:
         if po_path.parts[-3] == SOURCE_LOCALE:
             _fill_with_source(catalog)
         with po_path.open("wb") as target:
-            write_po(target, catalog, width=100, omit_header=False)
+            write_po(target, catalog, width=100, include_lineno=False)
         written.append(po_path)
     return written
 
@@ -61,7 +61,7 @@ def _fill_with_source(catalog: Catalog) -> None:
 def main() -> None:
     template = extract()
     with (LOCALES / f"{DOMAIN}.pot").open("wb") as target:
-        write_po(target, template, width=100)
+        write_po(target, template, width=100, include_lineno=False)
     for path in update(template):
         print(f"updated {path.relative_to(ROOT)}")
 
