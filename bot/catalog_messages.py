@@ -43,8 +43,14 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "bad_time": N_('"{value}" is not a valid time; write it as 18:00.'),
     "bad_weekday": N_('"{value}" is not a day of the week; use mon, tue, wed, thu, fri, sat, sun.'),
     "bad_range": N_(
-        "The dates {start} to {end} are not valid: the end must not be before the start, "
-        "and the period may be at most 366 days long."
+        "The dates {start} to {end} are not valid: the end must not be before the start; "
+        "a weekly rule may span at most 366 days and a billing period at most 400."
+    ),
+    "bad_choice": N_('"{field}" must be one of {choices}, not "{value}".'),
+    "bad_boolean": N_('"{field}" must be yes or no, not "{value}".'),
+    "bad_colour": N_(
+        '"{value}" is not a colour the bot understands: write it in quotes as "#rrggbb" or '
+        '"#rgb", for example colour: "#ffcc00" (without the quotes, "#" starts a comment).'
     ),
     "unused_except_date": N_(
         "The date {value} under except does not remove any session of this weekly rule."
@@ -54,6 +60,13 @@ PROBLEM_MESSAGES: dict[str, str] = {
     ),
     "duplicate_session": N_("The session at {value} is listed more than once."),
     "no_sessions": N_('The class "{class_key}" has no sessions: add "sessions" or "weekly".'),
+    "one_off_needs_one_session": N_(
+        'The class "{class_key}" belongs to a one-off programme, so it must have exactly one '
+        "session, not {count}."
+    ),
+    "overlapping_periods": N_(
+        'The billing periods "{first}" and "{second}" overlap: a day may belong to one period only.'
+    ),
     "too_many_sessions": N_('The class "{class_key}" has more than {limit} sessions.'),
     "too_many_sessions_in_catalog": N_(
         "The catalog has more than {limit} sessions in total; split it or shorten the periods."

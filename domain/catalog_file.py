@@ -1,5 +1,7 @@
 """The catalog file: programmes, their classes and sessions, as YAML a studio owner can edit.
 
+Beside the programmes the file may list billing periods (semesters and the like).
+
 `parse_catalog` turns the text into a `Catalog` or raises `CatalogInvalid` listing every
 problem it found, each with a 1-based line number, a stable code and plain params, so the
 bot can show "line 7: unknown field "capcity"" in the owner's language.
@@ -41,6 +43,19 @@ DEFAULT_DURATION_MINUTES = 60
 MAX_WEEKLY_SPAN_DAYS = 366
 # Fits a 32-bit INTEGER column in every database we might store it in.
 MAX_PRICE_MINOR = 2**31 - 1
+MAX_CATEGORY_CHARS = 60
+RANK_RANGE = (-100, 100)
+CANCEL_NOTICE_HOURS_RANGE = (0, 720)
+DEFAULT_CANCEL_NOTICE_HOURS = 24
+MAX_OVERLOAD_RANGE = (0, 1000)
+OFFER_HOLD_RANGE = (5, 10080)  # minutes: up to a week
+DEFAULT_OFFER_HOLD_MINUTES = 120
+MAX_PERIOD_NAME_CHARS = 100
+MAX_PERIOD_DAYS = 400
+
+# Stored values; the file may spell a kind as below (see _KIND_SPELLINGS).
+PROGRAMME_KINDS = ("ongoing", "one_off", "payg")
+PROMOTIONS = ("auto", "offer")
 
 _KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 # [0-9] rather than \d: \d also matches other scripts' digits, which int() would accept.
@@ -64,13 +79,60 @@ _WEEKDAYS = {
     )
     for name in names
 }
+# What the file may say for each stored value; matched case-insensitively.
+_KIND_SPELLINGS = {
+    "ongoing": "ongoing",
+    "one-off": "one_off",
+    "one_off": "one_off",
+    "pay-as-you-go": "payg",
+    "payg": "payg",
+}
+_KIND_CHOICES = "ongoing, one-off, pay-as-you-go"  # as the owner should write them
+_PROMOTION_SPELLINGS = {value: value for value in PROMOTIONS}
+_BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+_COLOUR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+# `colour: #ffcc00` without quotes: YAML reads "#" as the start of a comment, leaving the
+# field empty. Caught by looking at the rest of the line after the field name.
+_UNQUOTED_COLOUR_RE = re.compile(r"[ \t]*:[ \t]+(#[0-9a-fA-F]+)(?=[ \t\r\n\x00]|$)")
+_FOLDED_TEXT_FIELDS = frozenset({"title", "name", "category"})
 _NULL_TAG = "tag:yaml.org,2002:null"
 # Values echoed back in messages are cut short: a chat message has a size limit.
 _MAX_SHOWN_CHARS = 60
 
-_ROOT_FIELDS = frozenset({"programmes"})
-_PROGRAMME_FIELDS = frozenset({"key", "title", "description", "classes"})
-_CLASS_FIELDS = frozenset({"key", "title", "capacity", "duration", "price", "sessions", "weekly"})
+_ROOT_FIELDS = frozenset({"programmes", "billing_periods"})
+_PERIOD_FIELDS = frozenset({"key", "name", "from", "until"})
+_PROGRAMME_FIELDS = frozenset(
+    {
+        "key",
+        "title",
+        "description",
+        "classes",
+        "kind",
+        "category",
+        "rank",
+        "valid_from",
+        "valid_until",
+        "public",
+        "colour",
+        "cancel_notice_hours",
+        "makeups_carry_over",
+    }
+)
+_CLASS_FIELDS = frozenset(
+    {
+        "key",
+        "title",
+        "capacity",
+        "duration",
+        "price",
+        "sessions",
+        "weekly",
+        "max_overload",
+        "waiting_list",
+        "promotion",
+        "offer_hold",
+    }
+)
 _WEEKLY_FIELDS = frozenset({"days", "time", "from", "until", "except"})
 
 
@@ -89,6 +151,10 @@ class ClassSpec:
     price_minor: int | None
     sessions: tuple[SessionSpec, ...]  # sorted by starts_at
     line: int
+    max_overload: int = 0  # places beyond capacity that only staff may fill
+    waiting_list: bool = True
+    promotion: str = "auto"  # one of PROMOTIONS: what happens when a place frees up
+    offer_hold_minutes: int = DEFAULT_OFFER_HOLD_MINUTES  # how long an offer waits for an answer
 
 
 @dataclass(frozen=True)
@@ -98,11 +164,30 @@ class ProgrammeSpec:
     description: str
     classes: tuple[ClassSpec, ...]
     line: int
+    kind: str = "payg"  # one of PROGRAMME_KINDS
+    category: str = ""  # empty: uncategorised
+    rank: int | None = None  # None: no rank restriction
+    valid_from: date | None = None
+    valid_until: date | None = None  # inclusive
+    public: bool = True
+    colour: str | None = None  # "#rgb" or "#rrggbb", lowercase
+    cancel_notice_hours: int = DEFAULT_CANCEL_NOTICE_HOURS  # cancelling earlier is "in time"
+    makeups_carry_over: bool = False  # make-up credits usable in the next billing period
+
+
+@dataclass(frozen=True)
+class BillingPeriodSpec:
+    key: str
+    name: str
+    starts_on: date  # inclusive
+    ends_on: date  # inclusive
+    line: int
 
 
 @dataclass(frozen=True)
 class Catalog:
     programmes: tuple[ProgrammeSpec, ...]
+    billing_periods: tuple[BillingPeriodSpec, ...] = ()  # sorted by starts_on
 
 
 class CatalogProblem(NamedTuple):
@@ -131,12 +216,12 @@ def parse_catalog(text: str, *, tz: ZoneInfo, currency_digits: int) -> Catalog:
     root = _compose(text)
     parser = _Parser(tz=tz, currency_digits=currency_digits)
     try:
-        programmes = parser.catalog(root)
+        catalog = parser.catalog(root)
     except _StopChecking:  # the reason is among the problems
-        programmes = ()
+        catalog = Catalog(programmes=())
     if parser.problems:
         raise CatalogInvalid(sorted(parser.problems, key=lambda problem: problem.line))
-    return Catalog(programmes=programmes)
+    return catalog
 
 
 # --- YAML -------------------------------------------------------------------------------
@@ -239,6 +324,10 @@ class _Mapping:
             else:
                 self._values[name] = (key_node, value_node)
 
+    def key_node(self, name: str) -> ScalarNode | None:
+        entry = self._values.get(name)
+        return None if entry is None else entry[0]
+
     def get(self, name: str, *, required: bool = False) -> Node | None:
         """The field's value node; None when absent or empty (reported when required)."""
         entry = self._values.get(name)
@@ -264,23 +353,75 @@ class _Parser:
     # Structure: each level reports its own problems and returns None when invalid, so that
     # one bad class does not stop the rest of the file from being checked.
 
-    def catalog(self, root: Node | None) -> tuple[ProgrammeSpec, ...]:
+    def catalog(self, root: Node | None) -> Catalog:
         if root is None:
             self.problems.add(0, "empty_catalog")
-            return ()
+            return Catalog(programmes=())
         if not isinstance(root, MappingNode):
             self.problems.add(root, "not_a_mapping", field="catalog")
-            return ()
+            return Catalog(programmes=())
         fields = _Mapping(root, _ROOT_FIELDS, self.problems)
+        periods_node = fields.get("billing_periods")
+        periods = () if periods_node is None else self.billing_periods(periods_node)
         items = fields.get("programmes", required=True)
         if items is None:
-            return ()
+            return Catalog(programmes=(), billing_periods=periods)
         if isinstance(items, SequenceNode) and not items.value:
             self.problems.add(items, "empty_catalog")
-            return ()
+            return Catalog(programmes=(), billing_periods=periods)
         keys: set[str] = set()
         programmes = [self.programme(node, keys) for node in self.items(items, "programmes")]
-        return tuple(programme for programme in programmes if programme is not None)
+        return Catalog(
+            programmes=tuple(programme for programme in programmes if programme is not None),
+            billing_periods=periods,
+        )
+
+    def billing_periods(self, node: Node) -> tuple[BillingPeriodSpec, ...]:
+        keys: set[str] = set()  # unique among the periods; programmes have their own
+        periods = [self.billing_period(item, keys) for item in self.items(node, "billing_periods")]
+        valid = sorted(
+            (period for period in periods if period is not None),
+            key=lambda period: (period.starts_on, period.line),
+        )
+        # Sorted by start, a period overlaps an earlier one exactly when it starts on or
+        # before the latest end so far; the later-starting one is the one to point at.
+        latest: BillingPeriodSpec | None = None
+        for period in valid:
+            if latest is not None and period.starts_on <= latest.ends_on:
+                self.problems.add(
+                    period.line, "overlapping_periods", first=latest.key, second=period.key
+                )
+            if latest is None or period.ends_on > latest.ends_on:
+                latest = period
+        return tuple(valid)
+
+    def billing_period(self, node: Node, keys: set[str]) -> BillingPeriodSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="billing period")
+            return None
+        before = len(self.problems)
+        fields = _Mapping(node, _PERIOD_FIELDS, self.problems)
+        key = self.key(fields.get("key", required=True), keys)
+        name = self.text(fields.get("name", required=True), "name", MAX_PERIOD_NAME_CHARS)
+        first = self.date(fields.get("from", required=True), "from")
+        until_node = fields.get("until", required=True)
+        last = self.date(until_node, "until")
+        if (
+            first is not None
+            and last is not None
+            and until_node is not None
+            and (last < first or (last - first).days + 1 > MAX_PERIOD_DAYS)
+        ):
+            self.problems.add(
+                until_node, "bad_range", start=first.isoformat(), end=last.isoformat()
+            )
+        if len(self.problems) > before or key is None or name is None:
+            return None
+        if first is None or last is None:
+            return None
+        return BillingPeriodSpec(
+            key=key, name=name, starts_on=first, ends_on=last, line=_line(node)
+        )
 
     def programme(self, node: Node, keys: set[str]) -> ProgrammeSpec | None:
         if not isinstance(node, MappingNode):
@@ -296,16 +437,57 @@ class _Parser:
             if description_node is None
             else self.text(description_node, "description", MAX_DESCRIPTION_CHARS, empty_ok=True)
         )
+        kind_node = fields.get("kind")
+        kind = (
+            "payg"
+            if kind_node is None
+            else self.choice(kind_node, "kind", _KIND_SPELLINGS, _KIND_CHOICES)
+        )
+        category_node = fields.get("category")
+        category = (
+            ""
+            if category_node is None
+            else self.text(category_node, "category", MAX_CATEGORY_CHARS, empty_ok=True)
+        )
+        rank_node = fields.get("rank")
+        rank = None if rank_node is None else self.integer(rank_node, "rank", RANK_RANGE)
+        valid_from = self.date(fields.get("valid_from"), "valid_from")
+        valid_until_node = fields.get("valid_until")
+        valid_until = self.date(valid_until_node, "valid_until")
+        if valid_from is not None and valid_until is not None and valid_until < valid_from:
+            self.problems.add(
+                valid_until_node or node,
+                "bad_range",
+                start=valid_from.isoformat(),
+                end=valid_until.isoformat(),
+            )
+        public = self.boolean(fields.get("public"), "public", default=True)
+        colour = self.colour(fields)
+        notice_node = fields.get("cancel_notice_hours")
+        cancel_notice_hours = (
+            DEFAULT_CANCEL_NOTICE_HOURS
+            if notice_node is None
+            else self.integer(notice_node, "cancel_notice_hours", CANCEL_NOTICE_HOURS_RANGE)
+        )
+        makeups_carry_over = self.boolean(
+            fields.get("makeups_carry_over"), "makeups_carry_over", default=False
+        )
         classes: list[ClassSpec | None] = []
         classes_node = fields.get("classes", required=True)
         if classes_node is not None:
             class_keys: set[str] = set()  # a class key is unique within its programme
+            one_off = kind == "one_off"
             classes = [
-                self.class_(item, class_keys) for item in self.items(classes_node, "classes")
+                self.class_(item, class_keys, one_off=one_off)
+                for item in self.items(classes_node, "classes")
             ]
             if isinstance(classes_node, SequenceNode) and not classes_node.value:
                 self.problems.add(classes_node, "empty_list", field="classes")
         if len(self.problems) > before or key is None or title is None or description is None:
+            return None
+        if kind is None or category is None or public is None or makeups_carry_over is None:
+            return None
+        if cancel_notice_hours is None:
             return None
         return ProgrammeSpec(
             key=key,
@@ -313,9 +495,18 @@ class _Parser:
             description=description,
             classes=tuple(spec for spec in classes if spec is not None),
             line=_line(node),
+            kind=kind,
+            category=category,
+            rank=rank,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            public=public,
+            colour=colour,
+            cancel_notice_hours=cancel_notice_hours,
+            makeups_carry_over=makeups_carry_over,
         )
 
-    def class_(self, node: Node, keys: set[str]) -> ClassSpec | None:
+    def class_(self, node: Node, keys: set[str], *, one_off: bool = False) -> ClassSpec | None:
         if not isinstance(node, MappingNode):
             self.problems.add(node, "not_a_mapping", field="class")
             return None
@@ -333,12 +524,41 @@ class _Parser:
         )
         price_node = fields.get("price")
         price = None if price_node is None else self.price(price_node)
+        overload_node = fields.get("max_overload")
+        max_overload = (
+            0
+            if overload_node is None
+            else self.integer(overload_node, "max_overload", MAX_OVERLOAD_RANGE)
+        )
+        waiting_list = self.boolean(fields.get("waiting_list"), "waiting_list", default=True)
+        promotion_node = fields.get("promotion")
+        promotion = (
+            "auto"
+            if promotion_node is None
+            else self.choice(
+                promotion_node, "promotion", _PROMOTION_SPELLINGS, ", ".join(PROMOTIONS)
+            )
+        )
+        hold_node = fields.get("offer_hold")
+        offer_hold = (
+            DEFAULT_OFFER_HOLD_MINUTES
+            if hold_node is None
+            else self.integer(hold_node, "offer_hold", OFFER_HOLD_RANGE)
+        )
         # Name the class even when its key is invalid, so the message says which one.
         class_key = key_node.value if isinstance(key_node, ScalarNode) else ""
+        before_sessions = len(self.problems)
         sessions = self.class_sessions(fields, _shown(class_key))
+        if one_off and len(self.problems) == before_sessions and len(sessions) != 1:
+            # Checked only when the sessions themselves are fine: otherwise the count is moot.
+            self.problems.add(
+                node, "one_off_needs_one_session", class_key=_shown(class_key), count=len(sessions)
+            )
         if len(self.problems) > before or key is None or title is None:
             return None
-        if capacity is None or duration is None:
+        if capacity is None or duration is None or max_overload is None or offer_hold is None:
+            return None
+        if waiting_list is None or promotion is None:
             return None
         return ClassSpec(
             key=key,
@@ -348,6 +568,10 @@ class _Parser:
             price_minor=price,
             sessions=sessions,
             line=_line(node),
+            max_overload=max_overload,
+            waiting_list=waiting_list,
+            promotion=promotion,
+            offer_hold_minutes=offer_hold,
         )
 
     def class_sessions(self, fields: _Mapping, class_key: str) -> tuple[SessionSpec, ...]:
@@ -490,8 +714,9 @@ class _Parser:
         value = self.scalar(node, field)
         if value is None or node is None:
             return None
-        if field == "title":
-            # Titles become button labels: fold line breaks and runs of spaces into one.
+        if field in _FOLDED_TEXT_FIELDS:
+            # Titles and names become button labels (categories group them): fold line
+            # breaks and runs of spaces into one.
             value = " ".join(value.split())
         if len(value) > max_chars or (not value and not empty_ok):
             self.problems.add(node, "bad_text", field=field, max=max_chars)
@@ -507,6 +732,46 @@ class _Parser:
             return int(value)
         self.problems.add(node, "bad_integer", field=field, value=_shown(value), min=low, max=high)
         return None
+
+    def boolean(self, node: Node | None, field: str, *, default: bool) -> bool | None:
+        """yes/no, true/false or on/off in any case; `default` when the field is absent."""
+        if node is None:
+            return default
+        value = self.scalar(node, field)
+        if value is None:
+            return None
+        parsed = _BOOLEANS.get(value.lower())
+        if parsed is None:
+            self.problems.add(node, "bad_boolean", field=field, value=_shown(value))
+        return parsed
+
+    def choice(self, node: Node, field: str, spellings: dict[str, str], choices: str) -> str | None:
+        """The stored value for one of the accepted `spellings` (matched in any case)."""
+        value = self.scalar(node, field)
+        if value is None:
+            return None
+        stored = spellings.get(value.lower())
+        if stored is None:
+            self.problems.add(node, "bad_choice", field=field, value=_shown(value), choices=choices)
+        return stored
+
+    def colour(self, fields: _Mapping) -> str | None:
+        """The colour as #rgb or #rrggbb, lowercased; None when absent."""
+        node = fields.get("colour")
+        if node is None:
+            unquoted = _unquoted_colour(fields.key_node("colour"))
+            if unquoted is not None:
+                self.problems.add(
+                    fields.key_node("colour") or fields.node, "bad_colour", value=unquoted
+                )
+            return None
+        value = self.scalar(node, "colour")
+        if value is None:
+            return None
+        if not _COLOUR_RE.fullmatch(value):
+            self.problems.add(node, "bad_colour", value=_shown(value))
+            return None
+        return value.lower()
 
     def price(self, node: Node) -> int | None:
         """The price in minor units: "12.5" with 2 currency digits is 1250."""
@@ -574,6 +839,17 @@ class _Parser:
             if day is not None:
                 dates.setdefault(day, _line(item))
         return dates
+
+
+def _unquoted_colour(key_node: ScalarNode | None) -> str | None:
+    """The colour after `colour:` that YAML took for a comment, as in `colour: #ffcc00`."""
+    if key_node is None:
+        return None
+    mark = key_node.end_mark
+    if mark.buffer is None:  # only a stream (not a str) leaves the mark without its text
+        return None
+    match = _UNQUOTED_COLOUR_RE.match(mark.buffer, mark.pointer)
+    return None if match is None else _shown(match[1])
 
 
 def _parse_date(value: str) -> date | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import ast
 import string
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,10 +12,14 @@ from bot.catalog_messages import LINE_WRAPPER, PROBLEM_MESSAGES, describe_proble
 from domain import catalog_file
 from domain.catalog_file import (
     MAX_CATALOG_BYTES,
+    PROGRAMME_KINDS,
+    PROMOTIONS,
+    BillingPeriodSpec,
     Catalog,
     CatalogInvalid,
     CatalogProblem,
     ClassSpec,
+    ProgrammeSpec,
     parse_catalog,
 )
 
@@ -52,6 +56,42 @@ def with_class(*fields: str) -> str:
 VALID_CLASS = ("key: morning", "title: Morning flow", "capacity: 12")
 
 
+ONE_SESSION = "sessions: [2026-12-01 18:00]"
+
+
+def with_programme(
+    *fields: str, class_fields: tuple[str, ...] = (*VALID_CLASS, ONE_SESSION)
+) -> str:
+    """A one-programme, one-class catalog; the programme's extra fields start at line 4."""
+    lines = [
+        "programmes:",  # 1
+        "  - key: yoga",  # 2
+        "    title: Yoga",  # 3
+        *("    " + field for field in fields),
+        "    classes:",
+        "      - " + class_fields[0],
+        *("        " + field for field in class_fields[1:]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def with_periods(*periods: tuple[str, str, str]) -> str:
+    """Billing periods (key, from, until) before a valid programme; period n is at 4n - 2."""
+    lines = ["billing_periods:"]
+    for key, first, until in periods:
+        lines += [
+            f"  - key: {key}",
+            f"    name: {key}",
+            f"    from: {first}",
+            f"    until: {until}",
+        ]
+    return "\n".join(lines) + "\n" + with_class(*VALID_CLASS, ONE_SESSION)
+
+
+def only_programme(text: str) -> ProgrammeSpec:
+    return parse(text).programmes[0]
+
+
 def only_class(text: str, *, tz: ZoneInfo = PRAGUE, currency_digits: int = 2) -> ClassSpec:
     return parse(text, tz=tz, currency_digits=currency_digits).programmes[0].classes[0]
 
@@ -66,9 +106,20 @@ def local_starts(spec: ClassSpec, tz: ZoneInfo = PRAGUE) -> list[str]:
 def test_the_example_studio_file_parses_cleanly():
     catalog = parse(EXAMPLE.read_text(encoding="utf-8"))
 
-    assert [p.key for p in catalog.programmes] == ["yoga", "pottery"]
+    assert [p.key for p in catalog.programmes] == [
+        "yoga",
+        "advanced-yoga",
+        "pottery",
+        "tea-ceremony",
+    ]
     classes = [c for p in catalog.programmes for c in p.classes]
-    assert [c.key for c in classes] == ["morning-flow", "evening-calm", "wheel-basics"]
+    assert [c.key for c in classes] == [
+        "morning-flow",
+        "evening-calm",
+        "saturday-practice",
+        "wheel-basics",
+        "workshop",
+    ]
     assert all(c.sessions for c in classes)
     first_session = min(s.starts_at for c in classes for s in c.sessions)
     assert first_session > datetime(2026, 11, 21, tzinfo=UTC)
@@ -83,6 +134,42 @@ def test_the_example_morning_class_skips_christmas_and_new_year():
     assert "2026-12-25 07:30" not in starts
     assert "2027-01-01 07:30" not in starts
     assert morning.price_minor == 1250
+
+
+def test_the_example_shows_every_programme_kind_and_the_new_settings():
+    catalog = parse(EXAMPLE.read_text(encoding="utf-8"))
+    programmes = {p.key: p for p in catalog.programmes}
+
+    assert {key: p.kind for key, p in programmes.items()} == {
+        "yoga": "payg",
+        "advanced-yoga": "payg",
+        "pottery": "ongoing",
+        "tea-ceremony": "one_off",
+    }
+    assert programmes["yoga"].public is True
+    assert (programmes["advanced-yoga"].public, programmes["advanced-yoga"].rank) == (False, 2)
+    assert programmes["advanced-yoga"].category == programmes["yoga"].category == "Yoga"
+    wheel = programmes["pottery"].classes[0]
+    assert (wheel.waiting_list, wheel.promotion, wheel.offer_hold_minutes) == (True, "offer", 180)
+    workshop = programmes["tea-ceremony"].classes[0]
+    assert local_starts(workshop) == ["2027-01-16 14:00"]
+    assert (workshop.capacity, workshop.price_minor) == (10, 2500)
+    assert [(p.key, p.starts_on, p.ends_on) for p in catalog.billing_periods] == [
+        ("winter-2027", date(2026, 12, 1), date(2027, 2, 28))
+    ]
+
+
+def test_every_date_in_the_example_falls_in_its_winter_semester():
+    catalog = parse(EXAMPLE.read_text(encoding="utf-8"))
+    (period,) = catalog.billing_periods
+
+    days = [
+        s.starts_at.astimezone(PRAGUE).date()
+        for p in catalog.programmes
+        for c in p.classes
+        for s in c.sessions
+    ]
+    assert all(period.starts_on <= day <= period.ends_on for day in days)
 
 
 # --- fields and conversion ----------------------------------------------------------------
@@ -244,6 +331,538 @@ def test_yaml_literals_like_yes_and_numbers_stay_text_in_titles_and_keys():
     assert (spec.key, spec.title) == ("2026", "yes")
 
 
+# --- programme settings -------------------------------------------------------------------
+
+
+def test_a_programme_without_the_optional_settings_gets_the_defaults():
+    programme = only_programme(with_programme())
+
+    assert programme.kind == "payg"
+    assert programme.category == ""
+    assert programme.rank is None
+    assert (programme.valid_from, programme.valid_until) == (None, None)
+    assert programme.public is True
+    assert programme.colour is None
+    assert programme.cancel_notice_hours == 24
+    assert programme.makeups_carry_over is False
+
+
+def test_a_class_without_the_optional_settings_gets_the_defaults():
+    spec = only_class(with_class(*VALID_CLASS, ONE_SESSION))
+
+    assert spec.max_overload == 0
+    assert spec.waiting_list is True
+    assert spec.promotion == "auto"
+    assert spec.offer_hold_minutes == 120
+
+
+def test_a_catalog_without_billing_periods_has_none():
+    assert parse(with_class(*VALID_CLASS, ONE_SESSION)).billing_periods == ()
+
+
+def test_existing_constructors_keep_working_with_the_new_fields_defaulted():
+    spec = ClassSpec("a", "A", 1, 60, None, (), 1)
+    programme = ProgrammeSpec("p", "P", "", (spec,), 1)
+
+    assert (spec.promotion, programme.kind) == ("auto", "payg")
+    assert Catalog(programmes=(programme,)).billing_periods == ()
+
+
+def test_the_exported_choices_are_the_stored_values():
+    assert PROGRAMME_KINDS == ("ongoing", "one_off", "payg")
+    assert PROMOTIONS == ("auto", "offer")
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("ongoing", "ongoing"),
+        ("one-off", "one_off"),
+        ("one_off", "one_off"),
+        ("pay-as-you-go", "payg"),
+        ("payg", "payg"),
+        ("Ongoing", "ongoing"),
+        ("'One-Off'", "one_off"),
+    ],
+)
+def test_a_programme_kind_is_stored_in_its_canonical_form(written, stored):
+    assert only_programme(with_programme(f"kind: {written}")).kind == stored
+
+
+def test_an_unknown_kind_lists_the_choices_as_the_owner_writes_them():
+    assert problems_of(with_programme("kind: weekly")) == [
+        CatalogProblem(
+            4,
+            "bad_choice",
+            {"field": "kind", "value": "weekly", "choices": "ongoing, one-off, pay-as-you-go"},
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("yes", True),
+        ("no", False),
+        ("true", True),
+        ("false", False),
+        ("on", True),
+        ("off", False),
+        ("YES", True),
+        ("False", False),
+        ("'no'", False),
+    ],
+)
+def test_yes_no_settings_accept_the_usual_spellings_in_any_case(written, value):
+    programme = only_programme(
+        with_programme(f"public: {written}", f"makeups_carry_over: {written}")
+    )
+
+    assert (programme.public, programme.makeups_carry_over) == (value, value)
+
+
+@pytest.mark.parametrize("written", ["maybe", "1", "y", "'yes please'"])
+def test_a_yes_no_setting_rejects_anything_else(written):
+    problems = problems_of(with_programme("category: Kids", f"public: {written}"))
+
+    assert [(p.line, p.code, p.params["field"]) for p in problems] == [(5, "bad_boolean", "public")]
+
+
+def test_a_category_is_text_with_its_spaces_folded():
+    programme = only_programme(with_programme("category: '  Kids   and  teens '"))
+
+    assert programme.category == "Kids and teens"
+
+
+def test_an_empty_category_means_uncategorised():
+    assert only_programme(with_programme('category: ""')).category == ""
+
+
+def test_a_category_over_60_characters_is_a_problem():
+    problems = problems_of(with_programme("category: " + "x" * 61))
+
+    assert problems == [CatalogProblem(4, "bad_text", {"field": "category", "max": 60})]
+
+
+@pytest.mark.parametrize(("written", "rank"), [("2", 2), ("-5", -5), ("-100", -100), ("100", 100)])
+def test_a_rank_may_be_any_whole_number_from_minus_100_to_100(written, rank):
+    assert only_programme(with_programme(f"rank: {written}")).rank == rank
+
+
+@pytest.mark.parametrize("written", ["101", "-101", "1.5", "high"])
+def test_a_rank_outside_its_range_is_a_problem(written):
+    assert codes_and_lines(with_programme(f"rank: {written}")) == [(4, "bad_integer")]
+
+
+def test_validity_dates_are_read_as_dates():
+    programme = only_programme(with_programme("valid_from: 2026-12-01", "valid_until: 2027-06-30"))
+
+    assert (programme.valid_from, programme.valid_until) == (date(2026, 12, 1), date(2027, 6, 30))
+
+
+def test_either_validity_date_may_be_given_alone():
+    assert only_programme(with_programme("valid_until: 2027-06-30")).valid_from is None
+    assert only_programme(with_programme("valid_from: 2027-06-30")).valid_until is None
+
+
+def test_a_programme_valid_for_a_single_day_is_fine():
+    programme = only_programme(with_programme("valid_from: 2027-01-16", "valid_until: 2027-01-16"))
+
+    assert programme.valid_from == programme.valid_until == date(2027, 1, 16)
+
+
+def test_validity_ending_before_it_starts_is_reported_at_the_end_date():
+    text = with_programme("valid_until: 2026-11-30", "kind: ongoing", "valid_from: 2026-12-01")
+
+    assert problems_of(text) == [
+        CatalogProblem(4, "bad_range", {"start": "2026-12-01", "end": "2026-11-30"})
+    ]
+
+
+def test_a_bad_validity_date_is_reported_without_a_range_problem():
+    text = with_programme("valid_from: 2026-12-01", "valid_until: 2027-02-30")
+
+    assert codes_and_lines(text) == [(5, "bad_date")]
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [("'#ffcc00'", "#ffcc00"), ('"#FFCC00"', "#ffcc00"), ('"#AbC"', "#abc"), ("'#123'", "#123")],
+)
+def test_a_colour_is_hex_stored_lowercase_in_the_form_given(written, stored):
+    assert only_programme(with_programme(f"colour: {written}")).colour == stored
+
+
+@pytest.mark.parametrize("written", ["red", "'#ffcc0'", "'#ggg'", "'ffcc00'", "'#ffcc00aa'"])
+def test_a_colour_that_is_not_rgb_hex_is_a_problem(written):
+    (problem,) = problems_of(with_programme(f"colour: {written}"))
+
+    assert (problem.line, problem.code) == (4, "bad_colour")
+    assert problem.params == {"value": written.strip("'")}
+
+
+def test_an_unquoted_colour_is_caught_although_yaml_reads_it_as_a_comment():
+    text = with_programme("category: Kids", "colour: #ffcc00   # brand yellow")
+
+    assert problems_of(text) == [CatalogProblem(5, "bad_colour", {"value": "#ffcc00"})]
+
+
+def test_an_empty_colour_with_a_real_comment_is_just_absent():
+    assert only_programme(with_programme("colour:   # pick one later")).colour is None
+
+
+def test_the_american_spelling_color_is_not_a_field():
+    assert problems_of(with_programme("color: '#ffcc00'")) == [
+        CatalogProblem(4, "unknown_field", {"field": "color"})
+    ]
+
+
+@pytest.mark.parametrize(("written", "hours"), [("0", 0), ("48", 48), ("720", 720)])
+def test_the_cancel_notice_is_whole_hours_up_to_a_month(written, hours):
+    programme = only_programme(with_programme(f"cancel_notice_hours: {written}"))
+
+    assert programme.cancel_notice_hours == hours
+
+
+@pytest.mark.parametrize("written", ["-1", "721", "2h"])
+def test_a_cancel_notice_outside_its_range_is_a_problem(written):
+    (problem,) = problems_of(with_programme(f"cancel_notice_hours: {written}"))
+
+    assert (problem.line, problem.code) == (4, "bad_integer")
+    assert (problem.params["min"], problem.params["max"]) == (0, 720)
+
+
+def test_all_programme_settings_together():
+    programme = only_programme(
+        with_programme(
+            "kind: ongoing",
+            "category: Kids",
+            "rank: -3",
+            "valid_from: 2026-12-01",
+            "valid_until: 2027-06-30",
+            "public: no",
+            "colour: '#FFCC00'",
+            "cancel_notice_hours: 48",
+            "makeups_carry_over: yes",
+        )
+    )
+
+    assert programme == ProgrammeSpec(
+        key="yoga",
+        title="Yoga",
+        description="",
+        classes=programme.classes,
+        line=2,
+        kind="ongoing",
+        category="Kids",
+        rank=-3,
+        valid_from=date(2026, 12, 1),
+        valid_until=date(2027, 6, 30),
+        public=False,
+        colour="#ffcc00",
+        cancel_notice_hours=48,
+        makeups_carry_over=True,
+    )
+
+
+# --- class waiting-list settings ----------------------------------------------------------
+
+
+def test_all_class_settings_together():
+    spec = only_class(
+        with_class(
+            *VALID_CLASS,
+            "max_overload: 2",
+            "waiting_list: no",
+            "promotion: offer",
+            "offer_hold: 180",
+            ONE_SESSION,
+        )
+    )
+
+    assert spec.max_overload == 2
+    assert spec.waiting_list is False
+    assert spec.promotion == "offer"
+    assert spec.offer_hold_minutes == 180
+
+
+@pytest.mark.parametrize(("written", "stored"), [("auto", "auto"), ("OFFER", "offer")])
+def test_a_promotion_is_auto_or_offer_in_any_case(written, stored):
+    spec = only_class(with_class(*VALID_CLASS, f"promotion: {written}", ONE_SESSION))
+
+    assert spec.promotion == stored
+
+
+def test_an_unknown_promotion_lists_the_choices():
+    text = with_class(*VALID_CLASS, "promotion: manual", ONE_SESSION)
+
+    assert problems_of(text) == [
+        CatalogProblem(
+            8, "bad_choice", {"field": "promotion", "value": "manual", "choices": "auto, offer"}
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "written", "ok"),
+    [
+        ("max_overload", "0", True),
+        ("max_overload", "1000", True),
+        ("max_overload", "1001", False),
+        ("max_overload", "-1", False),
+        ("offer_hold", "5", True),
+        ("offer_hold", "10080", True),
+        ("offer_hold", "4", False),
+        ("offer_hold", "10081", False),
+    ],
+)
+def test_class_numbers_keep_to_their_ranges(field, written, ok):
+    text = with_class(*VALID_CLASS, f"{field}: {written}", ONE_SESSION)
+
+    if ok:
+        only_class(text)
+    else:
+        assert codes_and_lines(text) == [(8, "bad_integer")]
+
+
+def test_a_bad_waiting_list_setting_names_its_field():
+    text = with_class(*VALID_CLASS, "waiting_list: sometimes", ONE_SESSION)
+
+    assert problems_of(text) == [
+        CatalogProblem(8, "bad_boolean", {"field": "waiting_list", "value": "sometimes"})
+    ]
+
+
+# --- one-off programmes -------------------------------------------------------------------
+
+
+def one_off(*class_fields: str) -> str:
+    """A one-off programme whose class starts at line 6."""
+    return with_programme("kind: one-off", class_fields=class_fields)
+
+
+def test_a_one_off_class_with_one_session_is_fine():
+    spec = only_class(one_off(*VALID_CLASS, "sessions: [2027-01-16 14:00]"))
+
+    assert local_starts(spec) == ["2027-01-16 14:00"]
+
+
+def test_a_one_off_class_may_get_its_single_session_from_a_weekly_rule():
+    text = one_off(*VALID_CLASS, *WEEKLY, "  until: 2026-12-13")
+
+    assert len(only_class(text).sessions) == 1
+
+
+def test_a_one_off_class_with_several_sessions_is_reported_at_the_class():
+    text = one_off(*VALID_CLASS, "sessions: [2027-01-16 14:00, 2027-01-17 14:00]")
+
+    assert problems_of(text) == [
+        CatalogProblem(6, "one_off_needs_one_session", {"class_key": "morning", "count": 2})
+    ]
+
+
+def test_a_one_off_class_counts_its_weekly_and_listed_sessions_together():
+    text = one_off(*VALID_CLASS, "sessions: [2026-12-05 10:00]", *WEEKLY, "  until: 2026-12-07")
+
+    assert problems_of(text) == [
+        CatalogProblem(6, "one_off_needs_one_session", {"class_key": "morning", "count": 2})
+    ]
+
+
+def test_a_one_off_class_without_sessions_only_gets_the_no_sessions_problem():
+    assert codes_and_lines(one_off(*VALID_CLASS)) == [(6, "no_sessions")]
+
+
+def test_a_one_off_class_with_a_broken_session_is_not_also_counted():
+    text = one_off(*VALID_CLASS, "sessions: [2027-01-16 14:00, 2027-01-32 14:00]")
+
+    assert codes_and_lines(text) == [(9, "bad_datetime")]
+
+
+def test_the_one_off_rule_is_checked_beside_other_problems_of_the_class():
+    text = one_off(*VALID_CLASS, "price: cheap", "sessions: [2027-01-16 14:00, 2027-01-17 14:00]")
+
+    assert codes_and_lines(text) == [(6, "one_off_needs_one_session"), (9, "bad_price")]
+
+
+def test_the_one_off_rule_applies_to_every_class_of_the_programme():
+    text = one_off(*VALID_CLASS, "sessions: [2027-01-16 14:00, 2027-01-17 14:00]") + "\n".join(
+        [
+            "      - key: second",  # 10
+            "        title: Second",
+            "        capacity: 2",
+            "        sessions: [2027-01-16 16:00]",
+            "      - key: third",  # 14
+            "        title: Third",
+            "        capacity: 2",
+            "        sessions: [2027-01-16 16:00, 2027-01-16 18:00, 2027-01-16 20:00]",
+        ]
+    )
+
+    assert problems_of(text) == [
+        CatalogProblem(6, "one_off_needs_one_session", {"class_key": "morning", "count": 2}),
+        CatalogProblem(14, "one_off_needs_one_session", {"class_key": "third", "count": 3}),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["ongoing", "pay-as-you-go"])
+def test_other_kinds_may_have_many_sessions(kind):
+    text = with_programme(
+        f"kind: {kind}",
+        class_fields=(*VALID_CLASS, "sessions: [2027-01-16 14:00, 2027-01-17 14:00]"),
+    )
+
+    assert len(only_class(text).sessions) == 2
+
+
+def test_an_invalid_kind_does_not_trigger_the_one_off_rule():
+    text = with_programme(
+        "kind: one-of",
+        class_fields=(*VALID_CLASS, "sessions: [2027-01-16 14:00, 2027-01-17 14:00]"),
+    )
+
+    assert codes_and_lines(text) == [(4, "bad_choice")]
+
+
+# --- billing periods ----------------------------------------------------------------------
+
+
+def test_billing_periods_are_read_with_their_lines_and_sorted_by_start():
+    catalog = parse(
+        with_periods(
+            ("summer-2027", "2027-02-01", "2027-06-30"), ("winter-2027", "2026-09-01", "2027-01-31")
+        )
+    )
+
+    assert catalog.billing_periods == (
+        BillingPeriodSpec("winter-2027", "winter-2027", date(2026, 9, 1), date(2027, 1, 31), 6),
+        BillingPeriodSpec("summer-2027", "summer-2027", date(2027, 2, 1), date(2027, 6, 30), 2),
+    )
+
+
+def test_a_billing_period_name_is_folded_text():
+    text = (
+        "billing_periods:\n"
+        "  - {key: w, name: '  Winter   semester ', from: 2026-12-01, until: 2026-12-31}\n"
+    )
+
+    (period,) = parse(text + with_class(*VALID_CLASS, ONE_SESSION)).billing_periods
+
+    assert period.name == "Winter semester"
+
+
+def test_an_empty_list_of_billing_periods_is_fine():
+    text = "billing_periods: []\n" + with_class(*VALID_CLASS, ONE_SESSION)
+
+    assert parse(text).billing_periods == ()
+
+
+def test_a_billing_period_may_share_its_key_with_a_programme():
+    assert (
+        parse(with_periods(("yoga", "2026-12-01", "2026-12-31"))).billing_periods[0].key == "yoga"
+    )
+
+
+def test_a_billing_period_needs_all_its_fields():
+    text = "billing_periods:\n  - key: winter\n    from: 2026-12-01\n" + with_class(
+        *VALID_CLASS, ONE_SESSION
+    )
+
+    assert problems_of(text) == [
+        CatalogProblem(2, "missing_field", {"field": "name"}),
+        CatalogProblem(2, "missing_field", {"field": "until"}),
+    ]
+
+
+def test_billing_period_keys_follow_the_key_rules_and_are_unique():
+    text = with_periods(
+        ("Winter 2027", "2026-09-01", "2026-12-31"),
+        ("summer", "2027-01-01", "2027-03-31"),
+        ("summer", "2027-04-01", "2027-06-30"),
+    )
+
+    assert codes_and_lines(text) == [(2, "bad_key"), (10, "duplicate_key")]
+
+
+def test_a_billing_period_with_unknown_fields_is_reported():
+    text = "billing_periods:\n  - {key: w, name: W, from: 2026-12-01, until: 2026-12-31, to: x}\n"
+
+    assert problems_of(text + with_class(*VALID_CLASS, ONE_SESSION)) == [
+        CatalogProblem(2, "unknown_field", {"field": "to"})
+    ]
+
+
+def test_a_billing_period_ending_before_it_starts_is_reported_at_its_end():
+    assert problems_of(with_periods(("winter", "2027-01-31", "2026-09-01"))) == [
+        CatalogProblem(5, "bad_range", {"start": "2027-01-31", "end": "2026-09-01"})
+    ]
+
+
+def test_a_billing_period_may_last_400_days_but_not_401():
+    parse(with_periods(("long", "2026-09-01", "2027-10-05")))  # 400 days, both included
+
+    assert codes_and_lines(with_periods(("long", "2026-09-01", "2027-10-06"))) == [(5, "bad_range")]
+
+
+def test_billing_periods_that_meet_without_a_shared_day_are_fine():
+    catalog = parse(
+        with_periods(("a", "2026-09-01", "2027-01-31"), ("b", "2027-02-01", "2027-06-30"))
+    )
+
+    assert [p.key for p in catalog.billing_periods] == ["a", "b"]
+
+
+def test_billing_periods_sharing_a_day_overlap_reported_at_the_later_start():
+    text = with_periods(("a", "2026-09-01", "2027-02-01"), ("b", "2027-02-01", "2027-06-30"))
+
+    assert problems_of(text) == [
+        CatalogProblem(6, "overlapping_periods", {"first": "a", "second": "b"})
+    ]
+
+
+def test_an_overlap_is_reported_at_the_later_starting_period_whatever_the_file_order():
+    text = with_periods(("late", "2027-01-01", "2027-06-30"), ("early", "2026-09-01", "2027-01-31"))
+
+    assert problems_of(text) == [
+        CatalogProblem(2, "overlapping_periods", {"first": "early", "second": "late"})
+    ]
+
+
+def test_a_period_inside_another_and_one_after_it_are_each_reported_once():
+    text = with_periods(
+        ("year", "2026-09-01", "2027-08-31"),
+        ("winter", "2026-12-01", "2027-02-28"),
+        ("spring", "2027-03-01", "2027-05-31"),
+        ("next", "2027-09-01", "2027-12-31"),
+    )
+
+    assert problems_of(text) == [
+        CatalogProblem(6, "overlapping_periods", {"first": "year", "second": "winter"}),
+        CatalogProblem(10, "overlapping_periods", {"first": "year", "second": "spring"}),
+    ]
+
+
+def test_periods_starting_the_same_day_are_reported_at_the_later_line():
+    text = with_periods(("a", "2027-01-01", "2027-01-31"), ("b", "2027-01-01", "2027-03-31"))
+
+    assert codes_and_lines(text) == [(6, "overlapping_periods")]
+
+
+def test_billing_periods_must_be_a_list_of_groups():
+    assert codes_and_lines("billing_periods: winter\n" + with_class(*VALID_CLASS, ONE_SESSION)) == [
+        (1, "not_a_list")
+    ]
+    assert codes_and_lines(
+        "billing_periods:\n  - winter\n" + with_class(*VALID_CLASS, ONE_SESSION)
+    ) == [(2, "not_a_mapping")]
+
+
+def test_billing_periods_are_checked_even_when_the_programmes_are_missing():
+    text = "billing_periods:\n  - {key: w, name: W, from: 2026-12-01, until: 2026-11-01}\n"
+
+    assert codes_and_lines(text) == [(1, "missing_field"), (2, "bad_range")]
+
+
 # --- problems -----------------------------------------------------------------------------
 
 
@@ -277,7 +896,7 @@ def test_several_problems_are_reported_together_sorted_by_line():
             "        sessions: [2026-12-01 18:00]",  # 8
             "  - key: pottery",  # 9
             "    title: Pottery",  # 10
-            "    colour: red",  # 11
+            "    color: red",  # 11: one spelling only
             "    classes:",  # 12
             "      - key: wheel",  # 13
             "        title: Wheel",  # 14
@@ -444,6 +1063,20 @@ BAD_FILES: dict[str, tuple[str, int]] = {
             ),
         ),
         5,
+    ),
+    "bad_choice": (with_programme("kind: weekly"), 4),
+    "bad_boolean": (with_class(*VALID_CLASS, "waiting_list: maybe", ONE_SESSION), 8),
+    "bad_colour": (with_programme("colour: '#ffcc0'"), 4),
+    "one_off_needs_one_session": (
+        with_programme(
+            "kind: one-off",
+            class_fields=(*VALID_CLASS, "sessions: [2027-01-16 14:00, 2027-01-17 14:00]"),
+        ),
+        6,
+    ),
+    "overlapping_periods": (
+        with_periods(("a", "2026-09-01", "2027-01-31"), ("b", "2027-01-01", "2027-06-30")),
+        6,
     ),
     "too_many_sessions_in_catalog": (
         "programmes:\n  - key: gym\n    title: Gym\n    classes:\n"
