@@ -26,6 +26,8 @@ from bot.dialogs.catalog import catalog_dialog
 from bot.dialogs.menu import menu_dialog
 from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
+from bot.offers import offers_router
+from bot.scheduler import build_scheduler, run_with
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
 
@@ -39,7 +41,9 @@ def build_dispatcher(
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp["deps"] = deps
     dp.include_router(commands_router())
-    dp.include_routers(menu_dialog(), catalog_dialog(), bookings_dialog(), fallback_router())
+    dp.include_routers(
+        offers_router(), menu_dialog(), catalog_dialog(), bookings_dialog(), fallback_router()
+    )
     setup_dialogs(dp, **dialog_options)
     setup_i18n(dp, i18n)  # after setup_dialogs, or background dialog updates miss i18n
     return dp
@@ -107,6 +111,7 @@ async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
         i18n = build_i18n(settings.default_locale)
         deps = Deps(db=session_factory(engine), settings=settings, clock=clock)
         dp = build_dispatcher(deps, i18n)
+        run_with(dp, build_scheduler(bot, deps, i18n))
         await set_commands(bot, i18n)
         log.info("Spotbook is running as @%s (long polling)", me.username)
         await dp.start_polling(bot, polling_timeout=10)

@@ -79,10 +79,14 @@ def _summary(report: ImportReport, file: str) -> str:
         lines = [
             _("{file} imported:").format(file=file),
             "  "
-            + _("added {programmes} programmes, {classes} classes, {sessions} sessions").format(
-                **report.added
-            ),
-            "  " + _("updated {programmes} programmes, {classes} classes").format(**report.updated),
+            + _(
+                "added {programmes} programmes, {classes} classes, {sessions} sessions, "
+                "{periods} billing periods"
+            ).format(**report.added),
+            "  "
+            + _(
+                "updated {programmes} programmes, {classes} classes, {periods} billing periods"
+            ).format(**report.updated),
         ]
     if report.sessions_not_in_file:
         n = report.sessions_not_in_file

@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from domain.policy import Policy
+from domain.rules import RankAllowance
+
 SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
@@ -31,6 +34,11 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     currency: str = "EUR"
     log_level: str = "INFO"
+    # seed 003: a client may join programmes up to `minus` ranks below theirs, `plus` above
+    rank_allowance_minus: int = Field(1, ge=0)
+    rank_allowance_plus: int = Field(0, ge=0)
+    # how often expired waiting-list offers are passed on (seconds)
+    offer_check_seconds: int = Field(20, ge=1, le=3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -99,6 +107,11 @@ class Settings(BaseSettings):
     @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
+
+    @cached_property
+    def policy(self) -> Policy:
+        allowance = RankAllowance(minus=self.rank_allowance_minus, plus=self.rank_allowance_plus)
+        return Policy(zone=self.zone, rank_allowance=allowance)
 
     @property
     def currency_digits(self) -> int:

@@ -44,6 +44,9 @@ class Formatter:
     def long_when(self, moment: datetime) -> str:
         return formatting.long_when(moment, self.settings.zone, self.locale)
 
+    def time(self, moment: datetime) -> str:
+        return formatting.time_of_day(moment, self.settings.zone, self.locale)
+
     def money(self, minor: int) -> str:
         return formatting.money(minor, self.settings.currency, self.locale)
 

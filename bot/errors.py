@@ -14,8 +14,34 @@ MESSAGES: dict[str, str] = {
     "booking_not_found": N_("That booking doesn't exist or isn't yours."),
     "booking_already_cancelled": N_("This booking is already cancelled."),
     "stale_button": N_("That button is no longer valid. Please choose again."),
+    "programme_not_found": N_("This programme is no longer available."),
+    "programme_not_open": N_("This programme is not open for enrolment at the moment."),
+    "rank_too_low": N_(
+        "This programme is for rank {programme_rank} and up; your rank is {client_rank}. "
+        "Please ask the studio if you think you are ready."
+    ),
+    "rank_too_high": N_(
+        "This programme is for rank {programme_rank}, well below your rank {client_rank}: "
+        "please choose a more advanced one."
+    ),
+    "needs_enrolment": N_("Sessions of this class are booked by enrolling in the whole class."),
+    "already_enrolled": N_("You are already enrolled in this programme."),
+    "not_enrolled": N_("You are not enrolled in this class."),
+    "class_full": N_("Sorry, this class is full."),
+    "no_waiting_list": N_("This session has no waiting list."),
+    "already_waiting": N_("You are already on the waiting list for this session."),
+    "has_room": N_("There is a free place: you can book it right away."),
+    "offer_not_found": N_("This offer is no longer open."),
+    "offer_expired": N_("Sorry, the time to take this place has run out."),
+    "makeup_not_usable": N_("You have no make-up credit you can use for this session."),
 }
 
 
-def message_for(code: str, gettext: Callable[[str], str]) -> str:
-    return gettext(MESSAGES.get(code, MESSAGES["stale_button"]))
+def message_for(
+    code: str, gettext: Callable[[str], str], params: dict[str, object] | None = None
+) -> str:
+    template = gettext(MESSAGES.get(code, MESSAGES["stale_button"]))
+    try:
+        return template.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):  # a translation with a broken placeholder
+        return MESSAGES.get(code, MESSAGES["stale_button"]).format(**(params or {}))

@@ -30,6 +30,12 @@ def _join(day: str, local: datetime, locale: str) -> str:
     return pattern.replace("{1}", day).replace("{0}", time)
 
 
+def time_of_day(moment: datetime, zone: ZoneInfo, locale: str) -> str:
+    """For deadlines today or tomorrow: 'Tue 6:00 PM' (in English)."""
+    local = moment.astimezone(zone)
+    return _join(format_skeleton("E", local, locale=locale), local, locale)
+
+
 def money(minor: int, currency: str, locale: str) -> str:
     amount = Decimal(minor).scaleb(-get_currency_precision(currency))
     return format_currency(amount, currency, locale=locale)

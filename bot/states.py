@@ -6,11 +6,13 @@ class MainMenu(StatesGroup):
 
 
 class Catalog(StatesGroup):
+    categories = State()
     programmes = State()
     classes = State()
     sessions = State()
     session = State()
     booked = State()
+    waitlisted = State()
 
 
 class MyBookings(StatesGroup):

@@ -8,16 +8,25 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from domain.catalog_file import Catalog, CatalogInvalid, CatalogProblem, ClassSpec, ProgrammeSpec
-from domain.storage.models import ClassSession, Programme, ProgrammeClass
+from domain.catalog_file import (
+    BillingPeriodSpec,
+    Catalog,
+    CatalogInvalid,
+    CatalogProblem,
+    ClassSpec,
+    ProgrammeSpec,
+)
+from domain.storage.models import BillingPeriod, ClassSession, Programme, ProgrammeClass
 
 
 @dataclass
 class ImportReport:
     added: dict[str, int] = field(
-        default_factory=lambda: {"programmes": 0, "classes": 0, "sessions": 0}
+        default_factory=lambda: {"periods": 0, "programmes": 0, "classes": 0, "sessions": 0}
     )
-    updated: dict[str, int] = field(default_factory=lambda: {"programmes": 0, "classes": 0})
+    updated: dict[str, int] = field(
+        default_factory=lambda: {"periods": 0, "programmes": 0, "classes": 0}
+    )
     # sessions in the database that the file no longer lists: kept, since they may hold bookings
     sessions_not_in_file: int = 0
 
@@ -37,15 +46,17 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
         )
     }
     problems: list[CatalogProblem] = []
+    await _import_periods(db, catalog.billing_periods, report)
     for spec in catalog.programmes:
         programme = existing.get(spec.key)
         if programme is None:
             programme = Programme(key=spec.key, classes=[])
             db.add(programme)
             report.added["programmes"] += 1
-        elif _differs(programme, title=spec.title, description=spec.description):
-            report.updated["programmes"] += 1
-        programme.title, programme.description = spec.title, spec.description
+        else:
+            report.updated["programmes"] += _differs(programme, **_programme_fields(spec))
+        for name, value in _programme_fields(spec).items():
+            setattr(programme, name, value)
         _import_classes(programme, spec, report, problems)
     if problems:
         await db.rollback()
@@ -69,18 +80,9 @@ def _import_classes(
             report.added["classes"] += 1
         else:
             problems.extend(_capacity_problems(klass, class_spec))
-            if _differs(
-                klass,
-                title=class_spec.title,
-                capacity=class_spec.capacity,
-                duration_minutes=class_spec.duration_minutes,
-                price_minor=class_spec.price_minor,
-            ):
-                report.updated["classes"] += 1
-        klass.title = class_spec.title
-        klass.capacity = class_spec.capacity
-        klass.duration_minutes = class_spec.duration_minutes
-        klass.price_minor = class_spec.price_minor
+            report.updated["classes"] += _differs(klass, **_class_fields(class_spec))
+        for name, value in _class_fields(class_spec).items():
+            setattr(klass, name, value)
         _import_sessions(klass, class_spec, report)
 
 
@@ -100,6 +102,51 @@ def _capacity_problems(klass: ProgrammeClass, spec: ClassSpec) -> list[CatalogPr
         return []
     params = {"class_key": spec.key, "capacity": spec.capacity, "booked": booked}
     return [CatalogProblem(spec.line, "capacity_below_bookings", params)]
+
+
+def _programme_fields(spec: ProgrammeSpec) -> dict[str, object]:
+    return {
+        "title": spec.title,
+        "description": spec.description,
+        "kind": spec.kind,
+        "category": spec.category,
+        "rank": spec.rank,
+        "valid_from": spec.valid_from,
+        "valid_until": spec.valid_until,
+        "public": spec.public,
+        "colour": spec.colour,
+        "cancel_notice_hours": spec.cancel_notice_hours,
+        "makeups_carry_over": spec.makeups_carry_over,
+    }
+
+
+def _class_fields(spec: ClassSpec) -> dict[str, object]:
+    return {
+        "title": spec.title,
+        "capacity": spec.capacity,
+        "duration_minutes": spec.duration_minutes,
+        "price_minor": spec.price_minor,
+        "max_overload": spec.max_overload,
+        "waiting_list": spec.waiting_list,
+        "promotion": spec.promotion,
+        "offer_hold_minutes": spec.offer_hold_minutes,
+    }
+
+
+async def _import_periods(
+    db: AsyncSession, specs: tuple[BillingPeriodSpec, ...], report: ImportReport
+) -> None:
+    existing = {p.key: p for p in await db.scalars(select(BillingPeriod))}
+    for spec in specs:
+        period = existing.get(spec.key)
+        values = {"name": spec.name, "starts_on": spec.starts_on, "ends_on": spec.ends_on}
+        if period is None:
+            db.add(BillingPeriod(key=spec.key, **values))
+            report.added["periods"] += 1
+            continue
+        report.updated["periods"] += _differs(period, **values)
+        for name, value in values.items():
+            setattr(period, name, value)
 
 
 def _differs(row: object, **values: object) -> bool:

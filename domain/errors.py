@@ -37,3 +37,65 @@ class BookingNotFound(DomainError):
 
 class BookingAlreadyCancelled(DomainError):
     code = "booking_already_cancelled"
+
+
+class ProgrammeNotFound(DomainError):
+    code = "programme_not_found"
+
+
+class ProgrammeNotOpen(DomainError):
+    """Outside the programme's valid from/until dates."""
+
+    code = "programme_not_open"
+
+
+class RankTooLow(DomainError):
+    code = "rank_too_low"
+
+
+class RankTooHigh(DomainError):
+    code = "rank_too_high"
+
+
+class NeedsEnrolment(DomainError):
+    """Sessions of an ongoing class are booked by enrolling in the class (or with a make-up)."""
+
+    code = "needs_enrolment"
+
+
+class AlreadyEnrolled(DomainError):
+    code = "already_enrolled"
+
+
+class NotEnrolled(DomainError):
+    code = "not_enrolled"
+
+
+class ClassFull(DomainError):
+    code = "class_full"
+
+
+class NoWaitingList(DomainError):
+    code = "no_waiting_list"
+
+
+class AlreadyWaiting(DomainError):
+    code = "already_waiting"
+
+
+class HasRoom(DomainError):
+    """Joining a waiting list while a place is free: book it instead."""
+
+    code = "has_room"
+
+
+class OfferNotFound(DomainError):
+    code = "offer_not_found"
+
+
+class OfferExpired(DomainError):
+    code = "offer_expired"
+
+
+class MakeupNotUsable(DomainError):
+    code = "makeup_not_usable"

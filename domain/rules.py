@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from domain.errors import (
     AlreadyBooked,
     BookingAlreadyCancelled,
+    ProgrammeNotOpen,
+    RankTooHigh,
+    RankTooLow,
     SessionAlreadyStarted,
     SessionFull,
 )
@@ -16,14 +21,26 @@ def spots_left(capacity: int, seats_taken: int) -> int:
     return max(capacity - seats_taken, 0)
 
 
+def seat_limit(*, capacity: int, max_overload: int, by_staff: bool) -> int:
+    """Clients fill the capacity; only staff may go beyond it, up to the overload."""
+    return capacity + (max_overload if by_staff else 0)
+
+
 def ensure_can_book(
-    *, starts_at: datetime, now: datetime, capacity: int, seats_taken: int, already_booked: bool
+    *,
+    starts_at: datetime,
+    now: datetime,
+    capacity: int,
+    seats_taken: int,
+    already_booked: bool,
+    max_overload: int = 0,
+    by_staff: bool = False,
 ) -> None:
     if starts_at <= now:
         raise SessionAlreadyStarted()
     if already_booked:
         raise AlreadyBooked()
-    if spots_left(capacity, seats_taken) == 0:
+    if seats_taken >= seat_limit(capacity=capacity, max_overload=max_overload, by_staff=by_staff):
         raise SessionFull()
 
 
@@ -32,3 +49,105 @@ def ensure_can_cancel(*, is_active: bool, starts_at: datetime, now: datetime) ->
         raise BookingAlreadyCancelled()
     if starts_at <= now:
         raise SessionAlreadyStarted()
+
+
+# --- programmes: validity and rank ------------------------------------------------------
+
+
+def is_open_on(day: date, *, valid_from: date | None, valid_until: date | None) -> bool:
+    return (valid_from is None or valid_from <= day) and (valid_until is None or day <= valid_until)
+
+
+def ensure_open_on(day: date, *, valid_from: date | None, valid_until: date | None) -> None:
+    if not is_open_on(day, valid_from=valid_from, valid_until=valid_until):
+        raise ProgrammeNotOpen(valid_from=valid_from, valid_until=valid_until)
+
+
+@dataclass(frozen=True)
+class RankAllowance:
+    """How far a programme's rank may lie below (minus) or above (plus) the client's."""
+
+    minus: int = 1
+    plus: int = 0
+
+
+def ensure_rank_allows(
+    *, programme_rank: int | None, client_rank: int, allowance: RankAllowance
+) -> None:
+    if programme_rank is None:
+        return
+    if programme_rank > client_rank + allowance.plus:
+        raise RankTooLow(programme_rank=programme_rank, client_rank=client_rank)
+    if programme_rank < client_rank - allowance.minus:
+        raise RankTooHigh(programme_rank=programme_rank, client_rank=client_rank)
+
+
+# --- waiting list -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    id: int
+    requested_at: datetime
+
+
+def queue_order(entries: Sequence[Waiting]) -> list[Waiting]:
+    """First come, first served: by when the client asked, then by arrival in the database."""
+    return sorted(entries, key=lambda entry: (entry.requested_at, entry.id))
+
+
+def position_in_queue(entry_id: int, entries: Sequence[Waiting]) -> int:
+    """1-based position among the open entries."""
+    ordered = [entry.id for entry in queue_order(entries)]
+    return ordered.index(entry_id) + 1
+
+
+def offer_expires_at(now: datetime, hold_minutes: int) -> datetime:
+    return now + timedelta(minutes=hold_minutes)
+
+
+def offer_has_expired(expires_at: datetime, now: datetime) -> bool:
+    return now >= expires_at
+
+
+# --- ongoing classes and make-ups ----------------------------------------------------------
+
+
+def remaining_sessions(starts: Sequence[datetime], now: datetime) -> list[datetime]:
+    """What enrolling in an ongoing class books: every session that has not started yet."""
+    return sorted(start for start in starts if start > now)
+
+
+def cancelled_in_time(*, starts_at: datetime, now: datetime, notice_hours: int) -> bool:
+    return starts_at - now >= timedelta(hours=notice_hours)
+
+
+@dataclass(frozen=True)
+class Period:
+    starts_on: date
+    ends_on: date
+
+    def contains(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+def makeup_usable_until(
+    missed_day: date, periods: Sequence[Period], *, carry_over: bool
+) -> date | None:
+    """A make-up is used within the missed session's billing period, or the next if allowed.
+
+    Without billing periods (or outside all of them) it does not lapse: None.
+    """
+    ordered = sorted(periods, key=lambda p: p.starts_on)
+    current = next((p for p in ordered if p.contains(missed_day)), None)
+    if current is None:
+        return None
+    if carry_over:
+        following = next((p for p in ordered if p.starts_on > current.ends_on), None)
+        if following is not None:
+            return following.ends_on
+    return current.ends_on
+
+
+def makeup_usable_on(day: date, usable_until: date | None) -> bool:
+    return usable_until is None or day <= usable_until

@@ -34,7 +34,7 @@ def test_the_example_catalog_imports_and_a_second_import_changes_nothing(env, ca
     assert main(["import-catalog", str(EXAMPLE)]) == 0
     second = capsys.readouterr().out
 
-    assert "added 2 programmes, 3 classes" in first
+    assert "added 4 programmes, 5 classes" in first
     assert sessions > 20
     assert "nothing changed" in second
     assert rows(env, "sessions") == sessions

@@ -7,9 +7,10 @@ from typing import Any
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, SwitchTo
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
+from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import (
     ERROR_LINE,
     back_to,
@@ -17,31 +18,59 @@ from bot.dialogs.common import (
     choice_list,
     item_id,
     on_main_menu,
+    open_over_menu,
     show_error,
     take_error,
 )
 from bot.i18n import T
+from bot.notify import announce
 from bot.states import Catalog, MyBookings
 from domain.booking import cancel_booking
 from domain.errors import DomainError
 from domain.storage import queries
+from domain.storage.models import WaitStatus
 
-BOOKINGS = "b"
+BOOKINGS, WAITS = "b", "w"
 
 
 async def list_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
+    client_id = client_of(dialog_manager).id
     async with deps.db() as db:
-        rows = await queries.upcoming_bookings(db, client_of(dialog_manager).id, deps.clock())
+        rows = await queries.upcoming_bookings(db, client_id, deps.clock())
+        waits = await queries.open_waits(db, client_id, now=deps.clock())
     return {
         "bookings": [
             (row.id, f"{fmt.short_when(row.starts_at)} · {row.programme_title} — {row.class_title}")
             for row in rows
         ],
-        "empty": not rows,
+        "waits": [(wait.id, _wait_label(wait, fmt)) for wait in waits],
+        "empty": not rows and not waits,
         "city": fmt.city(),
         "error": take_error(dialog_manager),
     }
+
+
+def _wait_label(wait: queries.WaitRow, fmt) -> str:
+    when = fmt.short_when(wait.starts_at)
+    title = f"{wait.programme_title} — {wait.class_title}"
+    if wait.status == WaitStatus.OFFERED:
+        return _("🎟 Place held for you · {when} · {title}").format(when=when, title=title)
+    return _("⏳ Waiting list #{position} · {when} · {title}").format(
+        position=wait.position, when=when, title=title
+    )
+
+
+async def on_wait(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    """A waiting-list entry opens its session's card, where it can be answered or left."""
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        waits = await queries.open_waits(db, client_of(manager).id)
+    wait = next((w for w in waits if w.id == item_id(raw_id)), None)
+    if wait is None:
+        show_error(manager, "offer_not_found")
+        return
+    await open_over_menu(manager, Catalog.session, {"session_id": wait.session_id})
 
 
 async def on_booking(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
@@ -81,7 +110,7 @@ async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> No
     deps = deps_of(manager)
     try:
         async with deps.db() as db:
-            await cancel_booking(
+            cancelled = await cancel_booking(
                 db,
                 client_id=client_of(manager).id,
                 booking_id=manager.dialog_data["booking_id"],
@@ -92,6 +121,8 @@ async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> No
         await manager.switch_to(MyBookings.booking)
         return
     await manager.switch_to(MyBookings.cancelled)
+    # the freed place may have gone to someone on the waiting list: tell them
+    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), cancelled.events)
 
 
 def bookings_dialog() -> Dialog:
@@ -101,7 +132,8 @@ def bookings_dialog() -> Dialog:
             T("<b>My bookings</b> (times are {city} time)", when=lambda d, *_: not d["empty"]),
             T("You have no upcoming bookings.", when="empty"),
             choice_list(BOOKINGS, "bookings", on_booking),
-            Start(T("📅 Book a session"), id="book", state=Catalog.programmes),
+            choice_list(WAITS, "waits", on_wait),
+            Button(T("📅 Book a session"), id="book", on_click=open_catalog),
             back_to_menu(),
             state=MyBookings.list,
             getter=list_getter,

@@ -22,8 +22,8 @@ PAGE_SIZE = 8
 ERROR_LINE = T("⚠️ {error}\n", when="error")
 
 
-def back_to_menu() -> Cancel:
-    return Cancel(T("◀️ Back"), id="menu")
+def back_to_menu(when: WhenCondition = None) -> Cancel:
+    return Cancel(T("◀️ Back"), id="menu", when=when)
 
 
 def back_to(state: State, when: WhenCondition = None) -> SwitchTo:
@@ -64,12 +64,17 @@ async def open_over_menu(
 
 def show_error(manager: DialogManager, error: DomainError | str) -> None:
     """The next render shows the error on top of the window, once."""
-    manager.dialog_data["error"] = error if isinstance(error, str) else error.code
+    if isinstance(error, str):
+        manager.dialog_data["error"] = {"code": error}
+        return
+    # dialog data must stay JSON (Redis): keep only plain params
+    params = {k: v for k, v in error.params.items() if isinstance(v, str | int)}
+    manager.dialog_data["error"] = {"code": error.code, "params": params}
 
 
 def take_error(manager: DialogManager) -> str | None:
-    code = manager.dialog_data.pop("error", None)
-    return message_for(code, _) if code else None
+    error = manager.dialog_data.pop("error", None)
+    return message_for(error["code"], _, error.get("params")) if error else None
 
 
 def item_id(value: str) -> int | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -15,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -53,6 +56,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+class ProgrammeKind:
+    ONGOING = "ongoing"  # enrol once in a class: booked into all its remaining sessions
+    ONE_OFF = "one_off"  # one date
+    PAYG = "payg"  # enrol once in the programme, then book sessions one by one
+
+
+class Promotion:
+    AUTO = "auto"  # a freed place goes straight to the first waiting client
+    OFFER = "offer"  # it is offered to them, with Take / Skip and a hold time
+
+
 class Programme(Base):
     __tablename__ = "programmes"
 
@@ -60,6 +74,15 @@ class Programme(Base):
     key: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), default=ProgrammeKind.PAYG)
+    category: Mapped[str] = mapped_column(String(60), default="")
+    rank: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    colour: Mapped[str | None] = mapped_column(String(7), nullable=True)
+    cancel_notice_hours: Mapped[int] = mapped_column(Integer, default=24)
+    makeups_carry_over: Mapped[bool] = mapped_column(Boolean, default=False)
 
     classes: Mapped[list[ProgrammeClass]] = relationship(
         back_populates="programme", order_by="ProgrammeClass.title"
@@ -82,6 +105,10 @@ class ProgrammeClass(Base):
     capacity: Mapped[int] = mapped_column(Integer)
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     price_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_overload: Mapped[int] = mapped_column(Integer, default=0)
+    waiting_list: Mapped[bool] = mapped_column(Boolean, default=True)
+    promotion: Mapped[str] = mapped_column(String(8), default=Promotion.AUTO)
+    offer_hold_minutes: Mapped[int] = mapped_column(Integer, default=120)
 
     programme: Mapped[Programme] = relationship(back_populates="classes")
     sessions: Mapped[list[ClassSession]] = relationship(
@@ -116,6 +143,7 @@ class Client(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     first_name: Mapped[str] = mapped_column(String(200), default="")
     language_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -146,6 +174,129 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # set when the booking is part of an ongoing class enrolment
+    enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolments.id"), nullable=True, index=True
+    )
+    by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     session: Mapped[ClassSession] = relationship()
     client: Mapped[Client] = relationship()
+
+
+class BillingPeriod(Base):
+    """A semester or similar; make-up credits live within one (or carry over to the next)."""
+
+    __tablename__ = "billing_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+
+
+class EnrolmentStatus:
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class Enrolment(Base):
+    """A client in a programme (pay-as-you-go) or in one class of it (ongoing)."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        Index(
+            "uq_enrolments_active_client_programme",
+            "client_id",
+            "programme_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    class_id: Mapped[int | None] = mapped_column(
+        ForeignKey("classes.id", ondelete="CASCADE"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=EnrolmentStatus.ACTIVE)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WaitStatus:
+    WAITING = "waiting"
+    OFFERED = "offered"  # holds a seat until offer_expires_at
+    BOOKED = "booked"
+    SKIPPED = "skipped"
+    EXPIRED = "expired"
+    LEFT = "left"
+    OPEN = (WAITING, OFFERED)
+
+
+class WaitlistEntry(Base):
+    """A client waiting for a place in a full session (or, for ongoing classes, in the class)."""
+
+    __tablename__ = "waitlist"
+    __table_args__ = (
+        Index(
+            "uq_waitlist_open_client_session",
+            "session_id",
+            "client_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'offered') AND session_id IS NOT NULL"),
+            postgresql_where=text("status IN ('waiting', 'offered') AND session_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_waitlist_open_client_class",
+            "class_id",
+            "client_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'offered') AND class_id IS NOT NULL"),
+            postgresql_where=text("status IN ('waiting', 'offered') AND class_id IS NOT NULL"),
+        ),
+        Index("ix_waitlist_queue", "session_id", "class_id", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), nullable=True
+    )
+    class_id: Mapped[int | None] = mapped_column(
+        ForeignKey("classes.id", ondelete="CASCADE"), nullable=True
+    )
+    status: Mapped[str] = mapped_column(String(16), default=WaitStatus.WAITING)
+    # arrival order: when the client asked, then the row id for ties
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class MakeupStatus:
+    AVAILABLE = "available"
+    USED = "used"
+
+
+class MakeupCredit(Base):
+    """Given for cancelling an ongoing class's session in time; books another session."""
+
+    __tablename__ = "makeup_credits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    source_booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # None: no billing periods are defined, so the credit never lapses
+    usable_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default=MakeupStatus.AVAILABLE)
+    used_booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id"), nullable=True, unique=True
+    )

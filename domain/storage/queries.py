@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.rules import spots_left
@@ -15,6 +15,8 @@ from domain.storage.models import (
     ClassSession,
     Programme,
     ProgrammeClass,
+    WaitlistEntry,
+    WaitStatus,
 )
 
 
@@ -23,6 +25,10 @@ class ProgrammeRow:
     id: int
     title: str
     description: str
+    kind: str = "payg"
+    category: str = ""
+    rank: int | None = None
+    public: bool = True
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,23 @@ class SessionCard:
     capacity: int
     spots_left: int
     my_booking_id: int | None
+    kind: str = "payg"
+    waiting_list: bool = False
+    my_wait: WaitRow | None = None
+
+
+@dataclass(frozen=True)
+class WaitRow:
+    """The client's open place in a session's queue: waiting, or holding an offer."""
+
+    id: int
+    session_id: int
+    status: str
+    offer_expires_at: datetime | None
+    position: int
+    starts_at: datetime
+    programme_title: str
+    class_title: str
 
 
 @dataclass(frozen=True)
@@ -68,20 +91,48 @@ class BookingCard:
     is_active: bool
 
 
-async def programmes(db: AsyncSession) -> list[ProgrammeRow]:
-    rows = await db.execute(
-        select(Programme.id, Programme.title, Programme.description).order_by(Programme.title)
+_PROGRAMME_COLUMNS = (
+    Programme.id,
+    Programme.title,
+    Programme.description,
+    Programme.kind,
+    Programme.category,
+    Programme.rank,
+    Programme.public,
+)
+
+
+def _open_on(today: date):
+    return and_(
+        or_(Programme.valid_from.is_(None), Programme.valid_from <= today),
+        or_(Programme.valid_until.is_(None), Programme.valid_until >= today),
     )
+
+
+async def programmes(
+    db: AsyncSession, today: date, category: str | None = None
+) -> list[ProgrammeRow]:
+    """What clients browse: public programmes open today (private ones only by link)."""
+    query = select(*_PROGRAMME_COLUMNS).where(Programme.public.is_(True), _open_on(today))
+    if category is not None:
+        query = query.where(Programme.category == category)
+    rows = await db.execute(query.order_by(Programme.title))
     return [ProgrammeRow(*row) for row in rows]
+
+
+async def categories(db: AsyncSession, today: date) -> list[str]:
+    rows = await db.scalars(
+        select(Programme.category)
+        .where(Programme.public.is_(True), _open_on(today))
+        .distinct()
+        .order_by(Programme.category)
+    )
+    return list(rows)
 
 
 async def programme(db: AsyncSession, programme_id: int) -> ProgrammeRow | None:
     row = (
-        await db.execute(
-            select(Programme.id, Programme.title, Programme.description).where(
-                Programme.id == programme_id
-            )
-        )
+        await db.execute(select(*_PROGRAMME_COLUMNS).where(Programme.id == programme_id))
     ).first()
     return ProgrammeRow(*row) if row else None
 
@@ -161,6 +212,8 @@ async def session_card(db: AsyncSession, session_id: int, client_id: int) -> Ses
                 ProgrammeClass.capacity,
                 ClassSession.seats_taken,
                 my_booking,
+                Programme.kind,
+                ProgrammeClass.waiting_list,
             )
             .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
             .join(Programme, ProgrammeClass.programme_id == Programme.id)
@@ -169,7 +222,10 @@ async def session_card(db: AsyncSession, session_id: int, client_id: int) -> Ses
     ).first()
     if row is None:
         return None
-    (id_, p_id, p_title, c_id, c_title, starts_at, duration, price, capacity, taken, mine) = row
+    (id_, p_id, p_title, c_id, c_title, starts_at, duration, price, capacity, taken, mine) = row[
+        :11
+    ]
+    waits = await open_waits(db, client_id, session_id=session_id)
     return SessionCard(
         id=id_,
         programme_id=p_id,
@@ -182,6 +238,9 @@ async def session_card(db: AsyncSession, session_id: int, client_id: int) -> Ses
         capacity=capacity,
         spots_left=spots_left(capacity, taken),
         my_booking_id=mine,
+        kind=row.kind,
+        waiting_list=row.waiting_list,
+        my_wait=waits[0] if waits else None,
     )
 
 
@@ -237,4 +296,55 @@ async def has_active_booking(db: AsyncSession, session_id: int, client_id: int) 
                 )
             )
         )
+    )
+
+
+async def open_waits(
+    db: AsyncSession, client_id: int, *, session_id: int | None = None, now: datetime | None = None
+) -> list[WaitRow]:
+    """The client's places in waiting lists (and offers), soonest session first."""
+    query = (
+        select(WaitlistEntry, ClassSession.starts_at, Programme.title, ProgrammeClass.title)
+        .join(ClassSession, WaitlistEntry.session_id == ClassSession.id)
+        .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
+        .join(Programme, ProgrammeClass.programme_id == Programme.id)
+        .where(WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(WaitStatus.OPEN))
+        .order_by(ClassSession.starts_at)
+    )
+    if session_id is not None:
+        query = query.where(WaitlistEntry.session_id == session_id)
+    if now is not None:
+        query = query.where(ClassSession.starts_at > now)
+    rows = []
+    for entry, starts_at, programme_title, class_title in await db.execute(query):
+        ahead = await db.scalar(select(func.count(WaitlistEntry.id)).where(queue_before(entry)))
+        rows.append(
+            WaitRow(
+                id=entry.id,
+                session_id=entry.session_id,
+                status=entry.status,
+                offer_expires_at=entry.offer_expires_at,
+                position=ahead or 0,
+                starts_at=starts_at,
+                programme_title=programme_title,
+                class_title=class_title,
+            )
+        )
+    return rows
+
+
+def queue_before(entry: WaitlistEntry):
+    """Open entries of the same queue that stand before (or at) this one."""
+    same_queue = (
+        WaitlistEntry.session_id == entry.session_id
+        if entry.session_id is not None
+        else WaitlistEntry.class_id == entry.class_id
+    )
+    return and_(
+        same_queue,
+        WaitlistEntry.status.in_(WaitStatus.OPEN),
+        or_(
+            WaitlistEntry.requested_at < entry.requested_at,
+            and_(WaitlistEntry.requested_at == entry.requested_at, WaitlistEntry.id <= entry.id),
+        ),
     )

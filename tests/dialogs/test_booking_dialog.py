@@ -175,12 +175,12 @@ async def test_nobody_can_open_or_cancel_someone_elses_booking(chat_for, db_fact
     await alice.start()
     await alice.click("My bookings")
 
-    screen = await alice.press(ForgedButton("Yoga & Breath", str(bobs.id)))
+    screen = await alice.press(ForgedButton("Yoga & Breath", str(bobs.card.id)))
 
     assert "That booking doesn't exist or isn't yours." in screen.text
     assert "Cancel booking" not in alice.buttons()
     assert sorted(await active_bookings(db_factory)) == [(1, session_id), (2, session_id)]
-    assert alices.id != bobs.id
+    assert alices.card.id != bobs.card.id
 
 
 async def test_my_bookings_lists_upcoming_bookings_and_cancels_one(chat, db_factory):

@@ -60,7 +60,9 @@ async def test_a_client_books_a_session_sees_it_and_cancels_it(fake, bot_env, ca
         assert "You have no upcoming bookings." in alice.last_bot_message().text
 
 
-async def test_the_last_spot_goes_to_whoever_books_first(fake, bot_env, catalog, database):
+async def test_the_last_spot_goes_to_whoever_books_first_and_the_other_waits(
+    fake, bot_env, catalog, database
+):
     async with bot_process(fake, env=bot_env):
         alice = fake.user(1001, "Alice")
         bob = fake.user(1002, "Bob")
@@ -76,22 +78,24 @@ async def test_the_last_spot_goes_to_whoever_books_first(fake, bot_env, catalog,
         await bob.click("✅ Book")
         assert "You're booked!" in bob.last_bot_message().text
 
-        await alice.click("✅ Book")
-        card = alice.last_bot_message()
-        assert "Sorry, this session is full." in card.text
-        assert "✅ Book" not in card.button_texts
+        await alice.click("✅ Book")  # a moment too late: she is queued instead
+        queued = alice.last_bot_message()
+        assert "is full, so you are on the waiting list: number 1" in queued.text
         assert database.query("select client_id from bookings where status = 'active'") == [(1002,)]
+        assert database.query("select client_id, status from waitlist") == [(1001, "waiting")]
 
-        # Bob's own card now says he is booked and offers no second booking
-        await bob.send("/start")
-        await bob.wait_message("Hello")
-        await bob.click("📅 Book a session")
-        await bob.click("Pottery <for beginners>")
-        await bob.click(re.compile(r"^Wheel & clay"))
-        await bob.click(re.compile(r"full"))
-        card = bob.last_bot_message()
-        assert "You are booked for this session." in card.text
-        assert "✅ Book" not in card.button_texts
+        # Bob's card says he is booked and offers no second booking; then he cancels
+        await bob.send("/bookings")
+        await bob.wait_message("My bookings", new=True, since=fake.mark() - 1)
+        await bob.click(re.compile(r"Wheel & clay"))
+        await bob.click("❌ Cancel booking")
+        await bob.click("Yes, cancel it")
+
+        # the class promotes automatically: Alice is told she has the place
+        promoted = await alice.wait_message("A place freed up and it is yours")
+        assert "Pottery &lt;for beginners&gt;" not in promoted.text  # shown as text, not markup
+        assert database.query("select client_id from bookings where status = 'active'") == [(1001,)]
+        assert database.query("select status from waitlist") == [("booked",)]
 
 
 async def test_deep_links_and_stale_buttons_get_clear_answers(fake, bot_env, catalog, database):

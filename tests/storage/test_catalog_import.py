@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from domain.booking import book_session
 from domain.catalog_file import CatalogInvalid
 from domain.clients import ClientRef
-from domain.storage.models import ClassSession, Programme, ProgrammeClass
+from domain.storage.models import BillingPeriod, ClassSession, Programme, ProgrammeClass
 from tests.support.catalog import TWO_CLASSES, YOGA, load
 
 
@@ -24,7 +24,7 @@ async def counts(db_factory) -> tuple[int, int, int]:
 async def test_a_first_import_adds_everything(db_factory):
     report = await load(db_factory, YOGA)
 
-    assert report.added == {"programmes": 1, "classes": 1, "sessions": 3}
+    assert report.added == {"periods": 0, "programmes": 1, "classes": 1, "sessions": 3}
     assert await counts(db_factory) == (1, 1, 3)
 
 
@@ -94,3 +94,57 @@ async def test_capacity_below_existing_bookings_is_refused_and_nothing_changes(d
         assert await db.scalar(select(Programme.title).where(Programme.key == "yoga")) == (
             "Yoga & Breath"
         )
+
+
+async def test_programme_kinds_waitlist_settings_and_billing_periods_are_stored(db_factory):
+    text = """
+billing_periods:
+  - key: winter
+    name: Winter semester
+    from: 2026-09-01
+    until: 2027-01-31
+programmes:
+  - key: pottery
+    title: Pottery
+    kind: ongoing
+    category: Crafts
+    rank: 2
+    valid_from: 2026-11-01
+    valid_until: 2027-01-31
+    public: no
+    colour: "#aa5500"
+    cancel_notice_hours: 12
+    makeups_carry_over: yes
+    classes:
+      - key: wheel
+        title: Wheel
+        capacity: 6
+        max_overload: 2
+        waiting_list: no
+        promotion: offer
+        offer_hold: 45
+        sessions: [2026-12-02 10:00]
+"""
+    report = await load(db_factory, text)
+    again = await load(db_factory, text)
+
+    assert report.added["periods"] == 1
+    assert not again.changed
+    async with db_factory() as db:
+        programme = await db.scalar(select(Programme))
+        klass = await db.scalar(select(ProgrammeClass))
+        period = await db.scalar(select(BillingPeriod))
+    assert (programme.kind, programme.category, programme.rank, programme.public) == (
+        "ongoing",
+        "Crafts",
+        2,
+        False,
+    )
+    assert (programme.cancel_notice_hours, programme.makeups_carry_over) == (12, True)
+    assert (klass.max_overload, klass.waiting_list, klass.promotion) == (2, False, "offer")
+    assert klass.offer_hold_minutes == 45
+    assert (period.name, str(period.starts_on), str(period.ends_on)) == (
+        "Winter semester",
+        "2026-09-01",
+        "2027-01-31",
+    )

@@ -1,0 +1,153 @@
+"""Categories → programmes → classes → upcoming sessions: getters and handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram_dialog import DialogManager, StartMode
+
+from bot.deps import Deps, deps_of, formatter_of, html
+from bot.dialogs.common import item_id, show_error, take_error
+from bot.states import Catalog
+from domain.storage import queries
+
+
+async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    """Book a session: by category when there are several, else straight to programmes."""
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        categories = await queries.categories(db, deps.settings.policy.today(deps.clock()))
+    state = Catalog.categories if len(categories) > 1 else Catalog.programmes
+    await manager.start(state, mode=StartMode.NORMAL)
+
+
+async def categories_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    async with deps.db() as db:
+        names = await queries.categories(db, deps.settings.policy.today(deps.clock()))
+    return {
+        "categories": [(n, name or _("Other")) for n, name in enumerate(names)],
+        "error": take_error(dialog_manager),
+    }
+
+
+async def on_category(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        names = await queries.categories(db, deps.settings.policy.today(deps.clock()))
+    index = item_id(raw_id)
+    if index is None or index >= len(names):
+        show_error(manager, "stale_button")
+        return
+    manager.dialog_data["category"] = names[index]
+    await manager.switch_to(Catalog.programmes)
+
+
+async def programmes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    category = dialog_manager.dialog_data.get("category")
+    async with deps.db() as db:
+        rows = await queries.programmes(db, deps.settings.policy.today(deps.clock()), category)
+    return {
+        "programmes": [(row.id, row.title) for row in rows],
+        "empty": not rows,
+        "by_category": category is not None,
+        "from_menu": category is None,
+        "error": take_error(dialog_manager),
+    }
+
+
+async def on_programme(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    programme_id = item_id(raw_id)
+    if programme_id is None:
+        show_error(manager, "stale_button")
+        return
+    await choose_programme(manager, programme_id)
+
+
+async def choose_programme(manager: DialogManager, programme_id: int) -> None:
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        classes = await queries.classes_of(db, programme_id, deps.clock())
+    if not classes:
+        show_error(manager, "programme_not_found")
+        return
+    manager.dialog_data.update(programme_id=programme_id, one_class=len(classes) == 1)
+    if len(classes) == 1:
+        manager.dialog_data["class_id"] = classes[0].id
+        await manager.switch_to(Catalog.sessions)
+    else:
+        await manager.switch_to(Catalog.classes)
+
+
+async def classes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    programme_id = dialog_manager.dialog_data["programme_id"]
+    async with deps.db() as db:
+        programme = await queries.programme(db, programme_id)
+        rows = await queries.classes_of(db, programme_id, deps.clock())
+    items = [
+        (
+            row.id,
+            ngettext(
+                "{title} · {count} upcoming session",
+                "{title} · {count} upcoming sessions",
+                row.upcoming,
+            ).format(title=row.title, count=row.upcoming),
+        )
+        for row in rows
+    ]
+    return {
+        "missing": programme is None,
+        "programme": html(programme.title) if programme else "",
+        "description": html(programme.description) if programme else "",
+        "classes": items,
+        "error": take_error(dialog_manager),
+    }
+
+
+async def on_class(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    class_id = item_id(raw_id)
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        row = await queries.klass(db, class_id or 0, deps.clock())
+    if row is None or row.programme_id != manager.dialog_data.get("programme_id"):
+        show_error(manager, "stale_button")
+        return
+    manager.dialog_data["class_id"] = class_id
+    await manager.switch_to(Catalog.sessions)
+
+
+async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    class_id = dialog_manager.dialog_data["class_id"]
+    async with deps.db() as db:
+        klass = await queries.klass(db, class_id, deps.clock())
+        rows = await queries.upcoming_sessions(db, class_id, deps.clock())
+    items = []
+    for row in rows:
+        spots = (
+            ngettext("{n} spot left", "{n} spots left", row.spots_left).format(n=row.spots_left)
+            if row.spots_left
+            else _("full")
+        )
+        items.append((row.id, f"{fmt.short_when(row.starts_at)} · {spots}"))
+    return {
+        "missing": klass is None,
+        "title": html(f"{klass.programme_title} — {klass.title}") if klass else "",
+        "sessions": items,
+        "empty": not items,
+        "many_classes": not dialog_manager.dialog_data.get("one_class"),
+        "one_class": bool(dialog_manager.dialog_data.get("one_class")),
+        "city": fmt.city(),
+        "error": take_error(dialog_manager),
+    }
+
+
+async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    session_id = item_id(raw_id)
+    if session_id is None:
+        show_error(manager, "stale_button")
+        return
+    manager.dialog_data["session_id"] = session_id
+    await manager.switch_to(Catalog.session)

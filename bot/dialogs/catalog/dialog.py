@@ -1,0 +1,137 @@
+"""The catalog dialog's windows: browse, a session's card, and what booking led to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.kbd import Button
+
+from bot.deps import client_of, deps_of
+from bot.dialogs.catalog import browse, session
+from bot.dialogs.catalog.browse import open_catalog
+from bot.dialogs.common import (
+    ERROR_LINE,
+    back_to,
+    back_to_menu,
+    choice_list,
+    on_main_menu,
+)
+from bot.i18n import TP, T
+from bot.states import Catalog
+from domain.storage import queries
+
+CATEGORIES, PROGRAMMES, CLASSES, SESSIONS = "g", "p", "c", "s"
+
+__all__ = ["catalog_dialog", "open_catalog"]
+
+
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    """Opened by a deep link to one session: fill in where Back leads."""
+    if not isinstance(start_data, dict) or "session_id" not in start_data:
+        return
+    deps = deps_of(manager)
+    session_id = start_data["session_id"]
+    manager.dialog_data["session_id"] = session_id
+    async with deps.db() as db:
+        card = await queries.session_card(db, session_id, client_of(manager).id)
+        classes = await queries.classes_of(db, card.programme_id, deps.clock()) if card else []
+    if card is not None:
+        manager.dialog_data.update(
+            programme_id=card.programme_id, class_id=card.class_id, one_class=len(classes) == 1
+        )
+
+
+def _present(data: dict, *_: Any) -> bool:
+    return not data.get("missing")
+
+
+def catalog_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            ERROR_LINE,
+            T("<b>What would you like to book?</b>"),
+            choice_list(CATEGORIES, "categories", browse.on_category),
+            back_to_menu(),
+            state=Catalog.categories,
+            getter=browse.categories_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("<b>Choose a programme</b>", when=lambda d, *_: not d["empty"]),
+            T("There is nothing to book yet. Please check back later.", when="empty"),
+            choice_list(PROGRAMMES, "programmes", browse.on_programme),
+            back_to(Catalog.categories, when="by_category"),
+            back_to_menu(when="from_menu"),
+            state=Catalog.programmes,
+            getter=browse.programmes_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("<b>{programme}</b>\n{description}\n\nChoose a class:", when=_present),
+            T("This programme is no longer available.", when="missing"),
+            choice_list(CLASSES, "classes", browse.on_class),
+            back_to(Catalog.programmes),
+            state=Catalog.classes,
+            getter=browse.classes_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("<b>{title}</b>\nChoose a session (times are {city} time):", when=_present),
+            T("No upcoming sessions right now.", when="empty"),
+            T("This class is no longer available.", when="missing"),
+            choice_list(SESSIONS, "sessions", browse.on_session),
+            back_to(Catalog.classes, when="many_classes"),
+            back_to(Catalog.programmes, when="one_class"),
+            state=Catalog.sessions,
+            getter=browse.sessions_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("<b>{title}</b>\n🗓 {when} ({city} time)\n⏱ {duration}", when=_present),
+            T("💶 {price}", when="price"),
+            TP("🪑 {spots} spot left", "🪑 {spots} spots left", count="spots", when="can_book"),
+            T("🚫 This session is full.", when="full"),
+            T("⏳ This session has already started.", when="started"),
+            T("✅ You are booked for this session.", when="mine"),
+            T("⏳ You are number {position} on the waiting list.", when="waiting"),
+            T("🎟 A place is held for you until {until}.", when="offered"),
+            T("Sessions of this class are booked by enrolling in the whole class.", when="ongoing"),
+            Button(T("✅ Book"), id="book", on_click=session.on_book, when="can_book"),
+            Button(
+                T("⏳ Join the waiting list"), id="wait", on_click=session.on_book, when="can_wait"
+            ),
+            Button(T("✅ Take it"), id="take", on_click=session.on_take, when="offered"),
+            Button(T("Skip"), id="skip", on_click=session.on_leave_queue, when="offered"),
+            Button(
+                T("Leave the waiting list"),
+                id="leave",
+                on_click=session.on_leave_queue,
+                when="waiting",
+            ),
+            Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings, when="mine"),
+            back_to(Catalog.sessions),
+            state=Catalog.session,
+            getter=session.session_getter,
+        ),
+        Window(
+            T("🎉 <b>You're booked!</b>\n\n<b>{title}</b>\n🗓 {when} ({city} time)"),
+            T("You are now enrolled in this programme.", when="enrolled"),
+            T("\nYou can cancel it under My bookings."),
+            Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
+            Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
+            state=Catalog.booked,
+            getter=session.booked_getter,
+        ),
+        Window(
+            T(
+                "⏳ <b>{title}</b> on {when} is full, so you are on the waiting list: "
+                "number {position}.\n\nI'll message you as soon as a place frees up."
+            ),
+            Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
+            back_to(Catalog.session),
+            state=Catalog.waitlisted,
+            getter=session.waitlisted_getter,
+        ),
+        on_start=on_start,
+    )

@@ -1,0 +1,158 @@
+"""One session's card: book it, queue for it, answer an offer for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
+
+from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
+from bot.dialogs.common import open_over_menu, show_error, take_error
+from bot.notify import announce
+from bot.states import Catalog, MyBookings
+from domain.booking import Booked, book_or_wait, take_offer
+from domain.errors import DomainError
+from domain.storage import queries
+from domain.storage.models import ProgrammeKind, WaitStatus
+from domain.waitlist import leave_waitlist
+
+
+async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    client = client_of(dialog_manager)
+    async with deps.db() as db:
+        card = await queries.session_card(db, dialog_manager.dialog_data["session_id"], client.id)
+    error = take_error(dialog_manager)
+    if card is None:
+        return {"missing": True, "error": error or _("This session is no longer available.")}
+    started = card.starts_at <= deps.clock()
+    mine = card.my_booking_id is not None
+    wait = card.my_wait
+    offered = wait is not None and wait.status == WaitStatus.OFFERED
+    waiting = wait is not None and wait.status == WaitStatus.WAITING
+    open_to_me = not (mine or started or wait) and card.kind != ProgrammeKind.ONGOING
+    return {
+        "missing": False,
+        "title": html(f"{card.programme_title} — {card.class_title}"),
+        "when": fmt.long_when(card.starts_at),
+        "city": fmt.city(),
+        "duration": fmt.duration(card.duration_minutes),
+        "price": fmt.money(card.price_minor) if card.price_minor is not None else "",
+        "spots": card.spots_left,
+        "mine": mine,
+        "started": started,
+        "full": card.spots_left == 0 and not (mine or wait),
+        "waiting": waiting,
+        "position": wait.position if wait else 0,
+        "offered": offered,
+        "until": fmt.time(wait.offer_expires_at) if offered else "",
+        "ongoing": card.kind == ProgrammeKind.ONGOING and not mine,
+        "can_book": open_to_me and card.spots_left > 0,
+        "can_wait": open_to_me and card.spots_left == 0 and card.waiting_list,
+        "error": error,
+    }
+
+
+async def on_book(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    """Book when there is room; when the last place just went, queue instead."""
+    deps = deps_of(manager)
+    try:
+        async with deps.db() as db:
+            result = await book_or_wait(
+                db,
+                client=client_of(manager),
+                session_id=manager.dialog_data["session_id"],
+                now=deps.clock(),
+                policy=deps.settings.policy,
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    await _show_result(manager, result)
+
+
+async def on_take(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    deps = deps_of(manager)
+    wait = await _my_wait(manager)
+    try:
+        async with deps.db() as db:
+            result = await take_offer(
+                db,
+                client=client_of(manager),
+                entry_id=wait.id if wait else 0,
+                now=deps.clock(),
+                policy=deps.settings.policy,
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    await _show_result(manager, result)
+
+
+async def on_leave_queue(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    """Leave the waiting list, or skip an offer: the held place goes to the next client."""
+    deps = deps_of(manager)
+    wait = await _my_wait(manager)
+    try:
+        async with deps.db() as db:
+            events = await leave_waitlist(
+                db,
+                client_id=client_of(manager).id,
+                entry_id=wait.id if wait else 0,
+                now=deps.clock(),
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), events)
+
+
+async def _my_wait(manager: DialogManager) -> queries.WaitRow | None:
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        waits = await queries.open_waits(
+            db, client_of(manager).id, session_id=manager.dialog_data["session_id"]
+        )
+    return waits[0] if waits else None
+
+
+async def _show_result(manager: DialogManager, result: Any) -> None:
+    if isinstance(result, Booked):
+        manager.dialog_data.update(booking_id=result.card.id, enrolled=result.enrolled)
+        await manager.switch_to(Catalog.booked)
+    else:
+        manager.dialog_data["position"] = result.position
+        await manager.switch_to(Catalog.waitlisted)
+
+
+async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        card = await queries.booking_card(
+            db, dialog_manager.dialog_data["booking_id"], client_of(dialog_manager).id
+        )
+    return {
+        "title": html(f"{card.programme_title} — {card.class_title}") if card else "",
+        "when": fmt.long_when(card.starts_at) if card else "",
+        "city": fmt.city(),
+        "enrolled": bool(dialog_manager.dialog_data.get("enrolled")),
+    }
+
+
+async def waitlisted_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        card = await queries.session_card(
+            db, dialog_manager.dialog_data["session_id"], client_of(dialog_manager).id
+        )
+    return {
+        "title": html(f"{card.programme_title} — {card.class_title}") if card else "",
+        "when": fmt.long_when(card.starts_at) if card else "",
+        "position": dialog_manager.dialog_data.get("position", 0),
+    }
+
+
+async def on_my_bookings(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    await open_over_menu(manager, MyBookings.list)

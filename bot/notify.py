@@ -1,0 +1,102 @@
+"""Telling clients what happened without them asking: a freed place, an offer, a lapsed offer.
+
+Sent right after the use case commits. (A crash between the two loses the message; the
+notification outbox of the reminders work makes this durable.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.deps import Deps, Formatter, html
+from domain.events import Event, OfferLapsed, Promoted, SpotOffered
+from domain.storage import queries
+from domain.storage.models import Client
+
+log = logging.getLogger(__name__)
+
+
+class OfferAnswer(CallbackData, prefix="offer"):
+    action: str  # "take" or "skip"
+    entry_id: int
+
+
+async def announce(bot: Bot, deps: Deps, i18n: I18n, events: Iterable[Event]) -> None:
+    for event in events:
+        try:
+            await _send(bot, deps, i18n, event)
+        except TelegramAPIError as error:  # one unreachable client must not stop the rest
+            log.warning("could not tell client %s about %s: %s", event.client_id, event, error)
+
+
+async def _send(bot: Bot, deps: Deps, i18n: I18n, event: Event) -> None:
+    async with deps.db() as db:
+        client = await db.get(Client, event.client_id)
+        if isinstance(event, Promoted):
+            card = await queries.booking_card(db, event.booking_id, event.client_id)
+            session = card
+        else:
+            session = await queries.session_card(db, event.session_id, event.client_id)
+    if session is None:
+        return
+    locale = _locale_for(client, i18n)
+    fmt = Formatter(deps.settings, locale)
+    title = html(f"{session.programme_title} — {session.class_title}")
+    when = fmt.long_when(session.starts_at)
+    markup = None
+    with i18n.context(), i18n.use_locale(locale):
+        if isinstance(event, Promoted):
+            text = _(
+                "🎉 A place freed up and it is yours: you are booked for <b>{title}</b> on {when}."
+            )
+        elif isinstance(event, SpotOffered):
+            text = _(
+                "🎟 A place freed up in <b>{title}</b> on {when}. It is held for you until {until}: "
+                "take it or let the next person have it."
+            )
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=_("✅ Take it"),
+                            callback_data=OfferAnswer(
+                                action="take", entry_id=event.entry_id
+                            ).pack(),
+                        ),
+                        InlineKeyboardButton(
+                            text=_("Skip"),
+                            callback_data=OfferAnswer(
+                                action="skip", entry_id=event.entry_id
+                            ).pack(),
+                        ),
+                    ]
+                ]
+            )
+        else:
+            text = _(
+                "⌛ The place held for you in <b>{title}</b> on {when} has passed to the next "
+                "person on the waiting list."
+            )
+        text = text.format(
+            title=title,
+            when=when,
+            until=fmt.time(event.expires_at) if isinstance(event, SpotOffered) else "",
+        )
+    await bot.send_message(event.client_id, text, reply_markup=markup)
+
+
+def _locale_for(client: Client | None, i18n: I18n) -> str:
+    """The client's own language when we have it, else the business default."""
+    language = (client.language_code or "").split("-")[0] if client else ""
+    return language if language in i18n.available_locales else i18n.default_locale
+
+
+__all__ = ["OfferAnswer", "OfferLapsed", "announce"]

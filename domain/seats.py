@@ -1,0 +1,99 @@
+"""Seats of a session: taken with one guarded UPDATE; a freed seat goes to the waiting list.
+
+`sessions.seats_taken` counts active bookings plus places held by open offers. Taking a seat is
+one conditional UPDATE, atomic on SQLite and PostgreSQL alike, so capacity is never exceeded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from domain import rules
+from domain.enrolment import join_programme
+from domain.events import Event, Promoted, SpotOffered
+from domain.storage.models import (
+    Booking,
+    ClassSession,
+    ProgrammeClass,
+    ProgrammeKind,
+    Promotion,
+    WaitlistEntry,
+    WaitStatus,
+)
+
+
+async def take_seat(db: AsyncSession, session_id: int, *, by_staff: bool = False) -> bool:
+    limit = select(
+        ProgrammeClass.capacity + (ProgrammeClass.max_overload if by_staff else 0)
+    ).where(ProgrammeClass.id == ClassSession.class_id)
+    taken = await db.execute(
+        update(ClassSession)
+        .where(ClassSession.id == session_id, ClassSession.seats_taken < limit.scalar_subquery())
+        .values(seats_taken=ClassSession.seats_taken + 1)
+    )
+    return taken.rowcount == 1
+
+
+async def release_seat(db: AsyncSession, session_id: int, now: datetime) -> list[Event]:
+    """A seat came free: the first waiting client gets it (booked or offered), else it is free."""
+    session = await db.scalar(
+        select(ClassSession)
+        .where(ClassSession.id == session_id)
+        .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
+    )
+    if session is not None and session.klass.waiting_list and session.starts_at > now:
+        for entry in await _first_waiting(db, session_id):
+            events = await _hand_over(db, session, entry, now)
+            if events:
+                return events
+    await db.execute(
+        update(ClassSession)
+        .where(ClassSession.id == session_id)
+        .values(seats_taken=ClassSession.seats_taken - 1)
+    )
+    return []
+
+
+async def _first_waiting(db: AsyncSession, session_id: int) -> list[WaitlistEntry]:
+    # a few, not one: a concurrent release may claim the first before us
+    return list(
+        await db.scalars(
+            select(WaitlistEntry)
+            .where(
+                WaitlistEntry.session_id == session_id,
+                WaitlistEntry.status == WaitStatus.WAITING,
+            )
+            .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
+            .limit(5)
+        )
+    )
+
+
+async def _hand_over(
+    db: AsyncSession, session: ClassSession, entry: WaitlistEntry, now: datetime
+) -> list[Event]:
+    klass = session.klass
+    if klass.promotion == Promotion.OFFER:
+        expires_at = rules.offer_expires_at(now, klass.offer_hold_minutes)
+        values = {"status": WaitStatus.OFFERED, "offered_at": now, "offer_expires_at": expires_at}
+    else:
+        values = {"status": WaitStatus.BOOKED, "resolved_at": now}
+    claimed = await db.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitStatus.WAITING)
+        .values(**values)
+    )
+    if claimed.rowcount != 1:
+        return []
+    if klass.promotion == Promotion.OFFER:
+        return [SpotOffered(entry.client_id, entry.id, session.id, expires_at)]
+    if klass.programme.kind == ProgrammeKind.PAYG:
+        await join_programme(db, entry.client_id, klass.programme_id, now)
+    booking = Booking(session_id=session.id, client_id=entry.client_id, created_at=now)
+    db.add(booking)
+    await db.flush()
+    return [Promoted(entry.client_id, booking.id)]

@@ -1,0 +1,142 @@
+"""The waiting list of a full session: join, see your place, answer an offer, leave."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from domain.clients import ClientRef, remember_client
+from domain.enrolment import ensure_eligible
+from domain.errors import (
+    AlreadyBooked,
+    AlreadyWaiting,
+    HasRoom,
+    NeedsEnrolment,
+    NoWaitingList,
+    OfferNotFound,
+    SessionAlreadyStarted,
+    SessionNotFound,
+)
+from domain.events import Event, OfferLapsed
+from domain.policy import Policy
+from domain.seats import release_seat
+from domain.storage import queries
+from domain.storage.models import (
+    ClassSession,
+    ProgrammeClass,
+    ProgrammeKind,
+    WaitlistEntry,
+    WaitStatus,
+)
+
+
+async def join_waitlist(
+    db: AsyncSession, *, client: ClientRef, session_id: int, now: datetime, policy: Policy
+) -> tuple[int, int]:
+    """Queue for a full session; returns the entry id and the 1-based position."""
+    session = await db.scalar(
+        select(ClassSession)
+        .where(ClassSession.id == session_id)
+        .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
+    )
+    if session is None:
+        raise SessionNotFound()
+    klass = session.klass
+    if session.starts_at <= now:
+        raise SessionAlreadyStarted()
+    if klass.programme.kind == ProgrammeKind.ONGOING:
+        raise NeedsEnrolment(class_id=klass.id)
+    if not klass.waiting_list:
+        raise NoWaitingList()
+    if await queries.has_active_booking(db, session_id, client.id):
+        raise AlreadyBooked()
+    if session.seats_taken < klass.capacity:
+        raise HasRoom()
+    await remember_client(db, client, now)
+    await ensure_eligible(db, client.id, klass.programme, now, policy)
+    entry = WaitlistEntry(client_id=client.id, session_id=session_id, requested_at=now)
+    db.add(entry)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise AlreadyWaiting() from None
+    await db.commit()
+    return entry.id, await position(db, entry.id)
+
+
+async def position(db: AsyncSession, entry_id: int) -> int:
+    entry = await db.get(WaitlistEntry, entry_id)
+    if entry is None or entry.status not in WaitStatus.OPEN:
+        return 0
+    return (
+        await db.scalar(select(func.count(WaitlistEntry.id)).where(queries.queue_before(entry)))
+        or 0
+    )
+
+
+async def claim_own_offer(db: AsyncSession, client_id: int, session_id: int, now: datetime) -> bool:
+    """Turn the client's live offer for this session into theirs; True if there was one."""
+    claimed = await db.execute(
+        update(WaitlistEntry)
+        .where(
+            WaitlistEntry.session_id == session_id,
+            WaitlistEntry.client_id == client_id,
+            WaitlistEntry.status == WaitStatus.OFFERED,
+            WaitlistEntry.offer_expires_at > now,
+        )
+        .values(status=WaitStatus.BOOKED, resolved_at=now)
+    )
+    return claimed.rowcount == 1
+
+
+async def leave_waitlist(
+    db: AsyncSession, *, client_id: int, entry_id: int, now: datetime
+) -> list[Event]:
+    """Leave the queue, or turn down an offer: the held place passes to the next client."""
+    entry = await db.get(WaitlistEntry, entry_id)
+    if entry is None or entry.client_id != client_id or entry.status not in WaitStatus.OPEN:
+        raise OfferNotFound()
+    was_offered = entry.status == WaitStatus.OFFERED
+    left = await db.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == entry.status)
+        .values(status=WaitStatus.SKIPPED if was_offered else WaitStatus.LEFT, resolved_at=now)
+    )
+    if left.rowcount != 1:
+        await db.rollback()
+        raise OfferNotFound()
+    events = await release_seat(db, entry.session_id, now) if was_offered else []
+    await db.commit()
+    return events
+
+
+async def expire_offers(db: AsyncSession, now: datetime, batch: int = 100) -> list[Event]:
+    """Periodic job: unanswered offers lapse and their places go to the next in line."""
+    due = list(
+        await db.scalars(
+            select(WaitlistEntry)
+            .where(
+                WaitlistEntry.status == WaitStatus.OFFERED,
+                WaitlistEntry.offer_expires_at <= now,
+            )
+            .order_by(WaitlistEntry.offer_expires_at)
+            .limit(batch)
+        )
+    )
+    events: list[Event] = []
+    for entry in due:
+        lapsed = await db.execute(
+            update(WaitlistEntry)
+            .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitStatus.OFFERED)
+            .values(status=WaitStatus.EXPIRED, resolved_at=now)
+        )
+        if lapsed.rowcount == 1:
+            events.append(OfferLapsed(entry.client_id, entry.id, entry.session_id))
+            events += await release_seat(db, entry.session_id, now)
+    await db.commit()
+    return events
