@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -24,9 +23,11 @@ from domain.errors import (
     SessionFull,
     SessionNotFound,
 )
-from domain.events import Event
+from domain.makeups import issue_makeup, return_makeup
+from domain.ongoing import Enrolled, take_class_offer
+from domain.outcomes import Booked, Cancelled, Waitlisted
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.seats import release_seat, take_seat
+from domain.seats import load_session, release_seat, take_seat
 from domain.storage import queries
 from domain.storage.models import (
     Booking,
@@ -38,32 +39,6 @@ from domain.storage.models import (
     WaitStatus,
 )
 from domain.waitlist import claim_own_offer, join_waitlist
-
-
-@dataclass(frozen=True)
-class Booked:
-    card: queries.BookingCard
-    enrolled: bool = False  # this first booking also enrolled them in the programme
-
-
-@dataclass(frozen=True)
-class Waitlisted:
-    entry_id: int
-    position: int
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    card: queries.BookingCard
-    events: list[Event] = field(default_factory=list)
-
-
-async def load_session(db: AsyncSession, session_id: int) -> ClassSession | None:
-    return await db.scalar(
-        select(ClassSession)
-        .where(ClassSession.id == session_id)
-        .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
-    )
 
 
 async def book_session(
@@ -164,12 +139,29 @@ async def _write_booking(
 
 
 async def cancel_booking(
-    db: AsyncSession, *, client_id: int, booking_id: int, now: datetime
+    db: AsyncSession,
+    *,
+    client_id: int,
+    booking_id: int,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Cancelled:
-    card = await queries.booking_card(db, booking_id, client_id)
-    if card is None:
+    booking = await db.scalar(
+        select(Booking)
+        .where(Booking.id == booking_id, Booking.client_id == client_id)
+        .options(
+            joinedload(Booking.session)
+            .joinedload(ClassSession.klass)
+            .joinedload(ProgrammeClass.programme)
+        )
+    )
+    if booking is None:
         raise BookingNotFound()
-    rules.ensure_can_cancel(is_active=card.is_active, starts_at=card.starts_at, now=now)
+    session = booking.session
+    programme = session.klass.programme
+    rules.ensure_can_cancel(
+        is_active=booking.status == BookingStatus.ACTIVE, starts_at=session.starts_at, now=now
+    )
     cancelled = await db.execute(
         update(Booking)
         .where(Booking.id == booking_id, Booking.status == BookingStatus.ACTIVE)
@@ -178,9 +170,16 @@ async def cancel_booking(
     if cancelled.rowcount == 0:  # cancelled meanwhile from another device
         await db.rollback()
         raise BookingAlreadyCancelled()
-    events = await release_seat(db, card.session_id, now)
+    in_time = rules.cancelled_in_time(
+        starts_at=session.starts_at, now=now, notice_hours=programme.cancel_notice_hours
+    )
+    makeup = await issue_makeup(
+        db, booking=booking, session=session, programme=programme, now=now, policy=policy
+    )
+    await return_makeup(db, booking, in_time=in_time)
+    events = await release_seat(db, session.id, now)
     await db.commit()
-    return Cancelled(await _card(db, booking_id, client_id), events)
+    return Cancelled(await _card(db, booking_id, client_id), events, makeup=makeup)
 
 
 async def _card(db: AsyncSession, booking_id: int, client_id: int) -> queries.BookingCard:
@@ -196,15 +195,15 @@ async def take_offer(
     entry_id: int,
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
-) -> Booked:
+) -> Booked | Enrolled:
     """The client taps Take on an offered place."""
     entry = await db.get(WaitlistEntry, entry_id)
-    if entry is None or entry.client_id != client.id or entry.session_id is None:
-        raise OfferNotFound()
-    if entry.status != WaitStatus.OFFERED:
+    if entry is None or entry.client_id != client.id or entry.status != WaitStatus.OFFERED:
         raise OfferNotFound()
     if rules.offer_has_expired(entry.offer_expires_at, now):
         raise OfferExpired()
+    if entry.class_id is not None:
+        return await take_class_offer(db, client=client, entry=entry, now=now)
     return await book_session(
         db, client=client, session_id=entry.session_id, now=now, policy=policy
     )

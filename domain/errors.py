@@ -99,3 +99,13 @@ class OfferExpired(DomainError):
 
 class MakeupNotUsable(DomainError):
     code = "makeup_not_usable"
+
+
+class NotOngoing(DomainError):
+    """Enrolling in a class is for ongoing programmes; others are booked session by session."""
+
+    code = "not_ongoing"
+
+
+class ClassFinished(DomainError):
+    code = "class_finished"

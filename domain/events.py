@@ -16,19 +16,33 @@ class Promoted:
 
 @dataclass(frozen=True)
 class SpotOffered:
-    """A freed place is held for a waiting client until expires_at: Take or Skip."""
+    """A freed place is offered to a waiting client until expires_at: Take or Skip.
+
+    For a session (session_id) the place is held; for an ongoing class (class_id) it is not,
+    and taking it enrols the client if the class still has room.
+    """
 
     client_id: int
     entry_id: int
-    session_id: int
+    session_id: int | None
     expires_at: datetime
+    class_id: int | None = None
 
 
 @dataclass(frozen=True)
 class OfferLapsed:
     client_id: int
     entry_id: int
-    session_id: int
+    session_id: int | None
+    class_id: int | None = None
 
 
-Event = Promoted | SpotOffered | OfferLapsed
+@dataclass(frozen=True)
+class EnrolledFromWaitlist:
+    """A place in an ongoing class freed up and the first waiting client was enrolled."""
+
+    client_id: int
+    class_id: int
+
+
+Event = Promoted | SpotOffered | OfferLapsed | EnrolledFromWaitlist

@@ -26,6 +26,14 @@ from domain.storage.models import (
 )
 
 
+async def load_session(db: AsyncSession, session_id: int) -> ClassSession | None:
+    return await db.scalar(
+        select(ClassSession)
+        .where(ClassSession.id == session_id)
+        .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
+    )
+
+
 async def take_seat(db: AsyncSession, session_id: int, *, by_staff: bool = False) -> bool:
     limit = select(
         ProgrammeClass.capacity + (ProgrammeClass.max_overload if by_staff else 0)
@@ -77,17 +85,8 @@ async def _hand_over(
     db: AsyncSession, session: ClassSession, entry: WaitlistEntry, now: datetime
 ) -> list[Event]:
     klass = session.klass
-    if klass.promotion == Promotion.OFFER:
-        expires_at = rules.offer_expires_at(now, klass.offer_hold_minutes)
-        values = {"status": WaitStatus.OFFERED, "offered_at": now, "offer_expires_at": expires_at}
-    else:
-        values = {"status": WaitStatus.BOOKED, "resolved_at": now}
-    claimed = await db.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitStatus.WAITING)
-        .values(**values)
-    )
-    if claimed.rowcount != 1:
+    claimed, expires_at = await claim_waiting(db, entry.id, klass, now)
+    if not claimed:
         return []
     if klass.promotion == Promotion.OFFER:
         return [SpotOffered(entry.client_id, entry.id, session.id, expires_at)]
@@ -97,3 +96,24 @@ async def _hand_over(
     db.add(booking)
     await db.flush()
     return [Promoted(entry.client_id, booking.id)]
+
+
+async def claim_waiting(
+    db: AsyncSession, entry_id: int, klass: ProgrammeClass, now: datetime
+) -> tuple[bool, datetime | None]:
+    """Move a waiting entry on, per the class's promotion: booked, or offered until a time.
+
+    A conditional UPDATE, so two releases at once never hand one entry two places.
+    """
+    expires_at = None
+    if klass.promotion == Promotion.OFFER:
+        expires_at = rules.offer_expires_at(now, klass.offer_hold_minutes)
+        values = {"status": WaitStatus.OFFERED, "offered_at": now, "offer_expires_at": expires_at}
+    else:
+        values = {"status": WaitStatus.BOOKED, "resolved_at": now}
+    claimed = await db.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry_id, WaitlistEntry.status == WaitStatus.WAITING)
+        .values(**values)
+    )
+    return claimed.rowcount == 1, expires_at

@@ -22,6 +22,7 @@ from domain.errors import (
     SessionNotFound,
 )
 from domain.events import Event, OfferLapsed
+from domain.ongoing import promote_class
 from domain.policy import Policy
 from domain.seats import release_seat
 from domain.storage import queries
@@ -110,9 +111,16 @@ async def leave_waitlist(
     if left.rowcount != 1:
         await db.rollback()
         raise OfferNotFound()
-    events = await release_seat(db, entry.session_id, now) if was_offered else []
+    events = await pass_on(db, entry, now) if was_offered else []
     await db.commit()
     return events
+
+
+async def pass_on(db: AsyncSession, entry: WaitlistEntry, now: datetime) -> list[Event]:
+    """An offer ended unanswered or declined: its place goes to the next in the same queue."""
+    if entry.class_id is not None:
+        return await promote_class(db, entry.class_id, now)
+    return await release_seat(db, entry.session_id, now)
 
 
 async def expire_offers(db: AsyncSession, now: datetime, batch: int = 100) -> list[Event]:
@@ -136,7 +144,7 @@ async def expire_offers(db: AsyncSession, now: datetime, batch: int = 100) -> li
             .values(status=WaitStatus.EXPIRED, resolved_at=now)
         )
         if lapsed.rowcount == 1:
-            events.append(OfferLapsed(entry.client_id, entry.id, entry.session_id))
-            events += await release_seat(db, entry.session_id, now)
+            events.append(OfferLapsed(entry.client_id, entry.id, entry.session_id, entry.class_id))
+            events += await pass_on(db, entry, now)
     await db.commit()
     return events

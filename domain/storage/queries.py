@@ -13,6 +13,8 @@ from domain.storage.models import (
     Booking,
     BookingStatus,
     ClassSession,
+    Enrolment,
+    EnrolmentStatus,
     Programme,
     ProgrammeClass,
     WaitlistEntry,
@@ -347,4 +349,18 @@ def queue_before(entry: WaitlistEntry):
             WaitlistEntry.requested_at < entry.requested_at,
             and_(WaitlistEntry.requested_at == entry.requested_at, WaitlistEntry.id <= entry.id),
         ),
+    )
+
+
+async def is_enrolled(db: AsyncSession, client_id: int, programme_id: int) -> bool:
+    return bool(
+        await db.scalar(
+            select(
+                exists().where(
+                    Enrolment.client_id == client_id,
+                    Enrolment.programme_id == programme_id,
+                    Enrolment.status == EnrolmentStatus.ACTIVE,
+                )
+            )
+        )
     )

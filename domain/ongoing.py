@@ -1,0 +1,257 @@
+"""Ongoing programmes: enrol in a class for all its remaining sessions, or leave it.
+
+A full class has a waiting list of its own (entries with class_id). When an enrolled client
+leaves, the first waiting client is enrolled (auto) or offered the place (offer). Class offers
+hold no seats: taking one enrols the client if every remaining session still has room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from domain import rules
+from domain.clients import ClientRef, remember_client
+from domain.enrolment import ensure_eligible, join_programme
+from domain.errors import (
+    AlreadyEnrolled,
+    AlreadyWaiting,
+    ClassFinished,
+    ClassFull,
+    HasRoom,
+    NotEnrolled,
+    NotOngoing,
+    NoWaitingList,
+    SessionNotFound,
+)
+from domain.events import EnrolledFromWaitlist, Event, SpotOffered
+from domain.policy import Policy
+from domain.seats import claim_waiting, take_seat
+from domain.storage import queries
+from domain.storage.models import (
+    Booking,
+    BookingStatus,
+    ClassSession,
+    Enrolment,
+    EnrolmentStatus,
+    ProgrammeClass,
+    ProgrammeKind,
+    Promotion,
+    WaitlistEntry,
+    WaitStatus,
+)
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    enrolment_id: int
+    class_id: int
+    sessions: list[datetime]
+
+
+@dataclass(frozen=True)
+class ClassWaitlisted:
+    entry_id: int
+    position: int
+
+
+async def load_class(db: AsyncSession, class_id: int) -> ProgrammeClass | None:
+    return await db.scalar(
+        select(ProgrammeClass)
+        .where(ProgrammeClass.id == class_id)
+        .options(selectinload(ProgrammeClass.programme), selectinload(ProgrammeClass.sessions))
+    )
+
+
+def class_has_room(klass: ProgrammeClass, now: datetime) -> bool:
+    remaining = [s for s in klass.sessions if s.starts_at > now]
+    return bool(remaining) and all(s.seats_taken < klass.capacity for s in remaining)
+
+
+async def enrol_in_class(
+    db: AsyncSession, *, client: ClientRef, class_id: int, now: datetime, policy: Policy
+) -> Enrolled:
+    klass = await _ongoing_class(db, class_id)
+    await _check_can_join(db, klass, client.id, now, policy)
+    return await _enrol(db, klass, client, now)
+
+
+async def enrol_or_wait(
+    db: AsyncSession, *, client: ClientRef, class_id: int, now: datetime, policy: Policy
+) -> Enrolled | ClassWaitlisted:
+    """What a client's Enrol tap does: the class if it has room, else its waiting list."""
+    klass = await _ongoing_class(db, class_id)
+    await _check_can_join(db, klass, client.id, now, policy)
+    if class_has_room(klass, now):
+        try:
+            return await _enrol(db, klass, client, now)
+        except ClassFull:
+            klass = await _ongoing_class(db, class_id)
+    if not klass.waiting_list:
+        raise ClassFull()
+    await remember_client(db, client, now)
+    entry = WaitlistEntry(client_id=client.id, class_id=class_id, requested_at=now)
+    db.add(entry)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise AlreadyWaiting() from None
+    await db.commit()
+    position = await db.scalar(
+        select(func.count(WaitlistEntry.id)).where(queries.queue_before(entry))
+    )
+    return ClassWaitlisted(entry.id, position or 0)
+
+
+async def join_class_waitlist(
+    db: AsyncSession, *, client: ClientRef, class_id: int, now: datetime, policy: Policy
+) -> ClassWaitlisted:
+    klass = await _ongoing_class(db, class_id)
+    if class_has_room(klass, now):
+        raise HasRoom()
+    if not klass.waiting_list:
+        raise NoWaitingList()
+    result = await enrol_or_wait(db, client=client, class_id=class_id, now=now, policy=policy)
+    assert isinstance(result, ClassWaitlisted)
+    return result
+
+
+async def leave_class(
+    db: AsyncSession, *, client_id: int, class_id: int, now: datetime
+) -> list[Event]:
+    """Leave an ongoing class: its future sessions are cancelled, the place goes on."""
+    enrolment = await db.scalar(
+        select(Enrolment).where(
+            Enrolment.client_id == client_id,
+            Enrolment.class_id == class_id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+    )
+    if enrolment is None:
+        raise NotEnrolled()
+    left = await db.execute(
+        update(Enrolment)
+        .where(Enrolment.id == enrolment.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .values(status=EnrolmentStatus.LEFT, left_at=now)
+    )
+    if left.rowcount != 1:
+        await db.rollback()
+        raise NotEnrolled()
+    future = list(
+        await db.scalars(
+            select(Booking)
+            .join(ClassSession, Booking.session_id == ClassSession.id)
+            .where(
+                Booking.enrolment_id == enrolment.id,
+                Booking.status == BookingStatus.ACTIVE,
+                ClassSession.starts_at > now,
+            )
+        )
+    )
+    for booking in future:
+        booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+        await db.execute(
+            update(ClassSession)
+            .where(ClassSession.id == booking.session_id)
+            .values(seats_taken=ClassSession.seats_taken - 1)
+        )
+    await db.flush()
+    events = await promote_class(db, class_id, now)
+    await db.commit()
+    return events
+
+
+async def promote_class(db: AsyncSession, class_id: int, now: datetime) -> list[Event]:
+    """The first waiting client gets the freed place in the class (enrolled, or offered)."""
+    klass = await load_class(db, class_id)
+    if klass is None or not klass.waiting_list or not class_has_room(klass, now):
+        return []
+    waiting = await db.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.class_id == class_id, WaitlistEntry.status == WaitStatus.WAITING)
+        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
+        .limit(5)
+    )
+    for entry in waiting:
+        claimed, expires_at = await claim_waiting(db, entry.id, klass, now)
+        if not claimed:
+            continue
+        if klass.promotion == Promotion.OFFER:
+            return [SpotOffered(entry.client_id, entry.id, None, expires_at, class_id=class_id)]
+        await _enrol(db, klass, ClientRef(entry.client_id), now, commit=False)
+        return [EnrolledFromWaitlist(entry.client_id, class_id)]
+    return []
+
+
+async def take_class_offer(
+    db: AsyncSession, *, client: ClientRef, entry: WaitlistEntry, now: datetime
+) -> Enrolled:
+    klass = await _ongoing_class(db, entry.class_id)
+    claimed = await db.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitStatus.OFFERED)
+        .values(status=WaitStatus.BOOKED, resolved_at=now)
+    )
+    if claimed.rowcount != 1:
+        await db.rollback()
+        raise ClassFull()
+    return await _enrol(db, klass, client, now)
+
+
+async def _ongoing_class(db: AsyncSession, class_id: int) -> ProgrammeClass:
+    klass = await load_class(db, class_id)
+    if klass is None:
+        raise SessionNotFound()
+    if klass.programme.kind != ProgrammeKind.ONGOING:
+        raise NotOngoing()
+    return klass
+
+
+async def _check_can_join(
+    db: AsyncSession, klass: ProgrammeClass, client_id: int, now: datetime, policy: Policy
+) -> None:
+    if not rules.remaining_sessions([s.starts_at for s in klass.sessions], now):
+        raise ClassFinished()
+    if await queries.is_enrolled(db, client_id, klass.programme_id):
+        raise AlreadyEnrolled()
+    await ensure_eligible(db, client_id, klass.programme, now, policy)
+
+
+async def _enrol(
+    db: AsyncSession, klass: ProgrammeClass, client: ClientRef, now: datetime, commit: bool = True
+) -> Enrolled:
+    """Enrol and book every remaining session, taking a seat in each, all or nothing."""
+    await remember_client(db, client, now)
+    if not await join_programme(db, client.id, klass.programme_id, now, class_id=klass.id):
+        await db.rollback()
+        raise AlreadyEnrolled()
+    enrolment_id = await db.scalar(
+        select(Enrolment.id).where(
+            Enrolment.client_id == client.id,
+            Enrolment.programme_id == klass.programme_id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
+        )
+    )
+    remaining = sorted((s for s in klass.sessions if s.starts_at > now), key=lambda s: s.starts_at)
+    for session in remaining:
+        if not await take_seat(db, session.id):
+            await db.rollback()
+            raise ClassFull()
+        db.add(
+            Booking(
+                session_id=session.id,
+                client_id=client.id,
+                created_at=now,
+                enrolment_id=enrolment_id,
+            )
+        )
+    await db.flush()
+    if commit:
+        await db.commit()
+    return Enrolled(enrolment_id, klass.id, [s.starts_at for s in remaining])

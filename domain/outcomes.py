@@ -1,0 +1,27 @@
+"""What the booking use cases return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.events import Event
+from domain.storage import queries
+
+
+@dataclass(frozen=True)
+class Booked:
+    card: queries.BookingCard
+    enrolled: bool = False  # this first booking also enrolled them in the programme
+
+
+@dataclass(frozen=True)
+class Waitlisted:
+    entry_id: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    card: queries.BookingCard
+    events: list[Event] = field(default_factory=list)
+    makeup: bool = False  # a make-up credit was given for cancelling in time
