@@ -34,6 +34,20 @@ MESSAGES: dict[str, str] = {
     "offer_not_found": N_("This offer is no longer open."),
     "offer_expired": N_("Sorry, the time to take this place has run out."),
     "makeup_not_usable": N_("You have no make-up credit you can use for this session."),
+    "not_ongoing": N_("This class is booked session by session, not as a whole."),
+    "class_finished": N_("This class has no sessions left."),
+    # staff side
+    "client_not_found": N_(
+        "No client with that id is known: they need to book or join a waiting list with the "
+        "bot once first."
+    ),
+    "not_a_client_id": N_("Please send the client's Telegram id: a number such as 123456789."),
+    "rank_out_of_range": N_("A rank is a whole number from {min} to {max}."),
+    "not_waiting": N_("This client is no longer on the waiting list."),
+    "staff_already_booked": N_("This client is already booked for this session."),
+    "staff_session_full": N_(
+        "This session is full, including the places staff may add over its capacity."
+    ),
 }
 
 

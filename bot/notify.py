@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -17,7 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.deps import Deps, Formatter, html
-from domain.events import Event, OfferLapsed, Promoted, SpotOffered
+from domain.events import EnrolledFromWaitlist, Event, OfferLapsed, Promoted, SpotOffered
 from domain.storage import queries
 from domain.storage.models import Client
 
@@ -40,57 +41,67 @@ async def announce(bot: Bot, deps: Deps, i18n: I18n, events: Iterable[Event]) ->
 async def _send(bot: Bot, deps: Deps, i18n: I18n, event: Event) -> None:
     async with deps.db() as db:
         client = await db.get(Client, event.client_id)
-        if isinstance(event, Promoted):
-            card = await queries.booking_card(db, event.booking_id, event.client_id)
-            session = card
-        else:
-            session = await queries.session_card(db, event.session_id, event.client_id)
-    if session is None:
+        subject = await _subject(db, deps, event)
+    if subject is None:  # removed meanwhile: nothing left to say
         return
+    title, starts_at = subject
     locale = _locale_for(client, i18n)
     fmt = Formatter(deps.settings, locale)
-    title = html(f"{session.programme_title} — {session.class_title}")
-    when = fmt.long_when(session.starts_at)
     markup = None
     with i18n.context(), i18n.use_locale(locale):
         if isinstance(event, Promoted):
             text = _(
                 "🎉 A place freed up and it is yours: you are booked for <b>{title}</b> on {when}."
             )
+        elif isinstance(event, EnrolledFromWaitlist):
+            text = _(
+                "🎉 A place freed up and it is yours: you are enrolled in <b>{title}</b>, "
+                "starting {when}."
+            )
         elif isinstance(event, SpotOffered):
             text = _(
                 "🎟 A place freed up in <b>{title}</b> on {when}. It is held for you until {until}: "
                 "take it or let the next person have it."
             )
-            markup = InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [
-                        InlineKeyboardButton(
-                            text=_("✅ Take it"),
-                            callback_data=OfferAnswer(
-                                action="take", entry_id=event.entry_id
-                            ).pack(),
-                        ),
-                        InlineKeyboardButton(
-                            text=_("Skip"),
-                            callback_data=OfferAnswer(
-                                action="skip", entry_id=event.entry_id
-                            ).pack(),
-                        ),
-                    ]
-                ]
-            )
+            markup = _offer_buttons(event.entry_id)
         else:
             text = _(
                 "⌛ The place held for you in <b>{title}</b> on {when} has passed to the next "
                 "person on the waiting list."
             )
         text = text.format(
-            title=title,
-            when=when,
+            title=html(title),
+            when=fmt.long_when(starts_at),
             until=fmt.time(event.expires_at) if isinstance(event, SpotOffered) else "",
         )
     await bot.send_message(event.client_id, text, reply_markup=markup)
+
+
+async def _subject(db, deps: Deps, event: Event) -> tuple[str, datetime] | None:
+    """What the event is about, as a title and the (first) session's start."""
+    if isinstance(event, Promoted):
+        card = await queries.booking_card(db, event.booking_id, event.client_id)
+        return (f"{card.programme_title} — {card.class_title}", card.starts_at) if card else None
+    if getattr(event, "session_id", None) is not None:
+        card = await queries.session_card(db, event.session_id, event.client_id)
+        return (f"{card.programme_title} — {card.class_title}", card.starts_at) if card else None
+    card = await queries.class_card(db, event.class_id, event.client_id, deps.clock())
+    if card is None or card.first_start is None:
+        return None
+    return f"{card.programme_title} — {card.title}", card.first_start
+
+
+def _offer_buttons(entry_id: int) -> InlineKeyboardMarkup:
+    take = OfferAnswer(action="take", entry_id=entry_id).pack()
+    skip = OfferAnswer(action="skip", entry_id=entry_id).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("✅ Take it"), callback_data=take),
+                InlineKeyboardButton(text=_("Skip"), callback_data=skip),
+            ]
+        ]
+    )
 
 
 def _locale_for(client: Client | None, i18n: I18n) -> str:

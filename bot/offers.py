@@ -13,6 +13,7 @@ from bot.notify import OfferAnswer, announce
 from domain.booking import take_offer
 from domain.clients import ClientRef
 from domain.errors import DomainError
+from domain.ongoing import Enrolled
 from domain.waitlist import leave_waitlist
 
 
@@ -29,7 +30,7 @@ async def on_offer_answer(
     try:
         async with deps.db() as db:
             if callback_data.action == "take":
-                booked = await take_offer(
+                result = await take_offer(
                     db,
                     client=ClientRef(user.id, user.first_name, user.language_code),
                     entry_id=callback_data.entry_id,
@@ -44,12 +45,15 @@ async def on_offer_answer(
         await callback.answer(message_for(error.code, _, error.params), show_alert=True)
         await _close(callback, None)
         return
-    if callback_data.action == "take":
-        fmt = Formatter(deps.settings, i18n.current_locale)
-        card = booked.card
+    if callback_data.action == "take" and isinstance(result, Enrolled):
+        text = _("✅ Done: you are enrolled, starting {when}.").format(
+            when=Formatter(deps.settings, i18n.current_locale).long_when(result.sessions[0])
+        )
+    elif callback_data.action == "take":
+        card = result.card
         text = _("✅ Done: you are booked for <b>{title}</b> on {when}.").format(
             title=html(f"{card.programme_title} — {card.class_title}"),
-            when=fmt.long_when(card.starts_at),
+            when=Formatter(deps.settings, i18n.current_locale).long_when(card.starts_at),
         )
     else:
         text = _("OK, the place goes to the next person on the waiting list.")

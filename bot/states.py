@@ -9,6 +9,10 @@ class Catalog(StatesGroup):
     categories = State()
     programmes = State()
     classes = State()
+    class_card = State()
+    leave_class = State()
+    enrolled = State()
+    class_waitlisted = State()
     sessions = State()
     session = State()
     booked = State()
@@ -20,3 +24,10 @@ class MyBookings(StatesGroup):
     booking = State()
     confirm_cancel = State()
     cancelled = State()
+
+
+class Staff(StatesGroup):
+    sessions = State()
+    roster = State()
+    book_client = State()
+    client = State()

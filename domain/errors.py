@@ -109,3 +109,19 @@ class NotOngoing(DomainError):
 
 class ClassFinished(DomainError):
     code = "class_finished"
+
+
+class ClientNotFound(DomainError):
+    """Staff named a client the bot does not know (they have never booked or queued)."""
+
+    code = "client_not_found"
+
+
+class RankOutOfRange(DomainError):
+    code = "rank_out_of_range"
+
+
+class NotWaiting(DomainError):
+    """Staff moved someone off a waiting list they are no longer on."""
+
+    code = "not_waiting"

@@ -115,11 +115,13 @@ async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> No
                 client_id=client_of(manager).id,
                 booking_id=manager.dialog_data["booking_id"],
                 now=deps.clock(),
+                policy=deps.settings.policy,
             )
     except DomainError as error:
         show_error(manager, error)
         await manager.switch_to(MyBookings.booking)
         return
+    manager.dialog_data["makeup"] = cancelled.makeup
     await manager.switch_to(MyBookings.cancelled)
     # the freed place may have gone to someone on the waiting list: tell them
     await announce(manager.middleware_data["bot"], deps, i18n_of(manager), cancelled.events)
@@ -162,6 +164,10 @@ def bookings_dialog() -> Dialog:
         ),
         Window(
             T("Your booking for <b>{title}</b> on {when} is cancelled.", when="title"),
+            T(
+                "🔁 You get a make-up credit: book another session of this programme with it.",
+                when=lambda data, *_: data["dialog_data"].get("makeup"),
+            ),
             back_to(MyBookings.list),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
             state=MyBookings.cancelled,

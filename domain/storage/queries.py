@@ -364,3 +364,85 @@ async def is_enrolled(db: AsyncSession, client_id: int, programme_id: int) -> bo
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class ClassWait:
+    id: int
+    status: str
+    offer_expires_at: datetime | None
+    position: int
+
+
+@dataclass(frozen=True)
+class ClassCard:
+    """An ongoing class as a client considers enrolling in it."""
+
+    id: int
+    programme_id: int
+    programme_title: str
+    title: str
+    price_minor: int | None
+    duration_minutes: int
+    remaining: int
+    first_start: datetime | None
+    spots_left: int  # in the fullest remaining session: what enrolling needs
+    waiting_list: bool
+    enrolled: bool
+    my_wait: ClassWait | None
+
+
+async def class_card(
+    db: AsyncSession, class_id: int, client_id: int, now: datetime
+) -> ClassCard | None:
+    row = (
+        await db.execute(
+            select(ProgrammeClass, Programme.title)
+            .join(Programme)
+            .where(ProgrammeClass.id == class_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    klass, programme_title = row
+    sessions = (
+        await db.execute(
+            select(ClassSession.starts_at, ClassSession.seats_taken)
+            .where(ClassSession.class_id == class_id, ClassSession.starts_at > now)
+            .order_by(ClassSession.starts_at)
+        )
+    ).all()
+    enrolled = await db.scalar(
+        select(
+            exists().where(
+                Enrolment.client_id == client_id,
+                Enrolment.class_id == class_id,
+                Enrolment.status == EnrolmentStatus.ACTIVE,
+            )
+        )
+    )
+    entry = await db.scalar(
+        select(WaitlistEntry).where(
+            WaitlistEntry.class_id == class_id,
+            WaitlistEntry.client_id == client_id,
+            WaitlistEntry.status.in_(WaitStatus.OPEN),
+        )
+    )
+    my_wait = None
+    if entry is not None:
+        ahead = await db.scalar(select(func.count(WaitlistEntry.id)).where(queue_before(entry)))
+        my_wait = ClassWait(entry.id, entry.status, entry.offer_expires_at, ahead or 0)
+    return ClassCard(
+        id=klass.id,
+        programme_id=klass.programme_id,
+        programme_title=programme_title,
+        title=klass.title,
+        price_minor=klass.price_minor,
+        duration_minutes=klass.duration_minutes,
+        remaining=len(sessions),
+        first_start=sessions[0].starts_at if sessions else None,
+        spots_left=min((spots_left(klass.capacity, s.seats_taken) for s in sessions), default=0),
+        waiting_list=klass.waiting_list,
+        enrolled=bool(enrolled),
+        my_wait=my_wait,
+    )

@@ -13,6 +13,7 @@ from bot.deps import Deps, deps_of, formatter_of, html
 from bot.dialogs.common import item_id, show_error, take_error
 from bot.states import Catalog
 from domain.storage import queries
+from domain.storage.models import ProgrammeKind
 
 
 async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
@@ -73,12 +74,23 @@ async def choose_programme(manager: DialogManager, programme_id: int) -> None:
     if not classes:
         show_error(manager, "programme_not_found")
         return
-    manager.dialog_data.update(programme_id=programme_id, one_class=len(classes) == 1)
+    async with deps.db() as db:
+        programme = await queries.programme(db, programme_id)
+    manager.dialog_data.update(
+        programme_id=programme_id,
+        one_class=len(classes) == 1,
+        ongoing=programme.kind == ProgrammeKind.ONGOING,
+    )
     if len(classes) == 1:
         manager.dialog_data["class_id"] = classes[0].id
-        await manager.switch_to(Catalog.sessions)
+        await manager.switch_to(_class_state(manager))
     else:
         await manager.switch_to(Catalog.classes)
+
+
+def _class_state(manager: DialogManager):
+    """An ongoing class is enrolled in as a whole; other classes list their sessions."""
+    return Catalog.class_card if manager.dialog_data.get("ongoing") else Catalog.sessions
 
 
 async def classes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -115,7 +127,7 @@ async def on_class(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: s
         show_error(manager, "stale_button")
         return
     manager.dialog_data["class_id"] = class_id
-    await manager.switch_to(Catalog.sessions)
+    await manager.switch_to(_class_state(manager))
 
 
 async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -137,8 +149,11 @@ async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) 
         "title": html(f"{klass.programme_title} — {klass.title}") if klass else "",
         "sessions": items,
         "empty": not items,
-        "many_classes": not dialog_manager.dialog_data.get("one_class"),
-        "one_class": bool(dialog_manager.dialog_data.get("one_class")),
+        "many_classes": not dialog_manager.dialog_data.get("one_class")
+        and not dialog_manager.dialog_data.get("ongoing"),
+        "one_class": bool(dialog_manager.dialog_data.get("one_class"))
+        and not dialog_manager.dialog_data.get("ongoing"),
+        "ongoing": bool(dialog_manager.dialog_data.get("ongoing")),
         "city": fmt.city(),
         "error": take_error(dialog_manager),
     }

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button
+from aiogram_dialog.widgets.kbd import Button, SwitchTo
 
 from bot.deps import client_of, deps_of
-from bot.dialogs.catalog import browse, session
+from bot.dialogs.catalog import browse, ongoing, session
 from bot.dialogs.catalog.browse import open_catalog
 from bot.dialogs.common import (
     ERROR_LINE,
@@ -20,6 +20,7 @@ from bot.dialogs.common import (
 from bot.i18n import TP, T
 from bot.states import Catalog
 from domain.storage import queries
+from domain.storage.models import ProgrammeKind
 
 CATEGORIES, PROGRAMMES, CLASSES, SESSIONS = "g", "p", "c", "s"
 
@@ -38,7 +39,10 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
         classes = await queries.classes_of(db, card.programme_id, deps.clock()) if card else []
     if card is not None:
         manager.dialog_data.update(
-            programme_id=card.programme_id, class_id=card.class_id, one_class=len(classes) == 1
+            programme_id=card.programme_id,
+            class_id=card.class_id,
+            one_class=len(classes) == 1,
+            ongoing=card.kind == ProgrammeKind.ONGOING,
         )
 
 
@@ -77,12 +81,91 @@ def catalog_dialog() -> Dialog:
         ),
         Window(
             ERROR_LINE,
+            T(
+                "<b>{title}</b>\nAn ongoing class: enrolling books all its {remaining} remaining "
+                "sessions, from {first} ({city} time).\n⏱ {duration} each",
+                when="can_enrol_or_wait",
+            ),
+            T("<b>{title}</b>", when=lambda d, *_: not d.get("can_enrol_or_wait") and _present(d)),
+            T("💶 {price} per session", when="price"),
+            TP("🪑 {spots} place left", "🪑 {spots} places left", count="spots", when="can_enrol"),
+            T("🚫 This class is full.", when="full"),
+            T("This class has no sessions left.", when="finished"),
+            T(
+                "✅ You are enrolled in this class. Cancel single sessions under My bookings.",
+                when="enrolled",
+            ),
+            T("⏳ You are number {position} on the waiting list.", when="waiting"),
+            T("🎟 A place in this class is offered to you until {until}.", when="offered"),
+            T("This class is no longer available.", when="missing"),
+            Button(
+                T("✅ Enrol in this class"), id="enrol", on_click=ongoing.on_enrol, when="can_enrol"
+            ),
+            Button(
+                T("⏳ Join the waiting list"),
+                id="cwait",
+                on_click=ongoing.on_enrol,
+                when="can_wait",
+            ),
+            Button(T("✅ Take it"), id="ctake", on_click=ongoing.on_take, when="offered"),
+            Button(T("Skip"), id="cskip", on_click=ongoing.on_leave_queue, when="offered"),
+            Button(
+                T("Leave the waiting list"),
+                id="cleave",
+                on_click=ongoing.on_leave_queue,
+                when="waiting",
+            ),
+            SwitchTo(T("📅 Sessions"), id="csessions", state=Catalog.sessions, when=_present),
+            SwitchTo(
+                T("🚪 Leave this class"), id="cquit", state=Catalog.leave_class, when="enrolled"
+            ),
+            back_to(Catalog.classes, when="many_classes"),
+            back_to(Catalog.programmes, when="one_class"),
+            state=Catalog.class_card,
+            getter=ongoing.class_getter,
+        ),
+        Window(
+            T("Leave <b>{title}</b>? Your remaining sessions will be cancelled.", when=_present),
+            Button(T("Yes, leave the class"), id="cquit_yes", on_click=ongoing.on_leave_class),
+            back_to(Catalog.class_card),
+            state=Catalog.leave_class,
+            getter=ongoing.class_getter,
+        ),
+        Window(
+            TP(
+                "🎉 <b>You're enrolled in {title}!</b>\nYou are booked for its {count} remaining "
+                "session, from {first} ({city} time).",
+                "🎉 <b>You're enrolled in {title}!</b>\nYou are booked for its {count} remaining "
+                "sessions, from {first} ({city} time).",
+                count="count",
+            ),
+            T(
+                "\nCancel single sessions under My bookings; cancelling in time gives you a "
+                "make-up credit for another session."
+            ),
+            Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
+            Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
+            state=Catalog.enrolled,
+            getter=ongoing.enrolled_getter,
+        ),
+        Window(
+            T(
+                "⏳ <b>{title}</b> is full, so you are on its waiting list: number {position}."
+                "\n\nI'll message you as soon as a place frees up."
+            ),
+            back_to(Catalog.class_card),
+            state=Catalog.class_waitlisted,
+            getter=ongoing.enrolled_getter,
+        ),
+        Window(
+            ERROR_LINE,
             T("<b>{title}</b>\nChoose a session (times are {city} time):", when=_present),
             T("No upcoming sessions right now.", when="empty"),
             T("This class is no longer available.", when="missing"),
             choice_list(SESSIONS, "sessions", browse.on_session),
             back_to(Catalog.classes, when="many_classes"),
             back_to(Catalog.programmes, when="one_class"),
+            back_to(Catalog.class_card, when="ongoing"),
             state=Catalog.sessions,
             getter=browse.sessions_getter,
         ),

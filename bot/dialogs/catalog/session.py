@@ -14,6 +14,7 @@ from bot.notify import announce
 from bot.states import Catalog, MyBookings
 from domain.booking import Booked, book_or_wait, take_offer
 from domain.errors import DomainError
+from domain.makeups import book_with_makeup, usable_credit
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind, WaitStatus
 from domain.waitlist import leave_waitlist
@@ -24,6 +25,13 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     client = client_of(dialog_manager)
     async with deps.db() as db:
         card = await queries.session_card(db, dialog_manager.dialog_data["session_id"], client.id)
+        credit = (
+            await usable_credit(
+                db, client.id, card.programme_id, deps.settings.policy.local_day(card.starts_at)
+            )
+            if card is not None and card.kind == ProgrammeKind.ONGOING
+            else None
+        )
     error = take_error(dialog_manager)
     if card is None:
         return {"missing": True, "error": error or _("This session is no longer available.")}
@@ -48,7 +56,8 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "position": wait.position if wait else 0,
         "offered": offered,
         "until": fmt.time(wait.offer_expires_at) if offered else "",
-        "ongoing": card.kind == ProgrammeKind.ONGOING and not mine,
+        "ongoing": card.kind == ProgrammeKind.ONGOING and not mine and credit is None,
+        "can_makeup": credit is not None and not (mine or started) and card.spots_left > 0,
         "can_book": open_to_me and card.spots_left > 0,
         "can_wait": open_to_me and card.spots_left == 0 and card.waiting_list,
         "error": error,
@@ -61,6 +70,24 @@ async def on_book(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
     try:
         async with deps.db() as db:
             result = await book_or_wait(
+                db,
+                client=client_of(manager),
+                session_id=manager.dialog_data["session_id"],
+                now=deps.clock(),
+                policy=deps.settings.policy,
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    await _show_result(manager, result)
+
+
+async def on_makeup(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    """Attend this session of an ongoing programme with a make-up credit."""
+    deps = deps_of(manager)
+    try:
+        async with deps.db() as db:
+            result = await book_with_makeup(
                 db,
                 client=client_of(manager),
                 session_id=manager.dialog_data["session_id"],

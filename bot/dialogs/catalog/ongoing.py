@@ -1,0 +1,151 @@
+"""An ongoing class's card: enrol for all its remaining sessions, queue, answer, or leave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import DialogManager
+
+from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
+from bot.dialogs.common import show_error, take_error
+from bot.notify import announce
+from bot.states import Catalog
+from domain.booking import take_offer
+from domain.errors import DomainError
+from domain.ongoing import Enrolled, enrol_or_wait, leave_class
+from domain.storage import queries
+from domain.storage.models import WaitStatus
+from domain.waitlist import leave_waitlist
+
+
+async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        card = await queries.class_card(
+            db, dialog_manager.dialog_data["class_id"], client_of(dialog_manager).id, deps.clock()
+        )
+    error = take_error(dialog_manager)
+    if card is None:
+        return {"missing": True, "error": error}
+    wait = card.my_wait
+    offered = wait is not None and wait.status == WaitStatus.OFFERED
+    free = not (card.enrolled or wait) and card.remaining > 0
+    return {
+        "missing": False,
+        "title": html(f"{card.programme_title} — {card.title}"),
+        "remaining": card.remaining,
+        "first": fmt.long_when(card.first_start) if card.first_start else "",
+        "city": fmt.city(),
+        "duration": fmt.duration(card.duration_minutes),
+        "price": fmt.money(card.price_minor) if card.price_minor is not None else "",
+        "spots": card.spots_left,
+        "enrolled": card.enrolled,
+        "waiting": wait is not None and not offered,
+        "position": wait.position if wait else 0,
+        "offered": offered,
+        "until": fmt.time(wait.offer_expires_at) if offered else "",
+        "finished": card.remaining == 0,
+        "can_enrol": free and card.spots_left > 0,
+        "can_enrol_or_wait": free,
+        "can_wait": free and card.spots_left == 0 and card.waiting_list,
+        "full": free and card.spots_left == 0 and not card.waiting_list,
+        "many_classes": not dialog_manager.dialog_data.get("one_class"),
+        "one_class": bool(dialog_manager.dialog_data.get("one_class")),
+        "error": error,
+    }
+
+
+async def on_enrol(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    deps = deps_of(manager)
+    try:
+        async with deps.db() as db:
+            result = await enrol_or_wait(
+                db,
+                client=client_of(manager),
+                class_id=manager.dialog_data["class_id"],
+                now=deps.clock(),
+                policy=deps.settings.policy,
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    await _show_result(manager, result)
+
+
+async def on_take(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    deps = deps_of(manager)
+    wait = await _my_wait(manager)
+    try:
+        async with deps.db() as db:
+            result = await take_offer(
+                db,
+                client=client_of(manager),
+                entry_id=wait.id if wait else 0,
+                now=deps.clock(),
+                policy=deps.settings.policy,
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    await _show_result(manager, result)
+
+
+async def on_leave_queue(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    deps = deps_of(manager)
+    wait = await _my_wait(manager)
+    try:
+        async with deps.db() as db:
+            events = await leave_waitlist(
+                db,
+                client_id=client_of(manager).id,
+                entry_id=wait.id if wait else 0,
+                now=deps.clock(),
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), events)
+
+
+async def on_leave_class(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    deps = deps_of(manager)
+    try:
+        async with deps.db() as db:
+            events = await leave_class(
+                db,
+                client_id=client_of(manager).id,
+                class_id=manager.dialog_data["class_id"],
+                now=deps.clock(),
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        await manager.switch_to(Catalog.class_card)
+        return
+    await manager.switch_to(Catalog.class_card)
+    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), events)
+
+
+async def _my_wait(manager: DialogManager) -> queries.ClassWait | None:
+    deps = deps_of(manager)
+    async with deps.db() as db:
+        card = await queries.class_card(
+            db, manager.dialog_data["class_id"], client_of(manager).id, deps.clock()
+        )
+    return card.my_wait if card else None
+
+
+async def _show_result(manager: DialogManager, result: Any) -> None:
+    if isinstance(result, Enrolled):
+        manager.dialog_data["enrolled_count"] = len(result.sessions)
+        await manager.switch_to(Catalog.enrolled)
+    else:
+        manager.dialog_data["position"] = result.position
+        await manager.switch_to(Catalog.class_waitlisted)
+
+
+async def enrolled_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    data = await class_getter(dialog_manager, deps)
+    data["count"] = dialog_manager.dialog_data.get("enrolled_count", 0)
+    data["position"] = dialog_manager.dialog_data.get("position", 0)
+    return data
