@@ -1,0 +1,116 @@
+"""Ongoing classes, waiting-list offers and ranks through the real bot process."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import soon
+from tests.e2e.harness import bot_process, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def courses(tmp_path, bot_env):
+    path = tmp_path / "courses.yaml"
+    path.write_text(
+        f"""
+programmes:
+  - key: ceramics
+    title: Ceramics course
+    kind: ongoing
+    classes:
+      - key: tue
+        title: Tuesday group
+        capacity: 1
+        promotion: offer
+        offer_hold: 60
+        sessions: ["{soon(2)} 18:00", "{soon(9)} 18:00", "{soon(16)} 18:00"]
+  - key: advanced
+    title: Advanced yoga
+    kind: pay-as-you-go
+    rank: 2
+    classes:
+      - key: flow
+        title: Power flow
+        capacity: 5
+        sessions: ["{soon(3)} 07:00"]
+""",
+        encoding="utf-8",
+    )
+    result = await run_cli("import-catalog", str(path), env=bot_env)
+    assert result.returncode == 0, result.stderr
+
+
+async def open_ceramics(client):
+    await client.send("/start")
+    await client.wait_message("Hello")
+    await client.click("📅 Book a session")
+    await client.click("Ceramics course")  # one class: straight to its card
+    return client.last_bot_message()
+
+
+async def test_enrol_wait_and_take_an_offered_place_when_someone_leaves(
+    fake, bot_env, courses, database
+):
+    async with bot_process(fake, env=bot_env):
+        alice = fake.user(1001, "Alice")
+        bob = fake.user(1002, "Bob")
+
+        card = await open_ceramics(alice)
+        assert "enrolling books all its 3 remaining sessions" in card.text
+        await alice.click("✅ Enrol in this class")
+        assert "You're enrolled in Ceramics course — Tuesday group!" in (
+            alice.last_bot_message().text
+        )
+        assert database.query(
+            "select count(*) from bookings where client_id = 1001 and status = 'active'"
+        ) == [(3,)]
+
+        card = await open_ceramics(bob)
+        assert "This class is full" not in card.text  # it has a waiting list instead
+        await bob.click("⏳ Join the waiting list")
+        assert "you are on its waiting list: number 1" in bob.last_bot_message().text
+
+        # Alice leaves the class; Bob is offered her place
+        await alice.send("/start")
+        await alice.wait_message("Hello", new=True, since=fake.mark() - 1)
+        await alice.click("📅 Book a session")
+        await alice.click("Ceramics course")
+        await alice.click("🚪 Leave this class")
+        await alice.click("Yes, leave the class")
+        assert database.query(
+            "select count(*) from bookings where client_id = 1001 and status = 'active'"
+        ) == [(0,)]
+
+        offer = await bob.wait_message("A place freed up in")
+        assert "It is held for you until" in offer.text
+        answer = await bob.click("✅ Take it", message_id=offer.message_id)
+        assert answer is None
+        done = await bob.wait_message("Done: you are enrolled")
+        assert done.buttons == []  # the offer can't be answered twice
+        assert database.query(
+            "select count(*) from bookings where client_id = 1002 and status = 'active'"
+        ) == [(3,)]
+        assert database.query("select status from waitlist") == [("booked",)]
+
+
+async def test_a_client_below_the_programmes_rank_is_refused_with_the_reason(
+    fake, bot_env, courses, database
+):
+    async with bot_process(fake, env=bot_env):
+        carol = fake.user(1003, "Carol")
+        await carol.send("/start")
+        await carol.wait_message("Hello")
+        await carol.click("📅 Book a session")
+        await carol.click("Advanced yoga")
+        await carol.click(re.compile(r"5 spots left"))
+
+        await carol.click("✅ Book")
+
+        card = carol.last_bot_message()
+        assert "This programme is for rank 2 and up; your rank is 0." in card.text
+        assert database.query("select count(*) from bookings") == [(0,)]
+        assert database.query("select count(*) from enrolments") == [(0,)]
