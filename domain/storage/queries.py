@@ -389,6 +389,7 @@ class ClassCard:
     spots_left: int  # in the fullest remaining session: what enrolling needs
     waiting_list: bool
     enrolled: bool
+    enrolled_elsewhere: bool  # in another class of the same programme
     my_wait: ClassWait | None
 
 
@@ -412,13 +413,11 @@ async def class_card(
             .order_by(ClassSession.starts_at)
         )
     ).all()
-    enrolled = await db.scalar(
-        select(
-            exists().where(
-                Enrolment.client_id == client_id,
-                Enrolment.class_id == class_id,
-                Enrolment.status == EnrolmentStatus.ACTIVE,
-            )
+    enrolled_in = await db.scalar(
+        select(Enrolment.class_id).where(
+            Enrolment.client_id == client_id,
+            Enrolment.programme_id == klass.programme_id,
+            Enrolment.status == EnrolmentStatus.ACTIVE,
         )
     )
     entry = await db.scalar(
@@ -443,6 +442,7 @@ async def class_card(
         first_start=sessions[0].starts_at if sessions else None,
         spots_left=min((spots_left(klass.capacity, s.seats_taken) for s in sessions), default=0),
         waiting_list=klass.waiting_list,
-        enrolled=bool(enrolled),
+        enrolled=enrolled_in == class_id,
+        enrolled_elsewhere=enrolled_in is not None and enrolled_in != class_id,
         my_wait=my_wait,
     )

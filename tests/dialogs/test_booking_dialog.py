@@ -2,92 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-import pytest
-from aiogram.types import InlineKeyboardButton, Message
-from aiogram_dialog.test_tools import BotClient, MockMessageManager
-from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
-from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.config import Settings
-from bot.deps import Deps
-from bot.i18n import build_i18n
 from domain.booking import book_session
 from domain.clients import ClientRef
-from domain.storage.models import Booking, BookingStatus, ClassSession
-from tests.support.catalog import TWO_CLASSES, YOGA, load
-
-
-class ForgedButton:
-    """A locator that presses a real button with its item id swapped: forged callback data."""
-
-    def __init__(self, text: str, item_id: str) -> None:
-        self.real = InlineButtonTextLocator(f".*{re.escape(text)}.*")
-        self.item_id = item_id
-
-    def find_button(self, message: Message) -> InlineKeyboardButton | None:
-        button = self.real.find_button(message)
-        if button is None:
-            return None
-        prefix = button.callback_data.rsplit(":", 1)[0]
-        return button.model_copy(update={"callback_data": f"{prefix}:{self.item_id}"})
-
-
-@dataclass
-class Chat:
-    client: BotClient
-    messages: MockMessageManager
-
-    async def start(self) -> Message:
-        await self.client.send("/start")
-        return self.messages.one_message()
-
-    async def click(self, text: str) -> Message:
-        return await self.press(InlineButtonTextLocator(f".*{re.escape(text)}.*"))
-
-    async def press(self, locator) -> Message:
-        message = self.messages.one_message()
-        self.messages.reset_history()
-        await self.client.click(message, locator)
-        return self.messages.one_message()
-
-    def buttons(self) -> list[str]:
-        markup = self.messages.one_message().reply_markup
-        return [button.text for row in markup.inline_keyboard for button in row]
-
-
-@pytest.fixture
-def chat_for(db_factory, clock):
-    settings = Settings(TZ="Europe/Prague", currency="EUR", bot_token=None)
-    deps = Deps(db=db_factory, settings=settings, clock=clock)
-    i18n = build_i18n("en")
-
-    def make(user_id: int = 42) -> Chat:
-        messages = MockMessageManager()
-        dp = build_dispatcher(deps, i18n, storage=JsonMemoryStorage(), message_manager=messages)
-        return Chat(BotClient(dp, user_id=user_id), messages)
-
-    return make
-
-
-@pytest.fixture
-async def chat(db_factory, chat_for) -> Chat:
-    await load(db_factory, YOGA + TWO_CLASSES.replace("programmes:\n", ""))
-    return chat_for()
-
-
-async def active_bookings(db_factory) -> list[tuple[int, int]]:
-    async with db_factory() as db:
-        rows = await db.execute(
-            select(Booking.client_id, Booking.session_id).where(
-                Booking.status == BookingStatus.ACTIVE
-            )
-        )
-    return list(rows)
+from domain.storage.models import ClassSession
+from tests.support.catalog import YOGA, load
+from tests.support.dialogs import ForgedButton, active_bookings
 
 
 async def test_a_client_books_a_session_in_four_taps(chat, db_factory):

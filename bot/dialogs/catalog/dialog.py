@@ -97,6 +97,11 @@ def catalog_dialog() -> Dialog:
             ),
             T("⏳ You are number {position} on the waiting list.", when="waiting"),
             T("🎟 A place in this class is offered to you until {until}.", when="offered"),
+            T(
+                "You are enrolled in another class of this programme; use a make-up credit "
+                "to attend a session of this one.",
+                when="enrolled_elsewhere",
+            ),
             T("This class is no longer available.", when="missing"),
             Button(
                 T("✅ Enrol in this class"), id="enrol", on_click=ongoing.on_enrol, when="can_enrol"
@@ -183,6 +188,12 @@ def catalog_dialog() -> Dialog:
             Button(T("✅ Book"), id="book", on_click=session.on_book, when="can_book"),
             Button(
                 T("⏳ Join the waiting list"), id="wait", on_click=session.on_book, when="can_wait"
+            ),
+            Button(
+                T("🔁 Book with a make-up credit"),
+                id="makeup",
+                on_click=session.on_makeup,
+                when="can_makeup",
             ),
             Button(T("✅ Take it"), id="take", on_click=session.on_take, when="offered"),
             Button(T("Skip"), id="skip", on_click=session.on_leave_queue, when="offered"),

@@ -30,7 +30,7 @@ async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
         return {"missing": True, "error": error}
     wait = card.my_wait
     offered = wait is not None and wait.status == WaitStatus.OFFERED
-    free = not (card.enrolled or wait) and card.remaining > 0
+    free = not (card.enrolled or card.enrolled_elsewhere or wait) and card.remaining > 0
     return {
         "missing": False,
         "title": html(f"{card.programme_title} — {card.title}"),
@@ -41,6 +41,7 @@ async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
         "price": fmt.money(card.price_minor) if card.price_minor is not None else "",
         "spots": card.spots_left,
         "enrolled": card.enrolled,
+        "enrolled_elsewhere": card.enrolled_elsewhere,
         "waiting": wait is not None and not offered,
         "position": wait.position if wait else 0,
         "offered": offered,

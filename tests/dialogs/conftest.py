@@ -1,0 +1,30 @@
+import pytest
+from aiogram_dialog.test_tools import BotClient, MockMessageManager
+from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
+
+from bot.app import build_dispatcher
+from bot.config import Settings
+from bot.deps import Deps
+from bot.i18n import build_i18n
+from tests.support.catalog import TWO_CLASSES, YOGA, load
+from tests.support.dialogs import Chat
+
+
+@pytest.fixture
+def chat_for(db_factory, clock):
+    settings = Settings(TZ="Europe/Prague", currency="EUR", bot_token=None)
+    deps = Deps(db=db_factory, settings=settings, clock=clock)
+    i18n = build_i18n("en")
+
+    def make(user_id: int = 42) -> Chat:
+        messages = MockMessageManager()
+        dp = build_dispatcher(deps, i18n, storage=JsonMemoryStorage(), message_manager=messages)
+        return Chat(BotClient(dp, user_id=user_id), messages)
+
+    return make
+
+
+@pytest.fixture
+async def chat(db_factory, chat_for) -> Chat:
+    await load(db_factory, YOGA + TWO_CLASSES.replace("programmes:\n", ""))
+    return chat_for()
