@@ -9,6 +9,7 @@ Tests act as Telegram users through :class:`FakeUser`::
         await alice.send("/start")
         await alice.wait_message("Hello")
         assert await alice.click("Ping") == "pong!"
+        await alice.send_document("studio.yaml", b"programmes: []")  # the bot may getFile it
 
 The fake validates what the bot sends the way Telegram does (HTML markup, callback data
 size, editing rules, ...). Telegram answers that a correct bot may legitimately get
@@ -566,6 +567,7 @@ class FakeTelegram:
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
         self.users: dict[int, FakeUser] = {}
+        self.downloads: list[str] = []  # file paths the bot downloaded, in order
 
         self._handlers: dict[str, tuple[str, Callable[[ApiCall], Any]]] = {}
         self._failures: dict[str, list[ApiError]] = {}
@@ -575,6 +577,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
+        self._files: dict[str, tuple[str, UploadedFile]] = {}  # file_id -> (file_path, file)
         self._callback_queries: dict[str, bool] = {}  # id -> answered
         self._allowed_updates: set[str] | None = None  # None: Telegram's default set
         self._poll_generation = 0
@@ -588,6 +591,7 @@ class FakeTelegram:
     async def start(self) -> None:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("GET", "/file/bot{token}/{file_path:.+}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle_bad_path)
         # handler_cancellation: a long poll from a killed bot process ends with its socket.
         self._runner = web.AppRunner(
@@ -777,6 +781,38 @@ class FakeTelegram:
         return self._message_json(message)
 
     # ----- HTTP ----------------------------------------------------------------------
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        """``GET /file/bot<token>/<file_path>``: the bytes of a file ``getFile`` described."""
+        path = request.match_info["file_path"]
+        if request.match_info["token"] != self.token:
+            self.errors.append(f"file download with a wrong token: {path}")
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        found = next((f for p, f in self._files.values() if p == path), None)
+        if found is None:
+            self.errors.append(f"download of unknown file path {path!r} (call getFile first)")
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        self.downloads.append(path)
+        self._changes.notify()
+        return web.Response(body=found.content, content_type=found.content_type)
+
+    def _register_file(self, upload: UploadedFile) -> dict[str, Any]:
+        """Keep a file for getFile and download; return its Document fields."""
+        n = next(self._file_ids)
+        file_id = f"BQACAgFake{n}"
+        suffix = re.search(r"\.[A-Za-z0-9]{1,8}$", upload.filename)
+        self._files[file_id] = (f"documents/file_{n}{suffix.group() if suffix else ''}", upload)
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgADFake{n}",
+            "file_name": upload.filename,
+            "mime_type": upload.content_type,
+            "file_size": len(upload.content),
+        }
 
     async def _handle_bad_path(self, request: web.Request) -> web.Response:
         self.errors.append(f"request to unknown path {request.method} {request.path}")
@@ -974,6 +1010,7 @@ class FakeTelegram:
             "setMyDescription": lambda call: True,
             "setMyShortDescription": lambda call: True,
             "sendDocument": self._send_document,
+            "getFile": self._get_file,
         }
         for name, handler in builtin.items():
             self._handlers[name.lower()] = (name, handler)
@@ -1071,20 +1108,28 @@ class FakeTelegram:
         document = call.params.get("document")
         if document is None or document == "":
             raise ApiError(400, "Bad Request: there is no document in the request", record=True)
-        n = next(self._file_ids)
-        info: dict[str, Any] = {"file_id": f"BQACAgFake{n}", "file_unique_id": f"AgADFake{n}"}
         if isinstance(document, UploadedFile):
-            info |= {
-                "file_name": document.filename,
-                "mime_type": document.content_type,
-                "file_size": len(document.content),
-            }
+            info = self._register_file(document)
         else:  # a file_id or URL
-            info["file_id"] = str(document)
+            n = next(self._file_ids)
+            info = {"file_id": str(document), "file_unique_id": f"AgADFake{n}"}
         result = self.store_bot_message(call.params, text_key="caption", document=info)
         if isinstance(document, UploadedFile):
             self._chats[result["chat"]["id"]][result["message_id"]].file = document
         return result
+
+    def _get_file(self, call: ApiCall) -> dict[str, Any]:
+        file_id = str(call.params.get("file_id", ""))
+        if file_id not in self._files:
+            raise ApiError(400, "Bad Request: invalid file_id", record=True)
+        path, upload = self._files[file_id]
+        n = file_id.removeprefix("BQACAgFake")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"AgADFake{n}",
+            "file_size": len(upload.content),
+            "file_path": path,
+        }
 
     def _edit_message_text(self, call: ApiCall) -> dict[str, Any]:
         message = self._find_message(call.params, "edit")
@@ -1181,6 +1226,10 @@ class FakeTelegram:
             description = command.get("description", "") if isinstance(command, dict) else ""
             if not re.fullmatch(r"[a-z0-9_]{1,32}", name) or not 1 <= len(description) <= 256:
                 raise ApiError(400, f"Bad Request: BOT_COMMAND_INVALID ({command!r})", record=True)
+        scope = call.params.get("scope")
+        if isinstance(scope, dict) and "chat_id" in scope and scope["chat_id"] not in self._chats:
+            # a user who never opened the bot: a correct bot may get this, so not recorded
+            raise ApiError(400, "Bad Request: chat not found")
         self._commands[self._commands_key(call.params)] = commands
         return True
 
@@ -1282,6 +1331,33 @@ class FakeUser:
             message.entities = [
                 {"type": "bot_command", "offset": 0, "length": _utf16_len(command.group())}
             ]
+        fake.inject_update({"message": fake._message_json(message)})  # validates first
+        fake._take_message_id(self.chat_id)
+        fake._store(message)
+        return copy.deepcopy(message)
+
+    async def send_document(
+        self,
+        filename: str,
+        content: bytes,
+        *,
+        caption: str | None = None,
+        mime_type: str = "application/octet-stream",
+    ) -> FakeMessage:
+        """Send a file as a document; the bot can ``getFile`` it and download its bytes."""
+        fake = self.fake
+        upload = UploadedFile(filename, content, mime_type)
+        info = fake._register_file(upload)
+        message = FakeMessage(
+            message_id=fake._next_message_id[self.chat_id],
+            chat_id=self.chat_id,
+            text=caption or "",
+            from_bot=False,
+            document=info,
+            date=int(time.time()),
+            file=upload,
+            media={"document": info},
+        )
         fake.inject_update({"message": fake._message_json(message)})  # validates first
         fake._take_message_id(self.chat_id)
         fake._store(message)

@@ -26,11 +26,13 @@ from aiogram.filters import CommandStart
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    Update,
 )
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window, setup_dialogs
 from aiogram_dialog.widgets.kbd import Back, Button, Next
@@ -328,6 +330,67 @@ async def test_send_document_multipart(fake: FakeTelegram, bot: Bot) -> None:
     assert message.document["file_name"] == "bookings.csv"
     assert message.file == upload
     assert message.text == "Export"
+
+
+async def test_a_user_sends_a_document_and_the_bot_downloads_it(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    sent = await alice.send_document("studio.yaml", b"programmes: []\n", caption="new timetable")
+    [update] = fake.pending_updates
+    message = Update.model_validate(update).message
+    assert message is not None
+    assert message.document is not None
+    assert (message.document.file_name, message.document.file_size) == ("studio.yaml", 15)
+    assert message.caption == "new timetable"
+    assert sent.text == "new timetable"
+    assert sent.file == UploadedFile("studio.yaml", b"programmes: []\n")
+
+    file = await bot.get_file(message.document.file_id)
+    downloaded = await bot.download(message.document)
+
+    assert file.file_path is not None
+    assert re.fullmatch(r"documents/file_\d+\.yaml", file.file_path)
+    assert downloaded is not None
+    assert downloaded.read() == b"programmes: []\n"
+    assert fake.downloads == [file.file_path]
+
+
+async def test_the_bot_can_fetch_its_own_uploads_but_not_unknown_files(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    sent = await bot.send_document(alice.chat_id, BufferedInputFile(b"a,b\n", filename="x.csv"))
+    assert sent.document is not None
+    assert (await bot.download(sent.document)).read() == b"a,b\n"
+
+    with pytest.raises(TelegramBadRequest, match="invalid file_id"):
+        await bot.get_file("no-such-file")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{fake.base_url}/file/bot{fake.token}/documents/nope.yaml") as got:
+            assert got.status == 404
+        async with http.get(f"{fake.base_url}/file/bot1:wrong/documents/nope.yaml") as got:
+            assert got.status == 401
+    errors = take_errors(fake)
+    assert len(errors) == 3
+    assert "unknown file path 'documents/nope.yaml'" in errors[1]
+
+
+async def test_commands_for_one_chat_need_a_chat_the_bot_knows(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    fake.user(1001)
+    staff = [BotCommand(command="admin", description="Staff")]
+
+    await bot.set_my_commands(staff, scope=BotCommandScopeChat(chat_id=1001))
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.set_my_commands(staff, scope=BotCommandScopeChat(chat_id=4242))
+
+    assert fake.bot_commands({"type": "chat", "chat_id": 1001}) == [
+        {"command": "admin", "description": "Staff"}
+    ]
+    assert fake.bot_commands() == []
+    assert fake.errors == []  # a user who never opened the bot is not the bot's fault
 
 
 async def test_params_are_decoded(fake: FakeTelegram, bot: Bot) -> None:
