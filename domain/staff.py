@@ -1,0 +1,73 @@
+"""What staff do by hand: book a client (into the class's overload if need be), move someone
+off a waiting list, set a client's rank. Each use case commits once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.booking import Booked, book_session
+from domain.catalog_file import RANK_RANGE
+from domain.clients import ClientRef
+from domain.errors import ClientNotFound, NotWaiting, RankOutOfRange
+from domain.policy import DEFAULT_POLICY, Policy
+from domain.storage.models import Client, WaitlistEntry, WaitStatus
+
+
+def ensure_valid_rank(rank: int) -> None:
+    """Client ranks live on the same scale as the programmes' ranks in the catalog file."""
+    low, high = RANK_RANGE
+    if not low <= rank <= high:
+        raise RankOutOfRange(min=low, max=high)
+
+
+async def set_client_rank(db: AsyncSession, *, client_id: int, rank: int) -> None:
+    ensure_valid_rank(rank)
+    updated = await db.execute(update(Client).where(Client.id == client_id).values(rank=rank))
+    if updated.rowcount != 1:
+        await db.rollback()
+        raise ClientNotFound(client_id=client_id)
+    await db.commit()
+
+
+async def book_client(
+    db: AsyncSession,
+    *,
+    client_id: int,
+    session_id: int,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> Booked:
+    """Book a known client with staff rights: up to capacity + the class's overload."""
+    client = await db.get(Client, client_id)
+    if client is None:
+        raise ClientNotFound(client_id=client_id)
+    # the client's own name and language, not the staff member's
+    ref = ClientRef(id=client.id, first_name=client.first_name, language_code=client.language_code)
+    return await book_session(
+        db, client=ref, session_id=session_id, now=now, policy=policy, by_staff=True
+    )
+
+
+async def book_from_waitlist(
+    db: AsyncSession,
+    *,
+    entry_id: int,
+    session_id: int,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
+) -> tuple[int, Booked]:
+    """Staff take someone off a session's waiting list by booking them; returns their id too.
+
+    Booking marks their place in the queue as booked (or uses the place an offer holds).
+    """
+    entry = await db.get(WaitlistEntry, entry_id)
+    if entry is None or entry.session_id != session_id or entry.status not in WaitStatus.OPEN:
+        raise NotWaiting()
+    client_id = entry.client_id
+    booked = await book_client(
+        db, client_id=client_id, session_id=session_id, now=now, policy=policy
+    )
+    return client_id, booked

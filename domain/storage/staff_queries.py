@@ -1,0 +1,177 @@
+"""Read models for the staff dialog: the coming sessions, a session's roster, the clients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.storage.models import (
+    Booking,
+    BookingStatus,
+    ClassSession,
+    Client,
+    Programme,
+    ProgrammeClass,
+    WaitlistEntry,
+    WaitStatus,
+)
+
+# Enough for two weeks of a busy studio; the dialog pages through them.
+MAX_SESSIONS = 300
+# The newest clients to pick from; anyone else is booked by typing their id.
+MAX_CLIENTS = 100
+
+
+@dataclass(frozen=True)
+class SessionLine:
+    id: int
+    starts_at: datetime
+    programme_title: str
+    class_title: str
+    capacity: int
+    booked: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class BookedClient:
+    client_id: int
+    first_name: str
+    by_staff: bool
+
+
+@dataclass(frozen=True)
+class WaitingClient:
+    entry_id: int
+    client_id: int
+    first_name: str
+    status: str  # waiting or offered
+
+
+@dataclass(frozen=True)
+class Roster:
+    session_id: int
+    programme_title: str
+    class_title: str
+    starts_at: datetime
+    capacity: int
+    max_overload: int
+    booked: list[BookedClient]
+    waiting: list[WaitingClient]  # in queue order
+
+
+@dataclass(frozen=True)
+class ClientLine:
+    id: int
+    first_name: str
+    rank: int
+
+
+def _booked_count():
+    return (
+        select(func.count(Booking.id))
+        .where(Booking.session_id == ClassSession.id, Booking.status == BookingStatus.ACTIVE)
+        .correlate(ClassSession)
+        .scalar_subquery()
+    )
+
+
+def _waiting_count():
+    return (
+        select(func.count(WaitlistEntry.id))
+        .where(
+            WaitlistEntry.session_id == ClassSession.id,
+            WaitlistEntry.status.in_(WaitStatus.OPEN),
+        )
+        .correlate(ClassSession)
+        .scalar_subquery()
+    )
+
+
+async def upcoming_sessions(
+    db: AsyncSession, *, after: datetime, until: datetime, limit: int = MAX_SESSIONS
+) -> list[SessionLine]:
+    """Every programme's sessions starting in (after, until], soonest first."""
+    rows = await db.execute(
+        select(
+            ClassSession.id,
+            ClassSession.starts_at,
+            Programme.title,
+            ProgrammeClass.title,
+            ProgrammeClass.capacity,
+            _booked_count(),
+            _waiting_count(),
+        )
+        .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
+        .join(Programme, ProgrammeClass.programme_id == Programme.id)
+        .where(ClassSession.starts_at > after, ClassSession.starts_at <= until)
+        .order_by(ClassSession.starts_at, Programme.title, ProgrammeClass.title)
+        .limit(limit)
+    )
+    return [SessionLine(*row) for row in rows]
+
+
+async def roster(db: AsyncSession, session_id: int) -> Roster | None:
+    head = (
+        await db.execute(
+            select(
+                Programme.title,
+                ProgrammeClass.title,
+                ClassSession.starts_at,
+                ProgrammeClass.capacity,
+                ProgrammeClass.max_overload,
+            )
+            .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
+            .join(Programme, ProgrammeClass.programme_id == Programme.id)
+            .where(ClassSession.id == session_id)
+        )
+    ).first()
+    if head is None:
+        return None
+    booked = await db.execute(
+        select(Booking.client_id, Client.first_name, Booking.by_staff)
+        .join(Client, Booking.client_id == Client.id)
+        .where(Booking.session_id == session_id, Booking.status == BookingStatus.ACTIVE)
+        .order_by(Booking.created_at, Booking.id)
+    )
+    waiting = await db.execute(
+        select(WaitlistEntry.id, WaitlistEntry.client_id, Client.first_name, WaitlistEntry.status)
+        .join(Client, WaitlistEntry.client_id == Client.id)
+        .where(
+            WaitlistEntry.session_id == session_id,
+            WaitlistEntry.status.in_(WaitStatus.OPEN),
+        )
+        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
+    )
+    programme_title, class_title, starts_at, capacity, max_overload = head
+    return Roster(
+        session_id=session_id,
+        programme_title=programme_title,
+        class_title=class_title,
+        starts_at=starts_at,
+        capacity=capacity,
+        max_overload=max_overload,
+        booked=[BookedClient(*row) for row in booked],
+        waiting=[WaitingClient(*row) for row in waiting],
+    )
+
+
+async def recent_clients(db: AsyncSession, limit: int = MAX_CLIENTS) -> list[ClientLine]:
+    rows = await db.execute(
+        select(Client.id, Client.first_name, Client.rank)
+        .order_by(Client.created_at.desc(), Client.id.desc())
+        .limit(limit)
+    )
+    return [ClientLine(*row) for row in rows]
+
+
+async def client(db: AsyncSession, client_id: int) -> ClientLine | None:
+    row = (
+        await db.execute(
+            select(Client.id, Client.first_name, Client.rank).where(Client.id == client_id)
+        )
+    ).first()
+    return ClientLine(*row) if row else None
