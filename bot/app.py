@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, User
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import setup_dialogs
 from sqlalchemy.engine import make_url
@@ -24,10 +29,12 @@ from bot.deps import Clock, Deps, utc_now
 from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.catalog import catalog_dialog
 from bot.dialogs.menu import menu_dialog
+from bot.dialogs.staff import staff_dialog
 from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
 from bot.offers import offers_router
 from bot.scheduler import build_scheduler, run_with
+from bot.staff import staff_router
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
 
@@ -42,7 +49,13 @@ def build_dispatcher(
     dp["deps"] = deps
     dp.include_router(commands_router())
     dp.include_routers(
-        offers_router(), menu_dialog(), catalog_dialog(), bookings_dialog(), fallback_router()
+        staff_router(),
+        staff_dialog(),
+        offers_router(),
+        menu_dialog(),
+        catalog_dialog(),
+        bookings_dialog(),
+        fallback_router(),
     )
     setup_dialogs(dp, **dialog_options)
     setup_i18n(dp, i18n)  # after setup_dialogs, or background dialog updates miss i18n
@@ -60,13 +73,25 @@ def build_bot(settings: Settings) -> Bot:
     )
 
 
-async def set_commands(bot: Bot, i18n: I18n) -> None:
+async def set_commands(bot: Bot, i18n: I18n, admin_ids: Iterable[int] = ()) -> None:
     with i18n.use_locale(i18n.default_locale):
         commands = [
             BotCommand(command="start", description=i18n.gettext("Main menu")),
             BotCommand(command="bookings", description=i18n.gettext("My bookings")),
         ]
+        staff_commands = [
+            *commands,
+            BotCommand(command="admin", description=i18n.gettext("Staff: sessions and rosters")),
+            BotCommand(
+                command="import", description=i18n.gettext("Staff: import the catalog file")
+            ),
+        ]
     await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+    for admin_id in sorted(admin_ids):
+        try:
+            await bot.set_my_commands(staff_commands, scope=BotCommandScopeChat(chat_id=admin_id))
+        except TelegramBadRequest as error:  # "chat not found": they never opened the bot
+            log.warning("staff commands not set for %s: %s", admin_id, error.message)
 
 
 async def open_database(settings: Settings) -> AsyncEngine:
@@ -112,7 +137,7 @@ async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
         deps = Deps(db=session_factory(engine), settings=settings, clock=clock)
         dp = build_dispatcher(deps, i18n)
         run_with(dp, build_scheduler(bot, deps, i18n))
-        await set_commands(bot, i18n)
+        await set_commands(bot, i18n, settings.admin_ids)
         log.info("Spotbook is running as @%s (long polling)", me.username)
         await dp.start_polling(bot, polling_timeout=10)
     finally:

@@ -1,0 +1,111 @@
+"""The staff dialog (/admin): the coming sessions → a roster → book a client, or a client's rank.
+
+Every widget id starts with STAFF_WIDGET_PREFIX, so a staff button is recognised (and refused
+to anyone else) before any dialog handles it; the StaffOnly middleware guards the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.enums import ContentType
+from aiogram.fsm.state import State
+from aiogram_dialog import Dialog, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Cancel, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.access import STAFF_WIDGET_PREFIX as P
+from bot.access import StaffOnly
+from bot.dialogs.common import ERROR_LINE, choice_list
+from bot.dialogs.staff import getters, handlers
+from bot.i18n import TP, T
+from bot.states import Staff
+
+SESSIONS, WAITS, CLIENTS, KNOWN = f"{P}s", f"{P}w", f"{P}c", f"{P}k"
+
+
+def _back(state: State) -> SwitchTo:
+    return SwitchTo(T("◀️ Back"), id=f"{P}back", state=state)
+
+
+def _present(data: dict, *_: Any) -> bool:
+    return data.get("present", False)
+
+
+def staff_dialog() -> Dialog:
+    dialog = Dialog(
+        Window(
+            ERROR_LINE,
+            TP(
+                "🗂 <b>Sessions in the next {days} day</b> ({city} time):",
+                "🗂 <b>Sessions in the next {days} days</b> ({city} time):",
+                count="days",
+                when="any",
+            ),
+            TP(
+                "No sessions in the next {days} day.",
+                "No sessions in the next {days} days.",
+                count="days",
+                when="empty",
+            ),
+            choice_list(SESSIONS, "sessions", handlers.on_session),
+            Cancel(T("◀️ Back"), id=f"{P}menu"),
+            state=Staff.sessions,
+            getter=getters.sessions_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("✅ {booked_name} is booked.\n", when="booked_name"),
+            T("<b>{title}</b>\n🗓 {when} ({city} time)", when=_present),
+            T("\n👥 <b>Booked: {booked}/{capacity}</b>", when=_present),
+            TP(
+                "Staff may book {overload} client over capacity.",
+                "Staff may book {overload} clients over capacity.",
+                count="overload",
+                when="overload",
+            ),
+            Format("{booked_lines}", when="booked_lines"),
+            T("Nobody is booked yet.", when="nobody"),
+            T("\n⏳ <b>Waiting list</b>", when="waiting_lines"),
+            Format("{waiting_lines}", when="waiting_lines"),
+            T("\n⏳ This session has already started.", when="started"),
+            SwitchTo(T("➕ Book a client"), id=f"{P}add", state=Staff.book_client, when="open"),
+            choice_list(WAITS, "waits", handlers.on_book_waiting),
+            choice_list(CLIENTS, "clients", handlers.on_client),
+            _back(Staff.sessions),
+            state=Staff.roster,
+            getter=getters.roster_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("➕ <b>Book a client</b> into {title} on {when}.", when=_present),
+            T(
+                "\nSend the client's Telegram id, or choose a client (the newest first):",
+                when="any_known",
+            ),
+            T("\nSend the client's Telegram id.", when="no_known"),
+            choice_list(KNOWN, "known", handlers.on_pick_client),
+            MessageInput(handlers.on_client_id_text, content_types=ContentType.TEXT),
+            _back(Staff.roster),
+            state=Staff.book_client,
+            getter=getters.book_client_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("✅ Rank set to {rank}.\n", when="rank_changed"),
+            T("👤 <b>{name}</b> · id {client_id}\n🎖 Rank: {rank}", when=_present),
+            T(
+                "\nTo change the rank, send a whole number from {min} to {max}.",
+                when=_present,
+            ),
+            MessageInput(handlers.on_rank_text, content_types=ContentType.TEXT),
+            _back(Staff.roster),
+            state=Staff.client,
+            getter=getters.client_getter,
+        ),
+    )
+    # an open staff dialog outlives its owner's rights (ADMIN_IDS changed, storage kept)
+    dialog.message.middleware(StaffOnly())
+    dialog.callback_query.middleware(StaffOnly())
+    return dialog

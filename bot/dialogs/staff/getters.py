@@ -1,0 +1,191 @@
+"""What the staff dialog's windows show: the coming sessions, a roster, the clients."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram_dialog import DialogManager
+
+from bot.deps import Deps, Formatter, formatter_of, html
+from bot.dialogs.common import take_error
+from bot.errors import message_for
+from domain.catalog_file import RANK_RANGE
+from domain.storage import staff_queries
+from domain.storage.models import WaitStatus
+from domain.storage.staff_queries import Roster
+
+DAYS_AHEAD = 14
+
+
+def name_of(first_name: str, client_id: int) -> str:
+    return first_name or str(client_id)
+
+
+async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    now = deps.clock()
+    async with deps.db() as db:
+        rows = await staff_queries.upcoming_sessions(
+            db, after=now, until=now + timedelta(days=DAYS_AHEAD)
+        )
+    return {
+        "sessions": [(row.id, session_label(row, fmt)) for row in rows],
+        "any": bool(rows),
+        "empty": not rows,
+        "days": DAYS_AHEAD,
+        "city": fmt.city(),
+        "error": take_error(dialog_manager),
+    }
+
+
+def session_label(row: staff_queries.SessionLine, fmt: Formatter) -> str:
+    """'Tue, Dec 1, 6:00 PM · Yoga — Morning flow · 7/12 · +2 waiting' (a button: plain text)."""
+    label = (
+        f"{fmt.short_when(row.starts_at)} · {row.programme_title} — {row.class_title}"
+        f" · {row.booked}/{row.capacity}"
+    )
+    if row.waiting:
+        waiting = ngettext("+{n} waiting", "+{n} waiting", row.waiting).format(n=row.waiting)
+        label += f" · {waiting}"
+    return label
+
+
+async def roster_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    data = dialog_manager.dialog_data
+    async with deps.db() as db:
+        roster = await staff_queries.roster(db, data["session_id"])
+    error = take_error(dialog_manager)
+    booked_id = data.pop("booked_id", None)
+    if roster is None:
+        return _missing_session(error)
+    is_open = roster.starts_at > deps.clock()
+    return {
+        "present": True,
+        **_session_head(roster, fmt),
+        "booked": len(roster.booked),
+        "capacity": roster.capacity,
+        "overload": roster.max_overload,
+        "booked_lines": html("\n".join(_booked_lines(roster))),
+        "nobody": not roster.booked,
+        "waiting_lines": html("\n".join(_waiting_lines(roster))),
+        "booked_name": _booked_name(roster, booked_id),
+        "open": is_open,
+        "started": not is_open,
+        "waits": [
+            (w.entry_id, _("⬆️ Book {name}").format(name=name_of(w.first_name, w.client_id)))
+            for w in roster.waiting
+            if is_open
+        ],
+        "clients": [(client_id, f"👤 {name}") for client_id, name in _people(roster).items()],
+        "error": error,
+    }
+
+
+def _missing_session(error: str | None) -> dict:
+    return {
+        "present": False,
+        "waits": [],
+        "clients": [],
+        "known": [],
+        "error": error or message_for("session_not_found", _),
+    }
+
+
+def _session_head(roster: Roster, fmt: Formatter) -> dict:
+    return {
+        "title": html(f"{roster.programme_title} — {roster.class_title}"),
+        "when": fmt.long_when(roster.starts_at),
+        "city": fmt.city(),
+    }
+
+
+def _booked_lines(roster: Roster) -> list[str]:
+    lines = []
+    for position, booked in enumerate(roster.booked, 1):
+        line = _("{position}. {name} · id {client_id}").format(
+            position=position,
+            name=name_of(booked.first_name, booked.client_id),
+            client_id=booked.client_id,
+        )
+        if booked.by_staff:
+            line += " " + _("(staff, overload)")
+        lines.append(line)
+    return lines
+
+
+def _waiting_lines(roster: Roster) -> list[str]:
+    statuses = {WaitStatus.WAITING: _("waiting"), WaitStatus.OFFERED: _("offered")}
+    return [
+        _("{position}. {name} · id {client_id} · {status}").format(
+            position=position,
+            name=name_of(waiting.first_name, waiting.client_id),
+            client_id=waiting.client_id,
+            status=statuses.get(waiting.status, waiting.status),
+        )
+        for position, waiting in enumerate(roster.waiting, 1)
+    ]
+
+
+def _people(roster: Roster) -> dict[int, str]:
+    """Everyone on the roster, booked first, to open their card."""
+    people = {b.client_id: name_of(b.first_name, b.client_id) for b in roster.booked}
+    for waiting in roster.waiting:
+        people.setdefault(waiting.client_id, name_of(waiting.first_name, waiting.client_id))
+    return people
+
+
+def _booked_name(roster: Roster, client_id: int | None) -> str:
+    booked = next((b for b in roster.booked if b.client_id == client_id), None)
+    return html(name_of(booked.first_name, booked.client_id)) if booked else ""
+
+
+async def book_client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        roster = await staff_queries.roster(db, dialog_manager.dialog_data["session_id"])
+        clients = await staff_queries.recent_clients(db)
+    error = take_error(dialog_manager)
+    if roster is None:
+        return _missing_session(error)
+    booked = {b.client_id for b in roster.booked}
+    known = [
+        (
+            c.id,
+            _("{name} · id {client_id}").format(name=name_of(c.first_name, c.id), client_id=c.id),
+        )
+        for c in clients
+        if c.id not in booked
+    ]
+    return {
+        "present": True,
+        **_session_head(roster, fmt),
+        "known": known,
+        "any_known": bool(known),
+        "no_known": not known,
+        "error": error,
+    }
+
+
+async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    data = dialog_manager.dialog_data
+    async with deps.db() as db:
+        client = await staff_queries.client(db, data["client_id"])
+    error = take_error(dialog_manager)
+    rank_changed = data.pop("rank_changed", False)
+    if client is None:
+        error = error or message_for("client_not_found", _)
+        return {"present": False, "rank_changed": False, "error": error}
+    low, high = RANK_RANGE
+    return {
+        "present": True,
+        "name": html(name_of(client.first_name, client.id)),
+        "client_id": client.id,
+        "rank": client.rank,
+        "rank_changed": rank_changed,
+        "min": low,
+        "max": high,
+        "error": error,
+    }
