@@ -53,7 +53,9 @@ async def release_seat(db: AsyncSession, session_id: int, now: datetime) -> list
         .where(ClassSession.id == session_id)
         .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
     )
-    if session is not None and session.klass.waiting_list and session.starts_at > now:
+    # over capacity through staff overload, the freed seat just brings it back towards capacity
+    within_capacity = session is not None and session.seats_taken <= session.klass.capacity
+    if within_capacity and session.klass.waiting_list and session.starts_at > now:
         for entry in await _first_waiting(db, session_id):
             events = await _hand_over(db, session, entry, now)
             if events:

@@ -1,4 +1,7 @@
+import itertools
+
 import pytest
+from aiogram_dialog.api.entities import stack
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
@@ -28,3 +31,12 @@ def chat_for(db_factory, clock):
 async def chat(db_factory, chat_for) -> Chat:
     await load(db_factory, YOGA + TWO_CLASSES.replace("programmes:\n", ""))
     return chat_for()
+
+
+@pytest.fixture(autouse=True)
+def unique_dialog_ids(monkeypatch):
+    """aiogram-dialog draws intent ids from the clock second plus random(0..99): two dialogs
+    started within one second collide 1 time in 100, and a collision makes it render the new
+    window twice. Tests start many dialogs per second, so they get distinct ids instead."""
+    counter = itertools.count(1)
+    monkeypatch.setattr(stack, "new_int_id", lambda: next(counter))

@@ -276,3 +276,19 @@ async def test_many_concurrent_requests_fill_the_places_and_queue_the_rest_in_or
         assert await db.scalar(select(func.count(Booking.id))) == 10
     booked_ids = set(await booked_clients(db_factory, session))
     assert queue == [c.id for c in clients if c.id not in booked_ids]
+
+
+async def test_a_seat_freed_above_capacity_does_not_promote_anyone(db_factory, clock):
+    """Staff overbooked into the overload: a cancellation only brings it back to capacity."""
+    session = await configure(db_factory, max_overload=1)
+    await request(db_factory, ALICE, session, clock)
+    await request(db_factory, BOB, session, clock)
+    await request(db_factory, CAROL, session, clock)  # waits
+    async with db_factory() as db:
+        await book_session(db, client=DAN, session_id=session, now=clock(), by_staff=True)
+
+    cancelled = await cancel(db_factory, ALICE, session, clock)
+
+    assert cancelled.events == []
+    assert await booked_clients(db_factory, session) == [2, 4]
+    assert await seats_taken(db_factory, session) == 2

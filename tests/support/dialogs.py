@@ -44,7 +44,9 @@ class Chat:
         message = self.messages.one_message()
         self.messages.reset_history()
         await self.client.click(message, locator)
-        return self.messages.one_message()
+        sent = self.messages.sent_messages
+        assert len(sent) == 1, f"expected one new screen, got {[m.text for m in sent]}"
+        return sent[0]
 
     def buttons(self) -> list[str]:
         markup = self.messages.one_message().reply_markup
