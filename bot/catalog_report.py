@@ -55,12 +55,27 @@ async def read_catalog(data: bytes, settings: Settings) -> Catalog:
     )
 
 
-def report_lines(file: str, outcome: ImportReport | CatalogInvalid) -> CatalogReport:
+def report_lines(
+    file: str, outcome: ImportReport | CatalogInvalid, bot_username: str | None = None
+) -> CatalogReport:
     if isinstance(outcome, CatalogInvalid):
         header = _("{file} was not imported; nothing was changed:").format(file=file)
         problems = [f"  {describe_problem(problem, _)}" for problem in outcome.problems]
         return CatalogReport(ok=False, lines=[header, *problems])
-    return CatalogReport(ok=True, lines=_summary(outcome, file))
+    lines = _summary(outcome, file)
+    for title, token in outcome.private_links:
+        link = private_link(token, bot_username)
+        lines.append(
+            "  " + _("private programme {title}: share {link}").format(title=title, link=link)
+        )
+    return CatalogReport(ok=True, lines=lines)
+
+
+def private_link(token: str, bot_username: str | None) -> str:
+    payload = f"p_{token}"
+    if bot_username:
+        return f"https://t.me/{bot_username}?start={payload}"
+    return f"https://t.me/<your_bot>?start={payload}"
 
 
 def _summary(report: ImportReport, file: str) -> list[str]:

@@ -11,15 +11,19 @@ from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from sqlalchemy import select
 
 from bot.deps import Deps
+from bot.dialogs.catalog import open_programme
 from bot.dialogs.common import open_over_menu
 from bot.states import Catalog, MainMenu, MyBookings
 from domain.storage import queries
+from domain.storage.models import Programme
 
 log = logging.getLogger(__name__)
 
 SESSION_LINK = re.compile(r"^s_(\d{1,18})$")
+PROGRAMME_LINK = re.compile(r"^p_([A-Za-z0-9_-]{8,24})$")
 
 
 def session_link_payload(session_id: int) -> str:
@@ -39,9 +43,22 @@ async def start(
                 dialog_manager, Catalog.session, {"session_id": session_id}, ShowMode.SEND
             )
             return
+    programme = await _linked_programme(deps, command.args)
+    if programme is not None:
+        await open_programme(dialog_manager, deps, programme.id)
+        return
     if command.args:
         await message.answer(_("That link doesn't lead to a session I know. Here is the menu."))
     await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def _linked_programme(deps: Deps, payload: str | None) -> Programme | None:
+    """A private programme's share link: p_<token> (its id alone would be guessable)."""
+    match = PROGRAMME_LINK.match(payload or "")
+    if match is None:
+        return None
+    async with deps.db() as db:
+        return await db.scalar(select(Programme).where(Programme.link_token == match.group(1)))
 
 
 def _linked_session(payload: str | None) -> int | None:

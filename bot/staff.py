@@ -65,7 +65,7 @@ async def on_catalog_file(message: Message, bot: Bot, deps: Deps) -> None:
     except DownloadFailed:
         await message.answer(_("I could not get the file from Telegram; please send it again."))
         return
-    report = report_lines(name, outcome)
+    report = report_lines(name, outcome, (await bot.me()).username)
     for text in split_message(report.lines):
         await message.answer(escape(text, quote=False))
 

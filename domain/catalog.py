@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -29,6 +30,8 @@ class ImportReport:
     )
     # sessions in the database that the file no longer lists: kept, since they may hold bookings
     sessions_not_in_file: int = 0
+    # (title, link token) of each private programme in the file, for staff to share
+    private_links: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -57,6 +60,9 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
             report.updated["programmes"] += _differs(programme, **_programme_fields(spec))
         for name, value in _programme_fields(spec).items():
             setattr(programme, name, value)
+        if not spec.public:
+            programme.link_token = programme.link_token or secrets.token_urlsafe(9)
+            report.private_links.append((spec.title, programme.link_token))
         _import_classes(programme, spec, report, problems)
     if problems:
         await db.rollback()

@@ -83,6 +83,8 @@ class Programme(Base):
     colour: Mapped[str | None] = mapped_column(String(7), nullable=True)
     cancel_notice_hours: Mapped[int] = mapped_column(Integer, default=24)
     makeups_carry_over: Mapped[bool] = mapped_column(Boolean, default=False)
+    # private programmes are reached by t.me/<bot>?start=p_<link_token>, not by a guessable id
+    link_token: Mapped[str | None] = mapped_column(String(24), nullable=True, unique=True)
 
     classes: Mapped[list[ProgrammeClass]] = relationship(
         back_populates="programme", order_by="ProgrammeClass.title"

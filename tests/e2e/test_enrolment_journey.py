@@ -28,6 +28,14 @@ programmes:
         promotion: offer
         offer_hold: 60
         sessions: ["{soon(2)} 18:00", "{soon(9)} 18:00", "{soon(16)} 18:00"]
+  - key: club
+    title: Members club
+    public: no
+    classes:
+      - key: sunday
+        title: Sunday session
+        capacity: 8
+        sessions: ["{soon(4)} 11:00"]
   - key: advanced
     title: Advanced yoga
     kind: pay-as-you-go
@@ -42,6 +50,7 @@ programmes:
     )
     result = await run_cli("import-catalog", str(path), env=bot_env)
     assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 async def open_ceramics(client):
@@ -114,3 +123,23 @@ async def test_a_client_below_the_programmes_rank_is_refused_with_the_reason(
         assert "This programme is for rank 2 and up; your rank is 0." in card.text
         assert database.query("select count(*) from bookings") == [(0,)]
         assert database.query("select count(*) from enrolments") == [(0,)]
+
+
+async def test_a_private_programme_is_reached_only_by_its_share_link(fake, bot_env, courses):
+    (payload,) = re.findall(r"private programme Members club: share \S+\?start=(p_\S+)", courses)
+    async with bot_process(fake, env=bot_env):
+        dora = fake.user(1004, "Dora")
+        await dora.send("/start")
+        await dora.wait_message("Hello")
+        await dora.click("📅 Book a session")
+        assert "Members club" not in dora.buttons()
+
+        mark = fake.mark()
+        await dora.send(f"/start {payload}")
+        sessions = await dora.wait_message("Members club — Sunday session", since=mark, new=True)
+        assert any("8 spots left" in text for text in sessions.button_texts)
+
+        mark = fake.mark()
+        await dora.send("/start p_NotTheRightToken")
+        await dora.wait_message("That link doesn't lead to a session I know.", since=mark)
+        await dora.wait_message("Hello", since=mark, new=True)

@@ -148,3 +148,17 @@ programmes:
         "2026-09-01",
         "2027-01-31",
     )
+
+
+async def test_a_private_programme_gets_a_share_link_that_survives_reimports(db_factory):
+    private = YOGA.replace("    title: Yoga & Breath", "    title: Yoga & Breath\n    public: no")
+
+    first = await load(db_factory, private)
+    again = await load(db_factory, private)
+
+    ((title, token),) = first.private_links
+    assert title == "Yoga & Breath"
+    assert again.private_links == first.private_links
+    assert not again.changed
+    assert len(token) >= 12
+    assert token.replace("-", "").replace("_", "").isalnum()

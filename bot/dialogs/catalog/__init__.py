@@ -1,3 +1,3 @@
-from bot.dialogs.catalog.dialog import catalog_dialog, open_catalog
+from bot.dialogs.catalog.dialog import catalog_dialog, open_catalog, open_programme
 
-__all__ = ["catalog_dialog", "open_catalog"]
+__all__ = ["catalog_dialog", "open_catalog", "open_programme"]

@@ -7,10 +7,10 @@ from typing import Any
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram_dialog import DialogManager, StartMode
+from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.deps import Deps, deps_of, formatter_of, html
-from bot.dialogs.common import item_id, show_error, take_error
+from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.states import Catalog
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind
@@ -23,6 +23,20 @@ async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> No
         categories = await queries.categories(db, deps.settings.policy.today(deps.clock()))
     state = Catalog.categories if len(categories) > 1 else Catalog.programmes
     await manager.start(state, mode=StartMode.NORMAL)
+
+
+async def open_programme(manager: DialogManager, deps: Deps, programme_id: int) -> None:
+    """A programme's share link (private programmes): straight to its class or classes."""
+    async with deps.db() as db:
+        programme = await queries.programme(db, programme_id)
+        classes = await queries.classes_of(db, programme_id, deps.clock())
+    ongoing = programme is not None and programme.kind == ProgrammeKind.ONGOING
+    data = {"programme_id": programme_id, "one_class": len(classes) == 1, "ongoing": ongoing}
+    state = Catalog.classes
+    if len(classes) == 1:
+        data["class_id"] = classes[0].id
+        state = Catalog.class_card if ongoing else Catalog.sessions
+    await open_over_menu(manager, state, data, ShowMode.SEND)
 
 
 async def categories_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:

@@ -9,7 +9,7 @@ from aiogram_dialog.widgets.kbd import Button, SwitchTo
 
 from bot.deps import client_of, deps_of
 from bot.dialogs.catalog import browse, ongoing, session
-from bot.dialogs.catalog.browse import open_catalog
+from bot.dialogs.catalog.browse import open_catalog, open_programme
 from bot.dialogs.common import (
     ERROR_LINE,
     back_to,
@@ -24,11 +24,14 @@ from domain.storage.models import ProgrammeKind
 
 CATEGORIES, PROGRAMMES, CLASSES, SESSIONS = "g", "p", "c", "s"
 
-__all__ = ["catalog_dialog", "open_catalog"]
+__all__ = ["catalog_dialog", "open_catalog", "open_programme"]
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
-    """Opened by a deep link to one session: fill in where Back leads."""
+    """Opened by a deep link: a programme (its ids come along) or one session."""
+    if isinstance(start_data, dict) and "programme_id" in start_data:
+        manager.dialog_data.update(start_data)
+        return
     if not isinstance(start_data, dict) or "session_id" not in start_data:
         return
     deps = deps_of(manager)
