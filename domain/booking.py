@@ -20,6 +20,7 @@ from domain.errors import (
     NoWaitingList,
     OfferExpired,
     OfferNotFound,
+    SessionAlreadyStarted,
     SessionFull,
     SessionNotFound,
 )
@@ -57,6 +58,8 @@ async def book_session(
     programme = session.klass.programme
     if programme.kind == ProgrammeKind.ONGOING and not by_staff:
         raise NeedsEnrolment(class_id=session.class_id)
+    if session.starts_at <= now:
+        raise SessionAlreadyStarted()
     if await claim_own_offer(db, client.id, session_id, now):
         # the client held an offer for this very session: its seat is theirs already
         return await _write_booking(db, client, session, now, policy, by_staff, seat_taken=True)
