@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from operator import itemgetter
+from typing import TypeVar
 
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery
@@ -13,11 +15,13 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, ScrollingGroup, Select, S
 from aiogram_dialog.widgets.kbd.select import OnItemClick
 from aiogram_dialog.widgets.text import Format
 
+from bot.deps import deps_of
 from bot.errors import message_for
 from bot.i18n import T
 from bot.states import MainMenu
 from domain.errors import DomainError
 
+R = TypeVar("R")
 PAGE_SIZE = 8
 ERROR_LINE = T("⚠️ {error}\n", when="error")
 
@@ -60,6 +64,20 @@ async def open_over_menu(
     """Start a dialog with a fresh main menu under it, so Back always leads home."""
     await manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.NO_UPDATE)
     await manager.start(state, data=data, show_mode=show_mode)
+
+
+async def attempt(
+    manager: DialogManager, use_case: Callable[..., Awaitable[R]], **values
+) -> R | None:
+    """Run a use case in its own unit of work at the current time; a broken rule is shown on
+    the window (the next render) and gives None."""
+    deps = deps_of(manager)
+    try:
+        async with deps.db() as db:
+            return await use_case(db, now=deps.clock(), **values)
+    except DomainError as error:
+        show_error(manager, error)
+        return None
 
 
 def show_error(manager: DialogManager, error: DomainError | str) -> None:

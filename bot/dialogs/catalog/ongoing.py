@@ -8,15 +8,13 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager
 
 from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
-from bot.dialogs.common import show_error, take_error
+from bot.dialogs.catalog.queue import leave_queue, take_place
+from bot.dialogs.common import attempt, take_error
 from bot.notify import announce
 from bot.states import Catalog
-from domain.booking import take_offer
-from domain.errors import DomainError
 from domain.ongoing import Enrolled, enrol_or_wait, leave_class
 from domain.storage import queries
 from domain.storage.models import WaitStatus
-from domain.waitlist import leave_waitlist
 
 
 async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -58,73 +56,36 @@ async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
 
 
 async def on_enrol(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
-    deps = deps_of(manager)
-    try:
-        async with deps.db() as db:
-            result = await enrol_or_wait(
-                db,
-                client=client_of(manager),
-                class_id=manager.dialog_data["class_id"],
-                now=deps.clock(),
-                policy=deps.settings.policy,
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        return
+    result = await attempt(
+        manager,
+        enrol_or_wait,
+        client=client_of(manager),
+        class_id=manager.dialog_data["class_id"],
+        policy=deps_of(manager).settings.policy,
+    )
     await _show_result(manager, result)
 
 
 async def on_take(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
-    deps = deps_of(manager)
     wait = await _my_wait(manager)
-    try:
-        async with deps.db() as db:
-            result = await take_offer(
-                db,
-                client=client_of(manager),
-                entry_id=wait.id if wait else 0,
-                now=deps.clock(),
-                policy=deps.settings.policy,
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        return
-    await _show_result(manager, result)
+    await _show_result(manager, await take_place(manager, wait.id if wait else None))
 
 
 async def on_leave_queue(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
-    deps = deps_of(manager)
     wait = await _my_wait(manager)
-    try:
-        async with deps.db() as db:
-            events = await leave_waitlist(
-                db,
-                client_id=client_of(manager).id,
-                entry_id=wait.id if wait else 0,
-                now=deps.clock(),
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        return
-    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), events)
+    await leave_queue(manager, wait.id if wait else None)
 
 
 async def on_leave_class(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
-    deps = deps_of(manager)
-    try:
-        async with deps.db() as db:
-            events = await leave_class(
-                db,
-                client_id=client_of(manager).id,
-                class_id=manager.dialog_data["class_id"],
-                now=deps.clock(),
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        await manager.switch_to(Catalog.class_card)
-        return
+    events = await attempt(
+        manager,
+        leave_class,
+        client_id=client_of(manager).id,
+        class_id=manager.dialog_data["class_id"],
+    )
     await manager.switch_to(Catalog.class_card)
-    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), events)
+    if events:
+        await announce(manager.middleware_data["bot"], deps_of(manager), i18n_of(manager), events)
 
 
 async def _my_wait(manager: DialogManager) -> queries.ClassWait | None:
@@ -137,6 +98,8 @@ async def _my_wait(manager: DialogManager) -> queries.ClassWait | None:
 
 
 async def _show_result(manager: DialogManager, result: Any) -> None:
+    if result is None:  # refused: the card shows why
+        return
     if isinstance(result, Enrolled):
         manager.dialog_data["enrolled_count"] = len(result.sessions)
         await manager.switch_to(Catalog.enrolled)

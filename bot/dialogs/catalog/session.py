@@ -8,16 +8,14 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
-from bot.dialogs.common import open_over_menu, show_error, take_error
-from bot.notify import announce
+from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.dialogs.catalog.queue import leave_queue, take_place
+from bot.dialogs.common import attempt, open_over_menu, take_error
 from bot.states import Catalog, MyBookings
-from domain.booking import Booked, book_or_wait, take_offer
-from domain.errors import DomainError
+from domain.booking import Booked, book_or_wait
 from domain.makeups import book_with_makeup, usable_credit
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind, WaitStatus
-from domain.waitlist import leave_waitlist
 
 
 async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -66,74 +64,32 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
 
 async def on_book(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
     """Book when there is room; when the last place just went, queue instead."""
-    deps = deps_of(manager)
-    try:
-        async with deps.db() as db:
-            result = await book_or_wait(
-                db,
-                client=client_of(manager),
-                session_id=manager.dialog_data["session_id"],
-                now=deps.clock(),
-                policy=deps.settings.policy,
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        return
-    await _show_result(manager, result)
+    await _show_result(manager, await _attempt_here(manager, book_or_wait))
 
 
 async def on_makeup(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
     """Attend this session of an ongoing programme with a make-up credit."""
-    deps = deps_of(manager)
-    try:
-        async with deps.db() as db:
-            result = await book_with_makeup(
-                db,
-                client=client_of(manager),
-                session_id=manager.dialog_data["session_id"],
-                now=deps.clock(),
-                policy=deps.settings.policy,
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        return
-    await _show_result(manager, result)
+    await _show_result(manager, await _attempt_here(manager, book_with_makeup))
 
 
 async def on_take(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
-    deps = deps_of(manager)
     wait = await _my_wait(manager)
-    try:
-        async with deps.db() as db:
-            result = await take_offer(
-                db,
-                client=client_of(manager),
-                entry_id=wait.id if wait else 0,
-                now=deps.clock(),
-                policy=deps.settings.policy,
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        return
-    await _show_result(manager, result)
+    await _show_result(manager, await take_place(manager, wait.id if wait else None))
 
 
 async def on_leave_queue(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
-    """Leave the waiting list, or skip an offer: the held place goes to the next client."""
-    deps = deps_of(manager)
     wait = await _my_wait(manager)
-    try:
-        async with deps.db() as db:
-            events = await leave_waitlist(
-                db,
-                client_id=client_of(manager).id,
-                entry_id=wait.id if wait else 0,
-                now=deps.clock(),
-            )
-    except DomainError as error:
-        show_error(manager, error)
-        return
-    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), events)
+    await leave_queue(manager, wait.id if wait else None)
+
+
+async def _attempt_here(manager: DialogManager, use_case):
+    return await attempt(
+        manager,
+        use_case,
+        client=client_of(manager),
+        session_id=manager.dialog_data["session_id"],
+        policy=deps_of(manager).settings.policy,
+    )
 
 
 async def _my_wait(manager: DialogManager) -> queries.WaitRow | None:
@@ -146,6 +102,8 @@ async def _my_wait(manager: DialogManager) -> queries.WaitRow | None:
 
 
 async def _show_result(manager: DialogManager, result: Any) -> None:
+    if result is None:  # refused: the card shows why
+        return
     if isinstance(result, Booked):
         manager.dialog_data.update(booking_id=result.card.id, enrolled=result.enrolled)
         await manager.switch_to(Catalog.booked)
