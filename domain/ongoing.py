@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +19,6 @@ from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme
 from domain.errors import (
     AlreadyEnrolled,
-    AlreadyWaiting,
     ClassFinished,
     ClassFull,
     HasRoom,
@@ -31,7 +29,7 @@ from domain.errors import (
 )
 from domain.events import EnrolledFromWaitlist, Event, SpotOffered
 from domain.policy import Policy
-from domain.seats import claim_waiting, take_seat
+from domain.seats import claim_waiting, enqueue, take_seat
 from domain.storage import queries
 from domain.storage.models import (
     Booking,
@@ -96,17 +94,8 @@ async def enrol_or_wait(
         raise ClassFull()
     await remember_client(db, client, now)
     entry = WaitlistEntry(client_id=client.id, class_id=class_id, requested_at=now)
-    db.add(entry)
-    try:
-        await db.flush()
-    except IntegrityError:
-        await db.rollback()
-        raise AlreadyWaiting() from None
-    await db.commit()
-    position = await db.scalar(
-        select(func.count(WaitlistEntry.id)).where(queries.queue_before(entry))
-    )
-    return ClassWaitlisted(entry.id, position or 0)
+    position = await enqueue(db, entry)
+    return ClassWaitlisted(entry.id, position)
 
 
 async def join_class_waitlist(

@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain import rules
 from domain.enrolment import join_programme
+from domain.errors import AlreadyWaiting
 from domain.events import Event, Promoted, SpotOffered
+from domain.storage import queries
 from domain.storage.models import (
     Booking,
     ClassSession,
@@ -119,3 +122,15 @@ async def claim_waiting(
         .values(**values)
     )
     return claimed.rowcount == 1, expires_at
+
+
+async def enqueue(db: AsyncSession, entry: WaitlistEntry) -> int:
+    """Add the entry to its queue and commit; its 1-based position. One open entry a client."""
+    db.add(entry)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise AlreadyWaiting() from None
+    await db.commit()
+    return await queries.queue_position(db, entry)

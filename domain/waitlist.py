@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -13,7 +12,6 @@ from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible
 from domain.errors import (
     AlreadyBooked,
-    AlreadyWaiting,
     HasRoom,
     NeedsEnrolment,
     NoWaitingList,
@@ -24,7 +22,7 @@ from domain.errors import (
 from domain.events import Event, OfferLapsed
 from domain.ongoing import promote_class
 from domain.policy import Policy
-from domain.seats import release_seat
+from domain.seats import enqueue, release_seat
 from domain.storage import queries
 from domain.storage.models import (
     ClassSession,
@@ -60,24 +58,13 @@ async def join_waitlist(
     await remember_client(db, client, now)
     await ensure_eligible(db, client.id, klass.programme, now, policy)
     entry = WaitlistEntry(client_id=client.id, session_id=session_id, requested_at=now)
-    db.add(entry)
-    try:
-        await db.flush()
-    except IntegrityError:
-        await db.rollback()
-        raise AlreadyWaiting() from None
-    await db.commit()
-    return entry.id, await position(db, entry.id)
+    position = await enqueue(db, entry)  # the entry gets its id here
+    return entry.id, position
 
 
 async def position(db: AsyncSession, entry_id: int) -> int:
     entry = await db.get(WaitlistEntry, entry_id)
-    if entry is None or entry.status not in WaitStatus.OPEN:
-        return 0
-    return (
-        await db.scalar(select(func.count(WaitlistEntry.id)).where(queries.queue_before(entry)))
-        or 0
-    )
+    return await queries.queue_position(db, entry) if entry is not None else 0
 
 
 async def claim_own_offer(db: AsyncSession, client_id: int, session_id: int, now: datetime) -> bool:

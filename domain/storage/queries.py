@@ -319,14 +319,13 @@ async def open_waits(
         query = query.where(ClassSession.starts_at > now)
     rows = []
     for entry, starts_at, programme_title, class_title in await db.execute(query):
-        ahead = await db.scalar(select(func.count(WaitlistEntry.id)).where(queue_before(entry)))
         rows.append(
             WaitRow(
                 id=entry.id,
                 session_id=entry.session_id,
                 status=entry.status,
                 offer_expires_at=entry.offer_expires_at,
-                position=ahead or 0,
+                position=await queue_position(db, entry),
                 starts_at=starts_at,
                 programme_title=programme_title,
                 class_title=class_title,
@@ -429,8 +428,8 @@ async def class_card(
     )
     my_wait = None
     if entry is not None:
-        ahead = await db.scalar(select(func.count(WaitlistEntry.id)).where(queue_before(entry)))
-        my_wait = ClassWait(entry.id, entry.status, entry.offer_expires_at, ahead or 0)
+        position = await queue_position(db, entry)
+        my_wait = ClassWait(entry.id, entry.status, entry.offer_expires_at, position)
     return ClassCard(
         id=klass.id,
         programme_id=klass.programme_id,
@@ -446,3 +445,10 @@ async def class_card(
         enrolled_elsewhere=enrolled_in is not None and enrolled_in != class_id,
         my_wait=my_wait,
     )
+
+
+async def queue_position(db: AsyncSession, entry: WaitlistEntry) -> int:
+    """1-based place among the open entries of its queue; 0 once it is no longer open."""
+    if entry.status not in WaitStatus.OPEN:
+        return 0
+    return await db.scalar(select(func.count(WaitlistEntry.id)).where(queue_before(entry))) or 0
