@@ -36,6 +36,15 @@ programmes:
         title: Sunday session
         capacity: 8
         sessions: ["{soon(4)} 11:00"]
+  - key: workshop
+    title: Glaze workshop
+    classes:
+      - key: glaze
+        title: Glazing
+        capacity: 1
+        promotion: offer
+        offer_hold: 30
+        sessions: ["{soon(5)} 15:00"]
   - key: advanced
     title: Advanced yoga
     kind: pay-as-you-go
@@ -143,3 +152,37 @@ async def test_a_private_programme_is_reached_only_by_its_share_link(fake, bot_e
         await dora.send("/start p_NotTheRightToken")
         await dora.wait_message("That link doesn't lead to a session I know.", since=mark)
         await dora.wait_message("Hello", since=mark, new=True)
+
+
+async def test_a_cancelled_session_place_is_offered_to_the_first_waiting_client(
+    fake, bot_env, courses, database
+):
+    async with bot_process(fake, env=bot_env):
+        alice, bob = fake.user(1001, "Alice"), fake.user(1002, "Bob")
+        for client in (alice, bob):
+            await client.send("/start")
+            await client.wait_message("Hello")
+            await client.click("📅 Book a session")
+            await client.click("Glaze workshop")
+            await client.click(re.compile(r"3:00\sPM"))
+            await client.click(re.compile(r"✅ Book|Join the waiting list"))
+        assert "You're booked!" in alice.last_bot_message().text
+        assert "waiting list: number 1" in bob.last_bot_message().text
+
+        await alice.send("/bookings")
+        await alice.wait_message("My bookings", new=True, since=fake.mark() - 1)
+        await alice.click(re.compile(r"Glaze workshop"))
+        await alice.click("❌ Cancel booking")
+        await alice.click("Yes, cancel it")
+
+        offer = await bob.wait_message("A place freed up in")
+        assert "Glaze workshop — Glazing" in offer.text
+        assert database.query("select status from waitlist") == [("offered",)]
+        assert database.query(
+            "select seats_taken from sessions s join classes c "
+            "on c.id = s.class_id where c.key = 'glaze'"
+        ) == [(1,)]  # held
+
+        await bob.click("✅ Take it", message_id=offer.message_id)
+        await bob.wait_message("Done: you are booked for")
+        assert database.query("select client_id from bookings where status = 'active'") == [(1002,)]
