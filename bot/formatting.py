@@ -47,3 +47,33 @@ def duration(minutes: int, locale: str) -> str:
         return format_timedelta(span, locale=locale)
     # Babel rounds to one unit (90 min -> "2 hours"); minutes stay exact.
     return format_timedelta(span, granularity="minute", threshold=10_000, locale=locale)
+
+
+# Telegram shows no colours in buttons: a programme's colour becomes the nearest coloured dot.
+_DOTS = {
+    "🔴": (220, 40, 40),
+    "🟠": (245, 140, 30),
+    "🟡": (245, 210, 40),
+    "🟢": (60, 170, 70),
+    "🔵": (40, 110, 220),
+    "🟣": (140, 70, 190),
+    "🟤": (130, 80, 50),
+    "⚫": (30, 30, 30),
+    "⚪": (235, 235, 235),
+}
+
+
+def colour_dot(colour: str | None) -> str:
+    """'#aa5500' → '🟤'; no colour → ''."""
+    if not colour:
+        return ""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    try:
+        rgb = tuple(int(digits[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        return ""
+    return min(
+        _DOTS, key=lambda dot: sum((a - b) ** 2 for a, b in zip(_DOTS[dot], rgb, strict=True))
+    )

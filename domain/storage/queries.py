@@ -31,6 +31,7 @@ class ProgrammeRow:
     category: str = ""
     rank: int | None = None
     public: bool = True
+    colour: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ _PROGRAMME_COLUMNS = (
     Programme.category,
     Programme.rank,
     Programme.public,
+    Programme.colour,
 )
 
 

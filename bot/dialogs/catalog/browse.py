@@ -11,6 +11,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.deps import Deps, deps_of, formatter_of, html
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
+from bot.formatting import colour_dot
 from bot.states import Catalog
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind
@@ -65,7 +66,7 @@ async def programmes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs
     async with deps.db() as db:
         rows = await queries.programmes(db, deps.settings.policy.today(deps.clock()), category)
     return {
-        "programmes": [(row.id, row.title) for row in rows],
+        "programmes": [(row.id, f"{colour_dot(row.colour)} {row.title}".strip()) for row in rows],
         "empty": not rows,
         "by_category": category is not None,
         "from_menu": category is None,
