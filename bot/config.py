@@ -14,9 +14,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from domain.policy import Policy
-from domain.rules import RankAllowance
+from domain.rules import EnrolmentNotes, RankAllowance
 
 SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+# what a yes/no setting accepts (the seed's YES/NO among them), in any case
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
 
 
 class ConfigError(Exception):
@@ -39,6 +42,10 @@ class Settings(BaseSettings):
     rank_allowance_plus: int = Field(0, ge=0)
     # how often expired waiting-list offers are passed on (seconds)
     offer_check_seconds: int = Field(20, ge=1, le=3600)
+    # seed 003 CourseSubscriptionActiveByDefault: when false, staff confirm each new enrolment
+    enrolment_active_by_default: bool = Field(True)
+    # seed 003 CourseSubscriptionNotes: a note to the teacher when enrolling in a class
+    enrolment_notes: EnrolmentNotes = Field(EnrolmentNotes.OPTIONAL)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -50,6 +57,26 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("a comma-separated list of Telegram user ids") from None
         return value
+
+    @field_validator("enrolment_active_by_default", mode="before")
+    @classmethod
+    def _check_yes_no(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise ValueError(f"true or false (or yes or no), not {value!r}")
+
+    @field_validator("enrolment_notes", mode="before")
+    @classmethod
+    def _check_notes(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        word = value.strip().lower()
+        if word not in set(EnrolmentNotes):
+            raise ValueError(f"off, optional or required, not {value!r}")
+        return word
 
     @field_validator("telegram_api_base")
     @classmethod
@@ -111,7 +138,12 @@ class Settings(BaseSettings):
     @cached_property
     def policy(self) -> Policy:
         allowance = RankAllowance(minus=self.rank_allowance_minus, plus=self.rank_allowance_plus)
-        return Policy(zone=self.zone, rank_allowance=allowance)
+        return Policy(
+            zone=self.zone,
+            rank_allowance=allowance,
+            enrolment_active_by_default=self.enrolment_active_by_default,
+            enrolment_notes=self.enrolment_notes,
+        )
 
     @property
     def currency_digits(self) -> int:

@@ -36,6 +36,11 @@ MESSAGES: dict[str, str] = {
     "makeup_not_usable": N_("You have no make-up credit you can use for this session."),
     "not_ongoing": N_("This class is booked session by session, not as a whole."),
     "class_finished": N_("This class has no sessions left."),
+    "note_too_long": N_(
+        "That note is {length} characters long; please keep it to {max} and send it again."
+    ),
+    "note_required": N_("Please write a short note for the teacher before enrolling."),
+    "note_not_text": N_("Please send the note as a text message."),
     # staff side
     "client_not_found": N_(
         "No client with that id is known: they need to book or join a waiting list with the "
@@ -44,6 +49,7 @@ MESSAGES: dict[str, str] = {
     "not_a_client_id": N_("Please send the client's Telegram id: a number such as 123456789."),
     "rank_out_of_range": N_("A rank is a whole number from {min} to {max}."),
     "not_waiting": N_("This client is no longer on the waiting list."),
+    "enrolment_not_pending": N_("This enrolment is no longer waiting to be confirmed."),
     "staff_already_booked": N_("This client is already booked for this session."),
     "staff_session_full": N_(
         "This session is full, including the places staff may add over its capacity."

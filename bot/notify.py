@@ -1,4 +1,5 @@
-"""Telling clients what happened without them asking: a freed place, an offer, a lapsed offer.
+"""Telling clients what happened without them asking: a freed place, an offer, a lapsed offer,
+a confirmed enrolment.
 
 Sent right after the use case commits. (A crash between the two loses the message; the
 notification outbox of the reminders work makes this durable.)
@@ -18,7 +19,14 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.deps import Deps, Formatter, html
-from domain.events import EnrolledFromWaitlist, Event, OfferLapsed, Promoted, SpotOffered
+from domain.events import (
+    EnrolledFromWaitlist,
+    EnrolmentConfirmed,
+    Event,
+    OfferLapsed,
+    Promoted,
+    SpotOffered,
+)
 from domain.storage import queries
 from domain.storage.models import Client
 
@@ -49,36 +57,54 @@ async def _send(bot: Bot, deps: Deps, i18n: I18n, event: Event) -> None:
     fmt = Formatter(deps.settings, locale)
     markup = None
     with i18n.context(), i18n.use_locale(locale):
-        if isinstance(event, Promoted):
-            text = _(
-                "🎉 A place freed up and it is yours: you are booked for <b>{title}</b> on {when}."
-            )
-        elif isinstance(event, EnrolledFromWaitlist):
-            text = _(
-                "🎉 A place freed up and it is yours: you are enrolled in <b>{title}</b>, "
-                "starting {when}."
-            )
-        elif isinstance(event, SpotOffered):
-            text = _(
-                "🎟 A place freed up in <b>{title}</b> on {when}. It is held for you until {until}: "
-                "take it or let the next person have it."
-            )
+        text = _text(event)
+        if isinstance(event, SpotOffered):
             markup = _offer_buttons(event.entry_id)
-        else:
-            text = _(
-                "⌛ The place held for you in <b>{title}</b> on {when} has passed to the next "
-                "person on the waiting list."
-            )
         text = text.format(
             title=html(title),
-            when=fmt.long_when(starts_at),
+            when=fmt.long_when(starts_at) if starts_at else "",
             until=fmt.time(event.expires_at) if isinstance(event, SpotOffered) else "",
         )
     await bot.send_message(event.client_id, text, reply_markup=markup)
 
 
-async def _subject(db, deps: Deps, event: Event) -> tuple[str, datetime] | None:
+def _text(event: Event) -> str:
+    """The message, still with its {title}, {when} and {until} to fill in."""
+    if isinstance(event, Promoted):
+        text = _(
+            "🎉 A place freed up and it is yours: you are booked for <b>{title}</b> on {when}."
+        )
+        if event.enrolment_pending:
+            text += "\n" + _("The studio will confirm your enrolment in this programme.")
+        return text
+    if isinstance(event, EnrolledFromWaitlist) and event.pending:
+        return _(
+            "🎉 A place freed up and it is yours: your places in <b>{title}</b>, starting {when}, "
+            "are held while the studio confirms your enrolment. I'll let you know."
+        )
+    if isinstance(event, EnrolledFromWaitlist):
+        return _(
+            "🎉 A place freed up and it is yours: you are enrolled in <b>{title}</b>, "
+            "starting {when}."
+        )
+    if isinstance(event, SpotOffered):
+        return _(
+            "🎟 A place freed up in <b>{title}</b> on {when}. It is held for you until {until}: "
+            "take it or let the next person have it."
+        )
+    if isinstance(event, EnrolmentConfirmed):
+        return _("✅ The studio confirmed your enrolment in <b>{title}</b>. See you there!")
+    return _(
+        "⌛ The place held for you in <b>{title}</b> on {when} has passed to the next "
+        "person on the waiting list."
+    )
+
+
+async def _subject(db, deps: Deps, event: Event) -> tuple[str, datetime | None] | None:
     """What the event is about, as a title and the (first) session's start."""
+    if isinstance(event, EnrolmentConfirmed):
+        title = await queries.enrolment_title(db, event.enrolment_id)
+        return (title, None) if title else None
     if isinstance(event, Promoted):
         card = await queries.booking_card(db, event.booking_id, event.client_id)
         return (f"{card.programme_title} — {card.class_title}", card.starts_at) if card else None

@@ -39,13 +39,22 @@ async def on_offer_answer(
                 )
             else:
                 events = await leave_waitlist(
-                    db, client_id=user.id, entry_id=callback_data.entry_id, now=now
+                    db,
+                    client_id=user.id,
+                    entry_id=callback_data.entry_id,
+                    now=now,
+                    policy=deps.settings.policy,
                 )
     except DomainError as error:
         await callback.answer(message_for(error.code, _, error.params), show_alert=True)
         await _close(callback, None)
         return
-    if callback_data.action == "take" and isinstance(result, Enrolled):
+    if callback_data.action == "take" and isinstance(result, Enrolled) and result.pending:
+        text = _(
+            "✅ Done: your places are held, starting {when}; the studio will confirm your "
+            "enrolment."
+        ).format(when=Formatter(deps.settings, i18n.current_locale).long_when(result.sessions[0]))
+    elif callback_data.action == "take" and isinstance(result, Enrolled):
         text = _("✅ Done: you are enrolled, starting {when}.").format(
             when=Formatter(deps.settings, i18n.current_locale).long_when(result.sessions[0])
         )

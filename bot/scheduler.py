@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 async def pass_on_expired_offers(bot: Bot, deps: Deps, i18n: I18n) -> None:
     async with deps.db() as db:
-        events = await expire_offers(db, deps.clock())
+        events = await expire_offers(db, deps.clock(), policy=deps.settings.policy)
     if events:
         log.info("passed on %d expired offers", len(events))
     await announce(bot, deps, i18n, events)

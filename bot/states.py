@@ -10,6 +10,7 @@ class Catalog(StatesGroup):
     programmes = State()
     classes = State()
     class_card = State()
+    enrol_note = State()
     leave_class = State()
     enrolled = State()
     class_waitlisted = State()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from domain import rules
 from domain.clients import ClientRef, remember_client
-from domain.enrolment import ensure_eligible, join_programme
+from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
     AlreadyBooked,
     BookingAlreadyCancelled,
@@ -34,6 +34,7 @@ from domain.storage.models import (
     Booking,
     BookingStatus,
     ClassSession,
+    EnrolmentStatus,
     ProgrammeClass,
     ProgrammeKind,
     WaitlistEntry,
@@ -113,9 +114,11 @@ async def _write_booking(
     await remember_client(db, client, now)
     if not by_staff:
         await ensure_eligible(db, client.id, programme, now, policy)
-    enrolled = False
+    enrolled = pending = False
     if programme.kind == ProgrammeKind.PAYG:
-        enrolled = await join_programme(db, client.id, programme.id, now)
+        status = new_enrolment_status(policy, by_staff=by_staff)
+        enrolled = await join_programme(db, client.id, programme.id, now, status=status)
+        pending = enrolled and status == EnrolmentStatus.PENDING
     if not seat_taken and not await take_seat(db, session.id, by_staff=by_staff):
         await db.rollback()
         raise SessionFull()
@@ -138,7 +141,8 @@ async def _write_booking(
         .values(status=WaitStatus.BOOKED, resolved_at=now)
     )
     await db.commit()
-    return Booked(await _card(db, booking.id, client.id), enrolled=enrolled)
+    card = await _card(db, booking.id, client.id)
+    return Booked(card, enrolled=enrolled, enrolment_pending=pending)
 
 
 async def cancel_booking(
@@ -180,7 +184,7 @@ async def cancel_booking(
         db, booking=booking, session=session, programme=programme, now=now, policy=policy
     )
     await return_makeup(db, booking, in_time=in_time)
-    events = await release_seat(db, session.id, now)
+    events = await release_seat(db, session.id, now, policy)
     await db.commit()
     return Cancelled(await _card(db, booking_id, client_id), events, makeup=makeup)
 
@@ -206,7 +210,7 @@ async def take_offer(
     if rules.offer_has_expired(entry.offer_expires_at, now):
         raise OfferExpired()
     if entry.class_id is not None:
-        return await take_class_offer(db, client=client, entry=entry, now=now)
+        return await take_class_offer(db, client=client, entry=entry, now=now, policy=policy)
     return await book_session(
         db, client=client, session_id=entry.session_id, now=now, policy=policy
     )

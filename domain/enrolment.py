@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
 from domain.policy import Policy
-from domain.storage.models import Client, Enrolment, EnrolmentStatus, Programme
+from domain.storage.models import (
+    OPEN_ENROLMENT,
+    Client,
+    Enrolment,
+    EnrolmentStatus,
+    Programme,
+)
 
 
 async def ensure_eligible(
@@ -28,10 +34,26 @@ async def ensure_eligible(
     )
 
 
+def new_enrolment_status(policy: Policy, *, by_staff: bool = False) -> str:
+    """Active at once, or pending until staff confirm it; staff's own bookings need none."""
+    return (
+        EnrolmentStatus.ACTIVE
+        if policy.enrolment_active_by_default or by_staff
+        else EnrolmentStatus.PENDING
+    )
+
+
 async def join_programme(
-    db: AsyncSession, client_id: int, programme_id: int, now: datetime, class_id: int | None = None
+    db: AsyncSession,
+    client_id: int,
+    programme_id: int,
+    now: datetime,
+    *,
+    status: str = EnrolmentStatus.ACTIVE,
+    class_id: int | None = None,
+    notes: str | None = None,
 ) -> bool:
-    """An active enrolment, created unless there is one already; True when created."""
+    """An enrolment, created unless there is an open (pending or active) one; True when created."""
     dialect = postgresql if db.bind.dialect.name == "postgresql" else sqlite
     inserted = await db.execute(
         dialect.insert(Enrolment)
@@ -39,12 +61,13 @@ async def join_programme(
             client_id=client_id,
             programme_id=programme_id,
             class_id=class_id,
-            status=EnrolmentStatus.ACTIVE,
+            status=status,
             created_at=now,
+            notes=notes,
         )
         .on_conflict_do_nothing(
             index_elements=[Enrolment.client_id, Enrolment.programme_id],
-            index_where=text("status = 'active'"),
+            index_where=text(OPEN_ENROLMENT),
         )
     )
     return inserted.rowcount == 1

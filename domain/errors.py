@@ -125,3 +125,19 @@ class NotWaiting(DomainError):
     """Staff moved someone off a waiting list they are no longer on."""
 
     code = "not_waiting"
+
+
+class NoteTooLong(DomainError):
+    """The note a client leaves when enrolling is short: the teacher reads it on the roster."""
+
+    code = "note_too_long"
+
+
+class NoteRequired(DomainError):
+    code = "note_required"
+
+
+class EnrolmentNotPending(DomainError):
+    """Staff confirmed an enrolment that is no longer waiting (confirmed meanwhile, or left)."""
+
+    code = "enrolment_not_pending"

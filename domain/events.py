@@ -12,6 +12,7 @@ class Promoted:
 
     client_id: int
     booking_id: int
+    enrolment_pending: bool = False  # the booking also enrolled them, pending staff's confirming
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,15 @@ class EnrolledFromWaitlist:
 
     client_id: int
     class_id: int
+    pending: bool = False  # their places are held until staff confirm the enrolment
 
 
-Event = Promoted | SpotOffered | OfferLapsed | EnrolledFromWaitlist
+@dataclass(frozen=True)
+class EnrolmentConfirmed:
+    """Staff confirmed a pending enrolment."""
+
+    client_id: int
+    enrolment_id: int
+
+
+Event = Promoted | SpotOffered | OfferLapsed | EnrolledFromWaitlist | EnrolmentConfirmed

@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from domain import rules
 from domain.clients import ClientRef, remember_client
-from domain.enrolment import ensure_eligible, join_programme
+from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
     AlreadyEnrolled,
     ClassFinished,
@@ -28,7 +28,7 @@ from domain.errors import (
     SessionNotFound,
 )
 from domain.events import EnrolledFromWaitlist, Event, SpotOffered
-from domain.policy import Policy
+from domain.policy import DEFAULT_POLICY, Policy
 from domain.seats import claim_waiting, enqueue, take_seat
 from domain.storage import queries
 from domain.storage.models import (
@@ -50,6 +50,7 @@ class Enrolled:
     enrolment_id: int
     class_id: int
     sessions: list[datetime]
+    pending: bool = False  # the places are held; staff confirm the enrolment
 
 
 @dataclass(frozen=True)
@@ -72,61 +73,92 @@ def class_has_room(klass: ProgrammeClass, now: datetime) -> bool:
 
 
 async def enrol_in_class(
-    db: AsyncSession, *, client: ClientRef, class_id: int, now: datetime, policy: Policy
+    db: AsyncSession,
+    *,
+    client: ClientRef,
+    class_id: int,
+    now: datetime,
+    policy: Policy,
+    note: str | None = None,
 ) -> Enrolled:
+    note = rules.enrolment_note(note, policy.enrolment_notes)
     klass = await _ongoing_class(db, class_id)
     await _check_can_join(db, klass, client.id, now, policy)
-    return await _enrol(db, klass, client, now)
+    return await _enrol(db, klass, client, now, policy, note=note)
 
 
 async def enrol_or_wait(
-    db: AsyncSession, *, client: ClientRef, class_id: int, now: datetime, policy: Policy
+    db: AsyncSession,
+    *,
+    client: ClientRef,
+    class_id: int,
+    now: datetime,
+    policy: Policy,
+    note: str | None = None,
 ) -> Enrolled | ClassWaitlisted:
-    """What a client's Enrol tap does: the class if it has room, else its waiting list."""
+    """What a client's Enrol tap does: the class if it has room, else its waiting list.
+
+    The note to the teacher goes with the enrolment, or waits with the queue entry for it.
+    """
+    note = rules.enrolment_note(note, policy.enrolment_notes)
     klass = await _ongoing_class(db, class_id)
     await _check_can_join(db, klass, client.id, now, policy)
     if class_has_room(klass, now):
         try:
-            return await _enrol(db, klass, client, now)
+            return await _enrol(db, klass, client, now, policy, note=note)
         except ClassFull:
             klass = await _ongoing_class(db, class_id)
     if not klass.waiting_list:
         raise ClassFull()
     await remember_client(db, client, now)
-    entry = WaitlistEntry(client_id=client.id, class_id=class_id, requested_at=now)
+    entry = WaitlistEntry(client_id=client.id, class_id=class_id, requested_at=now, notes=note)
     position = await enqueue(db, entry)
     return ClassWaitlisted(entry.id, position)
 
 
 async def join_class_waitlist(
-    db: AsyncSession, *, client: ClientRef, class_id: int, now: datetime, policy: Policy
+    db: AsyncSession,
+    *,
+    client: ClientRef,
+    class_id: int,
+    now: datetime,
+    policy: Policy,
+    note: str | None = None,
 ) -> ClassWaitlisted:
     klass = await _ongoing_class(db, class_id)
     if class_has_room(klass, now):
         raise HasRoom()
     if not klass.waiting_list:
         raise NoWaitingList()
-    result = await enrol_or_wait(db, client=client, class_id=class_id, now=now, policy=policy)
+    result = await enrol_or_wait(
+        db, client=client, class_id=class_id, now=now, policy=policy, note=note
+    )
     assert isinstance(result, ClassWaitlisted)
     return result
 
 
 async def leave_class(
-    db: AsyncSession, *, client_id: int, class_id: int, now: datetime
+    db: AsyncSession,
+    *,
+    client_id: int,
+    class_id: int,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[Event]:
-    """Leave an ongoing class: its future sessions are cancelled, the place goes on."""
+    """Leave an ongoing class (confirmed or not): its future sessions are cancelled, the place
+    goes on."""
     enrolment = await db.scalar(
         select(Enrolment).where(
             Enrolment.client_id == client_id,
             Enrolment.class_id == class_id,
-            Enrolment.status == EnrolmentStatus.ACTIVE,
+            Enrolment.status.in_(EnrolmentStatus.OPEN),
         )
     )
     if enrolment is None:
         raise NotEnrolled()
     left = await db.execute(
         update(Enrolment)
-        .where(Enrolment.id == enrolment.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .where(Enrolment.id == enrolment.id, Enrolment.status.in_(EnrolmentStatus.OPEN))
         .values(status=EnrolmentStatus.LEFT, left_at=now)
     )
     if left.rowcount != 1:
@@ -151,12 +183,14 @@ async def leave_class(
             .values(seats_taken=ClassSession.seats_taken - 1)
         )
     await db.flush()
-    events = await promote_class(db, class_id, now)
+    events = await promote_class(db, class_id, now, policy)
     await db.commit()
     return events
 
 
-async def promote_class(db: AsyncSession, class_id: int, now: datetime) -> list[Event]:
+async def promote_class(
+    db: AsyncSession, class_id: int, now: datetime, policy: Policy = DEFAULT_POLICY
+) -> list[Event]:
     """The first waiting client gets the freed place in the class (enrolled, or offered)."""
     klass = await load_class(db, class_id)
     if klass is None or not klass.waiting_list or not class_has_room(klass, now):
@@ -173,13 +207,20 @@ async def promote_class(db: AsyncSession, class_id: int, now: datetime) -> list[
             continue
         if klass.promotion == Promotion.OFFER:
             return [SpotOffered(entry.client_id, entry.id, None, expires_at, class_id=class_id)]
-        await _enrol(db, klass, ClientRef(entry.client_id), now, commit=False)
-        return [EnrolledFromWaitlist(entry.client_id, class_id)]
+        enrolled = await _enrol(
+            db, klass, ClientRef(entry.client_id), now, policy, note=entry.notes, commit=False
+        )
+        return [EnrolledFromWaitlist(entry.client_id, class_id, pending=enrolled.pending)]
     return []
 
 
 async def take_class_offer(
-    db: AsyncSession, *, client: ClientRef, entry: WaitlistEntry, now: datetime
+    db: AsyncSession,
+    *,
+    client: ClientRef,
+    entry: WaitlistEntry,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Enrolled:
     klass = await _ongoing_class(db, entry.class_id)
     claimed = await db.execute(
@@ -190,7 +231,7 @@ async def take_class_offer(
     if claimed.rowcount != 1:
         await db.rollback()
         raise ClassFull()
-    return await _enrol(db, klass, client, now)
+    return await _enrol(db, klass, client, now, policy, note=entry.notes)
 
 
 async def _ongoing_class(db: AsyncSession, class_id: int) -> ProgrammeClass:
@@ -213,18 +254,32 @@ async def _check_can_join(
 
 
 async def _enrol(
-    db: AsyncSession, klass: ProgrammeClass, client: ClientRef, now: datetime, commit: bool = True
+    db: AsyncSession,
+    klass: ProgrammeClass,
+    client: ClientRef,
+    now: datetime,
+    policy: Policy,
+    *,
+    note: str | None = None,
+    commit: bool = True,
 ) -> Enrolled:
-    """Enrol and book every remaining session, taking a seat in each, all or nothing."""
+    """Enrol and book every remaining session, taking a seat in each, all or nothing.
+
+    A pending enrolment (waiting for staff) books and holds the seats all the same.
+    """
     await remember_client(db, client, now)
-    if not await join_programme(db, client.id, klass.programme_id, now, class_id=klass.id):
+    status = new_enrolment_status(policy)
+    joined = await join_programme(
+        db, client.id, klass.programme_id, now, status=status, class_id=klass.id, notes=note
+    )
+    if not joined:
         await db.rollback()
         raise AlreadyEnrolled()
     enrolment_id = await db.scalar(
         select(Enrolment.id).where(
             Enrolment.client_id == client.id,
             Enrolment.programme_id == klass.programme_id,
-            Enrolment.status == EnrolmentStatus.ACTIVE,
+            Enrolment.status.in_(EnrolmentStatus.OPEN),
         )
     )
     remaining = sorted((s for s in klass.sessions if s.starts_at > now), key=lambda s: s.starts_at)
@@ -243,4 +298,5 @@ async def _enrol(
     await db.flush()
     if commit:
         await db.commit()
-    return Enrolled(enrolment_id, klass.id, [s.starts_at for s in remaining])
+    pending = status == EnrolmentStatus.PENDING
+    return Enrolled(enrolment_id, klass.id, [s.starts_at for s in remaining], pending=pending)

@@ -12,6 +12,7 @@ from domain.storage import queries
 class Booked:
     card: queries.BookingCard
     enrolled: bool = False  # this first booking also enrolled them in the programme
+    enrolment_pending: bool = False  # ... and that enrolment waits for staff to confirm it
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from domain.errors import (
     AlreadyBooked,
     BookingAlreadyCancelled,
+    NoteRequired,
+    NoteTooLong,
     ProgrammeNotOpen,
     RankTooHigh,
     RankTooLow,
@@ -80,6 +83,31 @@ def ensure_rank_allows(
         raise RankTooLow(programme_rank=programme_rank, client_rank=client_rank)
     if programme_rank < client_rank - allowance.minus:
         raise RankTooHigh(programme_rank=programme_rank, client_rank=client_rank)
+
+
+# --- enrolment ---------------------------------------------------------------------------
+
+MAX_NOTE_LENGTH = 500
+
+
+class EnrolmentNotes(StrEnum):
+    """Whether enrolling in a class asks the client for a note to the teacher."""
+
+    OFF = "off"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+
+
+def enrolment_note(text: str | None, mode: EnrolmentNotes) -> str | None:
+    """The note as it is kept: trimmed, None when there is none (or notes are off)."""
+    if mode == EnrolmentNotes.OFF:
+        return None
+    note = (text or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise NoteTooLong(max=MAX_NOTE_LENGTH, length=len(note))
+    if not note and mode == EnrolmentNotes.REQUIRED:
+        raise NoteRequired()
+    return note or None
 
 
 # --- waiting list -----------------------------------------------------------------------

@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain import rules
-from domain.enrolment import join_programme
+from domain.enrolment import join_programme, new_enrolment_status
 from domain.errors import AlreadyWaiting
 from domain.events import Event, Promoted, SpotOffered
+from domain.policy import DEFAULT_POLICY, Policy
 from domain.storage import queries
 from domain.storage.models import (
     Booking,
     ClassSession,
+    EnrolmentStatus,
     ProgrammeClass,
     ProgrammeKind,
     Promotion,
@@ -49,7 +51,9 @@ async def take_seat(db: AsyncSession, session_id: int, *, by_staff: bool = False
     return taken.rowcount == 1
 
 
-async def release_seat(db: AsyncSession, session_id: int, now: datetime) -> list[Event]:
+async def release_seat(
+    db: AsyncSession, session_id: int, now: datetime, policy: Policy = DEFAULT_POLICY
+) -> list[Event]:
     """A seat came free: the first waiting client gets it (booked or offered), else it is free."""
     session = await db.scalar(
         select(ClassSession)
@@ -60,7 +64,7 @@ async def release_seat(db: AsyncSession, session_id: int, now: datetime) -> list
     within_capacity = session is not None and session.seats_taken <= session.klass.capacity
     if within_capacity and session.klass.waiting_list and session.starts_at > now:
         for entry in await _first_waiting(db, session_id):
-            events = await _hand_over(db, session, entry, now)
+            events = await _hand_over(db, session, entry, now, policy)
             if events:
                 return events
     await db.execute(
@@ -87,7 +91,7 @@ async def _first_waiting(db: AsyncSession, session_id: int) -> list[WaitlistEntr
 
 
 async def _hand_over(
-    db: AsyncSession, session: ClassSession, entry: WaitlistEntry, now: datetime
+    db: AsyncSession, session: ClassSession, entry: WaitlistEntry, now: datetime, policy: Policy
 ) -> list[Event]:
     klass = session.klass
     claimed, expires_at = await claim_waiting(db, entry.id, klass, now)
@@ -95,12 +99,15 @@ async def _hand_over(
         return []
     if klass.promotion == Promotion.OFFER:
         return [SpotOffered(entry.client_id, entry.id, session.id, expires_at)]
+    pending = False
     if klass.programme.kind == ProgrammeKind.PAYG:
-        await join_programme(db, entry.client_id, klass.programme_id, now)
+        status = new_enrolment_status(policy)
+        enrolled = await join_programme(db, entry.client_id, klass.programme_id, now, status=status)
+        pending = enrolled and status == EnrolmentStatus.PENDING
     booking = Booking(session_id=session.id, client_id=entry.client_id, created_at=now)
     db.add(booking)
     await db.flush()
-    return [Promoted(entry.client_id, booking.id)]
+    return [Promoted(entry.client_id, booking.id, enrolment_pending=pending)]
 
 
 async def claim_waiting(

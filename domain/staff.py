@@ -1,19 +1,26 @@
 """What staff do by hand: book a client (into the class's overload if need be), move someone
-off a waiting list, set a client's rank. Each use case commits once."""
+off a waiting list, set a client's rank, confirm an enrolment. Each use case commits once."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.booking import Booked, book_session
 from domain.catalog_file import RANK_RANGE
 from domain.clients import ClientRef
-from domain.errors import ClientNotFound, NotWaiting, RankOutOfRange
+from domain.errors import ClientNotFound, EnrolmentNotPending, NotWaiting, RankOutOfRange
+from domain.events import EnrolmentConfirmed
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage.models import Client, WaitlistEntry, WaitStatus
+from domain.storage.models import (
+    Client,
+    Enrolment,
+    EnrolmentStatus,
+    WaitlistEntry,
+    WaitStatus,
+)
 
 
 def ensure_valid_rank(rank: int) -> None:
@@ -71,3 +78,21 @@ async def book_from_waitlist(
         db, client_id=client_id, session_id=session_id, now=now, policy=policy
     )
     return client_id, booked
+
+
+async def confirm_enrolment(
+    db: AsyncSession, *, enrolment_id: int, now: datetime
+) -> EnrolmentConfirmed:
+    """A pending enrolment (ENROLMENT_ACTIVE_BY_DEFAULT=false) becomes active; the client is
+    to be told."""
+    client_id = await db.scalar(select(Enrolment.client_id).where(Enrolment.id == enrolment_id))
+    confirmed = await db.execute(
+        update(Enrolment)
+        .where(Enrolment.id == enrolment_id, Enrolment.status == EnrolmentStatus.PENDING)
+        .values(status=EnrolmentStatus.ACTIVE, confirmed_at=now)
+    )
+    if client_id is None or confirmed.rowcount != 1:  # confirmed meanwhile, or left
+        await db.rollback()
+        raise EnrolmentNotPending()
+    await db.commit()
+    return EnrolmentConfirmed(client_id, enrolment_id)

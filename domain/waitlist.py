@@ -21,7 +21,7 @@ from domain.errors import (
 )
 from domain.events import Event, OfferLapsed
 from domain.ongoing import promote_class
-from domain.policy import Policy
+from domain.policy import DEFAULT_POLICY, Policy
 from domain.seats import enqueue, release_seat
 from domain.storage import queries
 from domain.storage.models import (
@@ -83,7 +83,12 @@ async def claim_own_offer(db: AsyncSession, client_id: int, session_id: int, now
 
 
 async def leave_waitlist(
-    db: AsyncSession, *, client_id: int, entry_id: int, now: datetime
+    db: AsyncSession,
+    *,
+    client_id: int,
+    entry_id: int,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
 ) -> list[Event]:
     """Leave the queue, or turn down an offer: the held place passes to the next client."""
     entry = await db.get(WaitlistEntry, entry_id)
@@ -98,19 +103,23 @@ async def leave_waitlist(
     if left.rowcount != 1:
         await db.rollback()
         raise OfferNotFound()
-    events = await pass_on(db, entry, now) if was_offered else []
+    events = await pass_on(db, entry, now, policy) if was_offered else []
     await db.commit()
     return events
 
 
-async def pass_on(db: AsyncSession, entry: WaitlistEntry, now: datetime) -> list[Event]:
+async def pass_on(
+    db: AsyncSession, entry: WaitlistEntry, now: datetime, policy: Policy
+) -> list[Event]:
     """An offer ended unanswered or declined: its place goes to the next in the same queue."""
     if entry.class_id is not None:
-        return await promote_class(db, entry.class_id, now)
-    return await release_seat(db, entry.session_id, now)
+        return await promote_class(db, entry.class_id, now, policy)
+    return await release_seat(db, entry.session_id, now, policy)
 
 
-async def expire_offers(db: AsyncSession, now: datetime, batch: int = 100) -> list[Event]:
+async def expire_offers(
+    db: AsyncSession, now: datetime, batch: int = 100, policy: Policy = DEFAULT_POLICY
+) -> list[Event]:
     """Periodic job: unanswered offers lapse and their places go to the next in line."""
     due = list(
         await db.scalars(
@@ -132,6 +141,6 @@ async def expire_offers(db: AsyncSession, now: datetime, batch: int = 100) -> li
         )
         if lapsed.rowcount == 1:
             events.append(OfferLapsed(entry.client_id, entry.id, entry.session_id, entry.class_id))
-            events += await pass_on(db, entry, now)
+            events += await pass_on(db, entry, now, policy)
     await db.commit()
     return events

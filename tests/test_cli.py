@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
+from bot.config import load_settings
+from domain.rules import EnrolmentNotes
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "studio.yaml"
 
@@ -88,6 +90,17 @@ def test_migrate_brings_an_empty_database_up_to_date(env, capsys):
         ("DATABASE_URL", "not a url", "DATABASE_URL is not valid"),
         ("ADMIN_IDS", "12,abc", "ADMIN_IDS is not valid"),
         ("CURRENCY", "EURO", "CURRENCY is not valid"),
+        (
+            "ENROLMENT_ACTIVE_BY_DEFAULT",
+            "maybe",
+            "ENROLMENT_ACTIVE_BY_DEFAULT is not valid: expected true or false",
+        ),
+        ("ENROLMENT_ACTIVE_BY_DEFAULT", "", "ENROLMENT_ACTIVE_BY_DEFAULT is not valid"),
+        (
+            "ENROLMENT_NOTES",
+            "mandatory",
+            "ENROLMENT_NOTES is not valid: expected off, optional or required, not 'mandatory'",
+        ),
     ],
 )
 def test_bad_configuration_stops_with_one_clear_line(env, monkeypatch, capsys, name, value, says):
@@ -113,3 +126,13 @@ def test_an_unreachable_database_stops_with_one_clear_line(env, monkeypatch, cap
     err = capsys.readouterr().err.strip()
     assert "cannot open the database at DATABASE_URL=postgresql+asyncpg://nobody@127.0.0.1:1" in err
     assert len(err.splitlines()) == 1
+
+
+def test_the_enrolment_settings_read_as_the_seed_writes_them(env, monkeypatch):
+    monkeypatch.setenv("ENROLMENT_ACTIVE_BY_DEFAULT", "NO")
+    monkeypatch.setenv("ENROLMENT_NOTES", "REQUIRED")
+
+    policy = load_settings().policy
+
+    assert policy.enrolment_active_by_default is False
+    assert policy.enrolment_notes == EnrolmentNotes.REQUIRED

@@ -90,6 +90,12 @@ def show_error(manager: DialogManager, error: DomainError | str) -> None:
     manager.dialog_data["error"] = {"code": error.code, "params": params}
 
 
+def shown_error(manager: DialogManager) -> str | None:
+    """The code of the error the next render will show, if any."""
+    error = manager.dialog_data.get("error")
+    return error["code"] if error else None
+
+
 def take_error(manager: DialogManager) -> str | None:
     error = manager.dialog_data.pop("error", None)
     return message_for(error["code"], _, error.get("params")) if error else None

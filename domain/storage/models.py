@@ -199,8 +199,14 @@ class BillingPeriod(Base):
 
 
 class EnrolmentStatus:
+    PENDING = "pending"  # places are held; staff confirm it (ENROLMENT_ACTIVE_BY_DEFAULT=false)
     ACTIVE = "active"
     LEFT = "left"
+    OPEN = (PENDING, ACTIVE)  # counts as enrolled: one per programme, and what leaving ends
+
+
+# The predicate of the partial unique index; inserts name it in ON CONFLICT, so keep one text.
+OPEN_ENROLMENT = "status IN ('pending', 'active')"
 
 
 class Enrolment(Base):
@@ -208,13 +214,14 @@ class Enrolment(Base):
 
     __tablename__ = "enrolments"
     __table_args__ = (
+        # One pending-or-active enrolment per client and programme, also under a double tap.
         Index(
-            "uq_enrolments_active_client_programme",
+            "uq_enrolments_open_client_programme",
             "client_id",
             "programme_id",
             unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
+            sqlite_where=text(OPEN_ENROLMENT),
+            postgresql_where=text(OPEN_ENROLMENT),
         ),
     )
 
@@ -227,6 +234,9 @@ class Enrolment(Base):
     status: Mapped[str] = mapped_column(String(16), default=EnrolmentStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # what the client told the teacher when enrolling (ENROLMENT_NOTES)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class WaitStatus:
@@ -279,6 +289,8 @@ class WaitlistEntry(Base):
         UTCDateTime, nullable=True, index=True
     )
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a class's queue: the note given when joining it goes to the enrolment it leads to
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class MakeupStatus:

@@ -360,7 +360,7 @@ async def is_enrolled(db: AsyncSession, client_id: int, programme_id: int) -> bo
                 exists().where(
                     Enrolment.client_id == client_id,
                     Enrolment.programme_id == programme_id,
-                    Enrolment.status == EnrolmentStatus.ACTIVE,
+                    Enrolment.status.in_(EnrolmentStatus.OPEN),
                 )
             )
         )
@@ -392,6 +392,7 @@ class ClassCard:
     enrolled: bool
     enrolled_elsewhere: bool  # in another class of the same programme
     my_wait: ClassWait | None
+    pending: bool = False  # enrolled, but staff have yet to confirm it
 
 
 async def class_card(
@@ -414,13 +415,16 @@ async def class_card(
             .order_by(ClassSession.starts_at)
         )
     ).all()
-    enrolled_in = await db.scalar(
-        select(Enrolment.class_id).where(
-            Enrolment.client_id == client_id,
-            Enrolment.programme_id == klass.programme_id,
-            Enrolment.status == EnrolmentStatus.ACTIVE,
+    enrolment = (
+        await db.execute(
+            select(Enrolment.class_id, Enrolment.status).where(
+                Enrolment.client_id == client_id,
+                Enrolment.programme_id == klass.programme_id,
+                Enrolment.status.in_(EnrolmentStatus.OPEN),
+            )
         )
-    )
+    ).first()
+    enrolled_in = enrolment.class_id if enrolment else None
     entry = await db.scalar(
         select(WaitlistEntry).where(
             WaitlistEntry.class_id == class_id,
@@ -446,6 +450,7 @@ async def class_card(
         enrolled=enrolled_in == class_id,
         enrolled_elsewhere=enrolled_in is not None and enrolled_in != class_id,
         my_wait=my_wait,
+        pending=enrolment is not None and enrolment.status == EnrolmentStatus.PENDING,
     )
 
 
@@ -454,3 +459,20 @@ async def queue_position(db: AsyncSession, entry: WaitlistEntry) -> int:
     if entry.status not in WaitStatus.OPEN:
         return 0
     return await db.scalar(select(func.count(WaitlistEntry.id)).where(queue_before(entry))) or 0
+
+
+async def enrolment_title(db: AsyncSession, enrolment_id: int) -> str | None:
+    """'Programme — Class' for a class enrolment, the programme's title for a programme's."""
+    row = (
+        await db.execute(
+            select(Programme.title, ProgrammeClass.title)
+            .select_from(Enrolment)
+            .join(Programme, Enrolment.programme_id == Programme.id)
+            .outerjoin(ProgrammeClass, Enrolment.class_id == ProgrammeClass.id)
+            .where(Enrolment.id == enrolment_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    programme_title, class_title = row
+    return f"{programme_title} — {class_title}" if class_title else programme_title

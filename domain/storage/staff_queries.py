@@ -13,6 +13,8 @@ from domain.storage.models import (
     BookingStatus,
     ClassSession,
     Client,
+    Enrolment,
+    EnrolmentStatus,
     Programme,
     ProgrammeClass,
     WaitlistEntry,
@@ -41,6 +43,7 @@ class BookedClient:
     client_id: int
     first_name: str
     by_staff: bool
+    pending: bool = False  # their enrolment in the programme waits for staff to confirm it
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
                 ClassSession.starts_at,
                 ProgrammeClass.capacity,
                 ProgrammeClass.max_overload,
+                ProgrammeClass.programme_id,
             )
             .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
             .join(Programme, ProgrammeClass.programme_id == Programme.id)
@@ -131,8 +135,17 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
     ).first()
     if head is None:
         return None
+    pending = (
+        select(Enrolment.id)
+        .where(
+            Enrolment.client_id == Booking.client_id,
+            Enrolment.programme_id == head.programme_id,
+            Enrolment.status == EnrolmentStatus.PENDING,
+        )
+        .exists()
+    )
     booked = await db.execute(
-        select(Booking.client_id, Client.first_name, Booking.by_staff)
+        select(Booking.client_id, Client.first_name, Booking.by_staff, pending)
         .join(Client, Booking.client_id == Client.id)
         .where(Booking.session_id == session_id, Booking.status == BookingStatus.ACTIVE)
         .order_by(Booking.created_at, Booking.id)
@@ -146,7 +159,7 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
         )
         .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
     )
-    programme_title, class_title, starts_at, capacity, max_overload = head
+    programme_title, class_title, starts_at, capacity, max_overload, _ = head
     return Roster(
         session_id=session_id,
         programme_title=programme_title,
@@ -175,3 +188,33 @@ async def client(db: AsyncSession, client_id: int) -> ClientLine | None:
         )
     ).first()
     return ClientLine(*row) if row else None
+
+
+@dataclass(frozen=True)
+class EnrolmentLine:
+    """A client's current (pending or active) enrolment in a session's programme."""
+
+    id: int
+    pending: bool
+    notes: str | None
+
+
+async def enrolment_for_session(
+    db: AsyncSession, client_id: int, session_id: int
+) -> EnrolmentLine | None:
+    row = (
+        await db.execute(
+            select(Enrolment.id, Enrolment.status, Enrolment.notes)
+            .join(ProgrammeClass, ProgrammeClass.programme_id == Enrolment.programme_id)
+            .join(ClassSession, ClassSession.class_id == ProgrammeClass.id)
+            .where(
+                ClassSession.id == session_id,
+                Enrolment.client_id == client_id,
+                Enrolment.status.in_(EnrolmentStatus.OPEN),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    enrolment_id, status, notes = row
+    return EnrolmentLine(enrolment_id, status == EnrolmentStatus.PENDING, notes)

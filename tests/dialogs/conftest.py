@@ -15,11 +15,12 @@ from tests.support.dialogs import Chat
 
 @pytest.fixture
 def chat_for(db_factory, clock):
-    settings = Settings(TZ="Europe/Prague", currency="EUR", bot_token=None)
-    deps = Deps(db=db_factory, settings=settings, clock=clock)
     i18n = build_i18n("en")
 
-    def make(user_id: int = 42) -> Chat:
+    def make(user_id: int = 42, **overrides) -> Chat:
+        """A chat with one user; overrides are settings, as the environment would give them."""
+        settings = Settings(TZ="Europe/Prague", currency="EUR", bot_token=None, **overrides)
+        deps = Deps(db=db_factory, settings=settings, clock=clock)
         messages = MockMessageManager()
         dp = build_dispatcher(deps, i18n, storage=JsonMemoryStorage(), message_manager=messages)
         return Chat(BotClient(dp, user_id=user_id), messages)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import pytest
-from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod
-from aiogram.types import Chat, InlineKeyboardButton, Message
+from aiogram.types import InlineKeyboardButton, Message
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
-from aiogram_dialog.test_tools.bot_client import FakeBot
 from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
@@ -23,6 +20,7 @@ from domain.booking import Waitlisted, book_or_wait, book_session
 from domain.clients import ClientRef
 from domain.storage.models import Booking, BookingStatus, ClassSession, Client, WaitlistEntry
 from tests.support.catalog import load
+from tests.support.dialogs import RecordingBot
 
 STAFF, OTHER = 500, 777
 ALICE, BOB, CAROL, DAN = (
@@ -45,29 +43,6 @@ programmes:
         max_overload: 1
         sessions: [2026-12-01 18:00, 2026-12-03 18:00, 2026-12-20 18:00]
 """
-
-
-class RecordingBot(FakeBot):
-    """Answers what the staff handlers send outside dialogs, and remembers it."""
-
-    def __init__(self) -> None:
-        self.calls: list[TelegramMethod] = []
-
-    async def __call__(self, method: TelegramMethod, request_timeout: int | None = None):
-        self.calls.append(method)
-        if isinstance(method, AnswerCallbackQuery):
-            return True
-        if isinstance(method, SendMessage):
-            chat = Chat(id=int(method.chat_id), type="private")
-            return Message(message_id=1, date=datetime.now(), chat=chat, text=method.text)
-        raise RuntimeError(f"unexpected call {type(method).__name__}")
-
-    def texts(self) -> list[str]:
-        return [
-            str(call.text)
-            for call in self.calls
-            if isinstance(call, AnswerCallbackQuery | SendMessage) and call.text
-        ]
 
 
 class ForgedData:

@@ -80,6 +80,7 @@ async def test_enrol_wait_and_take_an_offered_place_when_someone_leaves(
         card = await open_ceramics(alice)
         assert "enrolling books all its 3 remaining sessions" in card.text
         await alice.click("✅ Enrol in this class")
+        await alice.click("Skip")  # no note to the teacher (ENROLMENT_NOTES=optional)
         assert "You're enrolled in Ceramics course — Tuesday group!" in (
             alice.last_bot_message().text
         )
@@ -90,6 +91,7 @@ async def test_enrol_wait_and_take_an_offered_place_when_someone_leaves(
         card = await open_ceramics(bob)
         assert "This class is full" not in card.text  # it has a waiting list instead
         await bob.click("⏳ Join the waiting list")
+        await bob.click("Skip")
         assert "you are on its waiting list: number 1" in bob.last_bot_message().text
 
         # Alice leaves the class; Bob is offered her place

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
+from aiogram.methods import AnswerCallbackQuery, SendMessage, TelegramMethod
+from aiogram.types import Chat as TelegramChat
 from aiogram.types import InlineKeyboardButton, Message
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
+from aiogram_dialog.test_tools.bot_client import FakeBot
 from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from sqlalchemy import select
 
@@ -26,6 +30,29 @@ class ForgedButton:
             return None
         prefix = button.callback_data.rsplit(":", 1)[0]
         return button.model_copy(update={"callback_data": f"{prefix}:{self.item_id}"})
+
+
+class RecordingBot(FakeBot):
+    """Answers what handlers send outside dialogs (notices, alerts), and remembers it."""
+
+    def __init__(self) -> None:
+        self.calls: list[TelegramMethod] = []
+
+    async def __call__(self, method: TelegramMethod, request_timeout: int | None = None):
+        self.calls.append(method)
+        if isinstance(method, AnswerCallbackQuery):
+            return True
+        if isinstance(method, SendMessage):
+            chat = TelegramChat(id=int(method.chat_id), type="private")
+            return Message(message_id=1, date=datetime.now(), chat=chat, text=method.text)
+        raise RuntimeError(f"unexpected call {type(method).__name__}")
+
+    def texts(self) -> list[str]:
+        return [
+            str(call.text)
+            for call in self.calls
+            if isinstance(call, AnswerCallbackQuery | SendMessage) and call.text
+        ]
 
 
 @dataclass

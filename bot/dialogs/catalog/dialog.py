@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.enums import ContentType
 from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 
 from bot.deps import client_of, deps_of
@@ -96,7 +98,12 @@ def catalog_dialog() -> Dialog:
             T("This class has no sessions left.", when="finished"),
             T(
                 "✅ You are enrolled in this class. Cancel single sessions under My bookings.",
-                when="enrolled",
+                when="confirmed",
+            ),
+            T(
+                "⏳ Your enrolment in this class waits for the studio to confirm it; your places "
+                "are held. Cancel single sessions under My bookings.",
+                when="pending",
             ),
             T("⏳ You are number {position} on the waiting list.", when="waiting"),
             T("🎟 A place in this class is offered to you until {until}.", when="offered"),
@@ -133,6 +140,21 @@ def catalog_dialog() -> Dialog:
             getter=ongoing.class_getter,
         ),
         Window(
+            ERROR_LINE,
+            T("📝 <b>{title}</b>\n\nAnything the teacher should know?", when=_present),
+            T(
+                "Send a short note (up to {max} characters), or press Skip.",
+                when="optional",
+            ),
+            T("Please send a short note (up to {max} characters).", when="required"),
+            MessageInput(ongoing.on_note_text, content_types=ContentType.TEXT),
+            MessageInput(ongoing.on_note_not_text),
+            Button(T("Skip"), id="nskip", on_click=ongoing.on_skip_note, when="optional"),
+            back_to(Catalog.class_card),
+            state=Catalog.enrol_note,
+            getter=ongoing.note_getter,
+        ),
+        Window(
             T("Leave <b>{title}</b>? Your remaining sessions will be cancelled.", when=_present),
             Button(T("Yes, leave the class"), id="cquit_yes", on_click=ongoing.on_leave_class),
             back_to(Catalog.class_card),
@@ -146,6 +168,17 @@ def catalog_dialog() -> Dialog:
                 "🎉 <b>You're enrolled in {title}!</b>\nYou are booked for its {count} remaining "
                 "sessions, from {first} ({city} time).",
                 count="count",
+                when="now_enrolled",
+            ),
+            TP(
+                "📝 <b>Thank you! The studio will confirm your enrolment in {title}.</b>\n"
+                "Your place in its {count} remaining session is held, from {first} ({city} time); "
+                "I'll message you once it is confirmed.",
+                "📝 <b>Thank you! The studio will confirm your enrolment in {title}.</b>\n"
+                "Your places in its {count} remaining sessions are held, from {first} "
+                "({city} time); I'll message you once it is confirmed.",
+                count="count",
+                when="now_pending",
             ),
             T(
                 "\nCancel single sessions under My bookings; cancelling in time gives you a "
@@ -214,6 +247,11 @@ def catalog_dialog() -> Dialog:
         Window(
             T("🎉 <b>You're booked!</b>\n\n<b>{title}</b>\n🗓 {when} ({city} time)"),
             T("You are now enrolled in this programme.", when="enrolled"),
+            T(
+                "The studio will confirm your enrolment in this programme; your place is held. "
+                "I'll message you once it is confirmed.",
+                when="enrolment_pending",
+            ),
             T("\nYou can cancel it under My bookings."),
             Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),

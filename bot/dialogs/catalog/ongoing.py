@@ -1,18 +1,21 @@
-"""An ongoing class's card: enrol for all its remaining sessions, queue, answer, or leave."""
+"""An ongoing class's card: enrol for all its remaining sessions (with a note to the teacher
+first, if ENROLMENT_NOTES asks for one), queue, answer, or leave."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
 from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
 from bot.dialogs.catalog.queue import leave_queue, take_place
-from bot.dialogs.common import attempt, take_error
+from bot.dialogs.common import attempt, show_error, shown_error, take_error
 from bot.notify import announce
 from bot.states import Catalog
+from domain.errors import NoteRequired, NoteTooLong
 from domain.ongoing import Enrolled, enrol_or_wait, leave_class
+from domain.rules import MAX_NOTE_LENGTH, EnrolmentNotes
 from domain.storage import queries
 from domain.storage.models import WaitStatus
 
@@ -38,7 +41,9 @@ async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
         "duration": fmt.duration(card.duration_minutes),
         "price": fmt.money(card.price_minor) if card.price_minor is not None else "",
         "spots": card.spots_left,
-        "enrolled": card.enrolled,
+        "enrolled": card.enrolled,  # pending too: it may be left, and not made twice
+        "confirmed": card.enrolled and not card.pending,
+        "pending": card.enrolled and card.pending,
         "enrolled_elsewhere": card.enrolled_elsewhere,
         "waiting": wait is not None and not offered,
         "position": wait.position if wait else 0,
@@ -56,14 +61,41 @@ async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
 
 
 async def on_enrol(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    """Enrol (or queue) now, or first ask for the note to the teacher."""
+    if deps_of(manager).settings.policy.enrolment_notes == EnrolmentNotes.OFF:
+        await _enrol(manager, note=None)
+    else:
+        await manager.switch_to(Catalog.enrol_note)
+
+
+async def on_note_text(message: Message, _w: Any, manager: DialogManager) -> None:
+    await _enrol(manager, note=message.text)
+
+
+async def on_note_not_text(_m: Message, _w: Any, manager: DialogManager) -> None:
+    show_error(manager, "note_not_text")
+
+
+async def on_skip_note(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
+    await _enrol(manager, note=None)
+
+
+_NOTE_REFUSALS = {NoteTooLong.code, NoteRequired.code}
+
+
+async def _enrol(manager: DialogManager, note: str | None) -> None:
     result = await attempt(
         manager,
         enrol_or_wait,
         client=client_of(manager),
         class_id=manager.dialog_data["class_id"],
         policy=deps_of(manager).settings.policy,
+        note=note,
     )
-    await _show_result(manager, result)
+    if result is None and shown_error(manager) not in _NOTE_REFUSALS:
+        await manager.switch_to(Catalog.class_card)  # refused for the class: the card says why
+        return
+    await _show_result(manager, result)  # a refused note stays on its window: send another
 
 
 async def on_take(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
@@ -82,6 +114,7 @@ async def on_leave_class(_c: CallbackQuery, _b: Any, manager: DialogManager) -> 
         leave_class,
         client_id=client_of(manager).id,
         class_id=manager.dialog_data["class_id"],
+        policy=deps_of(manager).settings.policy,
     )
     await manager.switch_to(Catalog.class_card)
     if events:
@@ -102,6 +135,7 @@ async def _show_result(manager: DialogManager, result: Any) -> None:
         return
     if isinstance(result, Enrolled):
         manager.dialog_data["enrolled_count"] = len(result.sessions)
+        manager.dialog_data["enrolment_pending"] = result.pending
         await manager.switch_to(Catalog.enrolled)
     else:
         manager.dialog_data["position"] = result.position
@@ -112,4 +146,17 @@ async def enrolled_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) 
     data = await class_getter(dialog_manager, deps)
     data["count"] = dialog_manager.dialog_data.get("enrolled_count", 0)
     data["position"] = dialog_manager.dialog_data.get("position", 0)
+    pending = bool(dialog_manager.dialog_data.get("enrolment_pending"))
+    data["now_pending"], data["now_enrolled"] = pending, not pending
+    return data
+
+
+async def note_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    data = await class_getter(dialog_manager, deps)
+    mode = deps.settings.policy.enrolment_notes
+    data.update(
+        max=MAX_NOTE_LENGTH,
+        optional=mode == EnrolmentNotes.OPTIONAL,
+        required=mode == EnrolmentNotes.REQUIRED,
+    )
     return data

@@ -25,7 +25,11 @@ async def take_place(manager: DialogManager, entry_id: int | None):
 async def leave_queue(manager: DialogManager, entry_id: int | None) -> None:
     """Leave the waiting list, or skip an offer: the held place goes to the next client."""
     events = await attempt(
-        manager, leave_waitlist, client_id=client_of(manager).id, entry_id=entry_id or 0
+        manager,
+        leave_waitlist,
+        client_id=client_of(manager).id,
+        entry_id=entry_id or 0,
+        policy=deps_of(manager).settings.policy,
     )
     if events:
         await announce(manager.middleware_data["bot"], deps_of(manager), i18n_of(manager), events)

@@ -105,7 +105,11 @@ async def _show_result(manager: DialogManager, result: Any) -> None:
     if result is None:  # refused: the card shows why
         return
     if isinstance(result, Booked):
-        manager.dialog_data.update(booking_id=result.card.id, enrolled=result.enrolled)
+        manager.dialog_data.update(
+            booking_id=result.card.id,
+            enrolled=result.enrolled,
+            enrolment_pending=result.enrolment_pending,
+        )
         await manager.switch_to(Catalog.booked)
     else:
         manager.dialog_data["position"] = result.position
@@ -114,15 +118,15 @@ async def _show_result(manager: DialogManager, result: Any) -> None:
 
 async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
+    data = dialog_manager.dialog_data
     async with deps.db() as db:
-        card = await queries.booking_card(
-            db, dialog_manager.dialog_data["booking_id"], client_of(dialog_manager).id
-        )
+        card = await queries.booking_card(db, data["booking_id"], client_of(dialog_manager).id)
     return {
         "title": html(f"{card.programme_title} — {card.class_title}") if card else "",
         "when": fmt.long_when(card.starts_at) if card else "",
         "city": fmt.city(),
-        "enrolled": bool(dialog_manager.dialog_data.get("enrolled")),
+        "enrolled": bool(data.get("enrolled")) and not data.get("enrolment_pending"),
+        "enrolment_pending": bool(data.get("enrolment_pending")),
     }
 
 

@@ -12,7 +12,7 @@ from aiogram.enums import ContentType
 from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Cancel, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
@@ -94,12 +94,21 @@ def staff_dialog() -> Dialog:
         Window(
             ERROR_LINE,
             T("✅ Rank set to {rank}.\n", when="rank_changed"),
+            T("✅ Enrolment confirmed; the client has been told.\n", when="confirmed"),
             T("👤 <b>{name}</b> · id {client_id}\n🎖 Rank: {rank}", when=_present),
+            T("📝 Note: {note}", when="note"),
+            T("⏳ Their enrolment in this programme waits for your confirmation.", when="pending"),
             T(
                 "\nTo change the rank, send a whole number from {min} to {max}.",
                 when=_present,
             ),
             MessageInput(handlers.on_rank_text, content_types=ContentType.TEXT),
+            Button(
+                T("✅ Confirm enrolment"),
+                id=f"{P}ok",
+                on_click=handlers.on_confirm_enrolment,
+                when="pending",
+            ),
             _back(Staff.roster),
             state=Staff.client,
             getter=getters.client_getter,

@@ -112,6 +112,8 @@ def _booked_lines(roster: Roster) -> list[str]:
         )
         if booked.by_staff:
             line += " " + _("(staff, overload)")
+        if booked.pending:
+            line += " " + _("⏳ enrolment to confirm")
         lines.append(line)
     return lines
 
@@ -173,11 +175,15 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     data = dialog_manager.dialog_data
     async with deps.db() as db:
         client = await staff_queries.client(db, data["client_id"])
+        enrolment = await staff_queries.enrolment_for_session(
+            db, data["client_id"], data["session_id"]
+        )
     error = take_error(dialog_manager)
     rank_changed = data.pop("rank_changed", False)
+    confirmed = data.pop("enrolment_confirmed", False)
     if client is None:
         error = error or message_for("client_not_found", _)
-        return {"present": False, "rank_changed": False, "error": error}
+        return {"present": False, "rank_changed": False, "confirmed": False, "error": error}
     low, high = RANK_RANGE
     return {
         "present": True,
@@ -185,6 +191,9 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
         "client_id": client.id,
         "rank": client.rank,
         "rank_changed": rank_changed,
+        "confirmed": confirmed,
+        "pending": enrolment is not None and enrolment.pending,
+        "note": html(enrolment.notes) if enrolment and enrolment.notes else "",
         "min": low,
         "max": high,
         "error": error,

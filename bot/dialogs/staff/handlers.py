@@ -12,12 +12,13 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
-from bot.deps import deps_of
+from bot.deps import deps_of, i18n_of
 from bot.dialogs.common import item_id, show_error
+from bot.notify import announce
 from bot.states import Staff
 from domain.catalog_file import RANK_RANGE
 from domain.errors import AlreadyBooked, DomainError, RankOutOfRange, SessionFull
-from domain.staff import book_client, book_from_waitlist, set_client_rank
+from domain.staff import book_client, book_from_waitlist, confirm_enrolment, set_client_rank
 from domain.storage import staff_queries
 
 # Telegram user ids are positive and fit in 52 bits.
@@ -118,3 +119,22 @@ async def on_rank_text(message: Message, _w: Any, manager: DialogManager) -> Non
         show_error(manager, error)
         return
     manager.dialog_data["rank_changed"] = True
+
+
+async def on_confirm_enrolment(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    """The client's pending enrolment in this session's programme becomes active; they are told."""
+    deps = deps_of(manager)
+    data = manager.dialog_data
+    try:
+        async with deps.db() as db:
+            enrolment = await staff_queries.enrolment_for_session(
+                db, data["client_id"], data["session_id"]
+            )
+            event = await confirm_enrolment(
+                db, enrolment_id=enrolment.id if enrolment else 0, now=deps.clock()
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    data["enrolment_confirmed"] = True
+    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), [event])
