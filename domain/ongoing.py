@@ -24,6 +24,7 @@ from domain.errors import (
     HasRoom,
     NotEnrolled,
     NotOngoing,
+    NotWaiting,
     NoWaitingList,
     SessionNotFound,
 )
@@ -234,6 +235,24 @@ async def take_class_offer(
     return await _enrol(db, klass, client, now, policy, note=entry.notes)
 
 
+async def enrol_from_class_queue(
+    db: AsyncSession, *, entry: WaitlistEntry, now: datetime, policy: Policy = DEFAULT_POLICY
+) -> Enrolled:
+    """Staff take a client off an ongoing class's waiting list: enrolled with staff rights
+    (up to capacity + overload in every remaining session)."""
+    klass = await _ongoing_class(db, entry.class_id)
+    claimed = await db.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status.in_(WaitStatus.OPEN))
+        .values(status=WaitStatus.BOOKED, resolved_at=now)
+    )
+    if claimed.rowcount != 1:
+        await db.rollback()
+        raise NotWaiting()
+    client = ClientRef(entry.client_id)
+    return await _enrol(db, klass, client, now, policy, note=entry.notes, by_staff=True)
+
+
 async def _ongoing_class(db: AsyncSession, class_id: int) -> ProgrammeClass:
     klass = await load_class(db, class_id)
     if klass is None:
@@ -262,13 +281,15 @@ async def _enrol(
     *,
     note: str | None = None,
     commit: bool = True,
+    by_staff: bool = False,
 ) -> Enrolled:
     """Enrol and book every remaining session, taking a seat in each, all or nothing.
 
     A pending enrolment (waiting for staff) books and holds the seats all the same.
     """
     await remember_client(db, client, now)
-    status = new_enrolment_status(policy)
+    # staff enrolling someone is the studio's own approval
+    status = EnrolmentStatus.ACTIVE if by_staff else new_enrolment_status(policy)
     joined = await join_programme(
         db, client.id, klass.programme_id, now, status=status, class_id=klass.id, notes=note
     )
@@ -284,7 +305,7 @@ async def _enrol(
     )
     remaining = sorted((s for s in klass.sessions if s.starts_at > now), key=lambda s: s.starts_at)
     for session in remaining:
-        if not await take_seat(db, session.id):
+        if not await take_seat(db, session.id, by_staff=by_staff):
             await db.rollback()
             raise ClassFull()
         db.add(

@@ -13,8 +13,13 @@ from domain.catalog_file import RANK_RANGE
 from domain.clients import ClientRef
 from domain.errors import ClientNotFound, EnrolmentNotPending, NotWaiting, RankOutOfRange
 from domain.events import EnrolmentConfirmed
+from domain.ongoing import enrol_from_class_queue
 from domain.policy import DEFAULT_POLICY, Policy
+from domain.storage import queries
 from domain.storage.models import (
+    Booking,
+    BookingStatus,
+    ClassSession,
     Client,
     Enrolment,
     EnrolmentStatus,
@@ -71,7 +76,26 @@ async def book_from_waitlist(
     Booking marks their place in the queue as booked (or uses the place an offer holds).
     """
     entry = await db.get(WaitlistEntry, entry_id)
-    if entry is None or entry.session_id != session_id or entry.status not in WaitStatus.OPEN:
+    if entry is None or entry.status not in WaitStatus.OPEN:
+        raise NotWaiting()
+    session = await db.get(ClassSession, session_id)
+    if entry.class_id is not None and session is not None and entry.class_id == session.class_id:
+        # the whole ongoing class's queue: enrol them for all its remaining sessions
+        await enrol_from_class_queue(db, entry=entry, now=now, policy=policy)
+        card = await queries.booking_card(
+            db,
+            await db.scalar(
+                select(Booking.id).where(
+                    Booking.session_id == session_id,
+                    Booking.client_id == entry.client_id,
+                    Booking.status == BookingStatus.ACTIVE,
+                )
+            )
+            or 0,
+            entry.client_id,
+        )
+        return entry.client_id, Booked(card)
+    if entry.session_id != session_id:
         raise NotWaiting()
     client_id = entry.client_id
     booked = await book_client(

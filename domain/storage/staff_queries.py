@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.storage.models import (
@@ -52,6 +52,7 @@ class WaitingClient:
     client_id: int
     first_name: str
     status: str  # waiting or offered
+    whole_class: bool = False  # in the ongoing class's queue, not this session's
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
                 ProgrammeClass.capacity,
                 ProgrammeClass.max_overload,
                 ProgrammeClass.programme_id,
+                ProgrammeClass.id,
             )
             .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
             .join(Programme, ProgrammeClass.programme_id == Programme.id)
@@ -151,15 +153,21 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
         .order_by(Booking.created_at, Booking.id)
     )
     waiting = await db.execute(
-        select(WaitlistEntry.id, WaitlistEntry.client_id, Client.first_name, WaitlistEntry.status)
+        select(
+            WaitlistEntry.id,
+            WaitlistEntry.client_id,
+            Client.first_name,
+            WaitlistEntry.status,
+            WaitlistEntry.class_id.is_not(None),
+        )
         .join(Client, WaitlistEntry.client_id == Client.id)
         .where(
-            WaitlistEntry.session_id == session_id,
+            or_(WaitlistEntry.session_id == session_id, WaitlistEntry.class_id == head.id),
             WaitlistEntry.status.in_(WaitStatus.OPEN),
         )
         .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
     )
-    programme_title, class_title, starts_at, capacity, max_overload, _ = head
+    programme_title, class_title, starts_at, capacity, max_overload, _, _ = head
     return Roster(
         session_id=session_id,
         programme_title=programme_title,

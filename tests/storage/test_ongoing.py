@@ -19,6 +19,8 @@ from domain.events import EnrolledFromWaitlist, SpotOffered
 from domain.makeups import book_with_makeup
 from domain.ongoing import ClassWaitlisted, Enrolled, enrol_in_class, enrol_or_wait, leave_class
 from domain.policy import DEFAULT_POLICY, Policy
+from domain.staff import book_from_waitlist
+from domain.storage import staff_queries
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -301,3 +303,34 @@ async def test_enrolment_is_all_or_nothing_when_one_session_is_full(db_factory, 
     assert await active(db_factory, CAROL) == []
     async with db_factory() as db:
         assert await db.scalar(select(func.sum(ClassSession.seats_taken))) == 2 + 2 + 2
+
+
+async def test_staff_see_a_class_queue_on_the_roster_and_enrol_from_it_into_the_overload(
+    db_factory, clock
+):
+    await load(
+        db_factory,
+        POTTERY.replace(
+            "capacity: 2\n        sessions: [2026-11-17",
+            "capacity: 2\n        max_overload: 1\n        sessions: [2026-11-17",
+        ),
+    )
+    await enrol(db_factory, ALICE, "tue", clock)
+    await enrol(db_factory, BOB, "tue", clock)
+    carol = await enrol(db_factory, CAROL, "tue", clock)
+    (_, dec_1, *_) = await session_ids(db_factory, "tue")
+
+    async with db_factory() as db:
+        roster = await staff_queries.roster(db, dec_1)
+    (waiting,) = roster.waiting
+    assert (waiting.client_id, waiting.whole_class) == (CAROL.id, True)
+
+    async with db_factory() as db:
+        client_id, _ = await book_from_waitlist(
+            db, entry_id=carol.entry_id, session_id=dec_1, now=clock()
+        )
+
+    assert client_id == CAROL.id
+    assert len(await active(db_factory, CAROL)) == 3  # every remaining session, over capacity
+    async with db_factory() as db:
+        assert (await staff_queries.roster(db, dec_1)).waiting == []

@@ -120,15 +120,18 @@ def _booked_lines(roster: Roster) -> list[str]:
 
 def _waiting_lines(roster: Roster) -> list[str]:
     statuses = {WaitStatus.WAITING: _("waiting"), WaitStatus.OFFERED: _("offered")}
-    return [
-        _("{position}. {name} · id {client_id} · {status}").format(
+    lines = []
+    for position, waiting in enumerate(roster.waiting, 1):
+        line = _("{position}. {name} · id {client_id} · {status}").format(
             position=position,
             name=name_of(waiting.first_name, waiting.client_id),
             client_id=waiting.client_id,
             status=statuses.get(waiting.status, waiting.status),
         )
-        for position, waiting in enumerate(roster.waiting, 1)
-    ]
+        if waiting.whole_class:
+            line += " " + _("(for the whole class)")
+        lines.append(line)
+    return lines
 
 
 def _people(roster: Roster) -> dict[int, str]:
