@@ -224,14 +224,7 @@ async def take_class_offer(
     policy: Policy = DEFAULT_POLICY,
 ) -> Enrolled:
     klass = await _ongoing_class(db, entry.class_id)
-    claimed = await db.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status == WaitStatus.OFFERED)
-        .values(status=WaitStatus.BOOKED, resolved_at=now)
-    )
-    if claimed.rowcount != 1:
-        await db.rollback()
-        raise ClassFull()
+    await _resolve(db, entry, now, (WaitStatus.OFFERED,), ClassFull())
     return await _enrol(db, klass, client, now, policy, note=entry.notes)
 
 
@@ -241,16 +234,27 @@ async def enrol_from_class_queue(
     """Staff take a client off an ongoing class's waiting list: enrolled with staff rights
     (up to capacity + overload in every remaining session)."""
     klass = await _ongoing_class(db, entry.class_id)
-    claimed = await db.execute(
-        update(WaitlistEntry)
-        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status.in_(WaitStatus.OPEN))
-        .values(status=WaitStatus.BOOKED, resolved_at=now)
-    )
-    if claimed.rowcount != 1:
-        await db.rollback()
-        raise NotWaiting()
+    await _resolve(db, entry, now, WaitStatus.OPEN, NotWaiting())
     client = ClientRef(entry.client_id)
     return await _enrol(db, klass, client, now, policy, note=entry.notes, by_staff=True)
+
+
+async def _resolve(
+    db: AsyncSession,
+    entry: WaitlistEntry,
+    now: datetime,
+    from_statuses: tuple[str, ...],
+    otherwise: Exception,
+) -> None:
+    """Mark the queue entry as having got its place, if it still stands where expected."""
+    resolved = await db.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.id == entry.id, WaitlistEntry.status.in_(from_statuses))
+        .values(status=WaitStatus.BOOKED, resolved_at=now)
+    )
+    if resolved.rowcount != 1:
+        await db.rollback()
+        raise otherwise
 
 
 async def _ongoing_class(db: AsyncSession, class_id: int) -> ProgrammeClass:
