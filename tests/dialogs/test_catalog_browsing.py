@@ -115,6 +115,8 @@ async def test_a_makeup_credit_books_a_session_of_another_class(db_factory, chat
     await chat.click("Enrol in this class")
     enrolled = await chat.click("Skip")  # the note to the teacher is optional by default
     assert "You're enrolled in Ceramics — Tuesday!" in enrolled.text
+    assert "• Tue, Dec 1" in enrolled.text  # one confirmation lists every session
+    assert "• Tue, Dec 8" in enrolled.text
 
     await chat.click("My bookings")
     await chat.click("Tue, Dec 1")

@@ -8,6 +8,7 @@ from aiogram.enums import ContentType
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
+from aiogram_dialog.widgets.text import Format
 
 from bot.deps import client_of, deps_of
 from bot.dialogs.catalog import browse, ongoing, session
@@ -180,6 +181,7 @@ def catalog_dialog() -> Dialog:
                 count="count",
                 when="now_pending",
             ),
+            Format("{dates}", when=lambda d, *_: d.get("dates") and d.get("count")),
             T(
                 "\nCancel single sessions under My bookings; cancelling in time gives you a "
                 "make-up credit for another session."

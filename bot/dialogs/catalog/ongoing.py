@@ -148,6 +148,13 @@ async def enrolled_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) 
     data["position"] = dialog_manager.dialog_data.get("position", 0)
     pending = bool(dialog_manager.dialog_data.get("enrolment_pending"))
     data["now_pending"], data["now_enrolled"] = pending, not pending
+    # the one confirmation lists every session it booked
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        sessions = await queries.upcoming_sessions(
+            db, dialog_manager.dialog_data["class_id"], deps.clock()
+        )
+    data["dates"] = "\n".join(f"• {fmt.short_when(s.starts_at)}" for s in sessions)
     return data
 
 
