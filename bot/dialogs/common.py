@@ -26,6 +26,11 @@ PAGE_SIZE = 8
 ERROR_LINE = T("⚠️ {error}\n", when="error")
 
 
+def present(data: dict, *_: object) -> bool:
+    """`when` for a window's main text: what it shows still exists."""
+    return not data.get("missing")
+
+
 def back_to_menu(when: WhenCondition = None) -> Cancel:
     return Cancel(T("◀️ Back"), id="menu", when=when)
 
