@@ -34,6 +34,7 @@ from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
 from bot.offers import offers_router
 from bot.scheduler import build_scheduler, run_with
+from bot.sender import Reachability, ReachableAgain, Sender
 from bot.staff import staff_router
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
@@ -47,6 +48,11 @@ def build_dispatcher(
     """New routers and dialogs each call: a router attaches to one dispatcher only."""
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp["deps"] = deps
+    if deps.sender is not None and deps.sender.reachability is not None:
+        # someone who blocked the bot and writes again can be sent notices again
+        again = ReachableAgain(deps.sender.reachability)
+        dp.message.outer_middleware(again)
+        dp.callback_query.outer_middleware(again)
     dp.include_router(commands_router())
     dp.include_routers(
         staff_router(),
@@ -134,7 +140,9 @@ async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
         raise
     try:
         i18n = build_i18n(settings.default_locale)
-        deps = Deps(db=session_factory(engine), settings=settings, clock=clock)
+        db = session_factory(engine)
+        sender = Sender.from_settings(bot, settings, Reachability(db, now=clock))
+        deps = Deps(db=db, settings=settings, clock=clock, sender=sender)
         dp = build_dispatcher(deps, i18n)
         run_with(dp, build_scheduler(bot, deps, i18n))
         await set_commands(bot, i18n, settings.admin_ids)

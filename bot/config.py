@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     enrolment_active_by_default: bool = Field(True)
     # seed 003 CourseSubscriptionNotes: a note to the teacher when enrolling in a class
     enrolment_notes: EnrolmentNotes = Field(EnrolmentNotes.OPTIONAL)
+    # Telegram's limits for messages sent unasked (notices, offers); 0 turns a limit off
+    send_rate_per_second: int = Field(30, ge=0)
+    send_rate_per_chat_seconds: float = Field(1.0, ge=0)
+    send_group_per_minute: int = Field(20, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

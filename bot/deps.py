@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from aiogram.types import User
 from aiogram.utils.i18n import I18n
@@ -16,6 +17,9 @@ from bot import formatting
 from bot.config import Settings
 from domain.clients import ClientRef
 from domain.storage.db import SessionFactory
+
+if TYPE_CHECKING:
+    from bot.sender import Sender
 
 Clock = Callable[[], datetime]
 
@@ -29,6 +33,8 @@ class Deps:
     db: SessionFactory
     settings: Settings
     clock: Clock = utc_now
+    # the one rate-limited path for messages sent unasked (see bot/notify.py); one per bot
+    sender: Sender | None = None
 
 
 @dataclass(frozen=True)

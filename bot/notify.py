@@ -7,18 +7,17 @@ notification outbox of the reminders work makes this durable.)
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.deps import Deps, Formatter, html
+from bot.sender import Reachability, Sender
 from domain.events import (
     EnrolledFromWaitlist,
     EnrolmentConfirmed,
@@ -30,8 +29,6 @@ from domain.events import (
 from domain.storage import queries
 from domain.storage.models import Client
 
-log = logging.getLogger(__name__)
-
 
 class OfferAnswer(CallbackData, prefix="offer"):
     action: str  # "take" or "skip"
@@ -39,14 +36,16 @@ class OfferAnswer(CallbackData, prefix="offer"):
 
 
 async def announce(bot: Bot, deps: Deps, i18n: I18n, events: Iterable[Event]) -> None:
+    """Through the bot's Sender (rate limits, 429/5xx retries, blocked clients); it logs and
+    skips what cannot be sent, so one unreachable client never stops the rest."""
+    sender = deps.sender
+    if sender is None:  # Deps built by hand (tests): a Sender for this batch only
+        sender = Sender.from_settings(bot, deps.settings, Reachability(deps.db, now=deps.clock))
     for event in events:
-        try:
-            await _send(bot, deps, i18n, event)
-        except TelegramAPIError as error:  # one unreachable client must not stop the rest
-            log.warning("could not tell client %s about %s: %s", event.client_id, event, error)
+        await _send(sender, deps, i18n, event)
 
 
-async def _send(bot: Bot, deps: Deps, i18n: I18n, event: Event) -> None:
+async def _send(sender: Sender, deps: Deps, i18n: I18n, event: Event) -> None:
     async with deps.db() as db:
         client = await db.get(Client, event.client_id)
         subject = await _subject(db, deps, event)
@@ -65,7 +64,7 @@ async def _send(bot: Bot, deps: Deps, i18n: I18n, event: Event) -> None:
             when=fmt.long_when(starts_at) if starts_at else "",
             until=fmt.time(event.expires_at) if isinstance(event, SpotOffered) else "",
         )
-    await bot.send_message(event.client_id, text, reply_markup=markup)
+    await sender.send_message(event.client_id, text, reply_markup=markup)
 
 
 def _text(event: Event) -> str:

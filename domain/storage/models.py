@@ -147,6 +147,8 @@ class Client(Base):
     language_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # set when Telegram answered 403 (they blocked the bot); cleared when they write again
+    unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class BookingStatus:
