@@ -18,7 +18,7 @@ class Policy:
     enrolment_notes: EnrolmentNotes = EnrolmentNotes.OPTIONAL
 
     def today(self, now: datetime) -> date:
-        return now.astimezone(self.zone).date()
+        return self.local_day(now)
 
     def local_day(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
