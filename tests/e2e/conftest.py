@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -56,6 +57,15 @@ def database(bot_env) -> Database:
     return Database(bot_env["DATABASE_URL"])
 
 
+async def import_text(path: Path, text: str, env: dict[str, str]) -> str:
+    """Write a catalog file and load it with the staff command, as a studio owner would;
+    returns what the command printed."""
+    await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+    result = await run_cli("import-catalog", str(path), env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def soon(days: int) -> date:
     return datetime.now(ZONE).date() + timedelta(days=days)
 
@@ -64,7 +74,8 @@ def soon(days: int) -> date:
 async def catalog(tmp_path, bot_env) -> Path:
     """A studio with sessions in the coming days, imported with the staff command."""
     path = tmp_path / "studio.yaml"
-    path.write_text(
+    await import_text(
+        path,
         f"""
 programmes:
   - key: yoga
@@ -89,8 +100,6 @@ programmes:
         capacity: 4
         sessions: ["{soon(6)} 10:00"]
 """,
-        encoding="utf-8",
+        bot_env,
     )
-    result = await run_cli("import-catalog", str(path), env=bot_env)
-    assert result.returncode == 0, result.stderr
     return path

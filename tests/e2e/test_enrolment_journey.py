@@ -6,16 +6,16 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import soon
-from tests.e2e.harness import bot_process, run_cli
+from tests.e2e.conftest import import_text, soon
+from tests.e2e.harness import bot_process
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def courses(tmp_path, bot_env):
-    path = tmp_path / "courses.yaml"
-    path.write_text(
+    return await import_text(
+        tmp_path / "courses.yaml",
         f"""
 programmes:
   - key: ceramics
@@ -55,11 +55,8 @@ programmes:
         capacity: 5
         sessions: ["{soon(3)} 07:00"]
 """,
-        encoding="utf-8",
+        bot_env,
     )
-    result = await run_cli("import-catalog", str(path), env=bot_env)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 async def open_ceramics(client):

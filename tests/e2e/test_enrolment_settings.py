@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import soon
-from tests.e2e.harness import bot_process, run_cli
+from tests.e2e.conftest import import_text, soon
+from tests.e2e.harness import bot_process
 
 pytestmark = pytest.mark.e2e
 
@@ -24,8 +24,8 @@ def env(bot_env) -> dict[str, str]:
 
 @pytest.fixture
 async def course(tmp_path, env):
-    path = tmp_path / "course.yaml"
-    path.write_text(
+    return await import_text(
+        tmp_path / "course.yaml",
         f"""
 programmes:
   - key: ceramics
@@ -37,10 +37,8 @@ programmes:
         capacity: 4
         sessions: ["{soon(2)} 18:00", "{soon(9)} 18:00"]
 """,
-        encoding="utf-8",
+        env,
     )
-    result = await run_cli("import-catalog", str(path), env=env)
-    assert result.returncode == 0, result.stderr
 
 
 async def test_a_client_enrols_with_a_note_staff_confirm_and_the_client_is_told(

@@ -6,16 +6,16 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import soon
-from tests.e2e.harness import bot_process, run_cli
+from tests.e2e.conftest import import_text, soon
+from tests.e2e.harness import bot_process
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 async def workshop(tmp_path, bot_env):
-    path = tmp_path / "workshop.yaml"
-    path.write_text(
+    return await import_text(
+        tmp_path / "workshop.yaml",
         f"""
 programmes:
   - key: workshop
@@ -28,10 +28,8 @@ programmes:
         offer_hold: 30
         sessions: ["{soon(5)} 15:00"]
 """,
-        encoding="utf-8",
+        bot_env,
     )
-    result = await run_cli("import-catalog", str(path), env=bot_env)
-    assert result.returncode == 0, result.stderr
 
 
 async def book_or_wait(client):
