@@ -88,9 +88,7 @@ async def book_or_wait(
     try:
         return await book_session(db, client=client, session_id=session_id, now=now, policy=policy)
     except SessionFull:
-        session = await load_session(db, session_id)
-        if session is None or not session.klass.waiting_list:
-            raise
+        pass  # queue instead; join_waitlist re-reads the session and refuses if it has no list
     try:
         entry_id, position = await join_waitlist(
             db, client=client, session_id=session_id, now=now, policy=policy
