@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import ConfigError, Settings
+from bot.courier import Courier
 from bot.deps import Clock, Deps, utc_now
 from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.catalog import catalog_dialog
@@ -33,6 +35,7 @@ from bot.dialogs.staff import staff_dialog
 from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
 from bot.offers import offers_router
+from bot.reminders import reminders_router
 from bot.scheduler import build_scheduler, run_with
 from bot.sender import Reachability, ReachableAgain, Sender
 from bot.staff import staff_router
@@ -58,6 +61,7 @@ def build_dispatcher(
         staff_router(),
         staff_dialog(),
         offers_router(),
+        reminders_router(),
         menu_dialog(),
         catalog_dialog(),
         bookings_dialog(),
@@ -143,8 +147,9 @@ async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
         db = session_factory(engine)
         sender = Sender.from_settings(bot, settings, Reachability(db, now=clock))
         deps = Deps(db=db, settings=settings, clock=clock, sender=sender)
+        deps = replace(deps, courier=Courier(bot, deps, i18n, sender))
         dp = build_dispatcher(deps, i18n)
-        run_with(dp, build_scheduler(bot, deps, i18n))
+        run_with(dp, build_scheduler(bot, deps, i18n), deps)
         await set_commands(bot, i18n, settings.admin_ids)
         log.info("Spotbook is running as @%s (long polling)", me.username)
         await dp.start_polling(bot, polling_timeout=10)

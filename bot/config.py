@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from domain.policy import Policy
-from domain.rules import EnrolmentNotes, RankAllowance
+from domain.rules import EnrolmentNotes, RankAllowance, ReminderOffset, parse_reminder_offsets
 
 SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 # what a yes/no setting accepts (the seed's YES/NO among them), in any case
@@ -50,6 +50,27 @@ class Settings(BaseSettings):
     send_rate_per_second: int = Field(30, ge=0)
     send_rate_per_chat_seconds: float = Field(1.0, ge=0)
     send_group_per_minute: int = Field(20, ge=0)
+    # reminders before each booked session: hours (h) or calendar days (d), empty for none
+    reminders: Annotated[tuple[ReminderOffset, ...], NoDecode] = Field(
+        default_factory=lambda: parse_reminder_offsets("24h,2h")
+    )
+    # release a booking whose reminder went unanswered this many hours before it (0: never)
+    reminder_release_hours: int = Field(0, ge=0, le=24 * 14)
+    # tell staff (ADMIN_IDS) of cancellations of sessions starting within this many hours
+    staff_notice_hours: int = Field(24, ge=0, le=24 * 14)
+    # the outbox dispatcher: how often it looks for due messages, how long a claim holds,
+    # how many rows it claims at once, how often a failing message is tried before it fails
+    outbox_check_seconds: float = Field(5.0, gt=0, le=3600)
+    outbox_lease_seconds: int = Field(120, ge=5)
+    outbox_batch: int = Field(100, ge=1, le=10_000)
+    outbox_max_attempts: int = Field(5, ge=1, le=100)
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _parse_reminders(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_reminder_offsets(value)
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -147,6 +168,10 @@ class Settings(BaseSettings):
             rank_allowance=allowance,
             enrolment_active_by_default=self.enrolment_active_by_default,
             enrolment_notes=self.enrolment_notes,
+            reminders=self.reminders,
+            release_unconfirmed_hours=self.reminder_release_hours,
+            staff_notice_hours=self.staff_notice_hours,
+            staff_ids=tuple(sorted(self.admin_ids)),
         )
 
     @property

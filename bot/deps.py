@@ -19,6 +19,7 @@ from domain.clients import ClientRef
 from domain.storage.db import SessionFactory
 
 if TYPE_CHECKING:
+    from bot.courier import Courier
     from bot.sender import Sender
 
 Clock = Callable[[], datetime]
@@ -33,8 +34,10 @@ class Deps:
     db: SessionFactory
     settings: Settings
     clock: Clock = utc_now
-    # the one rate-limited path for messages sent unasked (see bot/notify.py); one per bot
+    # the one rate-limited path for messages sent unasked (see bot/sender.py); one per bot
     sender: Sender | None = None
+    # sends the notification outbox (bot/courier.py); None: each send_due drains it inline
+    courier: Courier | None = None
 
 
 @dataclass(frozen=True)

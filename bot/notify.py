@@ -1,32 +1,34 @@
-"""Telling clients what happened without them asking: a freed place, an offer, a lapsed offer,
-a confirmed enrolment.
-
-Sent right after the use case commits. (A crash between the two loses the message; the
-notification outbox of the reminders work makes this durable.)
+"""What each message sent unasked says: notices of a freed place, offers, lapsed offers,
+confirmed enrolments, reminders before a session, released bookings, and staff notices of
+late cancellations. The dispatcher (bot/courier.py) renders outbox rows with :func:`render`
+in the recipient's language and the business's time zone, at the moment it sends them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps, Formatter, html
-from bot.sender import Reachability, Sender
+from domain import rules
 from domain.events import (
+    BookingReleased,
     EnrolledFromWaitlist,
     EnrolmentConfirmed,
     Event,
+    LateCancellation,
     OfferLapsed,
     Promoted,
+    SessionReminder,
     SpotOffered,
 )
-from domain.storage import queries
+from domain.storage import queries, staff_queries
 from domain.storage.models import Client
 
 
@@ -35,36 +37,108 @@ class OfferAnswer(CallbackData, prefix="offer"):
     entry_id: int
 
 
-async def announce(bot: Bot, deps: Deps, i18n: I18n, events: Iterable[Event]) -> None:
-    """Through the bot's Sender (rate limits, 429/5xx retries, blocked clients); it logs and
-    skips what cannot be sent, so one unreachable client never stops the rest."""
-    sender = deps.sender
-    if sender is None:  # Deps built by hand (tests): a Sender for this batch only
-        sender = Sender.from_settings(bot, deps.settings, Reachability(deps.db, now=deps.clock))
-    for event in events:
-        await _send(sender, deps, i18n, event)
+class ReminderAnswer(CallbackData, prefix="rem"):
+    action: str  # "coming", "cant" (asks to confirm), "cancel" (confirmed), "keep"
+    booking_id: int
 
 
-async def _send(sender: Sender, deps: Deps, i18n: I18n, event: Event) -> None:
-    async with deps.db() as db:
-        client = await db.get(Client, event.client_id)
-        subject = await _subject(db, deps, event)
-    if subject is None:  # removed meanwhile: nothing left to say
-        return
-    title, starts_at = subject
-    locale = _locale_for(client, i18n)
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rendered | None:
+    """The message for ``event``, or None when there is nothing left to say (the booking or
+    session it was about is gone, or the session has started)."""
+    recipient = await db.get(Client, event.recipient)
+    locale = _locale_for(recipient, i18n)
     fmt = Formatter(deps.settings, locale)
-    markup = None
     with i18n.context(), i18n.use_locale(locale):
-        text = _text(event)
-        if isinstance(event, SpotOffered):
-            markup = _offer_buttons(event.entry_id)
-        text = text.format(
+        if isinstance(event, LateCancellation):
+            return await _late_cancellation(db, fmt, event)
+        if isinstance(event, SessionReminder | BookingReleased):
+            return await _about_booking(db, deps, fmt, event)
+        subject = await _subject(db, deps, event)
+        if subject is None:  # removed meanwhile: nothing left to say
+            return None
+        title, starts_at = subject
+        text = _text(event).format(
             title=html(title),
             when=fmt.long_when(starts_at) if starts_at else "",
             until=fmt.time(event.expires_at) if isinstance(event, SpotOffered) else "",
         )
-    await sender.send_message(event.client_id, text, reply_markup=markup)
+        markup = _offer_buttons(event.entry_id) if isinstance(event, SpotOffered) else None
+        return Rendered(text, markup)
+
+
+async def _about_booking(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: SessionReminder | BookingReleased
+) -> Rendered | None:
+    card = await queries.booking_card(db, event.booking_id, event.client_id)
+    if card is None:
+        return None
+    title = html(f"{card.programme_title} — {card.class_title}")
+    when = fmt.long_when(card.starts_at)
+    if isinstance(event, BookingReleased):
+        text = _(
+            "⌛ You did not confirm <b>{title}</b> on {when}, so your place was given to "
+            "someone else. Book again if you can still come."
+        )
+        return Rendered(text.format(title=title, when=when))
+    if not card.is_active or card.starts_at != event.starts_at or card.starts_at <= deps.clock():
+        return None  # cancelled, moved (its new time has its own reminders) or begun
+    return reminder_message(card, deps, fmt)
+
+
+def reminder_message(card: queries.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:
+    """The reminder with its Coming / Can't come buttons (also shown again after "No, keep
+    it"), in the current locale."""
+    text = _("⏰ Reminder: <b>{title}</b> on {when}. Are you coming?").format(
+        title=html(f"{card.programme_title} — {card.class_title}"),
+        when=fmt.long_when(card.starts_at),
+    )
+    deadline = rules.release_deadline(
+        card.starts_at, deps.settings.policy.release_unconfirmed_hours
+    )
+    if deadline is not None and deadline > deps.clock():
+        text += "\n" + _("Please answer by {deadline}, or your place goes to someone else.").format(
+            deadline=fmt.long_when(deadline)
+        )
+    return Rendered(text, reminder_buttons(card.id))
+
+
+def reminder_buttons(booking_id: int) -> InlineKeyboardMarkup:
+    coming = ReminderAnswer(action="coming", booking_id=booking_id).pack()
+    cant = ReminderAnswer(action="cant", booking_id=booking_id).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("✅ Coming"), callback_data=coming),
+                InlineKeyboardButton(text=_("❌ Can't come"), callback_data=cant),
+            ]
+        ]
+    )
+
+
+async def _late_cancellation(
+    db: AsyncSession, fmt: Formatter, event: LateCancellation
+) -> Rendered | None:
+    line = await staff_queries.cancelled_booking(db, event.booking_id)
+    if line is None:
+        return None
+    text = _(
+        "⚠️ {name} cancelled <b>{title}</b> on {when}. Now {booked} of {capacity} booked, "
+        "{waiting} waiting."
+    ).format(
+        name=html(line.client_name or "?"),
+        title=html(f"{line.programme_title} — {line.class_title}"),
+        when=fmt.long_when(line.starts_at),
+        booked=line.booked,
+        capacity=line.capacity,
+        waiting=line.waiting,
+    )
+    return Rendered(text)
 
 
 def _text(event: Event) -> str:
@@ -93,20 +167,26 @@ def _text(event: Event) -> str:
         )
     if isinstance(event, EnrolmentConfirmed):
         return _("✅ The studio confirmed your enrolment in <b>{title}</b>. See you there!")
-    return _(
-        "⌛ The place held for you in <b>{title}</b> on {when} has passed to the next "
-        "person on the waiting list."
-    )
+    if isinstance(event, OfferLapsed):
+        return _(
+            "⌛ The place held for you in <b>{title}</b> on {when} has passed to the next "
+            "person on the waiting list."
+        )
+    raise TypeError(f"no text for {type(event).__name__}")
 
 
-async def _subject(db, deps: Deps, event: Event) -> tuple[str, datetime | None] | None:
+async def _subject(
+    db: AsyncSession, deps: Deps, event: Event
+) -> tuple[str, datetime | None] | None:
     """What the event is about, as a title and the (first) session's start."""
     if isinstance(event, EnrolmentConfirmed):
         title = await queries.enrolment_title(db, event.enrolment_id)
         return (title, None) if title else None
     if isinstance(event, Promoted):
         card = await queries.booking_card(db, event.booking_id, event.client_id)
-        return (f"{card.programme_title} — {card.class_title}", card.starts_at) if card else None
+        if card is None or not card.is_active:  # cancelled before we got to say it
+            return None
+        return f"{card.programme_title} — {card.class_title}", card.starts_at
     if getattr(event, "session_id", None) is not None:
         card = await queries.session_card(db, event.session_id, event.client_id)
         return (f"{card.programme_title} — {card.class_title}", card.starts_at) if card else None
@@ -133,6 +213,3 @@ def _locale_for(client: Client | None, i18n: I18n) -> str:
     """The client's own language when we have it, else the business default."""
     language = (client.language_code or "").split("-")[0] if client else ""
     return language if language in i18n.available_locales else i18n.default_locale
-
-
-__all__ = ["OfferAnswer", "OfferLapsed", "announce"]

@@ -7,9 +7,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.courier import send_due
 from bot.deps import Deps, Formatter, html
 from bot.errors import message_for
-from bot.notify import OfferAnswer, announce
+from bot.notify import OfferAnswer
 from domain.booking import take_offer
 from domain.clients import ClientRef
 from domain.errors import DomainError
@@ -26,7 +27,6 @@ async def on_offer_answer(
 ) -> None:
     user = callback.from_user
     now = deps.clock()
-    events = []
     try:
         async with deps.db() as db:
             if callback_data.action == "take":
@@ -38,7 +38,7 @@ async def on_offer_answer(
                     policy=deps.settings.policy,
                 )
             else:
-                events = await leave_waitlist(
+                await leave_waitlist(
                     db,
                     client_id=user.id,
                     entry_id=callback_data.entry_id,
@@ -68,7 +68,7 @@ async def on_offer_answer(
         text = _("OK, the place goes to the next person on the waiting list.")
     await _close(callback, text)
     await callback.answer()
-    await announce(bot, deps, i18n, events)
+    await send_due(bot, deps, i18n)
 
 
 async def _close(callback: CallbackQuery, text: str | None) -> None:

@@ -18,6 +18,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -120,6 +121,22 @@ class Reachability:
         log.info("client %s wrote again: reachable", chat_id)
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How sending one message ended: sent (``message``), or not, and whether trying again
+    later may help (a flood or a Telegram outage may pass; a blocked bot or a bad request
+    will not)."""
+
+    message: Message | None = None
+    reason: str = ""
+    retryable: bool = False
+    unreachable: bool = False
+
+    @property
+    def sent(self) -> bool:
+        return self.message is not None
+
+
 class Sender:
     """``send_message`` under Telegram's limits; None when the message could not be sent.
 
@@ -168,19 +185,23 @@ class Sender:
         )
 
     async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> Message | None:
+        return (await self.deliver(chat_id, text, **kwargs)).message
+
+    async def deliver(self, chat_id: int, text: str, **kwargs: Any) -> Delivery:
+        """Send under the limits, retrying what a short wait may cure; how it ended."""
         if self.reachability is not None and await self.reachability.is_unreachable(chat_id):
             log.info("not sending to %s: they blocked the bot", chat_id)
-            return None
+            return Delivery(reason="the client blocked the bot", unreachable=True)
         failures = floods = 0
         while True:
             await self._acquire(chat_id)
             try:
-                return await self.bot.send_message(chat_id, text, **kwargs)
+                return Delivery(await self.bot.send_message(chat_id, text, **kwargs))
             except TelegramRetryAfter as error:
                 floods += 1
                 if floods > self._max_flood_waits:
                     log.warning("gave up sending to %s: flood control %d times", chat_id, floods)
-                    return None
+                    return Delivery(reason=f"flood control {floods} times", retryable=True)
                 log.warning(
                     "flood control (429): pausing sends %s s, then retrying %s",
                     error.retry_after,
@@ -191,19 +212,20 @@ class Sender:
                 log.info("client %s is unreachable: %s", chat_id, error.message)
                 if self.reachability is not None:
                     await self.reachability.mark(chat_id)
-                return None
+                return Delivery(reason=f"unreachable: {error.message}", unreachable=True)
             except (TelegramServerError, TelegramNetworkError) as error:
                 failures += 1
-                if failures >= self._max_tries or isinstance(error, TelegramEntityTooLarge):
+                too_large = isinstance(error, TelegramEntityTooLarge)
+                if failures >= self._max_tries or too_large:
                     log.warning(
                         "gave up sending to %s after %d tries: %s", chat_id, failures, error
                     )
-                    return None
+                    return Delivery(reason=str(error), retryable=not too_large)
                 log.info("retrying the message to %s: %s", chat_id, error)
                 await self._sleep(self._backoff_seconds * 2 ** (failures - 1))
             except TelegramAPIError as error:  # a bad request: trying again would not help
                 log.warning("could not send to %s: %s", chat_id, error)
-                return None
+                return Delivery(reason=str(error))
 
     async def _acquire(self, chat_id: int) -> None:
         """Wait until one more message to ``chat_id`` fits every limit, and count it."""

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain import rules
+from domain import outbox, rules
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
@@ -24,6 +24,7 @@ from domain.errors import (
     SessionFull,
     SessionNotFound,
 )
+from domain.events import Event
 from domain.makeups import issue_makeup, return_makeup
 from domain.ongoing import Enrolled, take_class_offer
 from domain.outcomes import Booked, Cancelled, Waitlisted
@@ -128,6 +129,9 @@ async def _write_booking(
         # the same client won a race against themselves (two taps, two devices)
         await db.rollback()
         raise AlreadyBooked() from None
+    await outbox.remind(
+        db, [outbox.BookedSeat(booking.id, client.id, session.starts_at)], now, policy
+    )
     # a client who books by other means no longer needs their place in the queue
     await db.execute(
         update(WaitlistEntry)
@@ -151,17 +155,33 @@ async def cancel_booking(
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
 ) -> Cancelled:
-    booking = await db.scalar(
+    booking = await load_booking(db, booking_id)
+    if booking is None or booking.client_id != client_id:
+        raise BookingNotFound()
+    events, makeup = await cancel_loaded(db, booking, now, policy)
+    await db.commit()
+    return Cancelled(await _card(db, booking_id, client_id), events, makeup=makeup)
+
+
+async def load_booking(db: AsyncSession, booking_id: int) -> Booking | None:
+    """The booking with its session, class and programme."""
+    return await db.scalar(
         select(Booking)
-        .where(Booking.id == booking_id, Booking.client_id == client_id)
+        .where(Booking.id == booking_id)
         .options(
             joinedload(Booking.session)
             .joinedload(ClassSession.klass)
             .joinedload(ProgrammeClass.programme)
         )
     )
-    if booking is None:
-        raise BookingNotFound()
+
+
+async def cancel_loaded(
+    db: AsyncSession, booking: Booking, now: datetime, policy: Policy
+) -> tuple[list[Event], bool]:
+    """Cancel under the policy, within the caller's transaction: make-up credits, the freed
+    place to the waiting list, reminders cancelled, staff told if it is close. Returns the
+    events and whether a make-up credit was given."""
     session = booking.session
     programme = session.klass.programme
     rules.ensure_can_cancel(
@@ -169,7 +189,7 @@ async def cancel_booking(
     )
     cancelled = await db.execute(
         update(Booking)
-        .where(Booking.id == booking_id, Booking.status == BookingStatus.ACTIVE)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.ACTIVE)
         .values(status=BookingStatus.CANCELLED, cancelled_at=now)
     )
     if cancelled.rowcount == 0:  # cancelled meanwhile from another device
@@ -183,8 +203,9 @@ async def cancel_booking(
     )
     await return_makeup(db, booking, in_time=in_time)
     events = await release_seat(db, session.id, now, policy)
-    await db.commit()
-    return Cancelled(await _card(db, booking_id, client_id), events, makeup=makeup)
+    seat = outbox.BookedSeat(booking.id, booking.client_id, session.starts_at)
+    await outbox.booking_cancelled(db, [seat], now, policy)
+    return events, makeup
 
 
 async def _card(db: AsyncSession, booking_id: int, client_id: int) -> queries.BookingCard:

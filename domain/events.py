@@ -1,18 +1,33 @@
-"""What a use case tells the outside world happened, for the bot to notify people about."""
+"""What a use case tells the outside world happened: each is written to the notification
+outbox (domain/outbox.py) in the use case's own transaction and sent from there.
+
+Every event names its ``recipient`` (a Telegram chat id), a ``kind`` (the outbox row's kind)
+and a ``dedupe_key``: the same happening, recorded twice, is one message.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
 class Promoted:
     """A waiting client got the freed place and is now booked."""
 
+    kind: ClassVar[str] = "promoted"
     client_id: int
     booking_id: int
     enrolment_pending: bool = False  # the booking also enrolled them, pending staff's confirming
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"promoted:{self.booking_id}"
 
 
 @dataclass(frozen=True)
@@ -23,36 +38,149 @@ class SpotOffered:
     and taking it enrols the client if the class still has room.
     """
 
+    kind: ClassVar[str] = "offered"
     client_id: int
     entry_id: int
     session_id: int | None
     expires_at: datetime
     class_id: int | None = None
 
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"offered:{self.entry_id}"
+
 
 @dataclass(frozen=True)
 class OfferLapsed:
+    kind: ClassVar[str] = "offer_lapsed"
     client_id: int
     entry_id: int
     session_id: int | None
     class_id: int | None = None
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"offer_lapsed:{self.entry_id}"
 
 
 @dataclass(frozen=True)
 class EnrolledFromWaitlist:
     """A place in an ongoing class freed up and the first waiting client was enrolled."""
 
+    kind: ClassVar[str] = "enrolled_from_waitlist"
     client_id: int
     class_id: int
     pending: bool = False  # their places are held until staff confirm the enrolment
+    entry_id: int = 0  # the waiting-list entry that got the place
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"enrolled_from_waitlist:{self.entry_id}"
 
 
 @dataclass(frozen=True)
 class EnrolmentConfirmed:
     """Staff confirmed a pending enrolment."""
 
+    kind: ClassVar[str] = "enrolment_confirmed"
     client_id: int
     enrolment_id: int
 
+    @property
+    def recipient(self) -> int:
+        return self.client_id
 
-Event = Promoted | SpotOffered | OfferLapsed | EnrolledFromWaitlist | EnrolmentConfirmed
+    @property
+    def dedupe_key(self) -> str:
+        return f"enrolment_confirmed:{self.enrolment_id}"
+
+
+@dataclass(frozen=True)
+class SessionReminder:
+    """Before a booked session: Coming / Can't come. ``before`` is the offset's label ("24h")."""
+
+    kind: ClassVar[str] = "reminder"
+    client_id: int
+    booking_id: int
+    starts_at: datetime
+    before: str
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        # the start is part of the key: a moved booking is reminded again for its new time
+        return f"reminder:{self.booking_id}:{self.starts_at.isoformat()}:{self.before}"
+
+
+@dataclass(frozen=True)
+class BookingReleased:
+    """The client did not answer the reminder by the deadline: their place went on."""
+
+    kind: ClassVar[str] = "released"
+    client_id: int
+    booking_id: int
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"released:{self.booking_id}"
+
+
+@dataclass(frozen=True)
+class LateCancellation:
+    """A session starting soon lost a client: each staff member is told."""
+
+    kind: ClassVar[str] = "late_cancellation"
+    staff_id: int
+    booking_id: int
+
+    @property
+    def recipient(self) -> int:
+        return self.staff_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"late_cancellation:{self.booking_id}:{self.staff_id}"
+
+
+Event = (
+    Promoted
+    | SpotOffered
+    | OfferLapsed
+    | EnrolledFromWaitlist
+    | EnrolmentConfirmed
+    | SessionReminder
+    | BookingReleased
+    | LateCancellation
+)
+EVENT_KINDS: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        Promoted,
+        SpotOffered,
+        OfferLapsed,
+        EnrolledFromWaitlist,
+        EnrolmentConfirmed,
+        SessionReminder,
+        BookingReleased,
+        LateCancellation,
+    )
+}

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import rules
+from domain import outbox, rules
 from domain.clients import ClientRef, remember_client
 from domain.errors import AlreadyBooked, MakeupNotUsable, NotOngoing, SessionFull, SessionNotFound
 from domain.outcomes import Booked
@@ -115,6 +115,8 @@ async def book_with_makeup(
     except IntegrityError:
         await db.rollback()
         raise AlreadyBooked() from None
+    seat = outbox.BookedSeat(booking.id, client.id, session.starts_at)
+    await outbox.remind(db, [seat], now, policy)
     spent = await db.execute(
         update(MakeupCredit)
         .where(MakeupCredit.id == credit.id, MakeupCredit.status == MakeupStatus.AVAILABLE)

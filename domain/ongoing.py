@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from domain import rules
+from domain import outbox, rules
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
@@ -176,6 +176,7 @@ async def leave_class(
             )
         )
     )
+    starts = {s.id: s.starts_at for s in await _sessions(db, [b.session_id for b in future])}
     for booking in future:
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
         await db.execute(
@@ -184,6 +185,8 @@ async def leave_class(
             .values(seats_taken=ClassSession.seats_taken - 1)
         )
     await db.flush()
+    seats = [outbox.BookedSeat(b.id, client_id, starts[b.session_id]) for b in future]
+    await outbox.booking_cancelled(db, seats, now, policy)
     events = await promote_class(db, class_id, now, policy)
     await db.commit()
     return events
@@ -207,11 +210,20 @@ async def promote_class(
         if not claimed:
             continue
         if klass.promotion == Promotion.OFFER:
-            return [SpotOffered(entry.client_id, entry.id, None, expires_at, class_id=class_id)]
-        enrolled = await _enrol(
-            db, klass, ClientRef(entry.client_id), now, policy, note=entry.notes, commit=False
-        )
-        return [EnrolledFromWaitlist(entry.client_id, class_id, pending=enrolled.pending)]
+            events: list[Event] = [
+                SpotOffered(entry.client_id, entry.id, None, expires_at, class_id=class_id)
+            ]
+        else:
+            enrolled = await _enrol(
+                db, klass, ClientRef(entry.client_id), now, policy, note=entry.notes, commit=False
+            )
+            events = [
+                EnrolledFromWaitlist(
+                    entry.client_id, class_id, pending=enrolled.pending, entry_id=entry.id
+                )
+            ]
+        await outbox.record(db, events, now)
+        return events
     return []
 
 
@@ -308,20 +320,26 @@ async def _enrol(
         )
     )
     remaining = sorted((s for s in klass.sessions if s.starts_at > now), key=lambda s: s.starts_at)
+    bookings = []
     for session in remaining:
         if not await take_seat(db, session.id, by_staff=by_staff):
             await db.rollback()
             raise ClassFull()
-        db.add(
-            Booking(
-                session_id=session.id,
-                client_id=client.id,
-                created_at=now,
-                enrolment_id=enrolment_id,
-            )
+        booking = Booking(
+            session_id=session.id, client_id=client.id, created_at=now, enrolment_id=enrolment_id
         )
+        db.add(booking)
+        bookings.append((booking, session.starts_at))
     await db.flush()
+    seats = [outbox.BookedSeat(b.id, client.id, starts_at) for b, starts_at in bookings]
+    await outbox.remind(db, seats, now, policy)
     if commit:
         await db.commit()
     pending = status == EnrolmentStatus.PENDING
     return Enrolled(enrolment_id, klass.id, [s.starts_at for s in remaining], pending=pending)
+
+
+async def _sessions(db: AsyncSession, ids: list[int]) -> list[ClassSession]:
+    if not ids:
+        return []
+    return list(await db.scalars(select(ClassSession).where(ClassSession.id.in_(ids))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
-from domain.rules import EnrolmentNotes, RankAllowance
+from domain.rules import EnrolmentNotes, RankAllowance, ReminderOffset
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,13 @@ class Policy:
     enrolment_active_by_default: bool = True
     # seed 003 CourseSubscriptionNotes: does enrolling in a class ask for a note to the teacher
     enrolment_notes: EnrolmentNotes = EnrolmentNotes.OPTIONAL
+    # reminders before each booked session (Coming / Can't come)
+    reminders: tuple[ReminderOffset, ...] = (ReminderOffset(24, "h"), ReminderOffset(2, "h"))
+    # a booking whose reminder went unanswered is released this many hours before (0: never)
+    release_unconfirmed_hours: int = 0
+    # staff hear of cancellations of sessions starting within this many hours (0: never)
+    staff_notice_hours: int = 24
+    staff_ids: tuple[int, ...] = ()
 
     def today(self, now: datetime) -> date:
         return self.local_day(now)

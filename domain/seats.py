@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain import rules
+from domain import outbox, rules
 from domain.enrolment import join_programme, new_enrolment_status
 from domain.errors import AlreadyWaiting
 from domain.events import Event, Promoted, SpotOffered
@@ -98,7 +98,9 @@ async def _hand_over(
     if not claimed:
         return []
     if klass.promotion == Promotion.OFFER:
-        return [SpotOffered(entry.client_id, entry.id, session.id, expires_at)]
+        events: list[Event] = [SpotOffered(entry.client_id, entry.id, session.id, expires_at)]
+        await outbox.record(db, events, now)
+        return events
     pending = False
     if klass.programme.kind == ProgrammeKind.PAYG:
         status = new_enrolment_status(policy)
@@ -107,7 +109,11 @@ async def _hand_over(
     booking = Booking(session_id=session.id, client_id=entry.client_id, created_at=now)
     db.add(booking)
     await db.flush()
-    return [Promoted(entry.client_id, booking.id, enrolment_pending=pending)]
+    seat = outbox.BookedSeat(booking.id, entry.client_id, session.starts_at)
+    await outbox.remind(db, [seat], now, policy)
+    events = [Promoted(entry.client_id, booking.id, enrolment_pending=pending)]
+    await outbox.record(db, events, now)
+    return events
 
 
 async def claim_waiting(

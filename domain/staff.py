@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import outbox
 from domain.booking import Booked, book_session
 from domain.catalog_file import RANK_RANGE
 from domain.clients import ClientRef
@@ -118,5 +119,7 @@ async def confirm_enrolment(
     if client_id is None or confirmed.rowcount != 1:  # confirmed meanwhile, or left
         await db.rollback()
         raise EnrolmentNotPending()
+    event = EnrolmentConfirmed(client_id, enrolment_id)
+    await outbox.record(db, [event], now)
     await db.commit()
-    return EnrolmentConfirmed(client_id, enrolment_id)
+    return event

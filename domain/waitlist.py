@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from domain import outbox
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible
 from domain.errors import (
@@ -140,7 +141,9 @@ async def expire_offers(
             .values(status=WaitStatus.EXPIRED, resolved_at=now)
         )
         if lapsed.rowcount == 1:
-            events.append(OfferLapsed(entry.client_id, entry.id, entry.session_id, entry.class_id))
+            lapse = OfferLapsed(entry.client_id, entry.id, entry.session_id, entry.class_id)
+            await outbox.record(db, [lapse], now)
+            events.append(lapse)
             events += await pass_on(db, entry, now, policy)
     await db.commit()
     return events

@@ -1,25 +1,38 @@
-"""APScheduler only ticks: one periodic job, started and stopped with the bot's polling."""
+"""APScheduler only ticks: periodic jobs and the outbox wake-up, started and stopped with
+the bot's polling."""
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from aiogram import Dispatcher
 
 from bot.config import Settings
+from bot.courier import Courier, dispatch_outbox
 from bot.deps import Deps
-from bot.scheduler import build_scheduler, pass_on_expired_offers, run_with
+from bot.scheduler import build_scheduler, pass_on_expired_offers, release_unanswered, run_with
 
 
-async def test_the_offer_check_runs_every_configured_interval_and_tolerates_a_busy_loop():
-    deps = Deps(db=None, settings=Settings(offer_check_seconds=5, bot_token=None))
+async def test_periodic_jobs_run_at_their_configured_intervals_and_tolerate_a_busy_loop():
+    settings = Settings(offer_check_seconds=5, outbox_check_seconds=2, bot_token=None)
+    deps = Deps(db=None, settings=settings)
+    deps = replace(deps, courier=Courier(None, deps, None, sender=None))
     scheduler = build_scheduler(bot=None, deps=deps, i18n=None)
 
-    (job,) = scheduler.get_jobs()
+    jobs = {job.id: job for job in scheduler.get_jobs()}
 
-    assert job.func is pass_on_expired_offers
-    assert job.trigger.interval == timedelta(seconds=5)
-    assert job.misfire_grace_time == 60
-    assert job.max_instances == 1
+    assert jobs["expire_offers"].func is pass_on_expired_offers
+    assert jobs["expire_offers"].trigger.interval == timedelta(seconds=5)
+    assert jobs["release_unconfirmed"].func is release_unanswered
+    assert jobs["release_unconfirmed"].trigger.interval == timedelta(seconds=5)
+    # the dispatcher is woken, not scheduled per reminder: one job, whatever the outbox holds
+    assert jobs["outbox"].func is dispatch_outbox
+    assert jobs["outbox"].args == (deps.courier,)
+    assert jobs["outbox"].trigger.interval == timedelta(seconds=2)
+    assert set(jobs) == {"expire_offers", "release_unconfirmed", "outbox"}
+    for job in jobs.values():
+        assert job.misfire_grace_time == 60
+        assert job.max_instances == 1
 
 
 async def test_the_scheduler_starts_and_stops_with_polling():

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
+from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import (
     ERROR_LINE,
@@ -19,11 +19,11 @@ from bot.dialogs.common import (
     item_id,
     on_main_menu,
     open_over_menu,
+    send_notices,
     show_error,
     take_error,
 )
 from bot.i18n import T
-from bot.notify import announce
 from bot.states import Catalog, MyBookings
 from domain.booking import cancel_booking
 from domain.errors import DomainError
@@ -123,8 +123,8 @@ async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> No
         return
     manager.dialog_data["makeup"] = cancelled.makeup
     await manager.switch_to(MyBookings.cancelled)
-    # the freed place may have gone to someone on the waiting list: tell them
-    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), cancelled.events)
+    # the freed place may have gone to someone on the waiting list; staff may hear of it
+    await send_notices(manager)
 
 
 def bookings_dialog() -> Dialog:

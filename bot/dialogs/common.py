@@ -15,7 +15,8 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, ScrollingGroup, Select, S
 from aiogram_dialog.widgets.kbd.select import OnItemClick
 from aiogram_dialog.widgets.text import Format
 
-from bot.deps import deps_of
+from bot.courier import send_due
+from bot.deps import deps_of, i18n_of
 from bot.errors import message_for
 from bot.i18n import T
 from bot.states import MainMenu
@@ -109,3 +110,9 @@ def take_error(manager: DialogManager) -> str | None:
 def item_id(value: str) -> int | None:
     """Select item ids come back from Telegram as text, and may be forged."""
     return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
+async def send_notices(manager: DialogManager) -> None:
+    """The use case just run may have written notices (the freed place's new owner, staff):
+    have the outbox dispatcher send them now."""
+    await send_due(manager.middleware_data["bot"], deps_of(manager), i18n_of(manager))

@@ -183,6 +183,8 @@ class Booking(Base):
         ForeignKey("enrolments.id"), nullable=True, index=True
     )
     by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the client answered a reminder with "Coming"
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     session: Mapped[ClassSession] = relationship()
     client: Mapped[Client] = relationship()
@@ -316,3 +318,38 @@ class MakeupCredit(Base):
     used_booking_id: Mapped[int | None] = mapped_column(
         ForeignKey("bookings.id"), nullable=True, unique=True
     )
+
+
+class OutboxState:
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class OutboxMessage(Base):
+    """A message to send at ``due_at``: written in the transaction of the change that causes it,
+    claimed and sent by the dispatcher (see domain/outbox.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # what the dispatcher asks for: pending rows by due time
+        Index("ix_outbox_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # one row per thing to say, however often the use case that says it is retried
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    state: Mapped[str] = mapped_column(String(12), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # a dispatcher that claimed the row owns it until then; after that another may retry it
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the booking the message is about, so cancelling or moving it can cancel or move the row
+    booking_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -226,3 +226,39 @@ async def enrolment_for_session(
         return None
     enrolment_id, status, notes = row
     return EnrolmentLine(enrolment_id, status == EnrolmentStatus.PENDING, notes)
+
+
+@dataclass(frozen=True)
+class CancelledLine:
+    """A cancelled booking, as staff are told of it."""
+
+    client_name: str
+    programme_title: str
+    class_title: str
+    starts_at: datetime
+    capacity: int
+    booked: int
+    waiting: int
+
+
+async def cancelled_booking(db: AsyncSession, booking_id: int) -> CancelledLine | None:
+    row = (
+        await db.execute(
+            select(
+                Client.first_name,
+                Programme.title,
+                ProgrammeClass.title,
+                ClassSession.starts_at,
+                ProgrammeClass.capacity,
+                _booked_count(),
+                _waiting_count(),
+            )
+            .select_from(Booking)
+            .join(Client, Booking.client_id == Client.id)
+            .join(ClassSession, Booking.session_id == ClassSession.id)
+            .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
+            .join(Programme, ProgrammeClass.programme_id == Programme.id)
+            .where(Booking.id == booking_id, Booking.status == BookingStatus.CANCELLED)
+        )
+    ).first()
+    return CancelledLine(*row) if row else None

@@ -96,7 +96,11 @@ async def test_a_client_who_blocked_the_bot_is_marked_until_they_write_again(
 
         refused = await fake.wait_for_call("sendMessage", to(bob.id), since=mark)
         assert refused.response["error_code"] == 403
-        # Alice's click is answered only after the cancel handler has told Bob (and marked him)
+        # the offer's outbox row ends failed with the reason, not retried forever
+        await database.wait_for(
+            "select kind, state, error from outbox where recipient = 1002",
+            [("offered", "failed", "unreachable: Forbidden: bot was blocked by the user")],
+        )
         assert database.query("select unreachable_since from clients where id = 1002") != [
             (None,)
         ], "Bob was not marked unreachable"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import ANY
+
 import pytest
 from alembic import command
 from sqlalchemy import func, select, text
@@ -246,7 +248,7 @@ async def test_a_place_freed_in_a_class_enrols_the_waiting_client_pending_with_t
             db, client_id=ALICE.id, class_id=tue, now=clock(), policy=CONFIRMED_BY_STAFF
         )
 
-    assert events == [EnrolledFromWaitlist(CAROL.id, tue, pending=True)]
+    assert events == [EnrolledFromWaitlist(CAROL.id, tue, pending=True, entry_id=ANY)]
     assert (CAROL.id, "pending", "I use a wheelchair") in await enrolments(db_factory)
 
 

@@ -8,10 +8,9 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html, i18n_of
+from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog.queue import leave_queue, take_place
-from bot.dialogs.common import attempt, show_error, shown_error, take_error
-from bot.notify import announce
+from bot.dialogs.common import attempt, send_notices, show_error, shown_error, take_error
 from bot.states import Catalog
 from domain.errors import NoteRequired, NoteTooLong
 from domain.ongoing import Enrolled, enrol_or_wait, leave_class
@@ -117,8 +116,8 @@ async def on_leave_class(_c: CallbackQuery, _b: Any, manager: DialogManager) -> 
         policy=deps_of(manager).settings.policy,
     )
     await manager.switch_to(Catalog.class_card)
-    if events:
-        await announce(manager.middleware_data["bot"], deps_of(manager), i18n_of(manager), events)
+    if events is not None:
+        await send_notices(manager)
 
 
 async def _my_wait(manager: DialogManager) -> queries.ClassWait | None:

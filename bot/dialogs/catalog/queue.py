@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from aiogram_dialog import DialogManager
 
-from bot.deps import client_of, deps_of, i18n_of
-from bot.dialogs.common import attempt
-from bot.notify import announce
+from bot.deps import client_of, deps_of
+from bot.dialogs.common import attempt, send_notices
 from domain.booking import take_offer
 from domain.waitlist import leave_waitlist
 
@@ -32,4 +31,4 @@ async def leave_queue(manager: DialogManager, entry_id: int | None) -> None:
         policy=deps_of(manager).settings.policy,
     )
     if events:
-        await announce(manager.middleware_data["bot"], deps_of(manager), i18n_of(manager), events)
+        await send_notices(manager)

@@ -12,9 +12,8 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
-from bot.deps import deps_of, i18n_of
-from bot.dialogs.common import item_id, show_error
-from bot.notify import announce
+from bot.deps import deps_of
+from bot.dialogs.common import item_id, send_notices, show_error
 from bot.states import Staff
 from domain.catalog_file import RANK_RANGE
 from domain.errors import AlreadyBooked, DomainError, RankOutOfRange, SessionFull
@@ -130,11 +129,11 @@ async def on_confirm_enrolment(_c: CallbackQuery, _w: Any, manager: DialogManage
             enrolment = await staff_queries.enrolment_for_session(
                 db, data["client_id"], data["session_id"]
             )
-            event = await confirm_enrolment(
+            await confirm_enrolment(
                 db, enrolment_id=enrolment.id if enrolment else 0, now=deps.clock()
             )
     except DomainError as error:
         show_error(manager, error)
         return
     data["enrolment_confirmed"] = True
-    await announce(manager.middleware_data["bot"], deps, i18n_of(manager), [event])
+    await send_notices(manager)

@@ -1,0 +1,200 @@
+"""The outbox dispatcher: claims due rows of the notification outbox, renders each in its
+recipient's language, sends it through the rate-limited :class:`~bot.sender.Sender` and marks
+it sent, failed (with the reason) or cancelled (nothing left to say).
+
+APScheduler wakes it every OUTBOX_CHECK_SECONDS; a handler whose use case just wrote rows wakes
+it at once (:func:`send_due`). Claims are leases (domain/outbox.py): another bot instance never
+gets a claimed row, and rows of a dispatcher that died are claimed again when the lease ends.
+A row is marked sent shortly after Telegram accepted it (in small groups, to spare the
+database), so a crash re-sends at most the few rows sent but not yet marked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+
+from bot.deps import Deps
+from bot.notify import render
+from bot.sender import Reachability, Sender
+from domain import outbox
+
+log = logging.getLogger(__name__)
+
+MARK_EVERY = 20  # sent rows marked in one statement
+STOP_WAIT_SECONDS = 5.0  # at shutdown, how long the batch in hand may take to finish
+RETRY_BASE_SECONDS = 30  # a failing row waits 30 s, 60 s, 120 s ... (at most an hour)
+
+
+class Courier:
+    def __init__(
+        self,
+        bot: Bot,
+        deps: Deps,
+        i18n: I18n,
+        sender: Sender,
+        *,
+        batch: int | None = None,
+        lease_seconds: float | None = None,
+        max_attempts: int | None = None,
+        concurrency: int = 16,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        settings = deps.settings
+        self.bot = bot
+        self.deps = deps
+        self.i18n = i18n
+        self.sender = sender
+        self.batch = batch or settings.outbox_batch
+        self.lease_seconds = lease_seconds or settings.outbox_lease_seconds
+        self.max_attempts = max_attempts or settings.outbox_max_attempts
+        self.concurrency = concurrency
+        self._monotonic = monotonic
+        self._busy = False
+        self._again = False
+        self._stopping = False
+        self._tasks: set[asyncio.Task[int]] = set()
+        self._to_mark: list[int] = []
+        self._mark_lock = asyncio.Lock()
+
+    # ----- waking -----------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due rows now (a use case just wrote some), without waiting for the tick."""
+        if self._stopping:
+            return
+        if self._busy:
+            self._again = True
+            return
+        task = asyncio.create_task(self.drain())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> int:
+        """Send everything due; how many rows were handled. One drain at a time."""
+        if self._busy:
+            self._again = True
+            return 0
+        self._busy = True
+        total = 0
+        try:
+            while not self._stopping:
+                self._again = False
+                handled = await self.run_once()
+                total += handled
+                if handled < self.batch and not self._again:
+                    break
+        except Exception:  # the database is away: the next tick tries again
+            log.exception("the outbox dispatcher failed; retrying at the next tick")
+        finally:
+            self._busy = False
+        return total
+
+    async def stop(self) -> None:
+        """Stop claiming; rows claimed and not yet tried are given back (within seconds)."""
+        self._stopping = True
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=STOP_WAIT_SECONDS)
+
+    # ----- one batch --------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Claim one batch of due rows and send them; the number claimed."""
+        now = self.deps.clock()
+        async with self.deps.db() as db:
+            claimed = await outbox.claim_due(
+                db, now, limit=self.batch, lease=timedelta(seconds=self.lease_seconds)
+            )
+        if not claimed:
+            return 0
+        started = self._monotonic()
+        by_recipient: dict[int, list[outbox.Claimed]] = {}
+        for row in claimed:  # each recipient's messages in due order, recipients side by side
+            by_recipient.setdefault(row.recipient, []).append(row)
+        untried: list[int] = []
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_recipient(rows: list[outbox.Claimed]) -> None:
+            async with gate:
+                for row in rows:
+                    # half the lease gone (a slow chat, a long flood wait) or shutting down:
+                    # give the rest back rather than risk another instance sending them too
+                    if self._stopping or self._monotonic() - started > self.lease_seconds / 2:
+                        untried.append(row.id)
+                        continue
+                    await self._send(row)
+
+        await asyncio.gather(*(one_recipient(rows) for rows in by_recipient.values()))
+        await self._mark_sent(force=True)
+        if untried:
+            async with self.deps.db() as db:
+                await outbox.release(db, untried)
+        return len(claimed)
+
+    async def _send(self, row: outbox.Claimed) -> None:
+        try:
+            async with self.deps.db() as db:
+                rendered = await render(db, self.deps, self.i18n, row.event)
+        except Exception as error:  # a bug in one message must not stop the others
+            log.exception("could not render outbox row %s", row.id)
+            await self._fail(row, f"could not render: {error!r}")
+            return
+        if rendered is None:
+            async with self.deps.db() as db:
+                await outbox.mark_cancelled(db, [row.id], "nothing left to say", self.deps.clock())
+            return
+        delivery = await self.sender.deliver(
+            row.recipient, rendered.text, reply_markup=rendered.markup
+        )
+        if delivery.sent:
+            self._to_mark.append(row.id)
+            await self._mark_sent()
+        elif delivery.retryable and row.attempts < self.max_attempts:
+            wait = min(RETRY_BASE_SECONDS * 2 ** (row.attempts - 1), 3600)
+            at = self.deps.clock() + timedelta(seconds=wait)
+            async with self.deps.db() as db:
+                await outbox.retry_later(db, row.id, at, delivery.reason)
+        else:
+            await self._fail(row, delivery.reason)
+
+    async def _fail(self, row: outbox.Claimed, reason: str) -> None:
+        kind, to = row.event.kind, row.recipient
+        log.warning("outbox row %s (%s to %s) failed: %s", row.id, kind, to, reason)
+        async with self.deps.db() as db:
+            await outbox.mark_failed(db, row.id, reason, self.deps.clock())
+
+    async def _mark_sent(self, *, force: bool = False) -> None:
+        if not self._to_mark or (len(self._to_mark) < MARK_EVERY and not force):
+            return
+        async with self._mark_lock:
+            ids, self._to_mark = self._to_mark, []
+            if ids:
+                async with self.deps.db() as db:
+                    await outbox.mark_sent(db, ids, self.deps.clock())
+
+
+async def send_due(bot: Bot, deps: Deps, i18n: I18n) -> None:
+    """A use case wrote outbox rows: have them sent now rather than at the next tick.
+
+    With Deps built by hand (tests, scripts) there is no running courier: drain one here.
+    """
+    if deps.courier is not None:
+        deps.courier.wake()
+        return
+    sender = deps.sender
+    if sender is None:
+        sender = Sender.from_settings(bot, deps.settings, Reachability(deps.db, now=deps.clock))
+    await Courier(bot, deps, i18n, sender).drain()
+
+
+async def dispatch_outbox(courier: Courier) -> None:
+    """The scheduler's tick."""
+    handled = await courier.drain()
+    if handled:
+        log.info("outbox: %d messages handled", handled)
