@@ -51,13 +51,13 @@ class Database:
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute(sql, args)
 
-    async def wait_for(self, sql: str, expected: list[tuple], *args, timeout: float = 10) -> None:
+    async def wait_for(self, sql: str, expected: list[tuple], *args, within: float = 10) -> None:
         """Until the query returns ``expected`` (the bot works in the background: the outbox
         dispatcher marks rows after Telegram answered); fails with the last result."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while (rows := self.query(sql, *args)) != expected:
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"{sql!r} gave {rows!r}, not {expected!r}, in {timeout}s")
+                raise AssertionError(f"{sql!r} gave {rows!r}, not {expected!r}, in {within}s")
             await asyncio.sleep(0.05)
 
 
