@@ -194,3 +194,40 @@ async def test_a_blocked_client_is_marked_and_later_messages_skip_telegram(bot, 
     assert await sender.send_message(7, "again") is None
     assert bot.attempts == 1  # the second one never reached Telegram
     assert await sender.send_message(8, "someone else") is not None
+
+
+async def test_how_a_delivery_ended_tells_the_outbox_whether_to_try_again_later(bot, time):
+    """The outbox dispatcher retries later only what a wait may cure."""
+    reachability = FakeReachability()
+    sender = sender_for(bot, time, reachability, max_tries=2)
+
+    bot.errors += [TelegramServerError(method=METHOD, message="Bad Gateway")] * 2
+    outage = await sender.deliver(7, "hi")
+    bot.errors.append(TelegramBadRequest(method=METHOD, message="Bad Request: chat not found"))
+    bad = await sender.deliver(8, "hi")
+    bot.errors.append(
+        TelegramForbiddenError(method=METHOD, message="Forbidden: user is deactivated")
+    )
+    blocked = await sender.deliver(9, "hi")
+    sent = await sender.deliver(10, "hi")
+
+    assert (outage.sent, outage.retryable, outage.unreachable) == (False, True, False)
+    assert "Bad Gateway" in outage.reason
+    assert (bad.sent, bad.retryable) == (False, False)
+    assert "chat not found" in bad.reason
+    assert (blocked.sent, blocked.retryable, blocked.unreachable) == (False, False, True)
+    assert blocked.reason == "unreachable: Forbidden: user is deactivated"
+    assert sent.sent
+    assert sent.message.chat.id == 10
+
+
+async def test_endless_flood_control_is_given_up_for_now_but_retryable(bot, time):
+    sender = sender_for(bot, time, max_flood_waits=2)
+    bot.errors += [
+        TelegramRetryAfter(method=METHOD, message="Too Many Requests", retry_after=5)
+    ] * 3
+
+    delivery = await sender.deliver(7, "hi")
+
+    assert (delivery.sent, delivery.retryable) == (False, True)
+    assert bot.attempts == 3
