@@ -87,13 +87,15 @@ class ApiCall:
     ``params`` are decoded: JSON fields (``reply_markup``, ``commands``, ``scope``, ...) are
     dicts/lists, well-known numeric and boolean fields are ``int``/``bool``, uploaded files
     are :class:`UploadedFile` (``attach://`` references are resolved). ``response`` is the
-    JSON body sent back (``None`` while the call is still being handled, e.g. a long poll).
+    JSON body sent back (``None`` while the call is still being handled, e.g. a long poll, and
+    when the fake dropped the connection instead of answering: then ``dropped`` is true).
     """
 
     method: str
     params: dict[str, Any]
     index: int
     response: dict[str, Any] | None = None
+    dropped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -113,6 +115,8 @@ class ApiCall:
     def __str__(self) -> str:
         shown = {k: v for k, v in self.params.items() if k != "reply_markup"}
         status = "pending" if self.response is None else ("ok" if self.ok else self.error)
+        if self.dropped:
+            status = "dropped"
         return f"#{self.index} {self.method}({_short(shown, 200)}) -> {status}"
 
 
@@ -571,6 +575,8 @@ class FakeTelegram:
 
         self._handlers: dict[str, tuple[str, Callable[[ApiCall], Any]]] = {}
         self._failures: dict[str, list[ApiError]] = {}
+        self._drops: dict[str, int] = {}  # method -> how many more calls to drop
+        self._delays: dict[str, list[float]] = {}  # method -> seconds to wait before handling
         self._chats: dict[int, dict[int, FakeMessage]] = {}
         self._next_message_id: dict[int, int] = {}
         self._updates: list[dict[str, Any]] = []  # pending (unconfirmed) updates
@@ -655,6 +661,18 @@ class FakeTelegram:
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         queue = self._failures.setdefault(method.lower(), [])
         queue.extend(ApiError(error_code, description, parameters=parameters) for _ in range(count))
+
+    def drop_next(self, method: str, count: int = 1) -> None:
+        """Close the connection of the next ``count`` calls of ``method`` without answering
+        or doing anything (a network failure: aiogram raises ``TelegramNetworkError``)."""
+        key = method.lower()
+        self._drops[key] = self._drops.get(key, 0) + count
+
+    def delay_next(self, method: str, seconds: float, count: int = 1) -> None:
+        """Handle the next ``count`` calls of ``method`` only after ``seconds`` (a slow
+        Telegram). A client whose timeout is shorter gives up and closes the connection, which
+        cancels the call before it is handled."""
+        self._delays.setdefault(method.lower(), []).extend([seconds] * count)
 
     def register(self, method: str, handler: Handler) -> None:
         """Implement (or override) ``method``: ``handler(params) -> result``, sync or async.
@@ -844,6 +862,12 @@ class FakeTelegram:
                 raise ApiError(
                     404, f"Not Found: unknown method {method} (add it to FakeTelegram)", record=True
                 )
+            delays = self._delays.get(method.lower())
+            if delays:
+                await asyncio.sleep(delays.pop(0))  # cancelled if the client gives up first
+            if self._drops.get(method.lower()):
+                self._drops[method.lower()] -= 1
+                return self._drop(request, call)
             failures = self._failures.get(method.lower())
             if failures:
                 raise failures.pop(0)
@@ -865,6 +889,13 @@ class FakeTelegram:
         self._changes.notify()
         status = 200 if body["ok"] else body["error_code"]
         return web.json_response(body, status=status)
+
+    def _drop(self, request: web.Request, call: ApiCall) -> web.Response:
+        call.dropped = True
+        if request.transport is not None:
+            request.transport.close()  # the response below is never written
+        self._changes.notify()
+        return web.Response(status=500)
 
     @staticmethod
     async def _read_request(

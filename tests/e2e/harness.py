@@ -5,6 +5,7 @@
     async with FakeTelegram() as fake, bot_process(fake) as bot:
         ...  # drive it with fake.user(...)
     # on exit: SIGTERM, wait, and fail if the bot crashed or logged a traceback
+    # (``await bot.crash()`` SIGKILLs it on purpose, to test what a crash loses)
 
 The bot gets ``BOT_TOKEN`` and ``TELEGRAM_API_BASE`` in its environment and must build its
 session with ``AiohttpSession(api=TelegramAPIServer.from_base(TELEGRAM_API_BASE))``.
@@ -52,6 +53,7 @@ class BotProcess:
         self.log_path = log_path
         self.expect_traceback = expect_traceback
         self.killed = False  # had to SIGKILL: it ignored SIGTERM
+        self.crashed = False  # the test SIGKILLed it on purpose (see crash())
         self.keep_log = False
 
     @property
@@ -81,12 +83,20 @@ class BotProcess:
         assert self.process.returncode is not None
         return self.process.returncode
 
+    async def crash(self) -> int:
+        """SIGKILL it now, as a power cut or the OOM killer would: no shutdown code runs.
+        Its exit code is then expected; a Traceback it wrote before still fails the test."""
+        self.crashed = True
+        with contextlib.suppress(ProcessLookupError):
+            self.process.kill()
+        return await self.process.wait()
+
     def assert_clean(self) -> None:
         """Fail unless the process exited with code 0 (on SIGTERM) and logged no traceback."""
         problems = []
         if self.killed:
             problems.append("did not exit in time after SIGTERM and was killed")
-        elif self.returncode not in (0, None):
+        elif self.returncode not in (0, None) and not self.crashed:
             hint = " (died of SIGTERM: signals not handled?)" if self.returncode == -15 else ""
             problems.append(f"exited with code {self.returncode}{hint}")
         if not self.expect_traceback and "Traceback" in self.output():

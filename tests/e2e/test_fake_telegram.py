@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
@@ -153,6 +155,13 @@ async def test_assert_clean(tmp_path: Path, code: str, problem: str) -> None:
     await proc.stop()
     with pytest.raises(AssertionError, match=problem):
         proc.assert_clean()
+
+
+@pytest.mark.e2e
+async def test_a_bot_crashed_on_purpose_is_not_a_failure(fake: FakeTelegram) -> None:
+    async with bot_process(fake, module=ECHO_BOT) as bot:
+        assert await bot.crash() == -signal.SIGKILL
+    assert (bot.crashed, bot.killed) == (True, False)
 
 
 async def test_run_cli_captures_output() -> None:
@@ -488,6 +497,27 @@ async def test_fail_next_injects_errors(fake: FakeTelegram, bot: Bot) -> None:
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await bot.send_message(alice.chat_id, "hi")
     assert [c.ok for c in fake.calls] == [False, True, False, False, False]
+    assert fake.errors == []
+
+
+async def test_drop_next_and_delay_next_are_network_failures(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    fake.drop_next("sendMessage")
+    with pytest.raises(TelegramNetworkError, match="ServerDisconnectedError"):
+        await bot.send_message(alice.chat_id, "lost")
+    await bot.send_message(alice.chat_id, "kept")  # only the next call is dropped
+
+    fake.delay_next("sendMessage", 30)
+    with pytest.raises(TelegramNetworkError, match="Request timeout error"):
+        await bot.send_message(alice.chat_id, "too slow", request_timeout=1)
+    fake.delay_next("sendMessage", 0.1)
+    await bot.send_message(alice.chat_id, "slow")  # within the timeout: answered
+
+    assert [m.text for m in alice.messages()] == ["kept", "slow"]
+    lost, kept, too_slow, slow = fake.calls
+    assert (lost.dropped, lost.response, str(lost).endswith("-> dropped")) == (True, None, True)
+    assert (kept.ok, slow.ok) == (True, True)
+    assert (too_slow.dropped, too_slow.response) == (False, None)  # the client gave up
     assert fake.errors == []
 
 
