@@ -112,8 +112,8 @@ async def dispatcher(fake: FakeTelegram, db_factory: SessionFactory) -> AsyncIte
     async with Bot(fake.token, session=api_session(fake), default=html) as bot:
         sender = Sender.from_settings(bot, settings, Reachability(db_factory, now=clock))
         deps = Deps(db=db_factory, settings=settings, clock=clock, sender=sender)
-        # four sends at a time fit the engine's pool of five connections; at the default 16
-        # PostgreSQL connections are opened and closed for every batch and the run takes minutes
+        # four sends at a time stay within the engine's pool of five connections: more would
+        # open and close PostgreSQL connections all along, slow and beside the point here
         yield Courier(
             bot, deps, build_i18n("en"), sender, batch=100, lease_seconds=600, concurrency=4
         )
