@@ -84,9 +84,11 @@ def run_with(dp: Dispatcher, scheduler: AsyncIOScheduler, deps: Deps | None = No
             deps.courier.wake()  # whatever came due while the bot was down
 
     async def stop() -> None:
-        scheduler.shutdown(wait=False)
+        # the courier first: it finishes (or gives back) the batch in hand; shutting the
+        # scheduler down first would cancel a drain it runs mid-batch
         if deps is not None and deps.courier is not None:
             await deps.courier.stop()
+        scheduler.shutdown(wait=False)
 
     dp.startup.register(start)
     dp.shutdown.register(stop)
