@@ -6,7 +6,14 @@ APScheduler wakes it every OUTBOX_CHECK_SECONDS; a handler whose use case just w
 it at once (:func:`send_due`). Claims are leases (domain/outbox.py): another bot instance never
 gets a claimed row, and rows of a dispatcher that died are claimed again when the lease ends.
 A row is marked sent shortly after Telegram accepted it (in small groups, to spare the
-database), so a crash re-sends at most the few rows sent but not yet marked.
+database), so a crash re-sends at most the few rows sent but not yet marked. Sending goes on
+while a group is being marked; the rows sent meanwhile go in the next group, so when sends
+outrun the database the groups grow, but never beyond the batch in hand: a batch is marked
+in full before the next is claimed.
+
+A claimed batch is rendered in one go, on one session that reads its recipients and bookings
+in two queries (bot/notify.py), then sent: a message says what was true when its batch was
+taken up, seconds before it goes out (the buttons of a reminder check the booking again).
 """
 
 from __future__ import annotations
@@ -18,18 +25,26 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from aiogram import Bot
+from aiogram.methods import Response
+from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
 from bot.deps import Deps
-from bot.notify import render
+from bot.notify import Rendered, preload, render
 from bot.sender import Reachability, Sender
 from domain import outbox
 
 log = logging.getLogger(__name__)
 
-MARK_EVERY = 20  # sent rows marked in one statement
+MARK_EVERY = 20  # sent rows marked in one statement (more if they pile up meanwhile)
 STOP_WAIT_SECONDS = 5.0  # at shutdown, how long the batch in hand may take to finish
 RETRY_BASE_SECONDS = 30  # a failing row waits 30 s, 60 s, 120 s ... (at most an hour)
+# a row's message; None: nothing left to say; an exception: why it could not be rendered
+Rendering = Rendered | Exception | None
+
+# aiogram reads every answer to sendMessage as Response[Message], a class pydantic caches only
+# weakly: unreferenced, it is collected and built again (~2 ms) every few dozen messages
+_ANSWER_TYPE = Response[Message]
 
 
 class Courier:
@@ -114,36 +129,44 @@ class Courier:
         if not claimed:
             return 0
         started = self._monotonic()
-        by_recipient: dict[int, list[outbox.Claimed]] = {}
-        for row in claimed:  # each recipient's messages in due order, recipients side by side
-            by_recipient.setdefault(row.recipient, []).append(row)
+        rendered = await self._render(claimed)
         untried: list[int] = []
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one_recipient(rows: list[outbox.Claimed]) -> None:
+        async def send(row: outbox.Claimed) -> None:
             async with gate:
-                for row in rows:
-                    # half the lease gone (a slow chat, a long flood wait) or shutting down:
-                    # give the rest back rather than risk another instance sending them too
-                    if self._stopping or self._monotonic() - started > self.lease_seconds / 2:
-                        untried.append(row.id)
-                        continue
-                    await self._send(row)
+                # half the lease gone (a slow chat, a long flood wait) or shutting down:
+                # give the rest back rather than risk another instance sending them too
+                if self._stopping or self._monotonic() - started > self.lease_seconds / 2:
+                    untried.append(row.id)
+                    return
+                await self._send(row, rendered[row.id])
 
-        await asyncio.gather(*(one_recipient(rows) for rows in by_recipient.values()))
+        for round_ in _rounds(claimed):
+            await asyncio.gather(*(send(row) for row in round_))
         await self._mark_sent(force=True)
         if untried:
             async with self.deps.db() as db:
                 await outbox.release(db, untried)
         return len(claimed)
 
-    async def _send(self, row: outbox.Claimed) -> None:
-        try:
-            async with self.deps.db() as db:
-                rendered = await render(db, self.deps, self.i18n, row.event)
-        except Exception as error:  # a bug in one message must not stop the others
-            log.exception("could not render outbox row %s", row.id)
-            await self._fail(row, f"could not render: {error!r}")
+    async def _render(self, claimed: list[outbox.Claimed]) -> dict[int, Rendering]:
+        """Each row's message (None: nothing left to say), or why it could not be rendered."""
+        messages: dict[int, Rendering] = {}
+        async with self.deps.db() as db:
+            await preload(db, [row.event for row in claimed])
+            for row in claimed:
+                try:
+                    messages[row.id] = await render(db, self.deps, self.i18n, row.event)
+                except Exception as error:  # a bug in one message must not stop the others
+                    log.exception("could not render outbox row %s", row.id)
+                    messages[row.id] = error
+                    await db.rollback()  # a failed read would leave the session unusable
+        return messages
+
+    async def _send(self, row: outbox.Claimed, rendered: Rendering) -> None:
+        if isinstance(rendered, Exception):
+            await self._fail(row, f"could not render: {rendered!r}")
             return
         if rendered is None:
             async with self.deps.db() as db:
@@ -170,13 +193,29 @@ class Courier:
             await outbox.mark_failed(db, row.id, reason, self.deps.clock())
 
     async def _mark_sent(self, *, force: bool = False) -> None:
-        if not self._to_mark or (len(self._to_mark) < MARK_EVERY and not force):
-            return
+        if not force and (len(self._to_mark) < MARK_EVERY or self._mark_lock.locked()):
+            return  # too few yet, or the mark under way takes them along when it is done
         async with self._mark_lock:
-            ids, self._to_mark = self._to_mark, []
-            if ids:
+            while self._to_mark and (force or len(self._to_mark) >= MARK_EVERY):
+                ids, self._to_mark = self._to_mark, []
                 async with self.deps.db() as db:
                     await outbox.mark_sent(db, ids, self.deps.clock())
+
+
+def _rounds(claimed: list[outbox.Claimed]) -> list[list[outbox.Claimed]]:
+    """Each recipient's n-th message in round n, the rounds sent one after another: each
+    recipient's messages still go in due order, recipients side by side. A chat's next message
+    must wait a second after its last (bot/sender.py); in the next round that second has mostly
+    passed while the other chats were served, rather than being waited out in one of the
+    ``concurrency`` places, as when a recipient's messages are sent in one go."""
+    rounds: list[list[outbox.Claimed]] = []
+    taken: dict[int, int] = {}
+    for row in claimed:
+        n = taken[row.recipient] = taken.get(row.recipient, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(row)
+    return rounds
 
 
 async def send_due(bot: Bot, deps: Deps, i18n: I18n) -> None:

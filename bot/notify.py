@@ -1,11 +1,14 @@
 """What each message sent unasked says: notices of a freed place, offers, lapsed offers,
 confirmed enrolments, reminders before a session, released bookings, and staff notices of
 late cancellations. The dispatcher (bot/courier.py) renders outbox rows with :func:`render`
-in the recipient's language and the business's time zone, at the moment it sends them.
+in the recipient's language and the business's time zone, a batch at a time just before
+sending it: :func:`preload` reads the batch's recipients and bookings in two queries, and
+render then finds them in the session instead of reading each on its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +16,9 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, joinedload
 
 from bot.deps import Deps, Formatter, html
 from domain import rules
@@ -29,7 +34,7 @@ from domain.events import (
     SpotOffered,
 )
 from domain.storage import queries, staff_queries
-from domain.storage.models import Client
+from domain.storage.models import Booking, BookingStatus, ClassSession, Client, ProgrammeClass
 
 
 class OfferAnswer(CallbackData, prefix="offer"):
@@ -46,6 +51,25 @@ class ReminderAnswer(CallbackData, prefix="rem"):
 class Rendered:
     text: str
     markup: InlineKeyboardMarkup | None = None
+
+
+# a booking with what its card shows: session, class, programme
+_CARD = (
+    joinedload(Booking.session).joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme)
+)
+
+
+async def preload(db: AsyncSession, events: Sequence[Event]) -> None:
+    """Load the recipients and bookings of ``events`` into ``db`` in two queries, so that
+    rendering them on this session reads nothing more (other kinds still read their own)."""
+    recipients = {event.recipient for event in events}
+    loaded: list[object] = list(await db.scalars(select(Client).where(Client.id.in_(recipients))))
+    bookings = {b for event in events if (b := getattr(event, "booking_id", None)) is not None}
+    if bookings:
+        query = select(Booking).where(Booking.id.in_(bookings)).options(_CARD)
+        loaded += await db.scalars(query)
+    # the identity map only holds objects weakly: keep them as long as the session
+    db.info.setdefault("preloaded", []).extend(loaded)
 
 
 async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rendered | None:
@@ -75,20 +99,44 @@ async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rend
 async def _about_booking(
     db: AsyncSession, deps: Deps, fmt: Formatter, event: SessionReminder | BookingReleased
 ) -> Rendered | None:
-    card = await queries.booking_card(db, event.booking_id, event.client_id)
+    card = await _booking_card(db, event.booking_id, event.client_id)
     if card is None:
         return None
-    title = html(f"{card.programme_title} — {card.class_title}")
-    when = fmt.long_when(card.starts_at)
     if isinstance(event, BookingReleased):
         text = _(
             "⌛ You did not confirm <b>{title}</b> on {when}, so your place was given to "
             "someone else. Book again if you can still come."
         )
-        return Rendered(text.format(title=title, when=when))
+        title = html(f"{card.programme_title} — {card.class_title}")
+        return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
     if not card.is_active or card.starts_at != event.starts_at or card.starts_at <= deps.clock():
         return None  # cancelled, moved (its new time has its own reminders) or begun
     return reminder_message(card, deps, fmt)
+
+
+async def _booking_card(
+    db: AsyncSession, booking_id: int, client_id: int
+) -> queries.BookingCard | None:
+    """As queries.booking_card, but from the session when :func:`preload` put it there."""
+    return await db.run_sync(_card_in, booking_id, client_id)
+
+
+def _card_in(db: Session, booking_id: int, client_id: int) -> queries.BookingCard | None:
+    # synchronous, so that what preload did not load is loaded on access
+    booking = db.get(Booking, booking_id, options=[_CARD])
+    if booking is None or booking.client_id != client_id:  # someone else's reads as missing
+        return None
+    session, klass = booking.session, booking.session.klass
+    return queries.BookingCard(
+        id=booking.id,
+        session_id=booking.session_id,
+        programme_title=klass.programme.title,
+        class_title=klass.title,
+        starts_at=session.starts_at,
+        duration_minutes=klass.duration_minutes,
+        price_minor=klass.price_minor,
+        is_active=booking.status == BookingStatus.ACTIVE,
+    )
 
 
 def reminder_message(card: queries.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:
@@ -183,7 +231,7 @@ async def _subject(
         title = await queries.enrolment_title(db, event.enrolment_id)
         return (title, None) if title else None
     if isinstance(event, Promoted):
-        card = await queries.booking_card(db, event.booking_id, event.client_id)
+        card = await _booking_card(db, event.booking_id, event.client_id)
         if card is None or not card.is_active:  # cancelled before we got to say it
             return None
         return f"{card.programme_title} — {card.class_title}", card.starts_at
