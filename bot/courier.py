@@ -72,6 +72,7 @@ class Courier:
         self.concurrency = concurrency
         self._monotonic = monotonic
         self._busy = False
+        self._draining: asyncio.Task | None = None
         self._again = False
         self._stopping = False
         self._tasks: set[asyncio.Task[int]] = set()
@@ -97,6 +98,7 @@ class Courier:
             self._again = True
             return 0
         self._busy = True
+        self._draining = asyncio.current_task()
         total = 0
         try:
             while not self._stopping:
@@ -109,13 +111,19 @@ class Courier:
             log.exception("the outbox dispatcher failed; retrying at the next tick")
         finally:
             self._busy = False
+            self._draining = None
         return total
 
     async def stop(self) -> None:
-        """Stop claiming; rows claimed and not yet tried are given back (within seconds)."""
+        """Stop claiming; the batch in hand is finished and marked, rows not yet tried are
+        given back. Waits for the drain under way, whoever started it (a wake-up or the
+        scheduler's tick, which shutting the scheduler down would otherwise cancel)."""
         self._stopping = True
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=STOP_WAIT_SECONDS)
+        running = set(self._tasks)
+        if self._draining is not None and self._draining is not asyncio.current_task():
+            running.add(self._draining)
+        if running:
+            await asyncio.wait(running, timeout=STOP_WAIT_SECONDS)
 
     # ----- one batch --------------------------------------------------------------------
 

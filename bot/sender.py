@@ -70,6 +70,16 @@ class _Window:
     def record(self, now: float) -> None:
         self.times.append(now)
 
+    def settle(self, sent_at: float, answered_at: float) -> None:
+        """The message let through at ``sent_at`` was answered at ``answered_at``: count it
+        from then. Telegram counts it on arrival, somewhere in between, so counting from the
+        let-through alone lets a 31st message in when the first was slow on the wire."""
+        try:
+            self.times.remove(sent_at)
+        except ValueError:  # already out of the window
+            return
+        self.times.append(answered_at)  # the latest time so far: the deque stays in order
+
     def idle(self, now: float) -> bool:
         return not self.times or self.times[-1] <= now - self.period
 
@@ -194,7 +204,7 @@ class Sender:
             return Delivery(reason="the client blocked the bot", unreachable=True)
         failures = floods = 0
         while True:
-            await self._acquire(chat_id)
+            sent_at, windows = await self._acquire(chat_id)
             try:
                 return Delivery(await self.bot.send_message(chat_id, text, **kwargs))
             except TelegramRetryAfter as error:
@@ -226,9 +236,14 @@ class Sender:
             except TelegramAPIError as error:  # a bad request: trying again would not help
                 log.warning("could not send to %s: %s", chat_id, error)
                 return Delivery(reason=str(error))
+            finally:
+                answered_at = self._clock()
+                for window in windows:
+                    window.settle(sent_at, answered_at)
 
-    async def _acquire(self, chat_id: int) -> None:
-        """Wait until one more message to ``chat_id`` fits every limit, and count it."""
+    async def _acquire(self, chat_id: int) -> tuple[float, list[_Window]]:
+        """Wait until one more message to ``chat_id`` fits every limit, and count it; when,
+        and in which windows (to count it again from its answer: :meth:`_Window.settle`)."""
         while True:
             now = self._clock()
             window = self._chat_window(chat_id, now)
@@ -238,11 +253,10 @@ class Sender:
                 window.wait(now) if window else 0.0,
             )
             if wait <= _EPSILON:
-                if self._global:
-                    self._global.record(now)
-                if window:
-                    window.record(now)
-                return
+                windows = [w for w in (self._global, window) if w is not None]
+                for counted in windows:
+                    counted.record(now)
+                return now, windows
             await self._sleep(wait)
 
     def _chat_window(self, chat_id: int, now: float) -> _Window | None:

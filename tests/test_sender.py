@@ -231,3 +231,30 @@ async def test_endless_flood_control_is_given_up_for_now_but_retryable(bot, time
 
     assert (delivery.sent, delivery.retryable) == (False, True)
     assert bot.attempts == 3
+
+
+class SlowBot(FakeBot):
+    """Telegram takes 0.4 s to answer each message; records when each one left."""
+
+    def __init__(self, time: FakeTime) -> None:
+        super().__init__(time)
+        self.left: list[float] = []
+
+    async def send_message(self, chat_id: int, text: str, **kwargs) -> Message:
+        self.left.append(self.time())
+        await self.time.sleep(0.4)
+        return await super().send_message(chat_id, text, **kwargs)
+
+
+async def test_a_message_counts_from_telegrams_answer_not_from_when_it_left(time):
+    """Telegram counts a message when it arrives, somewhere between leaving and the answer:
+    the next one to the chat leaves a second after the answer (the bench saw 429s when it
+    left a second after the first had left, and the first was slow on the wire)."""
+    bot = SlowBot(time)
+    sender = sender_for(bot, time)
+
+    await sender.send_message(7, "one")
+    await sender.send_message(7, "two")
+
+    (_, second_left), ((first_answered, _, _), _) = bot.left, bot.sent
+    assert second_left >= first_answered + 1.0 - 1e-9

@@ -249,15 +249,6 @@ async def test_a_client_who_blocked_the_bot_fails_alone_and_the_others_get_their
     assert unreachable == [(blocked,)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bot/scheduler.py run_with.stop shuts the scheduler down first, and APScheduler "
-        "cancels the running dispatch_outbox job: its drain dies mid-batch (a CancelledError "
-        "Traceback in the log), its rows stay leased and unmarked, and Courier.stop only "
-        "waits for drains that wake() started"
-    ),
-)
 async def test_a_bot_stopped_mid_dispatch_gives_its_rows_back_and_sends_none_twice(
     fake, bot_env, studio, database
 ):
