@@ -15,7 +15,9 @@ rows leaves them to be claimed again once ``lease_until`` has passed.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,14 +59,24 @@ def from_row(kind: str, payload: str) -> Event:
     cls = EVENT_KINDS.get(kind)
     if cls is None:
         raise ValueError(f"unknown outbox kind {kind!r}")
-    values: dict[str, Any] = json.loads(payload)
-    for field in dataclasses.fields(cls):
-        if field.type in ("datetime", "datetime | None") and values.get(field.name):
-            values[field.name] = datetime.fromisoformat(values[field.name])
     try:
+        values: dict[str, Any] = json.loads(payload)
+        for name in _datetime_fields(cls):
+            if values.get(name) is not None:
+                values[name] = datetime.fromisoformat(values[name])
         return cls(**values)
-    except TypeError as error:
+    except (TypeError, ValueError, AttributeError) as error:
         raise ValueError(f"unreadable {kind} payload: {error}") from None
+
+
+@functools.cache
+def _datetime_fields(cls: type) -> tuple[str, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(
+        field.name
+        for field in dataclasses.fields(cls)
+        if datetime in (hints[field.name], *typing.get_args(hints[field.name]))
+    )
 
 
 async def put(db: AsyncSession, event: Event, *, due_at: datetime, now: datetime) -> None:

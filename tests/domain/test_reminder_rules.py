@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain import outbox
-from domain.events import LateCancellation, SessionReminder
+from domain.events import LateCancellation, SessionReminder, SpotOffered
 from domain.rules import (
     ReminderOffset,
     is_late_cancellation,
@@ -124,8 +124,16 @@ def test_a_reminder_is_one_message_per_booking_start_and_offset():
     assert LateCancellation(7, 10).dedupe_key != LateCancellation(8, 10).dedupe_key
 
 
-def test_an_outbox_payload_reads_back_as_the_same_event():
-    event = SessionReminder(1, 10, local(2026, 12, 3, 18, 0), "24h")
+@pytest.mark.parametrize(
+    "event",
+    [
+        SessionReminder(1, 10, local(2026, 12, 3, 18, 0), "24h"),
+        SpotOffered(1, 5, 7, local(2026, 12, 3, 18, 30)),
+        SpotOffered(1, 5, None, local(2026, 12, 3, 18, 30), class_id=3),
+        LateCancellation(7, 10),
+    ],
+)
+def test_an_outbox_payload_reads_back_as_the_same_event(event):
     assert outbox.from_row(event.kind, outbox.to_payload(event)) == event
 
 
@@ -134,3 +142,6 @@ def test_an_outbox_row_this_code_cannot_read_is_refused():
         outbox.from_row("carrier_pigeon", "{}")
     with pytest.raises(ValueError, match="unreadable reminder payload"):
         outbox.from_row("reminder", '{"client_id": 1}')
+    garbled = '{"client_id": 1, "booking_id": 2, "starts_at": "soon", "before": "2h"}'
+    with pytest.raises(ValueError, match="unreadable reminder payload"):
+        outbox.from_row("reminder", garbled)
