@@ -10,6 +10,8 @@ Tests act as Telegram users through :class:`FakeUser`::
         await alice.wait_message("Hello")
         assert await alice.click("Ping") == "pong!"
         await alice.send_document("studio.yaml", b"programmes: []")  # the bot may getFile it
+        payment = await alice.pay()  # the newest invoice: pre-checkout, then successful_payment
+        await alice.repeat_payment(payment)  # Telegram delivering it again
 
 The fake validates what the bot sends the way Telegram does (HTML markup, callback data
 size, editing rules, ...). Telegram answers that a correct bot may legitimately get
@@ -51,6 +53,9 @@ __all__ = [
     "FakeTelegram",
     "FakeUser",
     "InvalidUpdateError",
+    "Payment",
+    "SentInvoice",
+    "StarRefund",
     "UploadedFile",
     "parse_html",
 ]
@@ -62,6 +67,8 @@ _current_call: contextvars.ContextVar[ApiCall | None] = contextvars.ContextVar(
 Handler = Callable[[dict[str, Any]], Any | Awaitable[Any]]
 CallPredicate = Callable[["ApiCall"], bool]
 MessagePredicate = Callable[["FakeMessage"], bool]
+
+STARS = "XTR"  # the currency of Telegram Stars
 
 # --------------------------------------------------------------------------------------
 # Data model
@@ -157,6 +164,7 @@ class FakeMessage:
     created: int = -1
     version: int = -1
     media: dict[str, Any] = field(default_factory=dict, repr=False)  # extra Message fields
+    invoice: SentInvoice | None = None  # what sendInvoice asked for, payload included
 
     @property
     def button_texts(self) -> list[str]:
@@ -176,11 +184,79 @@ class FakeMessage:
         line = f"#{self.message_id} {who}{flags}: {self.text!r}"
         if self.document:
             line += f" [document {self.document.get('file_name')!r}]"
+        if self.invoice:
+            invoice = self.invoice
+            paid = " paid" if invoice.charge_id else ""
+            line += f" [invoice {invoice.title!r} {invoice.total_amount} {invoice.currency}{paid}]"
+        for service in ("successful_payment", "refunded_payment"):
+            if service in self.media:
+                line += f" [{service} {self.media[service]['telegram_payment_charge_id']}]"
         if self.buttons:
             line += " " + str([[b.text for b in row] for row in self.buttons])
         if self.reply_keyboard:
             line += f" reply-keyboard={self.reply_keyboard}"
         return line
+
+
+@dataclass
+class SentInvoice:
+    """An invoice the bot sent (``sendInvoice``), as the fake keeps it.
+
+    The Message's ``invoice`` object (in :attr:`FakeMessage.media`) has no payload or prices;
+    these are here. ``charge_id`` is set once the user paid it (Telegram then shows a
+    receipt instead of the Pay button, so an invoice is paid at most once).
+    """
+
+    title: str
+    description: str
+    payload: str
+    currency: str
+    prices: list[dict[str, Any]]
+    provider_token: str = ""
+    max_tip_amount: int = 0
+    start_parameter: str = ""
+    charge_id: str | None = None
+
+    @property
+    def total_amount(self) -> int:
+        return sum(int(p["amount"]) for p in self.prices)
+
+    @property
+    def stars(self) -> bool:
+        return self.currency == STARS
+
+
+@dataclass
+class Payment:
+    """What happened when a user tapped Pay (:meth:`FakeUser.pay`).
+
+    ``ok`` and ``error_message`` are the bot's ``answerPreCheckoutQuery`` (``answer``). When
+    ok, ``charge_id`` is the ``telegram_payment_charge_id`` of the ``successful_payment``
+    message (``message``, the Message JSON) delivered in update ``update_id``.
+    """
+
+    user_id: int
+    query_id: str
+    currency: str
+    total_amount: int
+    invoice_payload: str
+    answer: ApiCall
+    ok: bool
+    error_message: str | None = None
+    charge_id: str | None = None
+    provider_charge_id: str | None = None
+    message: dict[str, Any] | None = field(default=None, repr=False)
+    update_id: int | None = None
+
+
+@dataclass
+class StarRefund:
+    """A ``refundStarPayment`` the fake carried out."""
+
+    user_id: int
+    charge_id: str
+    total_amount: int
+    invoice_payload: str
 
 
 class ApiError(Exception):
@@ -273,6 +349,7 @@ _BOOL_PREFIXES = (
     "drop_",
     "for_",
 )
+_BOOL_FIELDS = frozenset({"ok"})
 _INT_RE = re.compile(r"-?\d+")
 # Update types Telegram sends when allowed_updates is empty or was never set.
 _NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -289,7 +366,9 @@ def _decode_params(raw: Mapping[str, Any]) -> dict[str, Any]:
                     value = json.loads(value)
             elif key in _INT_FIELDS and _INT_RE.fullmatch(value):
                 value = int(value)
-            elif value in ("true", "false") and key.startswith(_BOOL_PREFIXES):
+            elif value in ("true", "false") and (
+                key.startswith(_BOOL_PREFIXES) or key in _BOOL_FIELDS
+            ):
                 value = value == "true"
         params[key] = value
     return params
@@ -585,6 +664,13 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._files: dict[str, tuple[str, UploadedFile]] = {}  # file_id -> (file_path, file)
         self._callback_queries: dict[str, bool] = {}  # id -> answered
+        # Telegram cancels a payment whose pre-checkout query is not answered in time.
+        self.pre_checkout_timeout = 10.0
+        self._pre_checkout_queries: dict[str, tuple[float, bool]] = {}  # id -> (asked, answered)
+        self.payments: list[Payment] = []  # successful payments, in order
+        self.star_refunds: list[StarRefund] = []
+        self._charges: dict[str, Payment] = {}  # telegram_payment_charge_id -> payment
+        self._charge_ids = itertools.count(1)
         self._allowed_updates: set[str] | None = None  # None: Telegram's default set
         self._poll_generation = 0
         self._closing = False
@@ -1042,6 +1128,9 @@ class FakeTelegram:
             "setMyShortDescription": lambda call: True,
             "sendDocument": self._send_document,
             "getFile": self._get_file,
+            "sendInvoice": self._send_invoice,
+            "answerPreCheckoutQuery": self._answer_pre_checkout_query,
+            "refundStarPayment": self._refund_star_payment,
         }
         for name, handler in builtin.items():
             self._handlers[name.lower()] = (name, handler)
@@ -1271,6 +1360,82 @@ class FakeTelegram:
         self._commands.pop(self._commands_key(call.params), None)
         return True
 
+    # ----- payments ------------------------------------------------------------------
+
+    def _send_invoice(self, call: ApiCall) -> dict[str, Any]:
+        invoice = _parse_invoice(call.params)
+        markup = call.params.get("reply_markup")
+        if markup is not None:
+            rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+            first = rows[0][0] if rows and rows[0] else None
+            if not isinstance(first, dict) or first.get("pay") is not True:
+                # an invoice's keyboard must start with the Pay button
+                raise ApiError(400, "Bad Request: REPLY_MARKUP_BUY_EMPTY", record=True)
+        message_json = self.store_bot_message(
+            call.params,
+            text_key="caption",  # an invoice has no text; there is no caption parameter either
+            invoice={
+                "title": invoice.title,
+                "description": invoice.description,
+                "start_parameter": invoice.start_parameter,
+                "currency": invoice.currency,
+                "total_amount": invoice.total_amount,
+            },
+        )
+        self._chats[message_json["chat"]["id"]][message_json["message_id"]].invoice = invoice
+        return message_json
+
+    def _answer_pre_checkout_query(self, call: ApiCall) -> bool:
+        p = call.params
+        query_id = str(p.get("pre_checkout_query_id", ""))
+        if query_id not in self._pre_checkout_queries:
+            raise ApiError(400, "Bad Request: QUERY_ID_INVALID", record=True)
+        asked, answered = self._pre_checkout_queries[query_id]
+        if answered:
+            raise ApiError(400, "Bad Request: QUERY_ID_INVALID (already answered)", record=True)
+        if time.monotonic() - asked > self.pre_checkout_timeout:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query id is "
+                f"invalid (pre-checkout queries must be answered within "
+                f"{self.pre_checkout_timeout:g}s)",
+                record=True,
+            )
+        ok = p.get("ok")
+        if not isinstance(ok, bool):
+            raise ApiError(400, 'Bad Request: parameter "ok" is required (a Boolean)', record=True)
+        if not ok and not str(p.get("error_message") or "").strip():
+            raise ApiError(
+                400, "Bad Request: error_message is required when ok is false", record=True
+            )
+        self._pre_checkout_queries[query_id] = (asked, True)
+        return True
+
+    def _refund_star_payment(self, call: ApiCall) -> bool:
+        p = call.params
+        charge_id = str(p.get("telegram_payment_charge_id", ""))
+        payment = self._charges.get(charge_id)
+        if payment is None or payment.user_id != p.get("user_id") or payment.currency != STARS:
+            # card payments have no refund method in the Bot API: not found either
+            raise ApiError(400, "Bad Request: CHARGE_NOT_FOUND", record=True)
+        if any(r.charge_id == charge_id for r in self.star_refunds):
+            # a correct bot may retry a refund whose answer it lost: not recorded
+            raise ApiError(400, "Bad Request: CHARGE_ALREADY_REFUNDED")
+        self.star_refunds.append(
+            StarRefund(payment.user_id, charge_id, payment.total_amount, payment.invoice_payload)
+        )
+        user = self.users[payment.user_id]
+        user._receive_service_message(
+            "refunded_payment",
+            {
+                "currency": STARS,
+                "total_amount": payment.total_amount,
+                "invoice_payload": payment.invoice_payload,
+                "telegram_payment_charge_id": charge_id,
+            },
+        )
+        return True
+
     def _set_chat_menu_button(self, call: ApiCall) -> bool:
         chat_id = call.params.get("chat_id")
         self.menu_buttons[chat_id] = call.params.get("menu_button") or {"type": "default"}
@@ -1279,6 +1444,85 @@ class FakeTelegram:
     def _get_chat_menu_button(self, call: ApiCall) -> dict[str, Any]:
         chat_id = call.params.get("chat_id")
         return self.menu_buttons.get(chat_id, self.menu_buttons.get(None, {"type": "commands"}))
+
+
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
+
+
+def _invoice_error(problem: str) -> ApiError:
+    return ApiError(400, f"Bad Request: {problem}", record=True)
+
+
+def _parse_invoice(p: Mapping[str, Any]) -> SentInvoice:
+    """Validate ``sendInvoice`` parameters as Telegram does; raise :class:`ApiError`.
+
+    Error codes are Telegram's where known (PAYMENT_PROVIDER_INVALID, STARS_INVOICE_INVALID,
+    ...); a short explanation follows in parentheses.
+    """
+    title, description = str(p.get("title") or ""), str(p.get("description") or "")
+    payload, currency = str(p.get("payload") or ""), str(p.get("currency") or "")
+    if not 1 <= len(title) <= 32:
+        raise _invoice_error(f"INVOICE_TITLE_INVALID (title is 1-32 characters, got {title!r})")
+    if not 1 <= len(description) <= 255:
+        raise _invoice_error(
+            f"INVOICE_DESCRIPTION_INVALID (description is 1-255 characters, got {len(description)})"
+        )
+    if not 1 <= len(payload.encode()) <= 128:
+        raise _invoice_error(
+            f"INVOICE_PAYLOAD_INVALID (payload is 1-128 bytes, got {len(payload.encode())})"
+        )
+    if not _CURRENCY_RE.fullmatch(currency):
+        raise _invoice_error(f"CURRENCY_INVALID ({currency!r})")
+    prices = _parse_prices(p.get("prices"))
+    provider_token = str(p.get("provider_token") or "")
+    max_tip = p.get("max_tip_amount") or 0
+    tips = p.get("suggested_tip_amounts") or []
+    if not isinstance(max_tip, int) or max_tip < 0:
+        raise _invoice_error(f"max_tip_amount must be a non-negative integer, got {max_tip!r}")
+    if currency == STARS:
+        if len(prices) != 1:
+            raise _invoice_error(f"STARS_INVOICE_INVALID (exactly one price, got {len(prices)})")
+        if provider_token:
+            raise _invoice_error("STARS_INVOICE_INVALID (no provider_token for Stars)")
+        if max_tip or tips:
+            raise _invoice_error("STARS_INVOICE_INVALID (no tips for Stars)")
+    elif not provider_token:
+        raise _invoice_error(f"PAYMENT_PROVIDER_INVALID (a {currency} invoice needs a token)")
+    if currency == STARS and prices[0]["amount"] <= 0:
+        raise _invoice_error("CURRENCY_TOTAL_AMOUNT_INVALID (Stars price must be > 0)")
+    if sum(price["amount"] for price in prices) <= 0:
+        raise _invoice_error("CURRENCY_TOTAL_AMOUNT_INVALID (the total must be > 0)")
+    if tips and (
+        not isinstance(tips, list)
+        or len(tips) > 4
+        or not all(isinstance(t, int) and 0 < t <= max_tip for t in tips)
+        or tips != sorted(set(tips))
+    ):
+        raise _invoice_error(f"suggested_tip_amounts invalid: {tips!r} (max {max_tip})")
+    return SentInvoice(
+        title=title,
+        description=description,
+        payload=payload,
+        currency=currency,
+        prices=prices,
+        provider_token=provider_token,
+        max_tip_amount=max_tip,
+        start_parameter=str(p.get("start_parameter") or ""),
+    )
+
+
+def _parse_prices(raw: Any) -> list[dict[str, Any]]:
+    if not isinstance(raw, list) or not raw:
+        raise _invoice_error("prices must be a non-empty JSON array of LabeledPrice")
+    for price in raw:
+        label = price.get("label") if isinstance(price, dict) else None
+        amount = price.get("amount") if isinstance(price, dict) else None
+        # components may be negative (a discount); only the total must be positive
+        if not label or not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+            raise _invoice_error(
+                f"LabeledPrice needs a label and a non-zero integer amount, got {price!r}"
+            )
+    return raw
 
 
 def _not_modified() -> ApiError:
@@ -1454,6 +1698,134 @@ class FakeUser:
             ) from None
         text = answer.params.get("text")
         return None if text is None else str(text)
+
+    async def pay(
+        self,
+        invoice_message: FakeMessage | int | None = None,
+        *,
+        tip_amount: int = 0,
+        timeout: float | None = None,
+    ) -> Payment:
+        """Tap Pay on an invoice and confirm, as Telegram's payment form does.
+
+        Sends a ``pre_checkout_query`` for the newest unpaid invoice in the chat (or the given
+        message / message id) and waits for the bot's ``answerPreCheckoutQuery`` (at most
+        :attr:`FakeTelegram.pre_checkout_timeout`, Telegram's 10 s, unless ``timeout`` is
+        given). If the bot says ok, the user's ``successful_payment`` message follows. Returns
+        the :class:`Payment`; ``payment.ok`` is false (with ``error_message``) if the bot refused.
+        """
+        fake = self.fake
+        message = self._find_invoice(invoice_message)
+        invoice = message.invoice
+        assert invoice is not None
+        if tip_amount and not 0 < tip_amount <= invoice.max_tip_amount:
+            raise AssertionError(f"tip {tip_amount} not allowed (max {invoice.max_tip_amount})")
+        query_id = str(5_000_000_000_000_000_000 + next(fake._query_ids))
+        total = invoice.total_amount + tip_amount
+        fake._pre_checkout_queries[query_id] = (time.monotonic(), False)
+        since = fake.mark()
+        fake.inject_update(
+            {
+                "pre_checkout_query": {
+                    "id": query_id,
+                    "from": self.user_json(),
+                    "currency": invoice.currency,
+                    "total_amount": total,
+                    "invoice_payload": invoice.payload,
+                }
+            }
+        )
+        wait = fake.pre_checkout_timeout if timeout is None else timeout
+        try:
+            answer = await fake.wait_for_call(
+                "answerPreCheckoutQuery",
+                # an answer Telegram refused leaves the query open: the bot may answer again
+                lambda c: str(c.params.get("pre_checkout_query_id")) == query_id and c.ok,
+                since=since,
+                timeout=wait,
+            )
+        except AssertionError as e:
+            raise AssertionError(
+                f"the bot did not answer the pre-checkout query for {invoice.payload!r} within "
+                f"{wait:g}s (Telegram cancels the payment)\n{e}\nchat:\n{self.describe_chat()}"
+            ) from None
+        payment = Payment(
+            user_id=self.id,
+            query_id=query_id,
+            currency=invoice.currency,
+            total_amount=total,
+            invoice_payload=invoice.payload,
+            answer=answer,
+            ok=answer.params["ok"],
+            error_message=answer.params.get("error_message"),
+        )
+        if not payment.ok:
+            return payment
+        n = next(fake._charge_ids)
+        payment.charge_id = f"stxFake{n:06d}" if invoice.stars else f"6000000{n:06d}_fake"
+        payment.provider_charge_id = "" if invoice.stars else f"ch_fake_{n:06d}"
+        invoice.charge_id = payment.charge_id
+        payment.message, payment.update_id = self._receive_service_message(
+            "successful_payment",
+            {
+                "currency": payment.currency,
+                "total_amount": payment.total_amount,
+                "invoice_payload": payment.invoice_payload,
+                "telegram_payment_charge_id": payment.charge_id,
+                "provider_payment_charge_id": payment.provider_charge_id,
+            },
+        )
+        fake.payments.append(payment)
+        fake._charges[payment.charge_id] = payment
+        return payment
+
+    def repeat_payment(self, payment: Payment) -> int:
+        """Deliver the same ``successful_payment`` message again in a new update, as Telegram
+        may; returns the new ``update_id``."""
+        if payment.message is None:
+            raise AssertionError(f"payment {payment.query_id} was not made (ok={payment.ok})")
+        return self.fake.inject_update({"message": copy.deepcopy(payment.message)})
+
+    def _receive_service_message(
+        self, kind: str, data: dict[str, Any]
+    ) -> tuple[dict[str, Any], int]:
+        """Put a payment service message from this user in the chat and send it to the bot."""
+        fake = self.fake
+        message = FakeMessage(
+            message_id=fake._next_message_id[self.chat_id],
+            chat_id=self.chat_id,
+            text="",
+            from_bot=False,
+            date=int(time.time()),
+            media={kind: data},
+        )
+        message_json = fake._message_json(message)
+        update_id = fake.inject_update({"message": message_json})  # validates first
+        fake._take_message_id(self.chat_id)
+        fake._store(message)
+        return message_json, update_id
+
+    def _find_invoice(self, wanted: FakeMessage | int | None) -> FakeMessage:
+        chat = self.fake._chats[self.chat_id]
+        if wanted is None:
+            unpaid = [m for m in chat.values() if m.invoice and not m.invoice.charge_id]
+            if not unpaid:
+                chat_text = self.describe_chat()
+                raise AssertionError(f"no unpaid invoice in chat {self.chat_id}:\n{chat_text}")
+            return unpaid[-1]
+        message_id = wanted if isinstance(wanted, int) else wanted.message_id
+        message = chat.get(message_id)
+        if message is None or message.invoice is None:
+            raise AssertionError(
+                f"message #{message_id} is not an invoice in chat {self.chat_id}:\n"
+                f"{self.describe_chat()}"
+            )
+        if message.invoice.charge_id:
+            raise AssertionError(
+                f"invoice #{message_id} is already paid ({message.invoice.charge_id}); Telegram "
+                "shows a receipt instead. Use repeat_payment to redeliver the payment."
+            )
+        return message
 
     def _find_button(
         self, wanted: str | re.Pattern[str], message_id: int | None

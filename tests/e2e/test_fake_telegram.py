@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -33,7 +33,9 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LabeledPrice,
     Message,
+    PreCheckoutQuery,
     Update,
 )
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window, setup_dialogs
@@ -44,6 +46,7 @@ from tests.e2e.fake_telegram import (
     ApiCall,
     FakeTelegram,
     InvalidUpdateError,
+    StarRefund,
     UploadedFile,
     parse_html,
 )
@@ -670,3 +673,283 @@ async def test_aiogram_dialog_works_against_the_fake(fake: FakeTelegram, bot: Bo
         assert fresh.message_id > menu.message_id
         old = next(m for m in alice.messages() if m.message_id == menu.message_id)
         assert old.buttons == []  # the dialog removed the stale keyboard
+
+
+# ----- Telegram Payments -------------------------------------------------------------
+
+PAY_KEYBOARD = keyboard([InlineKeyboardButton(text="Pay ⭐ 50", pay=True)])
+
+
+async def send_stars_invoice(bot: Bot, chat_id: int, payload: str = "booking:7") -> Message:
+    return await bot.send_invoice(
+        chat_id,
+        title="Yoga, Mon 18:00",
+        description="One spot",
+        payload=payload,
+        currency="XTR",
+        prices=[LabeledPrice(label="Spot", amount=50)],
+        reply_markup=PAY_KEYBOARD,
+    )
+
+
+async def answer_next_pre_checkout(bot: Bot, *, ok: bool, error_message: str | None = None) -> int:
+    [update] = await bot.get_updates(timeout=10)
+    query = update.pre_checkout_query
+    assert query is not None
+    await bot.answer_pre_checkout_query(query.id, ok=ok, error_message=error_message)
+    return update.update_id
+
+
+async def test_send_invoice_stores_an_invoice_message(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    sent = await send_stars_invoice(bot, alice.chat_id)
+    assert sent.invoice is not None  # aiogram parsed the Message's invoice object
+    assert (sent.invoice.title, sent.invoice.currency, sent.invoice.total_amount) == (
+        "Yoga, Mon 18:00",
+        "XTR",
+        50,
+    )
+    [message] = alice.bot_messages()
+    assert message.invoice is not None
+    assert (message.invoice.payload, message.invoice.prices) == (
+        "booking:7",
+        [{"label": "Spot", "amount": 50}],
+    )
+    assert message.button_texts == ["Pay ⭐ 50"]
+    assert "[invoice 'Yoga, Mon 18:00' 50 XTR]" in message.describe()
+
+
+def invoice_params(**changes: object) -> dict[str, object]:
+    params: dict[str, object] = {
+        "title": "Yoga",
+        "description": "One spot",
+        "payload": "booking:7",
+        "currency": "XTR",
+        "prices": [LabeledPrice(label="Spot", amount=50)],
+    }
+    params.update(changes)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+CARD = {"currency": "EUR", "provider_token": "284685063:TEST:abc"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"title": "x" * 33}, "INVOICE_TITLE_INVALID"),
+        ({"description": "x" * 256}, "INVOICE_DESCRIPTION_INVALID"),
+        ({"payload": "é" * 65}, "INVOICE_PAYLOAD_INVALID"),  # 130 bytes
+        ({"currency": "eur"}, "CURRENCY_INVALID"),
+        (
+            {"prices": [LabeledPrice(label="a", amount=1), LabeledPrice(label="b", amount=1)]},
+            "STARS_INVOICE_INVALID",
+        ),
+        ({"provider_token": "284685063:TEST:abc"}, "STARS_INVOICE_INVALID"),
+        ({"max_tip_amount": 10}, "STARS_INVOICE_INVALID"),
+        ({"currency": "EUR"}, "PAYMENT_PROVIDER_INVALID"),
+        ({"prices": [LabeledPrice(label="Spot", amount=0)]}, "non-zero integer"),
+        ({"prices": [LabeledPrice(label="Spot", amount=-5)]}, "CURRENCY_TOTAL_AMOUNT_INVALID"),
+        (
+            {
+                **CARD,
+                "prices": [
+                    LabeledPrice(label="Spot", amount=500),
+                    LabeledPrice(label="Discount", amount=-500),
+                ],
+            },
+            "CURRENCY_TOTAL_AMOUNT_INVALID",
+        ),
+        ({**CARD, "max_tip_amount": 100, "suggested_tip_amounts": [200]}, "suggested_tip"),
+        (
+            {"reply_markup": keyboard([InlineKeyboardButton(text="Pay", callback_data="p")])},
+            "REPLY_MARKUP_BUY_EMPTY",
+        ),
+    ],
+)
+async def test_send_invoice_is_validated_like_telegram(
+    fake: FakeTelegram, bot: Bot, changes: dict[str, object], problem: str
+) -> None:
+    alice = fake.user()
+    with pytest.raises(TelegramBadRequest, match=problem):
+        await bot.send_invoice(alice.chat_id, **invoice_params(**changes))  # type: ignore[arg-type]
+    [error] = take_errors(fake)
+    assert problem in error
+    assert alice.bot_messages() == []
+
+
+async def test_card_invoice_with_discount_and_tip_is_accepted(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    prices = [LabeledPrice(label="Spot", amount=1500), LabeledPrice(label="Promo", amount=-300)]
+    await bot.send_invoice(
+        alice.chat_id,
+        **invoice_params(**CARD, prices=prices, max_tip_amount=500),  # type: ignore[arg-type]
+    )
+    responder = asyncio.create_task(answer_next_pre_checkout(bot, ok=True))
+    payment = await alice.pay(tip_amount=200)
+    await responder
+    assert (payment.ok, payment.currency, payment.total_amount) == (True, "EUR", 1400)
+    assert payment.provider_charge_id
+    updates = await bot.get_updates(timeout=0)
+    paid = updates[-1].message
+    assert paid is not None
+    assert paid.successful_payment is not None
+    assert paid.successful_payment.provider_payment_charge_id == payment.provider_charge_id
+    with pytest.raises(AssertionError, match="already paid"):
+        await alice.pay(paid.message_id - 1)  # the invoice message
+
+
+async def test_rejected_pre_checkout_sends_no_payment(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    await send_stars_invoice(bot, alice.chat_id)
+    responder = asyncio.create_task(
+        answer_next_pre_checkout(bot, ok=False, error_message="The spot is gone")
+    )
+    payment = await alice.pay()
+    last_update = await responder
+    assert (payment.ok, payment.error_message, payment.charge_id) == (
+        False,
+        "The spot is gone",
+        None,
+    )
+    assert await bot.get_updates(offset=last_update + 1, timeout=0) == []
+    assert fake.payments == []
+    assert [m.media for m in alice.messages() if not m.from_bot] == []
+    with pytest.raises(AssertionError, match="was not made"):
+        alice.repeat_payment(payment)
+
+
+async def test_pay_fails_readably_when_the_bot_does_not_answer(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    with pytest.raises(AssertionError, match="no unpaid invoice"):
+        await alice.pay()
+    await send_stars_invoice(bot, alice.chat_id)
+    fake.pre_checkout_timeout = 0.2
+    with pytest.raises(AssertionError, match=r"did not answer the pre-checkout query.*0\.2s"):
+        await alice.pay()
+    # A late answer is refused, as Telegram has cancelled the payment by then.
+    [update] = await bot.get_updates(timeout=0)
+    assert update.pre_checkout_query is not None
+    with pytest.raises(TelegramBadRequest, match="query is too old"):
+        await bot.answer_pre_checkout_query(update.pre_checkout_query.id, ok=True)
+    [error] = take_errors(fake)
+    assert "within 0.2s" in error
+
+
+async def test_answer_pre_checkout_query_is_validated(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    with pytest.raises(TelegramBadRequest, match="QUERY_ID_INVALID"):
+        await bot.answer_pre_checkout_query("123", ok=True)
+    await send_stars_invoice(bot, alice.chat_id)
+
+    async def answer_badly_then_well() -> None:
+        [update] = await bot.get_updates(timeout=10)
+        query = update.pre_checkout_query
+        assert query is not None
+        with pytest.raises(TelegramBadRequest, match="error_message is required"):
+            await bot.answer_pre_checkout_query(query.id, ok=False)
+        await bot.answer_pre_checkout_query(query.id, ok=True)
+        with pytest.raises(TelegramBadRequest, match="already answered"):
+            await bot.answer_pre_checkout_query(query.id, ok=True)
+
+    responder = asyncio.create_task(answer_badly_then_well())
+    payment = await alice.pay()
+    await responder
+    assert payment.ok
+    assert len(take_errors(fake)) == 3
+
+
+async def test_refund_star_payment(fake: FakeTelegram, bot: Bot) -> None:
+    alice, bob = fake.user(), fake.user(1002, "Bob")
+    await send_stars_invoice(bot, alice.chat_id)
+    responder = asyncio.create_task(answer_next_pre_checkout(bot, ok=True))
+    payment = await alice.pay()
+    last_update = await responder
+    assert payment.charge_id is not None
+
+    for user_id, charge_id in ((bob.id, payment.charge_id), (alice.id, "stxUnknown")):
+        with pytest.raises(TelegramBadRequest, match="CHARGE_NOT_FOUND"):
+            await bot.refund_star_payment(user_id, charge_id)
+    assert len(take_errors(fake)) == 2
+
+    assert await bot.refund_star_payment(alice.id, payment.charge_id) is True
+    assert fake.star_refunds == [StarRefund(alice.id, payment.charge_id, 50, "booking:7")]
+    with pytest.raises(TelegramBadRequest, match="CHARGE_ALREADY_REFUNDED"):
+        await bot.refund_star_payment(alice.id, payment.charge_id)
+    assert fake.errors == []  # a retried refund is not a protocol error
+    assert len(fake.star_refunds) == 1
+
+    paid, refunded = await bot.get_updates(offset=last_update + 1, timeout=0)
+    assert paid.message is not None
+    assert refunded.message is not None
+    assert refunded.message.refunded_payment is not None
+    assert refunded.message.refunded_payment.telegram_payment_charge_id == payment.charge_id
+    assert refunded.message.refunded_payment.total_amount == 50
+    assert "[refunded_payment" in alice.describe_chat()
+
+
+async def test_card_payments_cannot_be_refunded_with_star_refunds(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    await bot.send_invoice(alice.chat_id, **invoice_params(**CARD))  # type: ignore[arg-type]
+    responder = asyncio.create_task(answer_next_pre_checkout(bot, ok=True))
+    payment = await alice.pay()
+    await responder
+    assert payment.charge_id is not None
+    with pytest.raises(TelegramBadRequest, match="CHARGE_NOT_FOUND"):
+        await bot.refund_star_payment(alice.id, payment.charge_id)
+    take_errors(fake)
+    assert fake.star_refunds == []
+
+
+def payments_router(seen: list[str]) -> Router:
+    router = Router()
+
+    @router.message(CommandStart())
+    async def start(message: Message, bot: Bot) -> None:
+        await send_stars_invoice(bot, message.chat.id)
+
+    @router.pre_checkout_query()
+    async def pre_checkout(query: PreCheckoutQuery) -> None:
+        if query.invoice_payload == "booking:gone":
+            await query.answer(ok=False, error_message="Sorry, the spot was taken")
+        else:
+            await query.answer(ok=True)
+
+    @router.message(F.successful_payment)
+    async def paid(message: Message) -> None:
+        payment = message.successful_payment
+        assert payment is not None
+        seen.append(payment.telegram_payment_charge_id)
+        await message.answer(f"Paid {payment.total_amount} {payment.currency}")
+
+    return router
+
+
+async def test_a_dispatcher_takes_a_stars_payment_and_its_repeat(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    seen: list[str] = []
+    dp = Dispatcher()
+    dp.include_router(payments_router(seen))
+    alice = fake.user()
+    async with polling(fake, dp, bot):
+        await alice.send("/start")
+        invoice = await alice.wait_message(predicate=lambda m: m.invoice is not None)
+        payment = await alice.pay(invoice)
+        assert payment.ok
+        await alice.wait_message("Paid 50 XTR")
+
+        since = fake.mark()
+        alice.repeat_payment(payment)
+        await alice.wait_message("Paid 50 XTR", since=since, new=True)
+        assert seen == [payment.charge_id, payment.charge_id]
+
+        await send_stars_invoice(bot, alice.chat_id, payload="booking:gone")
+        refused = await alice.pay()
+        assert (refused.ok, refused.error_message) == (False, "Sorry, the spot was taken")
+    assert len(seen) == 2
+    assert [p.charge_id for p in fake.payments] == [payment.charge_id]
