@@ -41,6 +41,23 @@ MESSAGES: dict[str, str] = {
     ),
     "note_required": N_("Please write a short note for the teacher before enrolling."),
     "note_not_text": N_("Please send the note as a text message."),
+    # money
+    "currency_mismatch": N_(
+        "This amount is in {got}, but this account is kept in {expected}. Please ask the studio."
+    ),
+    "amount_not_positive": N_("The amount must be more than zero."),
+    "refund_over_cap": N_(
+        "At most {refundable} can still be refunded for this: it was paid for, less what was "
+        "already refunded or credited. {requested} is too much."
+    ),
+    "waiver_over_due": N_("Only {due} is still due for this, so {requested} can't be waived."),
+    "pass_used_up": N_("All {entries} entries of your pass are used. Please buy a new pass."),
+    "pass_expired": N_(
+        "Your pass was valid until {expires_on}: it can't be used for this session."
+    ),
+    "no_attendance_credit": N_(
+        "You have no attendance credit left for this period. Please ask the studio."
+    ),
     # staff side
     "client_not_found": N_(
         "No client with that id is known: they need to book or join a waiting list with the "

@@ -141,3 +141,38 @@ class EnrolmentNotPending(DomainError):
     """Staff confirmed an enrolment that is no longer waiting (confirmed meanwhile, or left)."""
 
     code = "enrolment_not_pending"
+
+
+# --- money ---------------------------------------------------------------------------------
+
+
+class CurrencyMismatch(DomainError):
+    """Two amounts in different currencies met: money is never converted silently."""
+
+    code = "currency_mismatch"
+
+
+class AmountNotPositive(DomainError):
+    code = "amount_not_positive"
+
+
+class RefundOverCap(DomainError):
+    """More than was paid for the item, less what was already refunded or credited."""
+
+    code = "refund_over_cap"
+
+
+class WaiverOverDue(DomainError):
+    code = "waiver_over_due"
+
+
+class PassUsedUp(DomainError):
+    code = "pass_used_up"
+
+
+class PassExpired(DomainError):
+    code = "pass_expired"
+
+
+class NoAttendanceCredit(DomainError):
+    code = "no_attendance_credit"
