@@ -58,6 +58,7 @@ MESSAGES: dict[str, str] = {
     "no_attendance_credit": N_(
         "You have no attendance credit left for this period. Please ask the studio."
     ),
+    "invalid_payment": N_("This payment is not one this bot asked for. Nothing was charged."),
     # staff side
     "client_not_found": N_(
         "No client with that id is known: they need to book or join a waiting list with the "

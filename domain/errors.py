@@ -176,3 +176,9 @@ class PassExpired(DomainError):
 
 class NoAttendanceCredit(DomainError):
     code = "no_attendance_credit"
+
+
+class InvalidPayment(DomainError):
+    """A payment or invoice payload this bot did not issue."""
+
+    code = "invalid_payment"

@@ -353,3 +353,30 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LedgerEntry(Base):
+    """One line of a client's ledger: a domain.money.Entry (kind, item, amount, method, what a
+    charge is for, Telegram's charge id). Amounts are positive minor units; the kind says which
+    way they go. The balance is derived from the lines (domain.money.balance), never stored."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    # what it is about, e.g. "booking:42"
+    item: Mapped[str] = mapped_column(String(64), index=True)
+    method: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    charge_for: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Telegram's telegram_payment_charge_id for payments: a payment is applied once, however
+    # often Telegram delivers it
+    charge_id: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    provider_charge_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    staff_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)

@@ -1,0 +1,125 @@
+"""Payments into the ledger on a real database: Telegram's successful_payment is applied
+exactly once, also when it arrives twice at the same moment. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from domain import money
+from domain.clients import ClientRef, remember_client
+from domain.errors import InvalidPayment
+from domain.payments import InvoiceFor, apply_payment, balance, booking_item
+from domain.storage.models import LedgerEntry
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+ALICE = ClientRef(1001, "Alice")
+BOOKING = InvoiceFor(booking_item(42), 1250, "EUR")
+
+
+@pytest.fixture
+async def alice(db_factory):
+    async with db_factory() as db:
+        await remember_client(db, ALICE, NOW)
+        await db.commit()
+
+
+async def pay(db_factory, charge_id: str, paid: InvoiceFor = BOOKING) -> bool:
+    async with db_factory() as db:
+        return await apply_payment(
+            db,
+            client_id=ALICE.id,
+            paid=paid,
+            charge_id=charge_id,
+            method=money.Method.STARS,
+            now=NOW,
+        )
+
+
+async def payments(db_factory) -> list[tuple]:
+    async with db_factory() as db:
+        rows = await db.execute(
+            select(LedgerEntry.item, LedgerEntry.amount_minor, LedgerEntry.charge_id).where(
+                LedgerEntry.kind == money.EntryKind.PAYMENT
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_a_payment_delivered_twice_is_applied_once(db_factory, alice):
+    assert await pay(db_factory, "stx-1") is True
+    assert await pay(db_factory, "stx-1") is False
+
+    assert await payments(db_factory) == [("booking:42", 1250, "stx-1")]
+
+
+async def test_the_same_payment_arriving_concurrently_is_applied_once(db_factory, alice):
+    applied = await asyncio.gather(*(pay(db_factory, "stx-2") for _ in range(8)))
+
+    assert sorted(applied) == [False] * 7 + [True]
+    async with db_factory() as db:
+        count = await db.scalar(select(func.count(LedgerEntry.id)))
+    assert count == 1
+
+
+async def test_two_payments_of_one_item_are_two_lines(db_factory, alice):
+    await pay(db_factory, "stx-3")
+    await pay(db_factory, "stx-4")
+
+    assert len(await payments(db_factory)) == 2
+    async with db_factory() as db:  # paid twice for nothing charged: credit
+        assert await balance(db, ALICE.id, "EUR") == money.Money(-2500, "EUR")
+
+
+async def test_the_balance_is_read_from_the_ledger_by_the_money_rules(db_factory, alice):
+    lines = [
+        ("charge", 3000, "EUR", None, "booking"),
+        ("payment", 3000, "EUR", "stars", None),
+        ("credit", 500, "EUR", None, None),  # half a partial refund, as credit
+        ("refund", 1000, "EUR", "card", None),  # money back: price and payment both go down
+        ("charge", 99, "XTR", None, "booking"),
+    ]
+    async with db_factory() as db:
+        for kind, amount, currency, method, charge_for in lines:
+            db.add(
+                LedgerEntry(
+                    client_id=ALICE.id,
+                    kind=kind,
+                    amount_minor=amount,
+                    currency=currency,
+                    item="booking:1",
+                    method=method,
+                    charge_for=charge_for,
+                    created_at=NOW,
+                )
+            )
+        await db.commit()
+
+        assert await balance(db, ALICE.id, "EUR") == money.Money(-500, "EUR")  # in credit
+        assert await balance(db, ALICE.id, "XTR") == money.Money(99, "XTR")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "v1|booking:1|12|EUR|x",
+        "v2|booking:1|12|EUR",
+        "v1|booking:1|-5|EUR",
+        "v1||12|EUR",
+        "v1|booking:1|0|EUR",
+        "v1|booking:1|12|EURO",
+    ],
+)
+def test_a_payload_this_bot_did_not_issue_is_refused(payload):
+    with pytest.raises(InvalidPayment):
+        InvoiceFor.from_payload(payload)
+
+
+def test_a_payload_reads_back_and_fits_telegrams_limit():
+    assert InvoiceFor.from_payload(BOOKING.payload()) == BOOKING
+    with pytest.raises(ValueError, match="over 128 bytes"):
+        InvoiceFor("x" * 130, 1, "EUR").payload()
