@@ -35,6 +35,7 @@ from bot.dialogs.staff import staff_dialog
 from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
 from bot.offers import offers_router
+from bot.payments import payments_router
 from bot.reminders import reminders_router
 from bot.scheduler import build_scheduler, run_with
 from bot.sender import Reachability, ReachableAgain, Sender
@@ -60,6 +61,7 @@ def build_dispatcher(
     dp.include_routers(
         staff_router(),
         staff_dialog(),
+        payments_router(),
         offers_router(),
         reminders_router(),
         menu_dialog(),

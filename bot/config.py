@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError
 from domain.policy import Policy
 from domain.rules import EnrolmentNotes, RankAllowance, ReminderOffset, parse_reminder_offsets
 
+STARS = "XTR"  # Telegram Stars: whole stars, no minor unit
+PAYMENT_METHODS = {"stars", "card", "venue"}
 SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 # what a yes/no setting accepts (the seed's YES/NO among them), in any case
 _TRUE = {"true", "yes", "on", "1"}
@@ -64,6 +66,49 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(120, ge=5)
     outbox_batch: int = Field(100, ge=1, le=10_000)
     outbox_max_attempts: int = Field(5, ge=1, le=100)
+    # how clients pay: "stars" (Telegram Stars, CURRENCY=XTR), "card" (a payment provider,
+    # PAYMENT_PROVIDER_TOKEN), "venue" (at the studio, no payment in the bot)
+    payment_methods: Annotated[frozenset[str], NoDecode] = frozenset({"venue"})
+    payment_provider_token: SecretStr | None = None
+
+    @field_validator("payment_methods", mode="before")
+    @classmethod
+    def _split_methods(cls, value: object) -> object:
+        if isinstance(value, str):
+            words = {word.strip().lower() for word in value.split(",") if word.strip()}
+            unknown = words - PAYMENT_METHODS
+            if unknown or not words:
+                raise ValueError(f"stars, card and/or venue, not {value!r}")
+            return frozenset(words)
+        return value
+
+    @model_validator(mode="after")
+    def _check_payments(self) -> Settings:
+        stars = self.currency == STARS
+        if "stars" in self.payment_methods and not stars:
+            raise ValueError(
+                "Telegram Stars (PAYMENT_METHODS=stars) need prices in Stars: set CURRENCY=XTR"
+            )
+        if "card" in self.payment_methods:
+            if stars:
+                raise ValueError("cards (PAYMENT_METHODS=card) can't take Stars (CURRENCY=XTR)")
+            if (
+                self.payment_provider_token is None
+                or not self.payment_provider_token.get_secret_value()
+            ):
+                raise ValueError(
+                    "cards (PAYMENT_METHODS=card) need PAYMENT_PROVIDER_TOKEN from @BotFather"
+                )
+        return self
+
+    @property
+    def online_payment(self) -> str | None:
+        """How the bot takes payments itself: "stars", "card", or None (at the venue only)."""
+        if "stars" in self.payment_methods:
+            return "stars"
+        if "card" in self.payment_methods:
+            return "card"
+        return None
 
     @field_validator("reminders", mode="before")
     @classmethod
@@ -152,7 +197,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_currency(cls, value: str) -> str:
         value = value.upper()
-        if value not in list_currencies():
+        if value != STARS and value not in list_currencies():
             raise ValueError(f"an ISO 4217 currency code such as EUR, not {value!r}")
         return value
 
@@ -172,11 +217,12 @@ class Settings(BaseSettings):
             release_unconfirmed_hours=self.reminder_release_hours,
             staff_notice_hours=self.staff_notice_hours,
             staff_ids=tuple(sorted(self.admin_ids)),
+            currency=self.currency,
         )
 
     @property
     def currency_digits(self) -> int:
-        return get_currency_precision(self.currency)
+        return 0 if self.currency == STARS else get_currency_precision(self.currency)
 
     def require_token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
@@ -198,4 +244,6 @@ def load_settings() -> Settings:
         first = error.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "configuration"
         reason = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings: its message names them
+            raise ConfigError(f"{reason}.") from None
         raise ConfigError(f"{name} is not valid: expected {reason}.") from None

@@ -59,6 +59,11 @@ MESSAGES: dict[str, str] = {
         "You have no attendance credit left for this period. Please ask the studio."
     ),
     "invalid_payment": N_("This payment is not one this bot asked for. Nothing was charged."),
+    "already_paid": N_("This booking is already paid. Nothing more is due."),
+    "amount_changed": N_(
+        "The amount due has changed since this invoice was made. Please press Pay again for "
+        "a new one."
+    ),
     # staff side
     "client_not_found": N_(
         "No client with that id is known: they need to book or join a waiting list with the "

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 
 
 def short_when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
@@ -37,6 +37,8 @@ def time_of_day(moment: datetime, zone: ZoneInfo, locale: str) -> str:
 
 
 def money(minor: int, currency: str, locale: str) -> str:
+    if currency == "XTR":  # Telegram Stars: whole stars, unknown to Babel
+        return f"{format_decimal(minor, locale=locale)} ⭐"
     amount = Decimal(minor).scaleb(-get_currency_precision(currency))
     return format_currency(amount, currency, locale=locale)
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain import outbox, rules
+from domain import outbox, payments, rules
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
@@ -132,6 +132,15 @@ async def _write_booking(
     await outbox.remind(
         db, [outbox.BookedSeat(booking.id, client.id, session.starts_at)], now, policy
     )
+    if programme.kind != ProgrammeKind.ONGOING:  # an ongoing class is paid by its fees
+        await payments.charge_booking(
+            db,
+            booking_id=booking.id,
+            client_id=client.id,
+            price_minor=session.klass.price_minor,
+            policy_currency=policy.currency,
+            now=now,
+        )
     # a client who books by other means no longer needs their place in the queue
     await db.execute(
         update(WaitlistEntry)
@@ -202,6 +211,9 @@ async def cancel_loaded(
         db, booking=booking, session=session, programme=programme, now=now, policy=policy
     )
     await return_makeup(db, booking, in_time=in_time)
+    await payments.settle_cancelled_booking(
+        db, booking_id=booking.id, client_id=booking.client_id, in_time=in_time, now=now
+    )
     events = await release_seat(db, session.id, now, policy)
     seat = outbox.BookedSeat(booking.id, booking.client_id, session.starts_at)
     await outbox.booking_cancelled(db, [seat], now, policy)

@@ -182,3 +182,13 @@ class InvalidPayment(DomainError):
     """A payment or invoice payload this bot did not issue."""
 
     code = "invalid_payment"
+
+
+class AlreadyPaid(DomainError):
+    code = "already_paid"
+
+
+class AmountChanged(DomainError):
+    """The invoice asks for another amount than is due now (paid meanwhile, credit used...)."""
+
+    code = "amount_changed"

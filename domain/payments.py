@@ -16,8 +16,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import money
-from domain.errors import InvalidPayment
-from domain.storage.models import LedgerEntry
+from domain.errors import (
+    AlreadyPaid,
+    AmountChanged,
+    BookingAlreadyCancelled,
+    BookingNotFound,
+    InvalidPayment,
+    SessionAlreadyStarted,
+)
+from domain.storage.models import Booking, BookingStatus, ClassSession, LedgerEntry
 
 PAYLOAD_VERSION = "v1"
 MAX_PAYLOAD_BYTES = 128  # Telegram's limit for an invoice payload
@@ -110,3 +117,165 @@ async def balance(db: AsyncSession, client_id: int, currency: str) -> money.Mone
     balance over their ledger lines in that currency."""
     lines = [e for e in await entries(db, client_id) if e.amount.currency == currency]
     return money.balance(lines, currency)
+
+
+# --- bookings ---------------------------------------------------------------------------------
+
+
+async def charge_booking(
+    db: AsyncSession,
+    *,
+    booking_id: int,
+    client_id: int,
+    price_minor: int | None,
+    policy_currency: str,
+    now: datetime,
+) -> None:
+    """A priced session was booked: the client owes its price, and credit on their balance
+    (e.g. from a booking cancelled in time) is spent on it at once (within the caller's
+    transaction). Free sessions charge nothing."""
+    if not price_minor or price_minor <= 0:
+        return
+    price = money.Money(price_minor, policy_currency)
+    lines = [e for e in await entries(db, client_id) if e.amount.currency == policy_currency]
+    available = money.available_credit(lines, policy_currency) if lines else price - price
+    item = booking_item(booking_id)
+    charge = _line(client_id, item, money.EntryKind.CHARGE, price, now)
+    charge.charge_for = money.ChargeFor.BOOKING
+    db.add(charge)
+    use = money.spend_credit(available, price)
+    if use.credit_used.minor > 0:
+        db.add(
+            _line(
+                client_id,
+                item,
+                money.EntryKind.PAYMENT,
+                use.credit_used,
+                now,
+                method=money.Method.CREDIT,
+            )
+        )
+
+
+async def settle_cancelled_booking(
+    db: AsyncSession, *, booking_id: int, client_id: int, in_time: bool, now: datetime
+) -> None:
+    """A booking was cancelled (within the caller's transaction): what is still unpaid is
+    waived; what was paid becomes credit on the client's balance when cancelled in time (spent
+    on their next booking), and stays with the studio when late."""
+    item = booking_item(booking_id)
+    lines = [e for e in await entries(db, client_id) if e.item == item]
+    if not lines:
+        return
+    account = money.item_account(item, lines)
+    if account.due.minor > 0:
+        db.add(_line(client_id, item, money.EntryKind.WAIVER, account.due, now))
+    refundable = account.refundable
+    if in_time and refundable.minor > 0:
+        db.add(_line(client_id, item, money.EntryKind.CREDIT, refundable, now, reason="cancelled"))
+
+
+def _line(
+    client_id: int,
+    item: str,
+    kind: money.EntryKind,
+    amount: money.Money,
+    now: datetime,
+    *,
+    method: money.Method | None = None,
+    reason: str | None = None,
+) -> LedgerEntry:
+    return LedgerEntry(
+        client_id=client_id,
+        kind=kind,
+        amount_minor=amount.minor,
+        currency=amount.currency,
+        item=item,
+        method=method,
+        reason=reason,
+        created_at=now,
+    )
+
+
+@dataclass(frozen=True)
+class BookingDue:
+    """What a booking's price and payments stand at, for the client."""
+
+    charged: money.Money
+    due: money.Money
+
+    @property
+    def paid_in_full(self) -> bool:
+        return self.charged.minor > 0 and self.due.minor == 0
+
+
+async def booking_due(db: AsyncSession, client_id: int, booking_id: int) -> BookingDue | None:
+    """None when the booking carries no charge (free, or from before payments existed)."""
+    item = booking_item(booking_id)
+    lines = [e for e in await entries(db, client_id) if e.item == item]
+    if not any(e.kind == money.EntryKind.CHARGE for e in lines):
+        return None
+    account = money.item_account(item, lines)
+    return BookingDue(charged=account.charged, due=account.due)
+
+
+async def invoice_booking(
+    db: AsyncSession, *, client_id: int, booking_id: int, now: datetime
+) -> InvoiceFor | None:
+    """What to invoice for the client's own booking now: the amount due less the client's
+    available credit, which is spent on it here (and committed). None when credit covered it.
+    Someone else's booking reads as missing."""
+    await _payable_booking(db, client_id, booking_id, now)
+    item = booking_item(booking_id)
+    lines = await entries(db, client_id)
+    due = money.due_for(item, lines)
+    if due.minor == 0:
+        raise AlreadyPaid()
+    # credit not already settling older dues: what the balance holds beyond this item's due
+    available = (due - money.balance(lines, due.currency)).at_least_zero()
+    use = money.spend_credit(available, due)
+    if use.credit_used.minor > 0:
+        db.add(
+            _line(
+                client_id,
+                item,
+                money.EntryKind.PAYMENT,
+                use.credit_used,
+                now,
+                method=money.Method.CREDIT,
+            )
+        )
+        await db.commit()
+    if use.to_invoice.minor == 0:
+        return None
+    return InvoiceFor(item, use.to_invoice.minor, use.to_invoice.currency)
+
+
+async def check_before_payment(
+    db: AsyncSession, *, client_id: int, invoice: InvoiceFor, now: datetime
+) -> None:
+    """Telegram's pre-checkout: is exactly this amount still due for this booking of this
+    client? Raises the reason to show them if not (nothing is charged then)."""
+    kind, _, raw_id = invoice.item.partition(":")
+    if kind != "booking" or not raw_id.isdigit():
+        raise InvalidPayment()
+    await _payable_booking(db, client_id, int(raw_id), now)
+    due = money.due_for(invoice.item, await entries(db, client_id))
+    if due.minor == 0:
+        raise AlreadyPaid()
+    if due != money.Money(invoice.amount_minor, invoice.currency):
+        raise AmountChanged()
+
+
+async def _payable_booking(db: AsyncSession, client_id: int, booking_id: int, now: datetime):
+    booking = await db.get(Booking, booking_id)
+    if booking is None or booking.client_id != client_id:
+        raise BookingNotFound()
+    if booking.status != BookingStatus.ACTIVE:
+        raise BookingAlreadyCancelled()
+    starts_at = await db.scalar(
+        select(ClassSession.starts_at).where(ClassSession.id == booking.session_id)
+    )
+    if starts_at is None or starts_at <= now:
+        raise SessionAlreadyStarted()
+    return booking

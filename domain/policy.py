@@ -23,6 +23,8 @@ class Policy:
     # staff hear of cancellations of sessions starting within this many hours (0: never)
     staff_notice_hours: int = 24
     staff_ids: tuple[int, ...] = ()
+    # prices and the ledger are in this currency ("XTR": Telegram Stars)
+    currency: str = "EUR"
 
     def today(self, now: datetime) -> date:
         return self.local_day(now)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain import outbox, rules
+from domain import outbox, payments, rules
 from domain.enrolment import join_programme, new_enrolment_status
 from domain.errors import AlreadyWaiting
 from domain.events import Event, Promoted, SpotOffered
@@ -111,6 +111,14 @@ async def _hand_over(
     await db.flush()
     seat = outbox.BookedSeat(booking.id, entry.client_id, session.starts_at)
     await outbox.remind(db, [seat], now, policy)
+    await payments.charge_booking(
+        db,
+        booking_id=booking.id,
+        client_id=entry.client_id,
+        price_minor=klass.price_minor,
+        policy_currency=policy.currency,
+        now=now,
+    )
     events = [Promoted(entry.client_id, booking.id, enrolment_pending=pending)]
     await outbox.record(db, events, now)
     return events

@@ -101,6 +101,14 @@ def test_migrate_brings_an_empty_database_up_to_date(env, capsys):
             "mandatory",
             "ENROLMENT_NOTES is not valid: expected off, optional or required, not 'mandatory'",
         ),
+        ("REMINDERS", "24h,soon", "REMINDERS is not valid: expected whole hours or days"),
+        ("PAYMENT_METHODS", "paypal", "PAYMENT_METHODS is not valid: expected stars, card"),
+        (
+            "PAYMENT_METHODS",
+            "stars",
+            "Telegram Stars (PAYMENT_METHODS=stars) need prices in Stars: set CURRENCY=XTR",
+        ),
+        ("PAYMENT_METHODS", "card", "cards (PAYMENT_METHODS=card) need PAYMENT_PROVIDER_TOKEN"),
     ],
 )
 def test_bad_configuration_stops_with_one_clear_line(env, monkeypatch, capsys, name, value, says):
@@ -136,3 +144,22 @@ def test_the_enrolment_settings_read_as_the_seed_writes_them(env, monkeypatch):
 
     assert policy.enrolment_active_by_default is False
     assert policy.enrolment_notes == EnrolmentNotes.REQUIRED
+
+
+def test_payment_settings_that_work_together_are_read(env, monkeypatch):
+    monkeypatch.setenv("CURRENCY", "xtr")
+    monkeypatch.setenv("PAYMENT_METHODS", "stars, venue")
+    stars = load_settings()
+    monkeypatch.setenv("CURRENCY", "EUR")
+    monkeypatch.setenv("PAYMENT_METHODS", "card")
+    monkeypatch.setenv("PAYMENT_PROVIDER_TOKEN", "284685063:TEST:abc")
+    card = load_settings()
+    monkeypatch.setenv("PAYMENT_METHODS", "venue")
+
+    assert (stars.online_payment, stars.currency_digits, stars.policy.currency) == (
+        "stars",
+        0,
+        "XTR",
+    )
+    assert (card.online_payment, card.currency_digits) == ("card", 2)
+    assert load_settings().online_payment is None

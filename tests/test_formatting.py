@@ -37,5 +37,6 @@ def test_times_are_shown_in_the_business_zone_on_both_sides_of_the_dst_change():
 def test_money_and_durations_follow_the_locale():
     assert formatting.money(1250, "EUR", "en") == "€12.50"
     assert formatting.money(1250, "EUR", "cs").replace("\xa0", " ") == "12,50 €"
+    assert formatting.money(1500, "XTR", "en") == "1,500 ⭐"  # Stars: whole, unknown to Babel
     assert formatting.duration(90, "en") == "90 minutes"
     assert formatting.duration(60, "en") == "1 hour"

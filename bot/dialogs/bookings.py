@@ -24,6 +24,7 @@ from bot.dialogs.common import (
     take_error,
 )
 from bot.i18n import T
+from bot.payments import payment_state, payment_widgets
 from bot.states import Catalog, MyBookings
 from domain.booking import cancel_booking
 from domain.errors import DomainError
@@ -94,6 +95,9 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     error = take_error(dialog_manager)
     if card is None:
         return {"error": error or _("That booking doesn't exist or isn't yours.")}
+    payment = await payment_state(deps, fmt, client_of(dialog_manager).id, card.id)
+    if not card.is_active:  # nothing to pay for a cancelled booking
+        payment.update(to_pay="", can_pay=False)
     return {
         "title": html(f"{card.programme_title} — {card.class_title}"),
         "when": fmt.long_when(card.starts_at),
@@ -103,6 +107,7 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "cancelled": not card.is_active,
         "cancellable": card.is_active and card.starts_at > deps.clock(),
         "error": error,
+        **payment,
     }
 
 
@@ -144,6 +149,7 @@ def bookings_dialog() -> Dialog:
             ERROR_LINE,
             T("<b>{title}</b>\n🗓 {when} ({city} time)\n⏱ {duration}", when="title"),
             T("❌ This booking is cancelled.", when="cancelled"),
+            *payment_widgets(),
             SwitchTo(
                 T("❌ Cancel booking"),
                 id="ask_cancel",

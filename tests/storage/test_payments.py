@@ -1,19 +1,30 @@
 """Payments into the ledger on a real database: Telegram's successful_payment is applied
-exactly once, also when it arrives twice at the same moment. SQLite and PostgreSQL."""
+exactly once, also when it arrives twice at the same moment; bookings charged, invoiced,
+checked at checkout and settled when cancelled. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from domain import money
+from domain.booking import book_session, cancel_booking
 from domain.clients import ClientRef, remember_client
-from domain.errors import InvalidPayment
-from domain.payments import InvoiceFor, apply_payment, balance, booking_item
-from domain.storage.models import LedgerEntry
+from domain.errors import AlreadyPaid, AmountChanged, BookingNotFound, InvalidPayment
+from domain.payments import (
+    InvoiceFor,
+    apply_payment,
+    balance,
+    booking_item,
+    check_before_payment,
+    invoice_booking,
+)
+from domain.policy import Policy
+from domain.storage.models import ClassSession, LedgerEntry
+from tests.support.catalog import PRAGUE, load
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 ALICE = ClientRef(1001, "Alice")
@@ -123,3 +134,96 @@ def test_a_payload_reads_back_and_fits_telegrams_limit():
     assert InvoiceFor.from_payload(BOOKING.payload()) == BOOKING
     with pytest.raises(ValueError, match="over 128 bytes"):
         InvoiceFor("x" * 130, 1, "EUR").payload()
+
+
+# --- bookings: charged, invoiced, checked, settled on cancelling ------------------------------
+
+PRICED = """
+programmes:
+  - key: clay
+    title: Clay
+    kind: one-off
+    cancel_notice_hours: 24
+    classes:
+      - key: wheel
+        title: Wheel
+        capacity: 3
+        price: "12.50"
+        sessions: [2026-12-01 18:00]
+"""
+EUR = Policy(zone=PRAGUE, currency="EUR", reminders=())
+DEC_1 = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+
+
+async def booked(db_factory, client=ALICE) -> int:
+    await load(db_factory, PRICED)
+    async with db_factory() as db:
+        session = await db.scalar(select(ClassSession.id))
+        result = await book_session(db, client=client, session_id=session, now=NOW, policy=EUR)
+    return result.card.id
+
+
+async def lines(db_factory) -> list[tuple]:
+    async with db_factory() as db:
+        rows = await db.execute(
+            select(LedgerEntry.kind, LedgerEntry.amount_minor, LedgerEntry.method).order_by(
+                LedgerEntry.id
+            )
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_a_priced_booking_is_charged_and_invoiced_for_what_is_due(db_factory):
+    booking = await booked(db_factory)
+    async with db_factory() as db:
+        invoice = await invoice_booking(db, client_id=ALICE.id, booking_id=booking, now=NOW)
+
+    assert await lines(db_factory) == [("charge", 1250, None)]
+    assert invoice == InvoiceFor(booking_item(booking), 1250, "EUR")
+
+
+async def test_the_checkout_refuses_another_amount_someone_else_and_a_paid_booking(db_factory):
+    booking = await booked(db_factory)
+    item = booking_item(booking)
+    async with db_factory() as db:
+        with pytest.raises(AmountChanged):
+            await check_before_payment(
+                db, client_id=ALICE.id, invoice=InvoiceFor(item, 1000, "EUR"), now=NOW
+            )
+        with pytest.raises(BookingNotFound):
+            await check_before_payment(
+                db, client_id=4242, invoice=InvoiceFor(item, 1250, "EUR"), now=NOW
+            )
+        await check_before_payment(
+            db, client_id=ALICE.id, invoice=InvoiceFor(item, 1250, "EUR"), now=NOW
+        )
+    await pay(db_factory, "card-1", InvoiceFor(item, 1250, "EUR"))
+    async with db_factory() as db:
+        with pytest.raises(AlreadyPaid):
+            await check_before_payment(
+                db, client_id=ALICE.id, invoice=InvoiceFor(item, 1250, "EUR"), now=NOW
+            )
+        with pytest.raises(AlreadyPaid):
+            await invoice_booking(db, client_id=ALICE.id, booking_id=booking, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("cancelled_at", "credited"),
+    [(DEC_1 - timedelta(hours=30), True), (DEC_1 - timedelta(hours=3), False)],
+)
+async def test_a_paid_booking_cancelled_in_time_becomes_credit_late_it_does_not(
+    db_factory, cancelled_at, credited
+):
+    booking = await booked(db_factory)
+    await pay(db_factory, "card-2", InvoiceFor(booking_item(booking), 1250, "EUR"))
+    async with db_factory() as db:
+        await cancel_booking(
+            db, client_id=ALICE.id, booking_id=booking, now=cancelled_at, policy=EUR
+        )
+        owed = await balance(db, ALICE.id, "EUR")
+
+    expected = [("charge", 1250, None), ("payment", 1250, "stars")]
+    if credited:
+        expected.append(("credit", 1250, None))
+    assert await lines(db_factory) == expected
+    assert owed == money.Money(-1250 if credited else 0, "EUR")

@@ -20,6 +20,7 @@ from bot.dialogs.common import (
     present,
 )
 from bot.i18n import TP, T
+from bot.payments import payment_widgets
 from bot.states import Catalog
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind
@@ -135,6 +136,7 @@ def catalog_dialog() -> Dialog:
                 "I'll message you once it is confirmed.",
                 when="enrolment_pending",
             ),
+            *payment_widgets(),
             T("\nYou can cancel it under My bookings."),
             Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),

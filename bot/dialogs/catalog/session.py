@@ -11,6 +11,7 @@ from aiogram_dialog import DialogManager
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, open_over_menu, take_error
+from bot.payments import payment_state
 from bot.states import Catalog, MyBookings
 from domain.booking import Booked, book_or_wait
 from domain.makeups import book_with_makeup, usable_credit
@@ -127,6 +128,7 @@ async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
         "city": fmt.city(),
         "enrolled": bool(data.get("enrolled")) and not data.get("enrolment_pending"),
         "enrolment_pending": bool(data.get("enrolment_pending")),
+        **await payment_state(deps, fmt, client_of(dialog_manager).id, data["booking_id"]),
     }
 
 
