@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     # PAYMENT_PROVIDER_TOKEN), "venue" (at the studio, no payment in the bot)
     payment_methods: Annotated[frozenset[str], NoDecode] = frozenset({"venue"})
     payment_provider_token: SecretStr | None = None
+    # "please pay" reminders for unpaid bookings: days after booking (10:00 local), empty: none
+    payment_nudge_days: Annotated[tuple[int, ...], NoDecode] = (1, 3)
+
+    @field_validator("payment_nudge_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.isdigit() and int(part) <= 60 for part in parts):
+                raise ValueError(f"days after booking such as 1,3 (0 to 60), not {value!r}")
+            return tuple(sorted({int(part) for part in parts}))
+        return value
 
     @field_validator("payment_methods", mode="before")
     @classmethod
@@ -218,6 +230,8 @@ class Settings(BaseSettings):
             staff_notice_hours=self.staff_notice_hours,
             staff_ids=tuple(sorted(self.admin_ids)),
             currency=self.currency,
+            # nudging to pay makes sense only where the bot takes the payment
+            payment_nudge_days=self.payment_nudge_days if self.online_payment else (),
         )
 
     @property

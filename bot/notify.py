@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, joinedload
 
 from bot.deps import Deps, Formatter, html
-from domain import rules
+from domain import payments, rules
 from domain.events import (
     BookingReleased,
     EnrolledFromWaitlist,
@@ -29,6 +29,7 @@ from domain.events import (
     Event,
     LateCancellation,
     OfferLapsed,
+    PaymentNudge,
     Promoted,
     SessionReminder,
     SpotOffered,
@@ -40,6 +41,10 @@ from domain.storage.models import Booking, BookingStatus, ClassSession, Client, 
 class OfferAnswer(CallbackData, prefix="offer"):
     action: str  # "take" or "skip"
     entry_id: int
+
+
+class PayBooking(CallbackData, prefix="pay"):
+    booking_id: int
 
 
 class ReminderAnswer(CallbackData, prefix="rem"):
@@ -83,6 +88,8 @@ async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rend
             return await _late_cancellation(db, fmt, event)
         if isinstance(event, SessionReminder | BookingReleased):
             return await _about_booking(db, deps, fmt, event)
+        if isinstance(event, PaymentNudge):
+            return await _payment_nudge(db, deps, fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -137,6 +144,28 @@ def _card_in(db: Session, booking_id: int, client_id: int) -> queries.BookingCar
         price_minor=klass.price_minor,
         is_active=booking.status == BookingStatus.ACTIVE,
     )
+
+
+async def _payment_nudge(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: PaymentNudge
+) -> Rendered | None:
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    if card is None or not card.is_active or card.starts_at <= deps.clock():
+        return None
+    due = await payments.booking_due(db, event.client_id, event.booking_id)
+    if due is None or due.due.minor == 0:  # paid meanwhile: the nudges stop
+        return None
+    amount = fmt.money(due.due.minor)
+    text = _("💳 {amount} is still to pay for <b>{title}</b> on {when}.").format(
+        amount=amount,
+        title=html(f"{card.programme_title} — {card.class_title}"),
+        when=fmt.long_when(card.starts_at),
+    )
+    pay = PayBooking(booking_id=event.booking_id).pack()
+    button = InlineKeyboardButton(
+        text=_("💳 Pay {amount}").format(amount=amount), callback_data=pay
+    )
+    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[button]]))
 
 
 def reminder_message(card: queries.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:

@@ -23,6 +23,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.deps import Deps, Formatter, client_of, deps_of, html, i18n_of
 from bot.errors import message_for
 from bot.i18n import T
+from bot.notify import PayBooking
 from domain import money
 from domain.errors import DomainError, InvalidPayment
 from domain.payments import (
@@ -131,8 +132,22 @@ async def on_successful_payment(message: Message, deps: Deps, i18n: I18n) -> Non
     )
 
 
+async def on_pay_button(
+    callback: CallbackQuery, callback_data: PayBooking, deps: Deps, i18n: I18n, bot: Bot
+) -> None:
+    """Pay under a "please pay" reminder: the invoice (or why not) for the presser's own
+    booking; someone else's booking id reads as missing."""
+    note = await request_payment(
+        bot, deps, i18n, client_id=callback.from_user.id, booking_id=callback_data.booking_id
+    )
+    if note is not None and isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    await callback.answer(note, show_alert=note is not None)
+
+
 def payments_router() -> Router:
     router = Router(name="payments")
+    router.callback_query.register(on_pay_button, PayBooking.filter())
     router.pre_checkout_query.register(on_pre_checkout)
     router.message.register(on_successful_payment, F.successful_payment)
     return router

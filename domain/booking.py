@@ -138,7 +138,8 @@ async def _write_booking(
             booking_id=booking.id,
             client_id=client.id,
             price_minor=session.klass.price_minor,
-            policy_currency=policy.currency,
+            starts_at=session.starts_at,
+            policy=policy,
             now=now,
         )
     # a client who books by other means no longer needs their place in the queue

@@ -161,6 +161,25 @@ class LateCancellation:
         return f"late_cancellation:{self.booking_id}:{self.staff_id}"
 
 
+@dataclass(frozen=True)
+class PaymentNudge:
+    """A booking's price is still due: "please pay" with a Pay button, ``day`` days after it
+    was booked (a cadence step)."""
+
+    kind: ClassVar[str] = "payment_nudge"
+    client_id: int
+    booking_id: int
+    day: int
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"payment_nudge:{self.booking_id}:{self.day}"
+
+
 Event = (
     Promoted
     | SpotOffered
@@ -170,6 +189,7 @@ Event = (
     | SessionReminder
     | BookingReleased
     | LateCancellation
+    | PaymentNudge
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -182,5 +202,6 @@ EVENT_KINDS: dict[str, type[Event]] = {
         SessionReminder,
         BookingReleased,
         LateCancellation,
+        PaymentNudge,
     )
 }

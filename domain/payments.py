@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import money
+from domain import money, outbox
 from domain.errors import (
     AlreadyPaid,
     AmountChanged,
@@ -24,6 +24,8 @@ from domain.errors import (
     InvalidPayment,
     SessionAlreadyStarted,
 )
+from domain.events import PaymentNudge
+from domain.policy import Policy
 from domain.storage.models import Booking, BookingStatus, ClassSession, LedgerEntry
 
 PAYLOAD_VERSION = "v1"
@@ -128,7 +130,8 @@ async def charge_booking(
     booking_id: int,
     client_id: int,
     price_minor: int | None,
-    policy_currency: str,
+    starts_at: datetime,
+    policy: Policy,
     now: datetime,
 ) -> None:
     """A priced session was booked: the client owes its price, and credit on their balance
@@ -136,9 +139,10 @@ async def charge_booking(
     transaction). Free sessions charge nothing."""
     if not price_minor or price_minor <= 0:
         return
-    price = money.Money(price_minor, policy_currency)
-    lines = [e for e in await entries(db, client_id) if e.amount.currency == policy_currency]
-    available = money.available_credit(lines, policy_currency) if lines else price - price
+    currency = policy.currency
+    price = money.Money(price_minor, currency)
+    lines = [e for e in await entries(db, client_id) if e.amount.currency == currency]
+    available = money.available_credit(lines, currency) if lines else price - price
     item = booking_item(booking_id)
     charge = _line(client_id, item, money.EntryKind.CHARGE, price, now)
     charge.charge_for = money.ChargeFor.BOOKING
@@ -155,6 +159,28 @@ async def charge_booking(
                 method=money.Method.CREDIT,
             )
         )
+    await _schedule_nudges(db, booking_id, client_id, use.to_invoice, starts_at, policy, now)
+
+
+async def _schedule_nudges(
+    db: AsyncSession,
+    booking_id: int,
+    client_id: int,
+    due: money.Money,
+    starts_at: datetime,
+    policy: Policy,
+    now: datetime,
+) -> None:
+    """Reminders to pay, days after booking, while the session is still ahead. Each one checks
+    again when it goes out (paid, cancelled: not sent); cancelling the booking cancels them."""
+    times = money.nudge_times(policy.local_day(now), policy.payment_nudge_days, policy.zone)
+    items = [
+        (PaymentNudge(client_id, booking_id, day), at)
+        for day, at in zip(sorted(set(policy.payment_nudge_days)), times, strict=True)
+        if at < starts_at
+    ]
+    remaining = set(money.nudges_still_to_send([at for _, at in items], due=due, now=now))
+    await outbox.put_many(db, [(e, at) for e, at in items if at in remaining], now=now)
 
 
 async def settle_cancelled_booking(

@@ -25,6 +25,9 @@ class Policy:
     staff_ids: tuple[int, ...] = ()
     # prices and the ledger are in this currency ("XTR": Telegram Stars)
     currency: str = "EUR"
+    # "please pay" reminders, days after booking at 10:00 local, while a price is due; only
+    # when clients can pay in the bot
+    payment_nudge_days: tuple[int, ...] = ()
 
     def today(self, now: datetime) -> date:
         return self.local_day(now)

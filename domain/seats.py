@@ -116,7 +116,8 @@ async def _hand_over(
         booking_id=booking.id,
         client_id=entry.client_id,
         price_minor=klass.price_minor,
-        policy_currency=policy.currency,
+        starts_at=session.starts_at,
+        policy=policy,
         now=now,
     )
     events = [Promoted(entry.client_id, booking.id, enrolment_pending=pending)]

@@ -103,6 +103,7 @@ def test_migrate_brings_an_empty_database_up_to_date(env, capsys):
         ),
         ("REMINDERS", "24h,soon", "REMINDERS is not valid: expected whole hours or days"),
         ("PAYMENT_METHODS", "paypal", "PAYMENT_METHODS is not valid: expected stars, card"),
+        ("PAYMENT_NUDGE_DAYS", "1,x", "PAYMENT_NUDGE_DAYS is not valid: expected days after"),
         (
             "PAYMENT_METHODS",
             "stars",
@@ -162,4 +163,8 @@ def test_payment_settings_that_work_together_are_read(env, monkeypatch):
         "XTR",
     )
     assert (card.online_payment, card.currency_digits) == ("card", 2)
-    assert load_settings().online_payment is None
+    venue = load_settings()
+    assert venue.online_payment is None
+    # "please pay" nudges only where the bot takes the payment
+    assert stars.policy.payment_nudge_days == (1, 3)
+    assert venue.policy.payment_nudge_days == ()

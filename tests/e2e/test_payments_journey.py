@@ -144,3 +144,33 @@ async def test_credit_from_a_booking_cancelled_in_time_pays_the_next_one(
             ("charge", 50, "XTR", None),
             ("payment", 50, "XTR", "credit"),
         ]
+
+
+async def test_an_unpaid_booking_is_nudged_and_paid_from_the_nudge(fake, env, studio, database):
+    alice = fake.user(1001, "Alice")
+    async with bot_process(fake, env={**env, "OUTBOX_CHECK_SECONDS": "0.5"}):
+        await book(alice, "Clay evening")
+        due = database.query("select count(*) from outbox where kind = 'payment_nudge'")
+        assert due == [(2,)]  # 1 and 3 days after booking (PAYMENT_NUDGE_DAYS=1,3)
+        database.execute(  # stand-in for waiting a day
+            "update outbox set due_at = '2000-01-01 00:00:00.000000' "
+            "where kind = 'payment_nudge' and dedupe_key like '%:1'"
+        )
+
+        nudge = await alice.wait_message("💳 50 ⭐ is still to pay for Clay evening — Wheel")
+        await alice.click("💳 Pay 50 ⭐", message_id=nudge.message_id)
+        payment = await alice.pay()
+        assert payment.ok
+        await alice.wait_message("Payment received")
+
+        # the second nudge, once due, finds the booking paid: never sent
+        database.execute(
+            "update outbox set due_at = '2000-01-01 00:00:00.000000' "
+            "where kind = 'payment_nudge' and state = 'pending'"
+        )
+        await database.wait_for(
+            "select state from outbox where kind = 'payment_nudge' order by id",
+            [("sent",), ("cancelled",)],
+        )
+        nudges = [m for m in alice.bot_messages() if "still to pay" in m.text]
+        assert len(nudges) == 1

@@ -23,7 +23,7 @@ from domain.payments import (
     invoice_booking,
 )
 from domain.policy import Policy
-from domain.storage.models import ClassSession, LedgerEntry
+from domain.storage.models import ClassSession, LedgerEntry, OutboxMessage
 from tests.support.catalog import PRAGUE, load
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -227,3 +227,79 @@ async def test_a_paid_booking_cancelled_in_time_becomes_credit_late_it_does_not(
         expected.append(("credit", 1250, None))
     assert await lines(db_factory) == expected
     assert owed == money.Money(-1250 if credited else 0, "EUR")
+
+
+# --- nudges to pay -----------------------------------------------------------------------------
+
+NUDGING = Policy(zone=PRAGUE, currency="EUR", reminders=(), payment_nudge_days=(1, 3, 20))
+
+
+async def nudges(db_factory) -> list[tuple]:
+    async with db_factory() as db:
+        rows = await db.execute(
+            select(OutboxMessage.due_at, OutboxMessage.state)
+            .where(OutboxMessage.kind == "payment_nudge")
+            .order_by(OutboxMessage.due_at)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def book_priced(db_factory, policy) -> int:
+    await load(db_factory, PRICED)
+    async with db_factory() as db:
+        session = await db.scalar(select(ClassSession.id))
+        result = await book_session(db, client=ALICE, session_id=session, now=NOW, policy=policy)
+    return result.card.id
+
+
+async def test_an_unpaid_booking_is_nudged_at_ten_on_the_cadence_days_before_it(db_factory):
+    await book_priced(db_factory, NUDGING)
+
+    # booked Sat 21 Nov; 10:00 in Prague (CET) on the 22nd and 24th; day 20 is after Dec 1
+    assert await nudges(db_factory) == [
+        (datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "pending"),
+        (datetime(2026, 11, 24, 9, 0, tzinfo=UTC), "pending"),
+    ]
+
+
+async def test_cancelling_the_booking_cancels_its_nudges(db_factory):
+    booking = await book_priced(db_factory, NUDGING)
+    async with db_factory() as db:
+        await cancel_booking(db, client_id=ALICE.id, booking_id=booking, now=NOW, policy=NUDGING)
+
+    assert [state for _, state in await nudges(db_factory)] == ["cancelled", "cancelled"]
+
+
+async def test_a_booking_paid_from_credit_is_not_nudged(db_factory):
+    await remember_client_with_credit(db_factory, 1250)
+
+    await book_priced(db_factory, NUDGING)
+
+    assert await nudges(db_factory) == []
+    assert await lines(db_factory) == [
+        ("credit", 1250, None),
+        ("charge", 1250, None),
+        ("payment", 1250, "credit"),
+    ]
+
+
+async def test_without_online_payment_nobody_is_nudged(db_factory):
+    await book_priced(db_factory, EUR)  # payment_nudge_days empty: pay at the venue
+
+    assert await nudges(db_factory) == []
+
+
+async def remember_client_with_credit(db_factory, amount: int) -> None:
+    async with db_factory() as db:
+        await remember_client(db, ALICE, NOW)
+        db.add(
+            LedgerEntry(
+                client_id=ALICE.id,
+                kind="credit",
+                amount_minor=amount,
+                currency="EUR",
+                item="booking:0",
+                created_at=NOW,
+            )
+        )
+        await db.commit()
