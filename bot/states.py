@@ -3,6 +3,7 @@ from aiogram.fsm.state import State, StatesGroup
 
 class MainMenu(StatesGroup):
     main = State()
+    account = State()
 
 
 class Catalog(StatesGroup):
@@ -32,3 +33,5 @@ class Staff(StatesGroup):
     roster = State()
     book_client = State()
     client = State()
+    money_amount = State()  # a refund's or waiver's amount and reason
+    owing = State()

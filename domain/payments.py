@@ -305,3 +305,23 @@ async def _payable_booking(db: AsyncSession, client_id: int, booking_id: int, no
     if starts_at is None or starts_at <= now:
         raise SessionAlreadyStarted()
     return booking
+
+
+@dataclass(frozen=True)
+class Account:
+    """A client's money at a glance: the balance (> 0 owed, < 0 credit) and what is still due
+    item by item (booking ids for bookings)."""
+
+    balance: money.Money
+    due_bookings: list[tuple[int, money.Money]]
+
+
+async def account(db: AsyncSession, client_id: int, currency: str) -> Account:
+    lines = [e for e in await entries(db, client_id) if e.amount.currency == currency]
+    due = []
+    for item in dict.fromkeys(e.item for e in lines):  # in order of first appearance
+        kind, _, raw_id = item.partition(":")
+        amount = money.due_for(item, lines, currency)
+        if kind == "booking" and raw_id.isdigit() and amount.minor > 0:
+            due.append((int(raw_id), amount))
+    return Account(money.balance(lines, currency), due)

@@ -3,17 +3,52 @@
 from __future__ import annotations
 
 from aiogram.types import User
+from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Start
+from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
+from aiogram_dialog.widgets.text import Format
 
-from bot.deps import html
+from bot.deps import Deps, formatter_of, html
 from bot.dialogs.catalog import open_catalog
+from bot.dialogs.common import back_to
 from bot.i18n import T
 from bot.states import MainMenu, MyBookings
+from domain.payments import account
+from domain.storage import queries
 
 
 async def menu_getter(dialog_manager: DialogManager, event_from_user: User, **_kwargs) -> dict:
     return {"name": html(event_from_user.first_name)}
+
+
+async def account_getter(
+    dialog_manager: DialogManager, deps: Deps, event_from_user: User, **_kwargs
+) -> dict:
+    """The client's balance and, when they owe, what for (their upcoming bookings)."""
+    fmt = formatter_of(dialog_manager)
+    client_id = event_from_user.id
+    async with deps.db() as db:
+        mine = await account(db, client_id, deps.settings.currency)
+        cards = [
+            (await queries.booking_card(db, booking_id, client_id), amount)
+            for booking_id, amount in mine.due_bookings
+        ]
+    lines = [
+        _("• {title}, {when}: {amount}").format(
+            title=html(f"{card.programme_title} — {card.class_title}"),
+            when=fmt.short_when(card.starts_at),
+            amount=fmt.money(amount.minor),
+        )
+        for card, amount in cards
+        if card is not None
+    ]
+    balance = mine.balance.minor
+    return {
+        "credit": fmt.money(-balance) if balance < 0 else "",
+        "owed": fmt.money(balance) if balance > 0 else "",
+        "settled": balance == 0,
+        "due_lines": "\n".join(lines),
+    }
 
 
 def menu_dialog() -> Dialog:
@@ -22,7 +57,23 @@ def menu_dialog() -> Dialog:
             T("👋 Hello, <b>{name}</b>!\n\nBook a session, see your bookings or cancel one."),
             Button(T("📅 Book a session"), id="book", on_click=open_catalog),
             Start(T("🗂 My bookings"), id="mine", state=MyBookings.list),
+            SwitchTo(T("👤 My account"), id="account", state=MainMenu.account),
             state=MainMenu.main,
             getter=menu_getter,
+        ),
+        Window(
+            T("<b>My account</b>"),
+            T("✅ Nothing to pay.", when="settled"),
+            T(
+                "💰 Your credit: {credit}. It is spent on your next booking by itself.",
+                when="credit",
+            ),
+            T("💳 To pay: {owed}", when="owed"),
+            Format("{due_lines}", when="due_lines"),
+            T("Open a booking in My bookings to pay for it.", when="due_lines"),
+            Start(T("🗂 My bookings"), id="mine", state=MyBookings.list),
+            back_to(MainMenu.main),
+            state=MainMenu.account,
+            getter=account_getter,
         ),
     )

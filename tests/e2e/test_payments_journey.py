@@ -68,6 +68,13 @@ async def test_a_booking_paid_with_stars_is_paid_once(fake, env, studio, databas
     async with bot_process(fake, env=env):
         booked = await book(alice, "Clay evening")
         assert "💳 To pay: 50 ⭐" in booked.text
+        await alice.click("🏠 Main menu")
+        await alice.click("👤 My account")
+        account = alice.last_bot_message().text
+        assert "💳 To pay: 50 ⭐" in account
+        assert re.search(r"• Clay evening — Wheel, .*: 50 ⭐", account)
+        await alice.click("🗂 My bookings")
+        await alice.click(re.compile("Clay evening"))
         await alice.click("💳 Pay 50 ⭐")
         invoice = await alice.wait_message(predicate=lambda m: m.invoice is not None)
         assert (invoice.invoice.currency, invoice.invoice.total_amount) == ("XTR", 50)
@@ -132,6 +139,10 @@ async def test_credit_from_a_booking_cancelled_in_time_pays_the_next_one(
         await alice.click(re.compile("Clay evening"))
         await alice.click("❌ Cancel booking")
         await alice.click("Yes, cancel it")
+        await alice.send("/start")
+        await alice.wait_message("Hello", new=True, since=mark)
+        await alice.click("👤 My account")
+        assert "💰 Your credit: 50 ⭐" in alice.last_bot_message().text
 
         booked = await book(alice, "Glazing")
 
