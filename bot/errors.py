@@ -88,3 +88,20 @@ def message_for(
         return template.format(**(params or {}))
     except (KeyError, IndexError, ValueError):  # a translation with a broken placeholder
         return MESSAGES.get(code, MESSAGES["stale_button"]).format(**(params or {}))
+
+
+MESSAGES |= {
+    # staff money actions
+    "nothing_due": N_("Nothing is due for this booking."),
+    "stars_refund_refused": N_(
+        "Telegram refused the Stars refund ({reason}). Nothing was refunded or recorded."
+    ),
+    "not_an_amount": N_(
+        "Please start with the amount, a plain number such as 20 or 12.50 (no sign, no "
+        "currency, no more decimals than the currency has), then the reason."
+    ),
+    "reason_required": N_(
+        "Please add a short reason after the amount (up to 300 characters), e.g. 20 wheel broke."
+    ),
+    "staff_no_booking": N_("This client has no booking for this session any more."),
+}

@@ -192,3 +192,15 @@ class AmountChanged(DomainError):
     """The invoice asks for another amount than is due now (paid meanwhile, credit used...)."""
 
     code = "amount_changed"
+
+
+class NothingDue(DomainError):
+    """Staff marked paid (or waived) a booking on which nothing is owed."""
+
+    code = "nothing_due"
+
+
+class StarsRefundRefused(DomainError):
+    """Telegram refused refundStarPayment: no refund was recorded."""
+
+    code = "stars_refund_refused"

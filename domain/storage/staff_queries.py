@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import money
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -15,6 +16,7 @@ from domain.storage.models import (
     Client,
     Enrolment,
     EnrolmentStatus,
+    LedgerEntry,
     Programme,
     ProgrammeClass,
     WaitlistEntry,
@@ -262,3 +264,52 @@ async def cancelled_booking(db: AsyncSession, booking_id: int) -> CancelledLine 
         )
     ).first()
     return CancelledLine(*row) if row else None
+
+
+@dataclass(frozen=True)
+class Owing:
+    client_id: int
+    first_name: str
+    due: money.Money
+
+
+async def clients_owing(db: AsyncSession, currency: str) -> list[Owing]:
+    """Clients whose balance in ``currency`` is due, the most owed first. The balance is derived
+    by domain.money from the ledger lines, as everywhere, not summed again in SQL."""
+    rows = await db.execute(
+        select(LedgerEntry, Client.first_name)
+        .join(Client, LedgerEntry.client_id == Client.id)
+        .where(LedgerEntry.currency == currency)
+        .order_by(LedgerEntry.client_id, LedgerEntry.id)
+    )
+    lines: dict[int, list[money.Entry]] = {}
+    names: dict[int, str] = {}
+    for row, first_name in rows:
+        names[row.client_id] = first_name
+        lines.setdefault(row.client_id, []).append(_entry(row))
+    owing = [
+        Owing(client_id, names[client_id], due)
+        for client_id, entries in lines.items()
+        if (due := money.balance(entries, currency)).minor > 0
+    ]
+    return sorted(owing, key=lambda o: (-o.due.minor, o.client_id))
+
+
+def _entry(row: LedgerEntry) -> money.Entry:
+    return money.Entry(
+        kind=money.EntryKind(row.kind),
+        item=row.item,
+        amount=money.Money(row.amount_minor, row.currency),
+        method=money.Method(row.method) if row.method else None,
+    )
+
+
+async def active_booking_id(db: AsyncSession, client_id: int, session_id: int) -> int | None:
+    """The client's live booking of the session, which the staff money actions are about."""
+    return await db.scalar(
+        select(Booking.id).where(
+            Booking.client_id == client_id,
+            Booking.session_id == session_id,
+            Booking.status == BookingStatus.ACTIVE,
+        )
+    )

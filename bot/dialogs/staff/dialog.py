@@ -18,7 +18,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.access import StaffOnly
 from bot.dialogs.common import ERROR_LINE, choice_list
-from bot.dialogs.staff import getters, handlers
+from bot.dialogs.staff import getters, handlers, money
 from bot.i18n import TP, T
 from bot.states import Staff
 
@@ -31,6 +31,17 @@ def _back(state: State) -> SwitchTo:
 
 def _present(data: dict, *_: Any) -> bool:
     return data.get("present", False)
+
+
+def _account_lines() -> list:
+    """The client's booking of this session, in money (its getter merges account_getter)."""
+    return [
+        T("💳 Charged {charged} · paid {paid_so_far}", when="charged"),
+        T("Due: {due}", when="due"),
+        T("✅ Nothing due", when="settled"),
+        T("💰 Credit on their balance: {credit}", when="credit"),
+        Format("{money_done}", when="money_done"),
+    ]
 
 
 def staff_dialog() -> Dialog:
@@ -50,6 +61,7 @@ def staff_dialog() -> Dialog:
                 when="empty",
             ),
             choice_list(SESSIONS, "sessions", handlers.on_session),
+            SwitchTo(T("💰 Who owes what"), id=f"{P}owe", state=Staff.owing),
             Cancel(T("◀️ Back"), id=f"{P}menu"),
             state=Staff.sessions,
             getter=getters.sessions_getter,
@@ -97,6 +109,7 @@ def staff_dialog() -> Dialog:
             T("✅ Enrolment confirmed; the client has been told.\n", when="confirmed"),
             T("👤 <b>{name}</b> · id {client_id}\n🎖 Rank: {rank}", when=_present),
             T("📝 Note: {note}", when="note"),
+            *_account_lines(),
             T("⏳ Their enrolment in this programme waits for your confirmation.", when="pending"),
             T(
                 "\nTo change the rank, send a whole number from {min} to {max}.",
@@ -109,9 +122,39 @@ def staff_dialog() -> Dialog:
                 on_click=handlers.on_confirm_enrolment,
                 when="pending",
             ),
+            Button(
+                T("💵 Paid at the venue: {due}"),
+                id=f"{P}venue",
+                on_click=money.on_paid_at_venue,
+                when="due",
+            ),
+            Button(T("↩️ Refund"), id=f"{P}refund", on_click=money.on_refund, when="refundable"),
+            Button(T("🙅 Waive"), id=f"{P}waive", on_click=money.on_waive, when="due"),
             _back(Staff.roster),
             state=Staff.client,
             getter=getters.client_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("↩️ <b>Refund</b> {name}: at most {refundable}.", when="refunding"),
+            T("🙅 <b>Waive</b> for {name}: at most {due}.", when="waiving"),
+            T(
+                "\nSend the amount and the reason, e.g. <code>{example} wheel broke</code>.",
+            ),
+            MessageInput(money.on_amount_text, content_types=ContentType.TEXT),
+            _back(Staff.client),
+            state=Staff.money_amount,
+            getter=money.amount_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("💰 <b>Who owes what</b>", when="anyone"),
+            Format("{owing_lines}", when="anyone"),
+            T("💰 Nobody owes anything.", when="nobody_owes"),
+            Button(T("📄 CSV"), id=f"{P}csv", on_click=money.on_export_owing, when="anyone"),
+            _back(Staff.sessions),
+            state=Staff.owing,
+            getter=money.owing_getter,
         ),
     )
     # an open staff dialog outlives its owner's rights (ADMIN_IDS changed, storage kept)

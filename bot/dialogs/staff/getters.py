@@ -10,6 +10,7 @@ from aiogram_dialog import DialogManager
 
 from bot.deps import Deps, Formatter, formatter_of, html
 from bot.dialogs.common import take_error
+from bot.dialogs.staff import money
 from bot.errors import message_for
 from domain.catalog_file import RANK_RANGE
 from domain.storage import staff_queries
@@ -184,11 +185,17 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     error = take_error(dialog_manager)
     rank_changed = data.pop("rank_changed", False)
     confirmed = data.pop("enrolment_confirmed", False)
+    money_done = data.pop("money_done", "")
     if client is None:
         error = error or message_for("client_not_found", _)
         return {"present": False, "rank_changed": False, "confirmed": False, "error": error}
     low, high = RANK_RANGE
+    account = await money.account_getter(
+        deps, formatter_of(dialog_manager), client.id, data["session_id"]
+    )
     return {
+        **account,
+        "money_done": money_done,
         "present": True,
         "name": html(name_of(client.first_name, client.id)),
         "client_id": client.id,

@@ -1,0 +1,299 @@
+"""Staff money actions on the client card: the booking's account, Paid at the venue, Refund,
+Waive, and who owes what (with a CSV export). Handlers read the input, call domain.refunds,
+and show the outcome or the translated error; the client is told of a refund directly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+from decimal import Decimal
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
+from babel.numbers import get_currency_precision
+
+from bot.deps import Deps, Formatter, deps_of, formatter_of, html, i18n_of
+from bot.dialogs.common import show_error, take_error
+from bot.states import Staff
+from domain import money
+from domain.errors import DomainError, StarsRefundRefused
+from domain.payments import booking_item, entries
+from domain.refunds import RefundDone, mark_paid_at_venue, refund_booking, waive_due
+from domain.storage import queries, staff_queries
+from domain.storage.models import Client
+
+log = logging.getLogger(__name__)
+
+REFUND, WAIVE = "refund", "waive"
+_AMOUNT_RE = re.compile(r"([0-9]{1,9})(?:[.,]([0-9]{1,4}))?")
+MAX_REASON = 300
+
+
+def parse_amount(text: str, currency: str) -> money.Money | None:
+    """An amount typed in the business currency, strictly: digits, and at most the currency's
+    decimals (none for Stars). Signs, spaces inside and other symbols are refused."""
+    match = _AMOUNT_RE.fullmatch(text)
+    if match is None:
+        return None
+    whole, fraction = match.groups()
+    digits = 0 if currency == money.STARS else get_currency_precision(currency)
+    if fraction is not None and len(fraction) > digits:
+        return None
+    minor = int((Decimal(f"{whole}.{fraction or 0}") * 10**digits).to_integral_exact())
+    return money.Money(minor, currency)
+
+
+def _show_money_error(manager: DialogManager, error: DomainError) -> None:
+    """Money params (caps, amounts) are shown in the business's format."""
+    fmt = formatter_of(manager)
+    params = {
+        k: fmt.money(v.minor) if isinstance(v, money.Money) else v for k, v in error.params.items()
+    }
+    show_error(manager, type(error)(**params))
+
+
+# --- the client card's account of the booking ------------------------------------------------
+
+
+async def account_getter(deps: Deps, fmt: Formatter, client_id: int, session_id: int) -> dict:
+    async with deps.db() as db:
+        booking_id = await staff_queries.active_booking_id(db, client_id, session_id)
+        lines = await entries(db, client_id)
+    currency = deps.settings.currency
+    lines = [e for e in lines if e.amount.currency == currency]
+    credit = money.available_credit(lines, currency).minor if lines else 0
+    item = booking_item(booking_id) if booking_id else None
+    account = money.item_account(item, lines, currency) if item else None
+    charged = account is not None and account.charged.minor > 0
+    due = account.due.minor if charged else 0
+    refundable = account.refundable.minor if charged else 0
+    return {
+        "charged": fmt.money(account.charged.minor) if charged else "",
+        "paid_so_far": fmt.money(account.paid.minor) if charged else "",
+        "due": fmt.money(due) if due else "",
+        "settled": charged and not due,
+        "refundable": fmt.money(refundable) if refundable > 0 else "",
+        "credit": fmt.money(credit) if credit else "",
+    }
+
+
+def _booking_id_or_error(manager: DialogManager, booking_id: int | None) -> int | None:
+    if booking_id is None:
+        show_error(manager, "staff_no_booking")
+    return booking_id
+
+
+async def _current_booking(manager: DialogManager) -> int | None:
+    data = manager.dialog_data
+    async with deps_of(manager).db() as db:
+        booking_id = await staff_queries.active_booking_id(
+            db, data["client_id"], data["session_id"]
+        )
+    return _booking_id_or_error(manager, booking_id)
+
+
+async def on_paid_at_venue(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    booking_id = await _current_booking(manager)
+    if booking_id is None:
+        return
+    deps = deps_of(manager)
+    user = manager.middleware_data["event_from_user"]
+    try:
+        async with deps.db() as db:
+            paid = await mark_paid_at_venue(
+                db,
+                client_id=manager.dialog_data["client_id"],
+                booking_id=booking_id,
+                staff_id=user.id,
+                now=deps.clock(),
+            )
+    except DomainError as error:
+        _show_money_error(manager, error)
+        return
+    amount = formatter_of(manager).money(paid.minor)
+    manager.dialog_data["money_done"] = _("✅ {amount} marked paid at the venue.").format(
+        amount=amount
+    )
+
+
+async def on_refund(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    await _ask_amount(manager, REFUND)
+
+
+async def on_waive(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    await _ask_amount(manager, WAIVE)
+
+
+async def _ask_amount(manager: DialogManager, action: str) -> None:
+    if await _current_booking(manager) is None:
+        return
+    manager.dialog_data["money_action"] = action
+    await manager.switch_to(Staff.money_amount)
+
+
+async def amount_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    data = dialog_manager.dialog_data
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        client = await staff_queries.client(db, data["client_id"])
+    account = await account_getter(deps, fmt, data["client_id"], data["session_id"])
+    action = data.get("money_action")
+    example = "20" if deps.settings.currency == money.STARS else "12.50"
+    return {
+        **account,
+        "name": html(client.first_name or str(client.id)) if client else "?",
+        "refunding": action == REFUND,
+        "waiving": action == WAIVE,
+        "example": example,
+        "error": take_error(dialog_manager),
+    }
+
+
+async def on_amount_text(message: Message, _w: Any, manager: DialogManager) -> None:
+    amount_text, _space, reason = (message.text or "").strip().partition(" ")
+    deps = deps_of(manager)
+    amount = parse_amount(amount_text.replace("\u2212", "-"), deps.settings.currency)
+    if amount is None:
+        show_error(manager, "not_an_amount")
+        return
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_REASON:
+        show_error(manager, "reason_required")
+        return
+    booking_id = await _current_booking(manager)
+    if booking_id is None:
+        return
+    bot: Bot = manager.middleware_data["bot"]
+    values = {
+        "client_id": manager.dialog_data["client_id"],
+        "booking_id": booking_id,
+        "amount": amount,
+        "reason": reason,
+        "staff_id": message.from_user.id,
+    }
+    fmt = formatter_of(manager)
+    try:
+        async with deps.db() as db:
+            if manager.dialog_data.get("money_action") == WAIVE:
+                await waive_due(db, now=deps.clock(), **values)
+                done = _("✅ {amount} waived.").format(amount=fmt.money(amount.minor))
+            else:
+                refunded = await refund_booking(
+                    db, now=deps.clock(), refund_stars=_stars_refunder(bot), **values
+                )
+                done = refund_summary(refunded, fmt)
+    except DomainError as error:
+        _show_money_error(manager, error)
+        return
+    manager.dialog_data["money_done"] = done
+    await manager.switch_to(Staff.client)
+    if manager.dialog_data.get("money_action") == REFUND:
+        await tell_client_of_refund(bot, manager, refunded, booking_id)
+
+
+def _stars_refunder(bot: Bot):
+    async def refund_stars(user_id: int, charge_id: str) -> None:
+        try:
+            await bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
+        except TelegramAPIError as error:
+            raise StarsRefundRefused(reason=error.message) from error
+
+    return refund_stars
+
+
+def refund_summary(done: RefundDone, fmt: Formatter) -> str:
+    texts = {
+        money.RefundRoute.STARS_REFUND: _("✅ {amount} refunded through Telegram Stars."),
+        money.RefundRoute.BALANCE_CREDIT: _(
+            "✅ {amount} added to the client's balance as credit (Telegram refunds a Stars "
+            "payment only whole); it pays their next booking."
+        ),
+        money.RefundRoute.PROVIDER: _(
+            "⚠️ {amount} recorded as a card refund: carry it out at your payment provider "
+            "(Telegram has no refund for card payments)."
+        ),
+        money.RefundRoute.CASH: _("✅ {amount} recorded as cash back: hand it to the client."),
+    }
+    return "\n".join(
+        texts[route].format(amount=fmt.money(amount.minor))
+        for route, amount in done.by_route.items()
+    )
+
+
+async def tell_client_of_refund(
+    bot: Bot, manager: DialogManager, done: RefundDone, booking_id: int
+) -> None:
+    """Sent directly, after the refund is recorded: a lost message loses no money."""
+    deps, i18n = deps_of(manager), i18n_of(manager)
+    client_id = manager.dialog_data["client_id"]
+    async with deps.db() as db:
+        client = await db.get(Client, client_id)
+        card = await queries.booking_card(db, booking_id, client_id)
+    language = ((client.language_code if client else None) or "").split("-")[0]
+    locale = language if language in i18n.available_locales else i18n.default_locale
+    fmt = Formatter(deps.settings, locale)
+    with i18n.use_locale(locale):
+        title = html(f"{card.programme_title} — {card.class_title}") if card else ""
+        text = _("↩️ The studio refunded {amount} for <b>{title}</b>.").format(
+            amount=fmt.money(done.amount.minor), title=title
+        )
+        if done.as_credit.minor:
+            text += "\n" + _(
+                "{credit} of it is credit on your balance: it pays your next booking."
+            ).format(credit=fmt.money(done.as_credit.minor))
+    try:
+        if deps.sender is not None:
+            await deps.sender.send_message(client_id, text)
+        else:
+            await bot.send_message(client_id, text)
+    except TelegramAPIError as error:
+        log.warning("refund notice to %s not sent: %s", client_id, error.message)
+
+
+# --- who owes what -----------------------------------------------------------------------------
+
+
+async def owing_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    async with deps.db() as db:
+        owing = await staff_queries.clients_owing(db, deps.settings.currency)
+    lines = [
+        _("{name} · id {client_id} · {amount}").format(
+            name=html(o.first_name or str(o.client_id)),
+            client_id=o.client_id,
+            amount=fmt.money(o.due.minor),
+        )
+        for o in owing
+    ]
+    return {
+        "owing_lines": "\n".join(lines),
+        "anyone": bool(owing),
+        "nobody_owes": not owing,
+        "error": take_error(dialog_manager),
+    }
+
+
+async def on_export_owing(callback: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    deps = deps_of(manager)
+    fmt = formatter_of(manager)
+    async with deps.db() as db:
+        owing = await staff_queries.clients_owing(db, deps.settings.currency)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["client_id", "name", "amount_due", "currency", "amount_minor"])
+    for o in owing:
+        name = o.first_name or ""
+        if name[:1] in ("=", "+", "-", "@"):  # a spreadsheet would run it as a formula
+            name = "'" + name
+        writer.writerow([o.client_id, name, fmt.money(o.due.minor), o.due.currency, o.due.minor])
+    bot: Bot = manager.middleware_data["bot"]
+    await bot.send_document(
+        callback.from_user.id,
+        BufferedInputFile(out.getvalue().encode("utf-8"), filename="who-owes-what.csv"),
+    )
