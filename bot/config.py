@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     payment_provider_token: SecretStr | None = None
     # "please pay" reminders for unpaid bookings: days after booking (10:00 local), empty: none
     payment_nudge_days: Annotated[tuple[int, ...], NoDecode] = (1, 3)
+    # release a booking still unpaid this many minutes after it was made (0: keep it)
+    payment_hold_minutes: int = Field(0, ge=0, le=60 * 24 * 7)
 
     @field_validator("payment_nudge_days", mode="before")
     @classmethod
@@ -232,6 +234,7 @@ class Settings(BaseSettings):
             currency=self.currency,
             # nudging to pay makes sense only where the bot takes the payment
             payment_nudge_days=self.payment_nudge_days if self.online_payment else (),
+            payment_hold_minutes=self.payment_hold_minutes if self.online_payment else 0,
         )
 
     @property

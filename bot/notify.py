@@ -109,6 +109,13 @@ async def _about_booking(
     card = await _booking_card(db, event.booking_id, event.client_id)
     if card is None:
         return None
+    if isinstance(event, BookingReleased) and event.unpaid:
+        text = _(
+            "⌛ <b>{title}</b> on {when} was not paid in time, so your place was given to "
+            "someone else. Book again if you can still come."
+        )
+        title = html(f"{card.programme_title} — {card.class_title}")
+        return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
     if isinstance(event, BookingReleased):
         text = _(
             "⌛ You did not confirm <b>{title}</b> on {when}, so your place was given to "

@@ -162,11 +162,13 @@ async def payment_state(deps: Deps, fmt: Formatter, client_id: int, booking_id: 
     async with deps.db() as db:
         due = await booking_due(db, client_id, booking_id)
     if due is None:
-        return {"to_pay": "", "paid": False, "can_pay": False}
+        return {"to_pay": "", "paid": False, "can_pay": False, "hold": ""}
+    hold = deps.settings.policy.payment_hold_minutes
     return {
         "to_pay": fmt.money(due.due.minor) if due.due.minor else "",
         "paid": due.paid_in_full,
         "can_pay": due.due.minor > 0 and deps.settings.online_payment is not None,
+        "hold": fmt.duration(hold) if hold and due.due.minor else "",
     }
 
 
@@ -185,6 +187,7 @@ def payment_widgets() -> list:
     """What a booking's window shows of its payment (its getter merges payment_state)."""
     return [
         T("💳 To pay: {to_pay}", when="to_pay"),
+        T("Pay within {hold} of booking to keep your place.", when="hold"),
         T("✅ Paid", when="paid"),
         Format("{dialog_data[pay_note]}", when=lambda d, *_: d["dialog_data"].get("pay_note")),
         Button(T("💳 Pay {to_pay}"), id="pay", on_click=on_pay, when="can_pay"),

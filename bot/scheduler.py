@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.courier import dispatch_outbox, send_due
 from bot.deps import Deps
+from domain.holds import release_unpaid
 from domain.reminders import release_unconfirmed
 from domain.waitlist import expire_offers
 
@@ -27,8 +28,10 @@ async def pass_on_expired_offers(bot: Bot, deps: Deps, i18n: I18n) -> None:
 
 
 async def release_unanswered(bot: Bot, deps: Deps, i18n: I18n) -> None:
+    """Bookings whose reminder went unanswered, and bookings unpaid after the hold, go on."""
     async with deps.db() as db:
         events = await release_unconfirmed(db, deps.clock(), deps.settings.policy)
+        events += await release_unpaid(db, deps.clock(), deps.settings.policy)
     if events:
         log.info("released bookings whose reminder went unanswered: %d events", len(events))
         await send_due(bot, deps, i18n)

@@ -129,11 +129,13 @@ class SessionReminder:
 
 @dataclass(frozen=True)
 class BookingReleased:
-    """The client did not answer the reminder by the deadline: their place went on."""
+    """The client did not answer the reminder by the deadline (or did not pay within the
+    hold): their place went on."""
 
     kind: ClassVar[str] = "released"
     client_id: int
     booking_id: int
+    unpaid: bool = False  # released for not paying in time, not for not answering
 
     @property
     def recipient(self) -> int:

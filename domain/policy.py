@@ -28,6 +28,8 @@ class Policy:
     # "please pay" reminders, days after booking at 10:00 local, while a price is due; only
     # when clients can pay in the bot
     payment_nudge_days: tuple[int, ...] = ()
+    # a booking not paid within this many minutes is released (0: never; online payment only)
+    payment_hold_minutes: int = 0
 
     def today(self, now: datetime) -> date:
         return self.local_day(now)

@@ -148,6 +148,7 @@ def test_the_enrolment_settings_read_as_the_seed_writes_them(env, monkeypatch):
 
 
 def test_payment_settings_that_work_together_are_read(env, monkeypatch):
+    monkeypatch.setenv("PAYMENT_HOLD_MINUTES", "30")
     monkeypatch.setenv("CURRENCY", "xtr")
     monkeypatch.setenv("PAYMENT_METHODS", "stars, venue")
     stars = load_settings()
@@ -168,3 +169,5 @@ def test_payment_settings_that_work_together_are_read(env, monkeypatch):
     # "please pay" nudges only where the bot takes the payment
     assert stars.policy.payment_nudge_days == (1, 3)
     assert venue.policy.payment_nudge_days == ()
+    # ... and holding unpaid bookings too
+    assert (stars.policy.payment_hold_minutes, venue.policy.payment_hold_minutes) == (30, 0)

@@ -97,7 +97,7 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         return {"error": error or _("That booking doesn't exist or isn't yours.")}
     payment = await payment_state(deps, fmt, client_of(dialog_manager).id, card.id)
     if not card.is_active:  # nothing to pay for a cancelled booking
-        payment.update(to_pay="", can_pay=False)
+        payment.update(to_pay="", can_pay=False, hold="")
     return {
         "title": html(f"{card.programme_title} — {card.class_title}"),
         "when": fmt.long_when(card.starts_at),

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def env(bot_env) -> dict[str, str]:
-    return {**bot_env, "CURRENCY": "XTR", "PAYMENT_METHODS": "stars"}
+    return {**bot_env, "CURRENCY": "XTR", "PAYMENT_METHODS": "stars", "PAYMENT_HOLD_MINUTES": "30"}
 
 
 @pytest.fixture
@@ -68,6 +68,7 @@ async def test_a_booking_paid_with_stars_is_paid_once(fake, env, studio, databas
     async with bot_process(fake, env=env):
         booked = await book(alice, "Clay evening")
         assert "💳 To pay: 50 ⭐" in booked.text
+        assert "Pay within 30 minutes of booking to keep your place." in booked.text
         await alice.click("🏠 Main menu")
         await alice.click("👤 My account")
         account = alice.last_bot_message().text
