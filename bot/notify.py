@@ -28,6 +28,7 @@ from domain.events import (
     EnrolmentConfirmed,
     Event,
     LateCancellation,
+    MoneyReturned,
     OfferLapsed,
     PaymentNudge,
     Promoted,
@@ -90,6 +91,8 @@ async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rend
             return await _about_booking(db, deps, fmt, event)
         if isinstance(event, PaymentNudge):
             return await _payment_nudge(db, deps, fmt, event)
+        if isinstance(event, MoneyReturned):
+            return await _money_returned(db, fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -173,6 +176,18 @@ async def _payment_nudge(
         text=_("💳 Pay {amount}").format(amount=amount), callback_data=pay
     )
     return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[button]]))
+
+
+async def _money_returned(db: AsyncSession, fmt: Formatter, event: MoneyReturned) -> Rendered:
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    title = html(f"{card.programme_title} — {card.class_title}") if card else ""
+    text = _("↩️ The studio refunded {amount} for <b>{title}</b>.").format(
+        amount=fmt.money(event.amount_minor), title=title
+    )
+    if event.credit_minor:
+        line = _("{credit} of it is credit on your balance: it pays your next booking.")
+        text += "\n" + line.format(credit=fmt.money(event.credit_minor))
+    return Rendered(text)
 
 
 def reminder_message(card: queries.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:

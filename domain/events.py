@@ -182,6 +182,27 @@ class PaymentNudge:
         return f"payment_nudge:{self.booking_id}:{self.day}"
 
 
+@dataclass(frozen=True)
+class MoneyReturned:
+    """Staff refunded part of what the client paid for a booking; ``credit_minor`` of it went
+    to their balance as credit. ``refund_id``: the first ledger line of that refund."""
+
+    kind: ClassVar[str] = "money_returned"
+    client_id: int
+    booking_id: int
+    amount_minor: int
+    credit_minor: int
+    refund_id: int
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"money_returned:{self.refund_id}"
+
+
 Event = (
     Promoted
     | SpotOffered
@@ -192,6 +213,7 @@ Event = (
     | BookingReleased
     | LateCancellation
     | PaymentNudge
+    | MoneyReturned
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -205,5 +227,6 @@ EVENT_KINDS: dict[str, type[Event]] = {
         BookingReleased,
         LateCancellation,
         PaymentNudge,
+        MoneyReturned,
     )
 }

@@ -16,8 +16,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import money
+from domain import money, outbox
 from domain.errors import BookingNotFound, DomainError, NothingDue, StarsRefundRefused
+from domain.events import MoneyReturned
 from domain.payments import _line, booking_item, entries
 from domain.storage.models import Booking, LedgerEntry
 
@@ -155,6 +156,7 @@ async def refund_booking(
     lines = await _booking_lines(db, client_id, booking_id)
     plans = plan_item_refund(booking_item(booking_id), amount, lines)
     done: dict[money.RefundRoute, money.Money] = {}
+    written: list[LedgerEntry] = []
     refused: DomainError | None = None
     for plan in sorted(plans, key=lambda p: p.route != money.RefundRoute.STARS_REFUND):
         if plan.route == money.RefundRoute.STARS_REFUND:
@@ -163,19 +165,26 @@ async def refund_booking(
             except StarsRefundRefused as error:
                 refused = error
                 break
-        db.add(
-            _staff_line(
-                client_id,
-                plan.entry,
-                now,
-                staff_id=staff_id,
-                reason=reason,
-                refunded_charge_id=plan.charge_id,
-            )
+        line = _staff_line(
+            client_id,
+            plan.entry,
+            now,
+            staff_id=staff_id,
+            reason=reason,
+            refunded_charge_id=plan.charge_id,
         )
+        db.add(line)
+        written.append(line)
         done[plan.route] = done.get(plan.route, money.Money.zero(amount.currency)) + (
             plan.entry.amount
         )
+    result = RefundDone(sum(done.values(), money.Money.zero(amount.currency)), done)
+    if written:  # the client is told, through the outbox, in this same transaction
+        await db.flush()
+        told = MoneyReturned(
+            client_id, booking_id, result.amount.minor, result.as_credit.minor, written[0].id
+        )
+        await outbox.record(db, [told], now)
     await db.commit()
     if refused is not None:
         raise refused

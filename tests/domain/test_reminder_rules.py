@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain import outbox
-from domain.events import LateCancellation, SessionReminder, SpotOffered
+from domain.events import (
+    BookingReleased,
+    LateCancellation,
+    MoneyReturned,
+    PaymentNudge,
+    SessionReminder,
+    SpotOffered,
+)
 from domain.rules import (
     ReminderOffset,
     is_late_cancellation,
@@ -131,6 +138,9 @@ def test_a_reminder_is_one_message_per_booking_start_and_offset():
         SpotOffered(1, 5, 7, local(2026, 12, 3, 18, 30)),
         SpotOffered(1, 5, None, local(2026, 12, 3, 18, 30), class_id=3),
         LateCancellation(7, 10),
+        PaymentNudge(1, 10, 3),
+        MoneyReturned(1, 10, 20, 20, 77),
+        BookingReleased(1, 10, unpaid=True),
     ],
 )
 def test_an_outbox_payload_reads_back_as_the_same_event(event):

@@ -24,7 +24,7 @@ from domain.errors import (
 from domain.payments import InvoiceFor, apply_payment, balance, booking_item
 from domain.policy import Policy
 from domain.refunds import mark_paid_at_venue, refund_booking, waive_due
-from domain.storage.models import ClassSession, LedgerEntry
+from domain.storage.models import ClassSession, LedgerEntry, OutboxMessage
 from domain.storage.staff_queries import clients_owing
 from tests.support.catalog import PRAGUE, load
 
@@ -289,3 +289,33 @@ async def test_who_owes_what_lists_clients_with_a_balance_due(db_factory, bookin
         (BOB.id, "Bob", xtr(50)),
         (ALICE.id, "Alice", xtr(20)),
     ]
+
+
+async def told(db_factory) -> list[str]:
+    async with db_factory() as db:
+        return list(
+            await db.scalars(
+                select(OutboxMessage.payload).where(OutboxMessage.kind == "money_returned")
+            )
+        )
+
+
+async def test_the_client_is_told_of_a_refund_through_the_outbox_with_the_refund(
+    db_factory, booking
+):
+    await pay_stars(db_factory, booking)
+
+    await refund(db_factory, booking, 20)
+
+    (payload,) = await told(db_factory)
+    assert '"amount_minor": 20' in payload
+    assert '"credit_minor": 20' in payload
+
+
+async def test_a_refund_telegram_refused_tells_the_client_nothing(db_factory, booking):
+    await pay_stars(db_factory, booking)
+
+    with pytest.raises(StarsRefundRefused):
+        await refund(db_factory, booking, 50, Telegram(refuse="CHARGE_ALREADY_REFUNDED"))
+
+    assert await told(db_factory) == []

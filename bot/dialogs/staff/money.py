@@ -18,15 +18,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from babel.numbers import get_currency_precision
 
-from bot.deps import Deps, Formatter, deps_of, formatter_of, html, i18n_of
-from bot.dialogs.common import show_error, take_error
+from bot.deps import Deps, Formatter, deps_of, formatter_of, html
+from bot.dialogs.common import send_notices, show_error, take_error
 from bot.states import Staff
 from domain import money
 from domain.errors import DomainError, StarsRefundRefused
 from domain.payments import booking_item, entries
 from domain.refunds import RefundDone, mark_paid_at_venue, refund_booking, waive_due
-from domain.storage import queries, staff_queries
-from domain.storage.models import Client
+from domain.storage import staff_queries
 
 log = logging.getLogger(__name__)
 
@@ -190,11 +189,13 @@ async def on_amount_text(message: Message, _w: Any, manager: DialogManager) -> N
                 done = refund_summary(refunded, fmt)
     except DomainError as error:
         _show_money_error(manager, error)
+        if isinstance(error, StarsRefundRefused):  # what Telegram did refund is told anyway
+            await send_notices(manager)
         return
     manager.dialog_data["money_done"] = done
     await manager.switch_to(Staff.client)
     if manager.dialog_data.get("money_action") == REFUND:
-        await tell_client_of_refund(bot, manager, refunded, booking_id)
+        await send_notices(manager)  # the client hears of it through the outbox
 
 
 def _stars_refunder(bot: Bot):
@@ -224,36 +225,6 @@ def refund_summary(done: RefundDone, fmt: Formatter) -> str:
         texts[route].format(amount=fmt.money(amount.minor))
         for route, amount in done.by_route.items()
     )
-
-
-async def tell_client_of_refund(
-    bot: Bot, manager: DialogManager, done: RefundDone, booking_id: int
-) -> None:
-    """Sent directly, after the refund is recorded: a lost message loses no money."""
-    deps, i18n = deps_of(manager), i18n_of(manager)
-    client_id = manager.dialog_data["client_id"]
-    async with deps.db() as db:
-        client = await db.get(Client, client_id)
-        card = await queries.booking_card(db, booking_id, client_id)
-    language = ((client.language_code if client else None) or "").split("-")[0]
-    locale = language if language in i18n.available_locales else i18n.default_locale
-    fmt = Formatter(deps.settings, locale)
-    with i18n.use_locale(locale):
-        title = html(f"{card.programme_title} — {card.class_title}") if card else ""
-        text = _("↩️ The studio refunded {amount} for <b>{title}</b>.").format(
-            amount=fmt.money(done.amount.minor), title=title
-        )
-        if done.as_credit.minor:
-            text += "\n" + _(
-                "{credit} of it is credit on your balance: it pays your next booking."
-            ).format(credit=fmt.money(done.as_credit.minor))
-    try:
-        if deps.sender is not None:
-            await deps.sender.send_message(client_id, text)
-        else:
-            await bot.send_message(client_id, text)
-    except TelegramAPIError as error:
-        log.warning("refund notice to %s not sent: %s", client_id, error.message)
 
 
 # --- who owes what -----------------------------------------------------------------------------
