@@ -142,7 +142,7 @@ async def charge_booking(
     currency = policy.currency
     price = money.Money(price_minor, currency)
     lines = [e for e in await entries(db, client_id) if e.amount.currency == currency]
-    available = money.available_credit(lines, currency) if lines else price - price
+    available = money.available_credit(lines, currency) if lines else money.Money.zero(currency)
     item = booking_item(booking_id)
     charge = _line(client_id, item, money.EntryKind.CHARGE, price, now)
     charge.charge_for = money.ChargeFor.BOOKING
