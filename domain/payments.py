@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from domain.errors import (
 )
 from domain.events import PaymentNudge
 from domain.policy import Policy
-from domain.storage.models import Booking, BookingStatus, ClassSession, LedgerEntry
+from domain.storage.models import Booking, BookingStatus, ClassSession, Client, LedgerEntry
 
 PAYLOAD_VERSION = "v1"
 MAX_PAYLOAD_BYTES = 128  # Telegram's limit for an invoice payload
@@ -94,6 +94,14 @@ async def apply_payment(
     )
     await db.commit()
     return inserted.rowcount == 1
+
+
+async def lock_account(db: AsyncSession, client_id: int) -> None:
+    """Take the client's row for the rest of the transaction, before reading their ledger:
+    money actions on one client (two staff refunding at once, two Pay taps spending the same
+    credit) then run one after the other and each sees what the other wrote. A row lock on
+    PostgreSQL; on SQLite the first write takes the database's writer lock."""
+    await db.execute(update(Client).where(Client.id == client_id).values(id=Client.id))
 
 
 async def entries(db: AsyncSession, client_id: int) -> list[money.Entry]:
@@ -251,6 +259,7 @@ async def invoice_booking(
     """What to invoice for the client's own booking now: the amount due less the client's
     available credit, which is spent on it here (and committed). None when credit covered it.
     Someone else's booking reads as missing."""
+    await lock_account(db, client_id)
     await _payable_booking(db, client_id, booking_id, now)
     item = booking_item(booking_id)
     lines = await entries(db, client_id)

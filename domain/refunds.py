@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import money, outbox
 from domain.errors import BookingNotFound, DomainError, NothingDue, StarsRefundRefused
 from domain.events import MoneyReturned
-from domain.payments import _line, booking_item, entries
+from domain.payments import _line, booking_item, entries, lock_account
 from domain.storage.models import Booking, LedgerEntry
 
 # refundStarPayment(user_id, telegram_payment_charge_id); raises StarsRefundRefused
@@ -27,7 +27,9 @@ RefundStars = Callable[[int, str], Awaitable[None]]
 
 
 async def _booking_lines(db: AsyncSession, client_id: int, booking_id: int) -> list[money.Entry]:
-    """The client's ledger lines for their booking; someone else's booking reads as missing."""
+    """The client's ledger lines for their booking (their account locked for the rest of the
+    transaction); someone else's booking reads as missing."""
+    await lock_account(db, client_id)
     booking = await db.get(Booking, booking_id)
     if booking is None or booking.client_id != client_id:
         raise BookingNotFound()

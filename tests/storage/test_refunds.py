@@ -5,6 +5,7 @@ with nothing written."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -319,3 +320,15 @@ async def test_a_refund_telegram_refused_tells_the_client_nothing(db_factory, bo
         await refund(db_factory, booking, 50, Telegram(refuse="CHARGE_ALREADY_REFUNDED"))
 
     assert await told(db_factory) == []
+
+
+async def test_two_staff_refunding_at_once_cannot_return_more_than_was_paid(db_factory, booking):
+    await pay_stars(db_factory, booking)
+
+    results = await asyncio.gather(
+        refund(db_factory, booking, 30), refund(db_factory, booking, 30), return_exceptions=True
+    )
+
+    assert sorted(type(r).__name__ for r in results) == ["RefundDone", "RefundOverCap"]
+    credits = [line for line in await ledger(db_factory) if line[0] == "credit"]
+    assert credits == [("credit", 30, None, STAFF, "wheel broke")]
