@@ -68,7 +68,7 @@ PROBLEM_MESSAGES: dict[str, str] = {
         'The billing periods "{first}" and "{second}" overlap: a day may belong to one period only.'
     ),
     "passes_need_payg": N_(
-        'Only a pay-as-you-go programme can offer entry passes: set kind: pay-as-you-go or '
+        "Only a pay-as-you-go programme can offer entry passes: set kind: pay-as-you-go or "
         'remove "passes".'
     ),
     "pass_price_not_positive": N_("An entry pass needs a price above zero."),

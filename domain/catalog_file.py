@@ -546,18 +546,16 @@ class _Parser:
         fields = _Mapping(node, _PASS_FIELDS, self.problems)
         key = self.key(fields.get("key", required=True), keys)
         title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
-        entries = self.integer(
-            fields.get("entries", required=True), "entries", PASS_ENTRIES_RANGE
-        )
+        entries = self.integer(fields.get("entries", required=True), "entries", PASS_ENTRIES_RANGE)
         price_node = fields.get("price", required=True)
         price = None if price_node is None else self.price(price_node)
         valid_days = self.integer(
             fields.get("valid_days", required=True), "valid_days", PASS_VALID_DAYS_RANGE
         )
-        if key is None or title is None or entries is None or price is None or valid_days is None:
-            return None
-        if price <= 0:
+        if price_node is not None and price == 0:
             self.problems.add(price_node, "pass_price_not_positive")
+            return None
+        if key is None or title is None or entries is None or price is None or valid_days is None:
             return None
         return PassSpec(key, title, entries, price, valid_days, _line(node))
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import money
+from domain.clients import ClientRef, remember_client
 from domain.errors import DomainError, InvalidPayment, PassAlreadyBought, PassNotOnSale
 from domain.policy import Policy
 from domain.storage.models import ClientPass, LedgerEntry, PassOffer
@@ -61,12 +62,15 @@ async def offers(db: AsyncSession, programme_id: int) -> list[PassOffer]:
 
 
 async def invoice_pass(
-    db: AsyncSession, *, offer_id: int, currency: str
+    db: AsyncSession, *, client: ClientRef, offer_id: int, currency: str, now: datetime
 ) -> tuple[PassOffer, money.Money, str]:
-    """The offer, its price and a fresh ledger item to invoice it under."""
+    """The offer, its price and a fresh ledger item to invoice it under. The client is
+    remembered (and committed) now: their payment lands on their ledger."""
     offer = await db.get(PassOffer, offer_id)
     if offer is None:
         raise PassNotOnSale()
+    await remember_client(db, client, now)
+    await db.commit()
     item = PassItem(offer.id, secrets.token_hex(6))
     return offer, money.Money(offer.price_minor, currency), str(item)
 

@@ -406,9 +406,7 @@ class ClientPass(Base):
     conditional UPDATE (``used < entries``), so it can never exceed the entries bought."""
 
     __tablename__ = "client_passes"
-    __table_args__ = (
-        CheckConstraint("used >= 0 AND used <= entries", name="used_within_entries"),
-    )
+    __table_args__ = (CheckConstraint("used >= 0 AND used <= entries", name="used_within_entries"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)

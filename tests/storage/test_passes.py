@@ -107,9 +107,7 @@ async def test_the_catalog_import_of_passes_is_idempotent(db_factory, offer):
     ]
 
 
-async def test_a_pass_is_created_once_even_when_the_payment_is_delivered_twice(
-    db_factory, offer
-):
+async def test_a_pass_is_created_once_even_when_the_payment_is_delivered_twice(db_factory, offer):
     assert await buy(db_factory, offer) is True
     assert await buy(db_factory, offer) is False
 
@@ -129,9 +127,7 @@ async def test_a_payment_delivered_concurrently_creates_one_pass(db_factory, off
         assert await db.scalar(select(func.count(ClientPass.id))) == 1
 
 
-async def test_checkout_for_a_pass_checks_its_price_and_that_it_is_not_paid_yet(
-    db_factory, offer
-):
+async def test_checkout_for_a_pass_checks_its_price_and_that_it_is_not_paid_yet(db_factory, offer):
     async def check(invoice):
         async with db_factory() as db:
             await check_before_payment(
@@ -225,5 +221,7 @@ async def test_concurrent_bookings_never_use_more_entries_than_the_pass_has(db_f
     assert sum(1 for o in outcomes if o.pass_left is not None) == 3
     assert (await the_pass(db_factory)).used == 3
     async with db_factory() as db:
-        on_pass = await db.scalar(select(func.count(Booking.id)).where(Booking.pass_id.is_not(None)))
+        on_pass = await db.scalar(
+            select(func.count(Booking.id)).where(Booking.pass_id.is_not(None))
+        )
     assert on_pass == 3
