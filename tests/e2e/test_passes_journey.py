@@ -102,3 +102,13 @@ async def test_a_pass_bought_with_stars_pays_for_a_booking_and_comes_back_on_can
             ("payment", 90, 1),
             ("charge", 90, 1),
         ]
+
+        database.execute("update client_passes set used = entries")  # stand-in for 10 visits
+        await alice.click("◀️ Back")
+        await alice.click("📅 Book a session")
+        await alice.click("Drop-in yoga")
+        await alice.click(re.compile(r"6:00\sPM"))
+        await alice.click("✅ Book")
+        booked = alice.last_bot_message().text
+        assert "All 10 entries of your pass are used. Please buy a new pass." in booked
+        assert "💳 To pay: 12 ⭐" in booked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiogram.types import CallbackQuery
@@ -112,7 +113,7 @@ async def _show_result(manager: DialogManager, result: Any) -> None:
             enrolled=result.enrolled,
             enrolment_pending=result.enrolment_pending,
             pass_left=result.pass_left,
-            pass_problem=_pass_problem(result),
+            pass_problem=_pass_problem(manager, result),
         )
         await manager.switch_to(Catalog.booked)
     else:
@@ -120,12 +121,13 @@ async def _show_result(manager: DialogManager, result: Any) -> None:
         await manager.switch_to(Catalog.waitlisted)
 
 
-def _pass_problem(booked: Booked) -> str | None:
+def _pass_problem(manager: DialogManager, booked: Booked) -> str | None:
     """Why the client's pass did not pay for this booking, in their language."""
     problem = booked.pass_problem
     if problem is None:
         return None
-    params = {k: str(v) for k, v in problem.params.items()}
+    fmt = formatter_of(manager)
+    params = {k: fmt.day(v) if isinstance(v, date) else str(v) for k, v in problem.params.items()}
     return message_for(problem.code, _, params)
 
 
