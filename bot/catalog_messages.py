@@ -67,6 +67,11 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "overlapping_periods": N_(
         'The billing periods "{first}" and "{second}" overlap: a day may belong to one period only.'
     ),
+    "passes_need_payg": N_(
+        "Only a pay-as-you-go programme can offer entry passes: set kind: pay-as-you-go or "
+        'remove "passes".'
+    ),
+    "pass_price_not_positive": N_("An entry pass needs a price above zero."),
     "too_many_sessions": N_('The class "{class_key}" has more than {limit} sessions.'),
     "too_many_sessions_in_catalog": N_(
         "The catalog has more than {limit} sessions in total; split it or shorten the periods."

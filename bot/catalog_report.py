@@ -94,6 +94,13 @@ def _summary(report: ImportReport, file: str) -> list[str]:
                 "updated {programmes} programmes, {classes} classes, {periods} billing periods"
             ).format(**report.updated),
         ]
+        if report.added["passes"] or report.updated["passes"]:
+            lines.append(
+                "  "
+                + _("entry passes: {added} added, {updated} updated").format(
+                    added=report.added["passes"], updated=report.updated["passes"]
+                )
+            )
     if report.sessions_not_in_file:
         n = report.sessions_not_in_file
         kept = ngettext(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from html import escape
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,9 @@ class Formatter:
 
     def time(self, moment: datetime) -> str:
         return formatting.time_of_day(moment, self.settings.zone, self.locale)
+
+    def day(self, value: date) -> str:
+        return formatting.day(value, self.locale)
 
     def money(self, minor: int) -> str:
         return formatting.money(minor, self.settings.currency, self.locale)

@@ -52,6 +52,10 @@ MESSAGES: dict[str, str] = {
     ),
     "waiver_over_due": N_("Only {due} is still due for this, so {requested} can't be waived."),
     "pass_used_up": N_("All {entries} entries of your pass are used. Please buy a new pass."),
+    "pass_not_on_sale": N_(
+        "This pass is no longer on sale at this price. Please open the programme again."
+    ),
+    "pass_already_bought": N_("This pass is already paid for. Nothing more is due."),
     "pass_expired": N_(
         "Your pass was valid until {expires_on}: it can't be used for this session."
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,11 @@ def _join(day: str, local: datetime, locale: str) -> str:
     # the locale's own way of joining a date and a time ("{1}, {0}", "{1} {0}", ...)
     pattern = Locale.parse(locale).datetime_formats["short"]
     return pattern.replace("{1}", day).replace("{0}", time)
+
+
+def day(value: date, locale: str) -> str:
+    """A calendar day: 'Nov 30, 2026' (in English)."""
+    return format_date(value, "medium", locale=locale)
 
 
 def time_of_day(moment: datetime, zone: ZoneInfo, locale: str) -> str:

@@ -20,6 +20,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Button
 from aiogram_dialog.widgets.text import Format
 
+from bot import passes
 from bot.deps import Deps, Formatter, client_of, deps_of, html, i18n_of
 from bot.errors import message_for
 from bot.i18n import T
@@ -91,7 +92,11 @@ async def on_pre_checkout(query: PreCheckoutQuery, deps: Deps) -> None:
             raise InvalidPayment()
         async with deps.db() as db:
             await check_before_payment(
-                db, client_id=query.from_user.id, invoice=invoice, now=deps.clock()
+                db,
+                client_id=query.from_user.id,
+                invoice=invoice,
+                now=deps.clock(),
+                currency=deps.settings.currency,
             )
     except DomainError as error:
         await query.answer(ok=False, error_message=message_for(error.code, _, error.params))
@@ -120,16 +125,17 @@ async def on_successful_payment(message: Message, deps: Deps, i18n: I18n) -> Non
             provider_charge_id=payment.provider_payment_charge_id or None,
             method=method,
             now=deps.clock(),
+            policy=deps.settings.policy,
         )
     if not applied:  # Telegram delivered it again: already recorded and thanked for
         log.info("payment %s delivered again: ignored", payment.telegram_payment_charge_id)
         return
     fmt = Formatter(deps.settings, i18n.current_locale)
-    await message.answer(
-        _("✅ Payment received: {amount}. Thank you!").format(
-            amount=html(fmt.money(payment.total_amount))
-        )
+    thanks = _("✅ Payment received: {amount}. Thank you!").format(
+        amount=html(fmt.money(payment.total_amount))
     )
+    bought = await passes.bought_text(deps, fmt, paid.item)
+    await message.answer(f"{thanks}\n{bought}" if bought else thanks)
 
 
 async def on_pay_button(

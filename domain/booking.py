@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain import outbox, payments, rules
+from domain import outbox, passes, payments, rules
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
@@ -132,7 +132,18 @@ async def _write_booking(
     await outbox.remind(
         db, [outbox.BookedSeat(booking.id, client.id, session.starts_at)], now, policy
     )
-    if programme.kind != ProgrammeKind.ONGOING:  # an ongoing class is paid by its fees
+    pass_id, pass_problem = None, None
+    if programme.kind == ProgrammeKind.PAYG and session.klass.price_minor:
+        pass_id, pass_problem = await passes.take_entry(
+            db,
+            client_id=client.id,
+            programme_id=programme.id,
+            starts_at=session.starts_at,
+            policy=policy,
+        )
+        booking.pass_id = pass_id
+    if pass_id is None and programme.kind != ProgrammeKind.ONGOING:
+        # an ongoing class is paid by its fees; a session on a pass by one of its entries
         await payments.charge_booking(
             db,
             booking_id=booking.id,
@@ -154,7 +165,13 @@ async def _write_booking(
     )
     await db.commit()
     card = await _card(db, booking.id, client.id)
-    return Booked(card, enrolled=enrolled, enrolment_pending=pending)
+    return Booked(
+        card,
+        enrolled=enrolled,
+        enrolment_pending=pending,
+        pass_left=await passes.entries_left(db, pass_id) if pass_id else None,
+        pass_problem=pass_problem,
+    )
 
 
 async def cancel_booking(
@@ -212,6 +229,8 @@ async def cancel_loaded(
         db, booking=booking, session=session, programme=programme, now=now, policy=policy
     )
     await return_makeup(db, booking, in_time=in_time)
+    if booking.pass_id is not None and in_time:
+        await passes.return_entry(db, booking.pass_id)
     await payments.settle_cancelled_booking(
         db, booking_id=booking.id, client_id=booking.client_id, in_time=in_time, now=now
     )

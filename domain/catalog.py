@@ -15,18 +15,31 @@ from domain.catalog_file import (
     CatalogInvalid,
     CatalogProblem,
     ClassSpec,
+    PassSpec,
     ProgrammeSpec,
 )
-from domain.storage.models import BillingPeriod, ClassSession, Programme, ProgrammeClass
+from domain.storage.models import (
+    BillingPeriod,
+    ClassSession,
+    PassOffer,
+    Programme,
+    ProgrammeClass,
+)
 
 
 @dataclass
 class ImportReport:
     added: dict[str, int] = field(
-        default_factory=lambda: {"periods": 0, "programmes": 0, "classes": 0, "sessions": 0}
+        default_factory=lambda: {
+            "periods": 0,
+            "programmes": 0,
+            "classes": 0,
+            "sessions": 0,
+            "passes": 0,
+        }
     )
     updated: dict[str, int] = field(
-        default_factory=lambda: {"periods": 0, "programmes": 0, "classes": 0}
+        default_factory=lambda: {"periods": 0, "programmes": 0, "classes": 0, "passes": 0}
     )
     # sessions in the database that the file no longer lists: kept, since they may hold bookings
     sessions_not_in_file: int = 0
@@ -64,6 +77,7 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
             programme.link_token = programme.link_token or secrets.token_urlsafe(9)
             report.private_links.append((spec.title, programme.link_token))
         _import_classes(programme, spec, report, problems)
+        await _import_passes(db, programme, spec.passes, report)
     if problems:
         await db.rollback()
         raise CatalogInvalid(problems=problems)
@@ -153,6 +167,34 @@ async def _import_periods(
         report.updated["periods"] += _differs(period, **values)
         for name, value in values.items():
             setattr(period, name, value)
+
+
+async def _import_passes(
+    db: AsyncSession, programme: Programme, specs: tuple[PassSpec, ...], report: ImportReport
+) -> None:
+    """Passes the file no longer lists stay: clients may hold passes bought from them."""
+    if not specs:
+        return
+    await db.flush()  # a new programme needs its id
+    existing = {
+        o.key: o
+        for o in await db.scalars(select(PassOffer).where(PassOffer.programme_id == programme.id))
+    }
+    for spec in specs:
+        values = {
+            "title": spec.title,
+            "entries": spec.entries,
+            "price_minor": spec.price_minor,
+            "valid_days": spec.valid_days,
+        }
+        offer = existing.get(spec.key)
+        if offer is None:
+            db.add(PassOffer(programme_id=programme.id, key=spec.key, **values))
+            report.added["passes"] += 1
+            continue
+        report.updated["passes"] += _differs(offer, **values)
+        for name, value in values.items():
+            setattr(offer, name, value)
 
 
 def _differs(row: object, **values: object) -> bool:

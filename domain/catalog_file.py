@@ -48,6 +48,8 @@ RANK_RANGE = (-100, 100)
 CANCEL_NOTICE_HOURS_RANGE = (0, 720)
 DEFAULT_CANCEL_NOTICE_HOURS = 24
 MAX_OVERLOAD_RANGE = (0, 1000)
+PASS_ENTRIES_RANGE = (1, 1000)
+PASS_VALID_DAYS_RANGE = (1, 3660)
 OFFER_HOLD_RANGE = (5, 10080)  # minutes: up to a week
 DEFAULT_OFFER_HOLD_MINUTES = 120
 MAX_PERIOD_NAME_CHARS = 100
@@ -116,8 +118,10 @@ _PROGRAMME_FIELDS = frozenset(
         "colour",
         "cancel_notice_hours",
         "makeups_carry_over",
+        "passes",
     }
 )
+_PASS_FIELDS = frozenset({"key", "title", "entries", "price", "valid_days"})
 _CLASS_FIELDS = frozenset(
     {
         "key",
@@ -173,6 +177,20 @@ class ProgrammeSpec:
     colour: str | None = None  # "#rgb" or "#rrggbb", lowercase
     cancel_notice_hours: int = DEFAULT_CANCEL_NOTICE_HOURS  # cancelling earlier is "in time"
     makeups_carry_over: bool = False  # make-up credits usable in the next billing period
+    passes: tuple[PassSpec, ...] = ()  # entry passes on sale (pay-as-you-go only)
+
+
+@dataclass(frozen=True)
+class PassSpec:
+    """An entry pass on sale: ``entries`` sessions of the programme, usable for ``valid_days``
+    local days from the day it is bought."""
+
+    key: str
+    title: str
+    entries: int
+    price_minor: int
+    valid_days: int
+    line: int
 
 
 @dataclass(frozen=True)
@@ -487,7 +505,8 @@ class _Parser:
             return None
         if kind is None or category is None or public is None or makeups_carry_over is None:
             return None
-        if cancel_notice_hours is None:
+        passes = self.passes(fields.get("passes"), kind)
+        if cancel_notice_hours is None or passes is None:
             return None
         return ProgrammeSpec(
             key=key,
@@ -504,7 +523,41 @@ class _Parser:
             colour=colour,
             cancel_notice_hours=cancel_notice_hours,
             makeups_carry_over=makeups_carry_over,
+            passes=passes,
         )
+
+    def passes(self, node: Node | None, kind: str | None) -> tuple[PassSpec, ...] | None:
+        if node is None:
+            return ()
+        if kind is not None and kind != "payg":
+            self.problems.add(node, "passes_need_payg")
+            return None
+        before = len(self.problems)
+        keys: set[str] = set()  # a pass key is unique within its programme
+        specs = [self.entry_pass(item, keys) for item in self.items(node, "passes")]
+        if len(self.problems) > before:
+            return None
+        return tuple(spec for spec in specs if spec is not None)
+
+    def entry_pass(self, node: Node, keys: set[str]) -> PassSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="pass")
+            return None
+        fields = _Mapping(node, _PASS_FIELDS, self.problems)
+        key = self.key(fields.get("key", required=True), keys)
+        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
+        entries = self.integer(fields.get("entries", required=True), "entries", PASS_ENTRIES_RANGE)
+        price_node = fields.get("price", required=True)
+        price = None if price_node is None else self.price(price_node)
+        valid_days = self.integer(
+            fields.get("valid_days", required=True), "valid_days", PASS_VALID_DAYS_RANGE
+        )
+        if price_node is not None and price == 0:
+            self.problems.add(price_node, "pass_price_not_positive")
+            return None
+        if key is None or title is None or entries is None or price is None or valid_days is None:
+            return None
+        return PassSpec(key, title, entries, price, valid_days, _line(node))
 
     def class_(self, node: Node, keys: set[str], *, one_off: bool = False) -> ClassSpec | None:
         if not isinstance(node, MappingNode):

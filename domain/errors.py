@@ -174,6 +174,18 @@ class PassExpired(DomainError):
     code = "pass_expired"
 
 
+class PassNotOnSale(DomainError):
+    """The pass offer is gone, or its price changed since the invoice was sent."""
+
+    code = "pass_not_on_sale"
+
+
+class PassAlreadyBought(DomainError):
+    """This invoice for a pass was paid already."""
+
+    code = "pass_already_bought"
+
+
 class NoAttendanceCredit(DomainError):
     code = "no_attendance_credit"
 

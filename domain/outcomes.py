@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.errors import DomainError
 from domain.events import Event
 from domain.storage import queries
 
@@ -13,6 +14,8 @@ class Booked:
     card: queries.BookingCard
     enrolled: bool = False  # this first booking also enrolled them in the programme
     enrolment_pending: bool = False  # ... and that enrolment waits for staff to confirm it
+    pass_left: int | None = None  # paid with an entry pass: its entries left
+    pass_problem: DomainError | None = None  # why the client's pass could not pay for it
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import money, outbox
+from domain import money, outbox, passes
 from domain.errors import (
     AlreadyPaid,
     AmountChanged,
@@ -25,7 +25,7 @@ from domain.errors import (
     SessionAlreadyStarted,
 )
 from domain.events import PaymentNudge
-from domain.policy import Policy
+from domain.policy import DEFAULT_POLICY, Policy
 from domain.storage.models import Booking, BookingStatus, ClassSession, Client, LedgerEntry
 
 PAYLOAD_VERSION = "v1"
@@ -70,10 +70,12 @@ async def apply_payment(
     method: money.Method,
     now: datetime,
     provider_charge_id: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> bool:
     """Record a successful payment; True the first time, False for a repeat of the same
     charge (nothing is written then). The money is recorded even when the item went away
-    meanwhile: it then shows as credit on the client's balance, never lost."""
+    meanwhile: it then shows as credit on the client's balance, never lost. A pass is
+    bought in the same transaction, so it too is written once."""
     if not charge_id:
         raise InvalidPayment()
     dialect = postgresql if db.bind.dialect.name == "postgresql" else sqlite
@@ -92,8 +94,18 @@ async def apply_payment(
         )
         .on_conflict_do_nothing(index_elements=[LedgerEntry.charge_id])
     )
+    applied = inserted.rowcount == 1
+    if applied and passes.PassItem.parse(paid.item) is not None:
+        await passes.grant_pass(
+            db,
+            client_id=client_id,
+            item=paid.item,
+            paid=money.Money(paid.amount_minor, paid.currency),
+            policy=policy,
+            now=now,
+        )
     await db.commit()
-    return inserted.rowcount == 1
+    return applied
 
 
 async def lock_account(db: AsyncSession, client_id: int) -> None:
@@ -287,11 +299,23 @@ async def invoice_booking(
 
 
 async def check_before_payment(
-    db: AsyncSession, *, client_id: int, invoice: InvoiceFor, now: datetime
+    db: AsyncSession,
+    *,
+    client_id: int,
+    invoice: InvoiceFor,
+    now: datetime,
+    currency: str | None = None,
 ) -> None:
     """Telegram's pre-checkout: is exactly this amount still due for this booking of this
-    client? Raises the reason to show them if not (nothing is charged then)."""
+    client (or this pass still on sale at this price, in ``currency``)? Raises the reason to
+    show them if not (nothing is charged then)."""
     kind, _, raw_id = invoice.item.partition(":")
+    if kind == passes.ITEM_KIND:
+        amount = money.Money(invoice.amount_minor, invoice.currency)
+        await passes.check_pass_payment(
+            db, item=invoice.item, amount=amount, currency=currency or invoice.currency
+        )
+        return
     if kind != "booking" or not raw_id.isdigit():
         raise InvalidPayment()
     await _payable_booking(db, client_id, int(raw_id), now)

@@ -12,6 +12,7 @@ from bot.deps import Deps, formatter_of, html
 from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import back_to
 from bot.i18n import T
+from bot.passes import account_lines
 from bot.states import MainMenu, MyBookings
 from domain.payments import account
 from domain.storage import queries
@@ -44,6 +45,7 @@ async def account_getter(
     ]
     balance = mine.balance.minor
     return {
+        "pass_lines": await account_lines(deps, fmt, client_id),
         "credit": fmt.money(-balance) if balance < 0 else "",
         "owed": fmt.money(balance) if balance > 0 else "",
         "settled": balance == 0,
@@ -64,6 +66,7 @@ def menu_dialog() -> Dialog:
         Window(
             T("<b>My account</b>"),
             T("✅ Nothing to pay.", when="settled"),
+            Format("{pass_lines}", when="pass_lines"),
             T(
                 "💰 Your credit: {credit}. It is spent on your next booking by itself.",
                 when="credit",

@@ -185,6 +185,10 @@ class Booking(Base):
     by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # the client answered a reminder with "Coming"
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the entry pass that paid for it (one entry), instead of the session's price
+    pass_id: Mapped[int | None] = mapped_column(
+        ForeignKey("client_passes.id"), nullable=True, index=True
+    )
 
     session: Mapped[ClassSession] = relationship()
     client: Mapped[Client] = relationship()
@@ -380,3 +384,38 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+
+
+class PassOffer(Base):
+    """An entry pass a pay-as-you-go programme sells: K entries, valid for some days."""
+
+    __tablename__ = "pass_offers"
+    __table_args__ = (UniqueConstraint("programme_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(100))
+    entries: Mapped[int] = mapped_column(Integer)
+    price_minor: Mapped[int] = mapped_column(Integer)
+    valid_days: Mapped[int] = mapped_column(Integer)
+
+
+class ClientPass(Base):
+    """A pass a client bought. ``used`` is the concurrency guard: an entry is taken with one
+    conditional UPDATE (``used < entries``), so it can never exceed the entries bought."""
+
+    __tablename__ = "client_passes"
+    __table_args__ = (CheckConstraint("used >= 0 AND used <= entries", name="used_within_entries"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("pass_offers.id"), nullable=True)
+    title: Mapped[str] = mapped_column(String(100))
+    entries: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    expires_on: Mapped[date] = mapped_column(Date)  # the last local day a session may be on
+    bought_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the ledger item it was bought as: one pass per payment, however often it is delivered
+    item: Mapped[str] = mapped_column(String(64), unique=True)

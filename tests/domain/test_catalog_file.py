@@ -977,6 +977,24 @@ def test_a_class_key_may_repeat_in_another_programme():
 
 # One bad file per problem code: (file, line where the problem is expected).
 WEEKLY = ("weekly:", "  days: [mon]", "  time: '18:00'", "  from: 2026-12-07")
+PASSES = """programmes:
+  - key: dropin
+    title: Drop-in
+    kind: {kind}
+    passes:
+      - key: ten
+        title: 10-entry pass
+        entries: {entries}
+        price: "{price}"
+        valid_days: 90
+    classes:
+      - key: evening
+        title: Evening
+        capacity: 8
+        sessions: [2026-12-01 18:00]
+"""
+
+
 BAD_FILES: dict[str, tuple[str, int]] = {
     "yaml_syntax": ("programmes:\n  - key: a\n   title: b\n", 3),
     "too_large": (" " * (MAX_CATALOG_BYTES + 1), 0),
@@ -1074,6 +1092,14 @@ BAD_FILES: dict[str, tuple[str, int]] = {
         ),
         6,
     ),
+    "passes_need_payg": (
+        PASSES.format(kind="ongoing", entries=10, price="90"),
+        6,
+    ),
+    "pass_price_not_positive": (
+        PASSES.format(kind="payg", entries=10, price="0.00"),
+        9,
+    ),
     "overlapping_periods": (
         with_periods(("a", "2026-09-01", "2027-01-31"), ("b", "2027-01-01", "2027-06-30")),
         6,
@@ -1167,3 +1193,33 @@ def test_a_translation_with_a_broken_placeholder_falls_back_to_english():
     )
 
     assert text == 'line 3: "25:00" is not a valid time; write it as 18:00.'
+
+
+# --- entry passes -------------------------------------------------------------------------
+
+
+def test_a_pay_as_you_go_programme_offers_passes():
+    catalog = parse(PASSES.format(kind="pay-as-you-go", entries=10, price="90.00"))
+
+    (offer,) = catalog.programmes[0].passes
+    assert (offer.key, offer.title, offer.entries, offer.price_minor, offer.valid_days) == (
+        "ten",
+        "10-entry pass",
+        10,
+        9000,
+        90,
+    )
+    assert offer.line == 6
+
+
+def test_passes_on_another_kind_of_programme_are_a_problem_on_their_line():
+    assert codes_and_lines(PASSES.format(kind="one-off", entries=10, price="90")) == [
+        (6, "passes_need_payg")
+    ]
+
+
+def test_a_pass_with_no_entries_or_no_price_is_a_problem_on_its_line():
+    assert codes_and_lines(PASSES.format(kind="payg", entries=0, price="0")) == [
+        (8, "bad_integer"),
+        (9, "pass_price_not_positive"),
+    ]

@@ -24,7 +24,13 @@ async def counts(db_factory) -> tuple[int, int, int]:
 async def test_a_first_import_adds_everything(db_factory):
     report = await load(db_factory, YOGA)
 
-    assert report.added == {"periods": 0, "programmes": 1, "classes": 1, "sessions": 3}
+    assert report.added == {
+        "periods": 0,
+        "programmes": 1,
+        "classes": 1,
+        "sessions": 3,
+        "passes": 0,
+    }
     assert await counts(db_factory) == (1, 1, 3)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager, ShowMode, StartMode
@@ -12,6 +12,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from bot.deps import Deps, deps_of, formatter_of, html
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.formatting import colour_dot
+from bot.passes import pass_data
 from bot.states import Catalog
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind
@@ -108,7 +109,9 @@ def _class_state(manager: DialogManager):
     return Catalog.class_card if manager.dialog_data.get("ongoing") else Catalog.sessions
 
 
-async def classes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+async def classes_getter(
+    dialog_manager: DialogManager, deps: Deps, event_from_user: User, **_kwargs
+) -> dict:
     programme_id = dialog_manager.dialog_data["programme_id"]
     async with deps.db() as db:
         programme = await queries.programme(db, programme_id)
@@ -130,6 +133,7 @@ async def classes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "description": html(programme.description) if programme else "",
         "classes": items,
         "error": take_error(dialog_manager),
+        **await pass_data(deps, formatter_of(dialog_manager), event_from_user.id, programme_id),
     }
 
 
@@ -145,7 +149,9 @@ async def on_class(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: s
     await manager.switch_to(_class_state(manager))
 
 
-async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+async def sessions_getter(
+    dialog_manager: DialogManager, deps: Deps, event_from_user: User, **_kwargs
+) -> dict:
     fmt = formatter_of(dialog_manager)
     class_id = dialog_manager.dialog_data["class_id"]
     async with deps.db() as db:
@@ -171,6 +177,7 @@ async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) 
         "ongoing": bool(dialog_manager.dialog_data.get("ongoing")),
         "city": fmt.city(),
         "error": take_error(dialog_manager),
+        **await pass_data(deps, fmt, event_from_user.id, klass.programme_id if klass else None),
     }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button
+from aiogram_dialog.widgets.text import Format
 
 from bot.deps import client_of, deps_of
 from bot.dialogs.catalog import browse, session
@@ -20,6 +21,7 @@ from bot.dialogs.common import (
     present,
 )
 from bot.i18n import TP, T
+from bot.passes import pass_widgets
 from bot.payments import payment_widgets
 from bot.states import Catalog
 from domain.storage import queries
@@ -76,6 +78,7 @@ def catalog_dialog() -> Dialog:
             ERROR_LINE,
             T("<b>{programme}</b>\n{description}\n\nChoose a class:", when=present),
             T("This programme is no longer available.", when="missing"),
+            *pass_widgets(),
             choice_list(CLASSES, "classes", browse.on_class),
             back_to(Catalog.programmes),
             state=Catalog.classes,
@@ -88,6 +91,7 @@ def catalog_dialog() -> Dialog:
             T("No upcoming sessions right now.", when="empty"),
             T("This class is no longer available.", when="missing"),
             choice_list(SESSIONS, "sessions", browse.on_session),
+            *pass_widgets(),
             back_to(Catalog.classes, when="many_classes"),
             back_to(Catalog.programmes, when="one_class"),
             back_to(Catalog.class_card, when="ongoing"),
@@ -137,6 +141,13 @@ def catalog_dialog() -> Dialog:
                 when="enrolment_pending",
             ),
             *payment_widgets(),
+            TP(
+                "🎟 Booked with your pass: {pass_left} entry left.",
+                "🎟 Booked with your pass: {pass_left} entries left.",
+                count="pass_left",
+                when="on_pass",
+            ),
+            Format("{pass_problem}", when="pass_problem"),
             T("\nYou can cancel it under My bookings."),
             Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiogram.types import CallbackQuery
@@ -11,6 +12,7 @@ from aiogram_dialog import DialogManager
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, open_over_menu, take_error
+from bot.errors import message_for
 from bot.payments import payment_state
 from bot.states import Catalog, MyBookings
 from domain.booking import Booked, book_or_wait
@@ -110,11 +112,23 @@ async def _show_result(manager: DialogManager, result: Any) -> None:
             booking_id=result.card.id,
             enrolled=result.enrolled,
             enrolment_pending=result.enrolment_pending,
+            pass_left=result.pass_left,
+            pass_problem=_pass_problem(manager, result),
         )
         await manager.switch_to(Catalog.booked)
     else:
         manager.dialog_data["position"] = result.position
         await manager.switch_to(Catalog.waitlisted)
+
+
+def _pass_problem(manager: DialogManager, booked: Booked) -> str | None:
+    """Why the client's pass did not pay for this booking, in their language."""
+    problem = booked.pass_problem
+    if problem is None:
+        return None
+    fmt = formatter_of(manager)
+    params = {k: fmt.day(v) if isinstance(v, date) else str(v) for k, v in problem.params.items()}
+    return message_for(problem.code, _, params)
 
 
 async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -128,6 +142,9 @@ async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
         "city": fmt.city(),
         "enrolled": bool(data.get("enrolled")) and not data.get("enrolment_pending"),
         "enrolment_pending": bool(data.get("enrolment_pending")),
+        "on_pass": data.get("pass_left") is not None,
+        "pass_left": data.get("pass_left") or 0,
+        "pass_problem": html(data.get("pass_problem") or ""),
         **await payment_state(deps, fmt, client_of(dialog_manager).id, data["booking_id"]),
     }
 

@@ -1,0 +1,143 @@
+"""Entry passes in the bot: offered on a pay-as-you-go programme's card, bought with an
+invoice (Telegram Payments), shown with their entries left there and in My account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import CallbackQuery, LabeledPrice
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram_dialog import DialogManager
+from aiogram_dialog.widgets.text import Format
+
+from bot.deps import Deps, Formatter, client_of, deps_of, html
+from bot.dialogs.common import choice_list, item_id, show_error
+from bot.errors import message_for
+from domain import passes
+from domain.clients import ClientRef
+from domain.errors import DomainError
+from domain.payments import InvoiceFor
+
+PASS_OFFERS = "po"
+TITLE_MAX = 32  # Telegram's limit for an invoice title
+
+
+def offer_label(fmt: Formatter, entries: int, price_minor: int) -> str:
+    return _("🎟 Buy a {entries}-entry pass — {price}").format(
+        entries=entries, price=fmt.money(price_minor)
+    )
+
+
+def pass_line(fmt: Formatter, view: passes.PassView) -> str:
+    return ngettext(
+        "🎟 Your pass: {left} entry left, valid until {until}",
+        "🎟 Your pass: {left} entries left, valid until {until}",
+        view.left,
+    ).format(left=view.left, until=fmt.day(view.expires_on))
+
+
+async def pass_data(
+    deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
+) -> dict[str, Any]:
+    """Getter data for a programme's passes: ``pass_offers`` to buy (online payment only),
+    ``my_passes`` (the client's valid passes here, one line each)."""
+    if programme_id is None:
+        return {"pass_offers": [], "my_passes": ""}
+    today = deps.settings.policy.today(deps.clock())
+    async with deps.db() as db:
+        on_sale = await passes.offers(db, programme_id)
+        mine = await passes.passes_of(db, client_id, today=today, programme_id=programme_id)
+    payable = deps.settings.online_payment is not None
+    return {
+        "pass_offers": [
+            (o.id, offer_label(fmt, o.entries, o.price_minor)) for o in on_sale if payable
+        ],
+        "my_passes": "\n".join(pass_line(fmt, view) for view in mine),
+    }
+
+
+def pass_widgets() -> list:
+    """What a programme's card shows of its passes (its getter merges pass_data)."""
+    return [
+        Format("{my_passes}", when="my_passes"),
+        Format("{dialog_data[pass_note]}", when=lambda d, *_: d["dialog_data"].get("pass_note")),
+        choice_list(PASS_OFFERS, "pass_offers", on_buy_pass),
+    ]
+
+
+async def on_buy_pass(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    offer_id = item_id(raw_id)
+    if offer_id is None:
+        show_error(manager, "stale_button")
+        return
+    note = await request_pass_payment(
+        manager.middleware_data["bot"],
+        deps_of(manager),
+        client=client_of(manager),
+        offer_id=offer_id,
+    )
+    manager.dialog_data["pass_note"] = note or _("The invoice is below: tap Pay on it.")
+
+
+async def request_pass_payment(
+    bot: Bot, deps: Deps, *, client: ClientRef, offer_id: int
+) -> str | None:
+    """Send the invoice for a pass; a line to show instead when it can't be bought here."""
+    method = deps.settings.online_payment
+    if method is None:
+        return _("Passes are sold at the studio.")
+    try:
+        async with deps.db() as db:
+            offer, price, item = await passes.invoice_pass(
+                db,
+                client=client,
+                offer_id=offer_id,
+                currency=deps.settings.currency,
+                now=deps.clock(),
+            )
+            title = offer.title
+    except DomainError as error:
+        return message_for(error.code, _, error.params)
+    invoice = InvoiceFor(item, price.minor, price.currency)
+    token = deps.settings.payment_provider_token
+    clipped = title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
+    await bot.send_invoice(
+        chat_id=client.id,
+        title=clipped,
+        description=ngettext(
+            "An entry pass: {entries} session, valid for {days} days from today.",
+            "An entry pass: {entries} sessions, valid for {days} days from today.",
+            offer.entries,
+        ).format(entries=offer.entries, days=offer.valid_days),
+        payload=invoice.payload(),
+        currency=invoice.currency,
+        prices=[LabeledPrice(label=clipped, amount=invoice.amount_minor)],
+        provider_token=token.get_secret_value() if method == "card" and token else None,
+    )
+    return None
+
+
+async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:
+    """The line after a pass's payment: its entries and last day; None if no pass came of it."""
+    async with deps.db() as db:
+        view = await passes.pass_of_item(db, item)
+    if view is None:
+        return None
+    return ngettext(
+        "🎟 Your pass: {entries} entry, valid until {until}.",
+        "🎟 Your pass: {entries} entries, valid until {until}.",
+        view.entries,
+    ).format(entries=view.entries, until=html(fmt.day(view.expires_on)))
+
+
+async def account_lines(deps: Deps, fmt: Formatter, client_id: int) -> str:
+    """My account: each valid pass with its entries left."""
+    today = deps.settings.policy.today(deps.clock())
+    async with deps.db() as db:
+        mine = await passes.passes_of(db, client_id, today=today)
+    return "\n".join(
+        _("{line} ({title})").format(line=pass_line(fmt, view), title=html(view.title))
+        for view in mine
+    )
