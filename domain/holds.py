@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import String, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import money, outbox, payments
@@ -30,33 +30,39 @@ async def release_unpaid(
     """Periodic job: release bookings with a price still due after the hold."""
     if policy.payment_hold_minutes <= 0:
         return []
-    charged = (
-        select(LedgerEntry.id)
-        .where(
-            LedgerEntry.item == literal("booking:") + cast(Booking.id, String),
-            LedgerEntry.kind == money.EntryKind.CHARGE,
-        )
-        .exists()
+    # still due, as money.ItemAccount.due reads it: charged less paid, credited and waived
+    # (in SQL, so that paid bookings never fill the batch and hide unpaid ones behind them)
+    signed = case(
+        (LedgerEntry.kind == money.EntryKind.CHARGE, LedgerEntry.amount_minor),
+        (
+            LedgerEntry.kind.in_(
+                (money.EntryKind.PAYMENT, money.EntryKind.CREDIT, money.EntryKind.WAIVER)
+            ),
+            -LedgerEntry.amount_minor,
+        ),
+        else_=0,
+    )
+    due = (
+        select(func.coalesce(func.sum(signed), 0))
+        .where(LedgerEntry.item == literal("booking:") + cast(Booking.id, String))
+        .scalar_subquery()
     )
     candidates = list(
-        await db.execute(
-            select(Booking.id, Booking.client_id)
+        await db.scalars(
+            select(Booking.id)
             .join(ClassSession, Booking.session_id == ClassSession.id)
             .where(
                 Booking.status == BookingStatus.ACTIVE,
                 Booking.created_at <= now - timedelta(minutes=policy.payment_hold_minutes),
                 ClassSession.starts_at > now,
-                charged,
+                due > 0,
             )
             .order_by(Booking.created_at, Booking.id)
             .limit(batch)
         )
     )
     events: list[Event] = []
-    for booking_id, client_id in candidates:
-        due = await payments.booking_due(db, client_id, booking_id)
-        if due is None or due.due.minor == 0:
-            continue
+    for booking_id in candidates:
         try:
             events += await _release(db, booking_id, now, policy)
         except DomainError:  # paid, cancelled or started meanwhile

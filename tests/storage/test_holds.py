@@ -115,3 +115,27 @@ async def test_free_bookings_are_kept_and_without_a_hold_unpaid_ones_too(db_fact
 def test_the_hold_ends_the_configured_minutes_after_booking():
     assert hold_ends_at(NOW, HOLD) == NOW + timedelta(minutes=30)
     assert hold_ends_at(NOW, Policy()) is None
+
+
+async def test_paid_bookings_never_hide_an_unpaid_one_from_a_small_batch(db_factory):
+    await load(db_factory, CATALOG)
+    await book(db_factory, BOB)  # booked first, then paid
+    await book(db_factory, ALICE)  # unpaid
+    async with db_factory() as db:
+        bobs = await db.scalar(select(Booking.id).where(Booking.client_id == BOB.id))
+        await apply_payment(
+            db,
+            client_id=BOB.id,
+            paid=InvoiceFor(booking_item(bobs), 1250, "EUR"),
+            charge_id="stx-bob",
+            method=money.Method.STARS,
+            now=NOW,
+        )
+
+    async with db_factory() as db:
+        await release_unpaid(db, NOW + timedelta(hours=1), HOLD, batch=1)
+
+    assert await statuses(db_factory) == {
+        BOB.id: BookingStatus.ACTIVE,
+        ALICE.id: BookingStatus.CANCELLED,
+    }
