@@ -12,8 +12,18 @@ from datetime import datetime
 from typing import ClassVar
 
 
+class _ToClient:
+    """An event the client it names is told of."""
+
+    client_id: int
+
+    @property
+    def recipient(self) -> int:
+        return self.client_id
+
+
 @dataclass(frozen=True)
-class Promoted:
+class Promoted(_ToClient):
     """A waiting client got the freed place and is now booked."""
 
     kind: ClassVar[str] = "promoted"
@@ -22,16 +32,12 @@ class Promoted:
     enrolment_pending: bool = False  # the booking also enrolled them, pending staff's confirming
 
     @property
-    def recipient(self) -> int:
-        return self.client_id
-
-    @property
     def dedupe_key(self) -> str:
         return f"promoted:{self.booking_id}"
 
 
 @dataclass(frozen=True)
-class SpotOffered:
+class SpotOffered(_ToClient):
     """A freed place is offered to a waiting client until expires_at: Take or Skip.
 
     For a session (session_id) the place is held; for an ongoing class (class_id) it is not,
@@ -46,16 +52,12 @@ class SpotOffered:
     class_id: int | None = None
 
     @property
-    def recipient(self) -> int:
-        return self.client_id
-
-    @property
     def dedupe_key(self) -> str:
         return f"offered:{self.entry_id}"
 
 
 @dataclass(frozen=True)
-class OfferLapsed:
+class OfferLapsed(_ToClient):
     kind: ClassVar[str] = "offer_lapsed"
     client_id: int
     entry_id: int
@@ -63,16 +65,12 @@ class OfferLapsed:
     class_id: int | None = None
 
     @property
-    def recipient(self) -> int:
-        return self.client_id
-
-    @property
     def dedupe_key(self) -> str:
         return f"offer_lapsed:{self.entry_id}"
 
 
 @dataclass(frozen=True)
-class EnrolledFromWaitlist:
+class EnrolledFromWaitlist(_ToClient):
     """A place in an ongoing class freed up and the first waiting client was enrolled."""
 
     kind: ClassVar[str] = "enrolled_from_waitlist"
@@ -82,16 +80,12 @@ class EnrolledFromWaitlist:
     entry_id: int = 0  # the waiting-list entry that got the place
 
     @property
-    def recipient(self) -> int:
-        return self.client_id
-
-    @property
     def dedupe_key(self) -> str:
         return f"enrolled_from_waitlist:{self.entry_id}"
 
 
 @dataclass(frozen=True)
-class EnrolmentConfirmed:
+class EnrolmentConfirmed(_ToClient):
     """Staff confirmed a pending enrolment."""
 
     kind: ClassVar[str] = "enrolment_confirmed"
@@ -99,16 +93,12 @@ class EnrolmentConfirmed:
     enrolment_id: int
 
     @property
-    def recipient(self) -> int:
-        return self.client_id
-
-    @property
     def dedupe_key(self) -> str:
         return f"enrolment_confirmed:{self.enrolment_id}"
 
 
 @dataclass(frozen=True)
-class SessionReminder:
+class SessionReminder(_ToClient):
     """Before a booked session: Coming / Can't come. ``before`` is the offset's label ("24h")."""
 
     kind: ClassVar[str] = "reminder"
@@ -118,17 +108,13 @@ class SessionReminder:
     before: str
 
     @property
-    def recipient(self) -> int:
-        return self.client_id
-
-    @property
     def dedupe_key(self) -> str:
         # the start is part of the key: a moved booking is reminded again for its new time
         return f"reminder:{self.booking_id}:{self.starts_at.isoformat()}:{self.before}"
 
 
 @dataclass(frozen=True)
-class BookingReleased:
+class BookingReleased(_ToClient):
     """The client did not answer the reminder by the deadline (or did not pay within the
     hold): their place went on."""
 
@@ -136,10 +122,6 @@ class BookingReleased:
     client_id: int
     booking_id: int
     unpaid: bool = False  # released for not paying in time, not for not answering
-
-    @property
-    def recipient(self) -> int:
-        return self.client_id
 
     @property
     def dedupe_key(self) -> str:
@@ -164,7 +146,7 @@ class LateCancellation:
 
 
 @dataclass(frozen=True)
-class PaymentNudge:
+class PaymentNudge(_ToClient):
     """A booking's price is still due: "please pay" with a Pay button, ``day`` days after it
     was booked (a cadence step)."""
 
@@ -174,16 +156,12 @@ class PaymentNudge:
     day: int
 
     @property
-    def recipient(self) -> int:
-        return self.client_id
-
-    @property
     def dedupe_key(self) -> str:
         return f"payment_nudge:{self.booking_id}:{self.day}"
 
 
 @dataclass(frozen=True)
-class MoneyReturned:
+class MoneyReturned(_ToClient):
     """Staff refunded part of what the client paid for a booking; ``credit_minor`` of it went
     to their balance as credit. ``refund_id``: the first ledger line of that refund."""
 
@@ -193,10 +171,6 @@ class MoneyReturned:
     amount_minor: int
     credit_minor: int
     refund_id: int
-
-    @property
-    def recipient(self) -> int:
-        return self.client_id
 
     @property
     def dedupe_key(self) -> str:

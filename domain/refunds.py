@@ -190,4 +190,4 @@ async def refund_booking(
     await db.commit()
     if refused is not None:
         raise refused
-    return RefundDone(amount, done)
+    return result
