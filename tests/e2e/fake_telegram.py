@@ -2,7 +2,8 @@
 
 The bot under test talks HTTP to :class:`FakeTelegram` exactly as it would to
 ``api.telegram.org`` (configure aiogram with ``TelegramAPIServer.from_base(fake.base_url)``).
-Tests act as Telegram users through :class:`FakeUser`::
+Tests act as Telegram users through :class:`FakeUser`, and in groups, supergroups and
+channels through :class:`FakeGroup`::
 
     async with FakeTelegram() as fake, bot_process(fake):
         alice = fake.user(first_name="Alice")
@@ -11,7 +12,14 @@ Tests act as Telegram users through :class:`FakeUser`::
         assert await alice.click("Ping") == "pong!"
         await alice.send_document("studio.yaml", b"programmes: []")  # the bot may getFile it
         payment = await alice.pay()  # the newest invoice: pre-checkout, then successful_payment
-        await alice.repeat_payment(payment)  # Telegram delivering it again
+        alice.repeat_payment(payment)  # Telegram delivering it again
+
+        fans = fake.group(-100123, "Yoga fans")  # a supergroup the bot is a member of
+        await fans.send(alice, "/register")  # privacy mode: the bot only gets commands
+        card = await fans.wait_message("Yoga")
+        await alice.open_url(card.url_buttons["Book"])  # t.me/<bot>?start=X: "/start X"
+        assert len(fake.edit_calls(fans.chat_id, card.message_id)) <= 3
+        fans.remove_bot()  # my_chat_member; the bot's requests to it now answer 403
 
 The fake validates what the bot sends the way Telegram does (HTML markup, callback data
 size, editing rules, ...). Telegram answers that a correct bot may legitimately get
@@ -40,6 +48,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiogram.types import Update
 from aiohttp import web
@@ -49,6 +58,8 @@ __all__ = [
     "ApiCall",
     "ApiError",
     "Button",
+    "FakeChat",
+    "FakeGroup",
     "FakeMessage",
     "FakeTelegram",
     "FakeUser",
@@ -103,6 +114,7 @@ class ApiCall:
     index: int
     response: dict[str, Any] | None = None
     dropped: bool = False
+    at: float = field(default_factory=time.monotonic)  # when it arrived (time.monotonic())
 
     @property
     def ok(self) -> bool:
@@ -144,7 +156,10 @@ class FakeMessage:
     ``text`` is what the user sees: HTML tags stripped and entities unescaped; for a
     document it is the caption (``""`` when there is none). ``created`` and ``version`` are
     the positions (see :meth:`FakeTelegram.mark`) of the API call that sent the message and
-    of the one that last changed it.
+    of the one that last changed it; ``edits`` counts the bot's successful edits of it.
+    ``sender_id`` is the user who sent a user message (``None`` for the bot's, and for posts
+    in a channel, which come from the channel). ``update_id`` is the update that delivered a
+    user message to the bot (``None`` if the bot did not get it, e.g. group privacy mode).
     """
 
     message_id: int
@@ -165,10 +180,18 @@ class FakeMessage:
     version: int = -1
     media: dict[str, Any] = field(default_factory=dict, repr=False)  # extra Message fields
     invoice: SentInvoice | None = None  # what sendInvoice asked for, payload included
+    edits: int = 0
+    sender_id: int | None = None
+    update_id: int | None = None
 
     @property
     def button_texts(self) -> list[str]:
         return [b.text for row in self.buttons for b in row]
+
+    @property
+    def url_buttons(self) -> dict[str, str]:
+        """Texts → URLs of the inline URL buttons (e.g. ``t.me`` deep links)."""
+        return {b.text: b.url for row in self.buttons for b in row if b.url is not None}
 
     def button(self, text: str | re.Pattern[str]) -> Button | None:
         """The first inline button whose stripped text equals (or searches) ``text``."""
@@ -350,8 +373,12 @@ _BOOL_PREFIXES = (
     "for_",
 )
 _BOOL_FIELDS = frozenset({"ok"})
+_EDIT_METHODS = frozenset(
+    {"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "editMessageMedia"}
+)
 _INT_RE = re.compile(r"-?\d+")
-# Update types Telegram sends when allowed_updates is empty or was never set.
+# Update types Telegram sends when allowed_updates is empty or was never set: all but these
+# (my_chat_member, the bot added to or removed from a chat, is a default one).
 _NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
@@ -372,6 +399,10 @@ def _decode_params(raw: Mapping[str, Any]) -> dict[str, Any]:
                 value = value == "true"
         params[key] = value
     return params
+
+
+# A leading bot command, optionally addressed to one bot: /book, /book@spotbook_bot.
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 
 
 def _utf16_len(text: str) -> int:
@@ -589,9 +620,47 @@ def _parse_inline_button(raw: Any) -> Button:
             record=True,
         )
     url = raw.get("url")
-    if url is not None and not _URL_RE.fullmatch(url):
-        raise ApiError(400, f"Bad Request: BUTTON_URL_INVALID ({url!r})", record=True)
+    if url is not None:
+        if not isinstance(url, str) or not _URL_RE.fullmatch(url):
+            raise ApiError(400, f"Bad Request: BUTTON_URL_INVALID ({url!r})", record=True)
+        problem = _deep_link_problem(url)
+        if problem:
+            raise ApiError(
+                400, f"Bad Request: BUTTON_URL_INVALID ({url!r}: {problem})", record=True
+            )
     return Button(text=raw["text"], callback_data=data, url=url, raw=raw)
+
+
+_TME_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me"})
+_USERNAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+_START_PAYLOAD_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_START_PARAMS = ("start", "startgroup")
+
+
+def _deep_link(url: str) -> tuple[str, dict[str, str]] | None:
+    """``(username, raw query parameters)`` of a ``https://t.me/<username>?...`` link."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or parts.hostname not in _TME_HOSTS:
+        return None
+    username = parts.path.strip("/")
+    if not _USERNAME_RE.fullmatch(username):
+        return None  # t.me/+invite, t.me/c/..., t.me/channel/123: not a bot link
+    query: dict[str, str] = {}
+    for item in filter(None, parts.query.split("&")):
+        key, _, value = item.partition("=")
+        query[key] = value
+    return username, query
+
+
+def _deep_link_problem(url: str) -> str | None:
+    """Why a bot deep link's start parameter is invalid (1-64 of ``[A-Za-z0-9_-]``), if it is."""
+    link = _deep_link(url)
+    if link is None:
+        return None
+    for key in _START_PARAMS:
+        if key in link[1] and not _START_PAYLOAD_RE.fullmatch(link[1][key]):
+            return f"the {key} parameter must be 1-64 characters of A-Z, a-z, 0-9, _ and -"
+    return None
 
 
 # --------------------------------------------------------------------------------------
@@ -650,6 +719,11 @@ class FakeTelegram:
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
         self.users: dict[int, FakeUser] = {}
+        self.groups: dict[int, FakeGroup] = {}  # groups, supergroups and channels
+        self.chats: dict[int, FakeChat] = {}  # chat id -> the user (private chat) or group
+        # Group privacy mode (getMe's can_read_all_group_messages is its negation): in a
+        # group where it is not an administrator the bot only gets commands meant for it.
+        self.group_privacy = True
         self.downloads: list[str] = []  # file paths the bot downloaded, in order
 
         self._handlers: dict[str, tuple[str, Callable[[ApiCall], Any]]] = {}
@@ -721,12 +795,51 @@ class FakeTelegram:
     ) -> FakeUser:
         """The Telegram user ``user_id`` (created on first use) with a private chat with the bot."""
         if user_id not in self.users:
-            self.users[user_id] = FakeUser(
-                self, user_id, first_name, language_code, username, last_name
-            )
-            self._chats[user_id] = {}
-            self._next_message_id[user_id] = 1
+            if user_id <= 0:
+                raise AssertionError(f"a user id is positive, got {user_id}")
+            user = FakeUser(self, user_id, first_name, language_code, username, last_name)
+            self.users[user_id] = user
+            self._add_chat(user)
         return self.users[user_id]
+
+    def group(self, chat_id: int, title: str, *, type: str = "supergroup") -> FakeGroup:
+        """The group chat ``chat_id`` (negative, e.g. ``-100123``), created on first use with
+        the bot in it: a member of a ``"group"`` or ``"supergroup"``, an administrator of a
+        ``"channel"`` (the only way a bot can post in one)."""
+        if chat_id not in self.groups:
+            if chat_id >= 0:
+                raise AssertionError(f"a group chat id is negative, got {chat_id}")
+            if type not in ("group", "supergroup", "channel"):
+                raise AssertionError(f"type is group, supergroup or channel, got {type!r}")
+            group = FakeGroup(self, chat_id, title, type)
+            self.groups[chat_id] = group
+            self._add_chat(group)
+        return self.groups[chat_id]
+
+    def _add_chat(self, chat: FakeChat) -> None:
+        self.chats[chat.chat_id] = chat
+        self._chats[chat.chat_id] = {}
+        self._next_message_id[chat.chat_id] = 1
+
+    def edit_calls(
+        self, chat_id: int, message_id: int | None = None, *, since: int = 0
+    ) -> list[ApiCall]:
+        """The bot's edit requests (``editMessageText``, ``editMessageReplyMarkup``,
+        ``editMessageCaption``, ``editMessageMedia``) for a chat, or one message of it, since
+        a :meth:`mark`, in order; refused ones ("message is not modified", ...) included, as
+        they count against Telegram's limits too (filter on ``call.ok``). Each call's ``at``
+        is its ``time.monotonic()``, e.g. for "at most 20 edits a minute"::
+
+            edits = fake.edit_calls(group.chat_id, card.message_id)
+            assert len([c for c in edits if c.at > time.monotonic() - 60]) <= 20
+        """
+        return [
+            call
+            for call in self.calls[since:]
+            if call.method in _EDIT_METHODS
+            and call.params.get("chat_id") == chat_id
+            and (message_id is None or call.params.get("message_id") == message_id)
+        ]
 
     def mark(self) -> int:
         """A position in :attr:`calls`; pass it as ``since=`` to only consider later activity."""
@@ -1009,11 +1122,13 @@ class FakeTelegram:
 
     def _chat_id(self, params: Mapping[str, Any]) -> int:
         chat_id = params.get("chat_id")
-        if not isinstance(chat_id, int) or chat_id not in self._chats:
+        chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is None:
             raise ApiError(400, "Bad Request: chat not found", record=True)
-        if self.users[chat_id].blocked:
-            raise ApiError(403, "Forbidden: bot was blocked by the user")
-        return chat_id
+        refusal = chat._refusal()
+        if refusal is not None:
+            raise refusal
+        return chat.chat_id
 
     def _take_message_id(self, chat_id: int) -> int:
         message_id = self._next_message_id[chat_id]
@@ -1040,13 +1155,19 @@ class FakeTelegram:
         return message
 
     def _message_json(self, message: FakeMessage) -> dict[str, Any]:
-        user = self.users[message.chat_id]
+        chat = self.chats[message.chat_id]
         data: dict[str, Any] = {
             "message_id": message.message_id,
             "date": message.date,
-            "chat": user.chat_json(),
-            "from": self.bot_user() if message.from_bot else user.user_json(),
+            "chat": chat.chat_json(),
         }
+        if isinstance(chat, FakeGroup) and chat.type == "channel":
+            data["sender_chat"] = chat.chat_json()  # channel posts have no "from"
+        elif message.from_bot:
+            data["from"] = self.bot_user()
+        else:
+            sender = message.sender_id if message.sender_id is not None else message.chat_id
+            data["from"] = self.users[sender].user_json()
         if message.edit_date is not None:
             data["edit_date"] = message.edit_date
         if message.media:
@@ -1139,7 +1260,7 @@ class FakeTelegram:
         return {
             **self.bot_user(),
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": not self.group_privacy,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -1282,12 +1403,25 @@ class FakeTelegram:
 
     def _mark_edited(self, message: FakeMessage) -> dict[str, Any]:
         message.edited = True
+        message.edits += 1
         message.edit_date = int(time.time())
         self._store(message)
         return self._message_json(message)
 
     def _delete_message(self, call: ApiCall) -> bool:
         message = self._find_message(call.params, "delete")
+        chat = self.chats[message.chat_id]
+        if (
+            not message.from_bot
+            and isinstance(chat, FakeGroup)
+            and chat.bot_status != "administrator"
+        ):
+            raise ApiError(
+                400,
+                "Bad Request: message can't be deleted (only an administrator may delete "
+                "other members' messages in a group)",
+                record=True,
+            )
         del self._chats[message.chat_id][message.message_id]
         self._changes.notify()
         return True
@@ -1543,7 +1677,193 @@ def _short(params: Mapping[str, Any], limit: int = 300) -> str:
 # --------------------------------------------------------------------------------------
 
 
-class FakeUser:
+class FakeChat:
+    """What a private chat (:class:`FakeUser`) and a group (:class:`FakeGroup`) share: the
+    chat's visible messages, waiting for the bot's, and pressing their buttons. One
+    implementation serves both; ``chat_id`` is the chat's id."""
+
+    fake: FakeTelegram
+    chat_id: int
+
+    def chat_json(self) -> dict[str, Any]:
+        """The Bot API Chat object of this chat."""
+        raise NotImplementedError
+
+    def _refusal(self) -> ApiError | None:
+        """The error Telegram answers the bot's requests to this chat with, if any."""
+        return None
+
+    # ----- a user's message arriving in the chat --------------------------------------
+
+    def _user_message(self, sender: FakeUser | None, text: str, **fields: Any) -> FakeMessage:
+        """A message from ``sender`` (``None``: a channel post), for :meth:`_receive`; a
+        leading ``/command`` or ``/command@username`` gets a bot_command entity."""
+        message = FakeMessage(
+            message_id=self.fake._next_message_id[self.chat_id],
+            chat_id=self.chat_id,
+            text=text,
+            from_bot=False,
+            date=int(time.time()),
+            sender_id=sender.id if sender is not None else None,
+            **fields,
+        )
+        command = _COMMAND_RE.match(text) if not message.media else None
+        if command:
+            message.entities = [
+                {"type": "bot_command", "offset": 0, "length": _utf16_len(command.group())}
+            ]
+        return message
+
+    def _receive(
+        self, message: FakeMessage, *, kind: str = "message", deliver: bool = True
+    ) -> FakeMessage:
+        """Put ``message`` in the chat and, if ``deliver``, send it to the bot as a ``kind``
+        update (validated first, so a bad one is neither stored nor queued)."""
+        fake = self.fake
+        if deliver:
+            message.update_id = fake.inject_update({kind: fake._message_json(message)})
+        fake._take_message_id(self.chat_id)
+        fake._store(message)
+        return message
+
+    # ----- buttons -------------------------------------------------------------------
+
+    def _find_button(
+        self, wanted: str | re.Pattern[str], message_id: int | None
+    ) -> tuple[FakeMessage, Button]:
+        chat = self.fake._chats[self.chat_id]
+        candidates = [chat[message_id]] if message_id in chat else []
+        if message_id is None:
+            candidates = [m for m in reversed(chat.values()) if m.buttons]
+        for message in candidates:
+            button = message.button(wanted)
+            if button is not None:
+                return message, button
+        where = f"message #{message_id}" if message_id is not None else "any message"
+        raise AssertionError(
+            f"no button {_show(wanted)} in {where} of chat {self.chat_id}; "
+            f"messages (newest last):\n{self.describe_chat()}"
+        )
+
+    async def _click(
+        self,
+        user: FakeUser,
+        button_text: str | re.Pattern[str],
+        message_id: int | None,
+        timeout: float,
+    ) -> str | None:
+        message, button = self._find_button(button_text, message_id)
+        if button.url is not None:
+            raise AssertionError(f"button {button.text!r} is a URL button: {button.url}")
+        if button.callback_data is None:
+            raise AssertionError(f"button {button.text!r} has no callback_data: {button.raw}")
+        return await self._press(user, message, button.callback_data, timeout)
+
+    async def _press(
+        self, user: FakeUser, message: FakeMessage, data: str, timeout: float
+    ) -> str | None:
+        fake = self.fake
+        query_id = str(4_000_000_000_000_000_000 + next(fake._query_ids))
+        fake._callback_queries[query_id] = False
+        since = fake.mark()
+        fake.inject_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user.user_json(),
+                    "message": fake._message_json(message),
+                    "chat_instance": str(-7_000_000_000 - self.chat_id),
+                    "data": data,
+                }
+            }
+        )
+        try:
+            answer = await fake.wait_for_call(
+                "answerCallbackQuery",
+                lambda c: str(c.params.get("callback_query_id")) == query_id,
+                since=since,
+                timeout=timeout,
+            )
+        except AssertionError as e:
+            raise AssertionError(
+                f"the bot did not answer the callback query {data!r} on message "
+                f"#{message.message_id} within {timeout}s\n{e}\nchat:\n{self.describe_chat()}"
+            ) from None
+        text = answer.params.get("text")
+        return None if text is None else str(text)
+
+    # ----- observing -----------------------------------------------------------------
+
+    def messages(self) -> list[FakeMessage]:
+        return self.fake.messages(self.chat_id)
+
+    def bot_messages(self) -> list[FakeMessage]:
+        return [m for m in self.messages() if m.from_bot]
+
+    def last_bot_message(self) -> FakeMessage | None:
+        messages = self.bot_messages()
+        return messages[-1] if messages else None
+
+    def buttons(self) -> list[str]:
+        """Button texts of the newest bot message that has an inline keyboard."""
+        for message in reversed(self.bot_messages()):
+            if message.buttons:
+                return message.button_texts
+        return []
+
+    def edit_calls(self, message_id: int | None = None, *, since: int = 0) -> list[ApiCall]:
+        """The bot's edit requests in this chat: see :meth:`FakeTelegram.edit_calls`."""
+        return self.fake.edit_calls(self.chat_id, message_id, since=since)
+
+    async def wait_message(
+        self,
+        contains: str | re.Pattern[str] | None = None,
+        *,
+        predicate: MessagePredicate | None = None,
+        since: int | None = None,
+        new: bool = False,
+        timeout: float = 10,
+    ) -> FakeMessage:
+        """Wait until a visible bot message matches; return the newest match (a snapshot).
+
+        ``contains`` is a substring or a regex searched in the visible text. With
+        ``since=fake.mark()`` only messages sent or edited after that point count (an edit
+        that only removes a keyboard counts too); add ``new=True`` to only accept messages
+        *sent* after it.
+        """
+
+        def find() -> FakeMessage | None:
+            for message in reversed(self.fake._chats[self.chat_id].values()):
+                if not message.from_bot:
+                    continue
+                if since is not None and (message.created if new else message.version) < since:
+                    continue
+                if contains is not None and not _text_matches(message.text, contains, exact=False):
+                    continue
+                if predicate is None or predicate(message):
+                    return message
+            return None
+
+        if not await self.fake._changes.wait_until(lambda: find() is not None, timeout):
+            what = f"no bot message matching {_show(contains)}"
+            if predicate is not None:
+                what += " and the predicate"
+            if since is not None:
+                what += f" {'sent' if new else 'sent or edited'} since #{since}"
+            raise AssertionError(
+                f"{what} in chat {self.chat_id} within {timeout}s; "
+                f"messages (newest last):\n{self.describe_chat()}"
+            )
+        found = find()
+        assert found is not None
+        return copy.deepcopy(found)
+
+    def describe_chat(self, last: int = 8) -> str:
+        messages = list(self.fake._chats[self.chat_id].values())[-last:]
+        return "\n".join(f"  {m.describe()}" for m in messages) or "  (no messages)"
+
+
+class FakeUser(FakeChat):
     """A Telegram user in a private chat with the bot (``chat_id == id``)."""
 
     def __init__(
@@ -1563,6 +1883,11 @@ class FakeUser:
         self.language_code = language_code
         self.username = username
         self.blocked = False  # when True, sending to this chat answers 403 "bot was blocked"
+
+    def _refusal(self) -> ApiError | None:
+        if self.blocked:  # a correct bot gets this: answered, not recorded as an error
+            return ApiError(403, "Forbidden: bot was blocked by the user")
+        return None
 
     def __repr__(self) -> str:
         return f"FakeUser(id={self.id}, first_name={self.first_name!r})"
@@ -1593,23 +1918,7 @@ class FakeUser:
 
     async def send(self, text: str) -> FakeMessage:
         """Send a private text message; a leading ``/command`` gets a bot_command entity."""
-        fake = self.fake
-        message = FakeMessage(
-            message_id=fake._next_message_id[self.chat_id],
-            chat_id=self.chat_id,
-            text=text,
-            from_bot=False,
-            date=int(time.time()),
-        )
-        command = re.match(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?", text)
-        if command:
-            message.entities = [
-                {"type": "bot_command", "offset": 0, "length": _utf16_len(command.group())}
-            ]
-        fake.inject_update({"message": fake._message_json(message)})  # validates first
-        fake._take_message_id(self.chat_id)
-        fake._store(message)
-        return copy.deepcopy(message)
+        return copy.deepcopy(self._receive(self._user_message(self, text)))
 
     async def send_document(
         self,
@@ -1620,23 +1929,41 @@ class FakeUser:
         mime_type: str = "application/octet-stream",
     ) -> FakeMessage:
         """Send a file as a document; the bot can ``getFile`` it and download its bytes."""
-        fake = self.fake
         upload = UploadedFile(filename, content, mime_type)
-        info = fake._register_file(upload)
-        message = FakeMessage(
-            message_id=fake._next_message_id[self.chat_id],
-            chat_id=self.chat_id,
-            text=caption or "",
-            from_bot=False,
-            document=info,
-            date=int(time.time()),
-            file=upload,
-            media={"document": info},
+        info = self.fake._register_file(upload)
+        message = self._user_message(
+            self, caption or "", document=info, file=upload, media={"document": info}
         )
-        fake.inject_update({"message": fake._message_json(message)})  # validates first
-        fake._take_message_id(self.chat_id)
-        fake._store(message)
-        return copy.deepcopy(message)
+        return copy.deepcopy(self._receive(message))
+
+    async def start(self, payload: str | None = None) -> FakeMessage:
+        """Send ``/start`` (``/start <payload>`` for a deep link's payload), as the Start
+        button or a ``t.me/<bot>?start=<payload>`` link does."""
+        return await self.send("/start" if payload is None else f"/start {payload}")
+
+    async def open_url(self, url: str) -> FakeMessage:
+        """Open a URL (e.g. from :attr:`FakeMessage.url_buttons`) in the Telegram app.
+
+        Only deep links to the bot are supported: ``https://t.me/<bot username>?start=X``
+        sends ``/start X`` from this user, ``https://t.me/<bot username>`` opens the chat
+        and presses Start (``/start``). Anything else fails the test.
+        """
+        link = _deep_link(url)
+        if link is None or link[0].lower() != self.fake.bot_username.lower():
+            raise AssertionError(
+                f"{url!r} is not a link to this bot (https://t.me/{self.fake.bot_username}); "
+                "the fake can only open the bot's deep links"
+            )
+        query = link[1]
+        if set(query) - {"start"}:
+            raise AssertionError(f"{url!r}: the fake only opens ?start= deep links")
+        payload = query.get("start")
+        if payload is not None and not _START_PAYLOAD_RE.fullmatch(payload):
+            raise AssertionError(
+                f"{url!r}: the Telegram app ignores an invalid start parameter "
+                "(1-64 characters of A-Z, a-z, 0-9, _ and -)"
+            )
+        return await self.start(payload)
 
     async def click(
         self,
@@ -1650,12 +1977,7 @@ class FakeUser:
         Uses the newest message having a button whose stripped text equals ``button_text``
         (or a regex search), or the message ``message_id``. Returns the answer's text.
         """
-        message, button = self._find_button(button_text, message_id)
-        if button.url is not None:
-            raise AssertionError(f"button {button.text!r} is a URL button: {button.url}")
-        if button.callback_data is None:
-            raise AssertionError(f"button {button.text!r} has no callback_data: {button.raw}")
-        return await self._press(message, button.callback_data, timeout)
+        return await self._click(self, button_text, message_id, timeout)
 
     async def click_data(
         self, callback_data: str, message_id: int, timeout: float = 10
@@ -1666,38 +1988,7 @@ class FakeUser:
             raise AssertionError(
                 f"no message #{message_id} in chat {self.chat_id}:\n{self.describe_chat()}"
             )
-        return await self._press(message, callback_data, timeout)
-
-    async def _press(self, message: FakeMessage, data: str, timeout: float) -> str | None:
-        fake = self.fake
-        query_id = str(4_000_000_000_000_000_000 + next(fake._query_ids))
-        fake._callback_queries[query_id] = False
-        since = fake.mark()
-        fake.inject_update(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": self.user_json(),
-                    "message": fake._message_json(message),
-                    "chat_instance": str(-7_000_000_000 - self.chat_id),
-                    "data": data,
-                }
-            }
-        )
-        try:
-            answer = await fake.wait_for_call(
-                "answerCallbackQuery",
-                lambda c: str(c.params.get("callback_query_id")) == query_id,
-                since=since,
-                timeout=timeout,
-            )
-        except AssertionError as e:
-            raise AssertionError(
-                f"the bot did not answer the callback query {data!r} on message "
-                f"#{message.message_id} within {timeout}s\n{e}\nchat:\n{self.describe_chat()}"
-            ) from None
-        text = answer.params.get("text")
-        return None if text is None else str(text)
+        return await self._press(self, message, callback_data, timeout)
 
     async def pay(
         self,
@@ -1790,20 +2081,9 @@ class FakeUser:
         self, kind: str, data: dict[str, Any]
     ) -> tuple[dict[str, Any], int]:
         """Put a payment service message from this user in the chat and send it to the bot."""
-        fake = self.fake
-        message = FakeMessage(
-            message_id=fake._next_message_id[self.chat_id],
-            chat_id=self.chat_id,
-            text="",
-            from_bot=False,
-            date=int(time.time()),
-            media={kind: data},
-        )
-        message_json = fake._message_json(message)
-        update_id = fake.inject_update({"message": message_json})  # validates first
-        fake._take_message_id(self.chat_id)
-        fake._store(message)
-        return message_json, update_id
+        message = self._receive(self._user_message(self, "", media={kind: data}))
+        assert message.update_id is not None
+        return self.fake._message_json(message), message.update_id
 
     def _find_invoice(self, wanted: FakeMessage | int | None) -> FakeMessage:
         chat = self.fake._chats[self.chat_id]
@@ -1827,88 +2107,163 @@ class FakeUser:
             )
         return message
 
-    def _find_button(
-        self, wanted: str | re.Pattern[str], message_id: int | None
-    ) -> tuple[FakeMessage, Button]:
-        chat = self.fake._chats[self.chat_id]
-        candidates = [chat[message_id]] if message_id in chat else []
-        if message_id is None:
-            candidates = [m for m in reversed(chat.values()) if m.buttons]
-        for message in candidates:
-            button = message.button(wanted)
-            if button is not None:
-                return message, button
-        where = f"message #{message_id}" if message_id is not None else "any message"
-        raise AssertionError(
-            f"no button {_show(wanted)} in {where} of chat {self.chat_id}; "
-            f"messages (newest last):\n{self.describe_chat()}"
-        )
 
-    # ----- observing -----------------------------------------------------------------
+_GROUP_ADMIN = {"id": 7_000_001, "is_bot": False, "first_name": "Group admin"}
 
-    def messages(self) -> list[FakeMessage]:
-        return self.fake.messages(self.chat_id)
 
-    def bot_messages(self) -> list[FakeMessage]:
-        return [m for m in self.messages() if m.from_bot]
+class FakeGroup(FakeChat):
+    """A group, supergroup or channel (``type``) with the bot in it (:meth:`FakeTelegram.group`).
 
-    def last_bot_message(self) -> FakeMessage | None:
-        messages = self.bot_messages()
-        return messages[-1] if messages else None
+    ``bot_status`` is the bot's membership: ``"member"``, ``"administrator"``, or after
+    :meth:`remove_bot` ``"kicked"`` / ``"left"``; while it is not in the chat every method
+    targeting the chat answers 403 (``Forbidden: bot was kicked from the supergroup chat``).
+    In a group or supergroup where the bot is not an administrator, group privacy mode
+    applies (:attr:`FakeTelegram.group_privacy`): members' messages reach the bot only if
+    they start with a command for it (``/cmd`` or ``/cmd@<bot username>``).
+    In a channel, posts come from the channel (``sender_chat``, no ``from``) as
+    ``channel_post`` updates, and the bot must be an administrator.
+    """
 
-    def buttons(self) -> list[str]:
-        """Button texts of the newest bot message that has an inline keyboard."""
-        for message in reversed(self.bot_messages()):
-            if message.buttons:
-                return message.button_texts
-        return []
+    def __init__(self, fake: FakeTelegram, chat_id: int, title: str, type: str) -> None:
+        self.fake = fake
+        self.id = self.chat_id = chat_id
+        self.title = title
+        self.type = type
+        self.bot_status = "administrator" if type == "channel" else "member"
 
-    async def wait_message(
-        self,
-        contains: str | re.Pattern[str] | None = None,
-        *,
-        predicate: MessagePredicate | None = None,
-        since: int | None = None,
-        new: bool = False,
-        timeout: float = 10,
-    ) -> FakeMessage:
-        """Wait until a visible bot message matches; return the newest match (a snapshot).
+    def __repr__(self) -> str:
+        return f"FakeGroup(id={self.id}, title={self.title!r}, type={self.type!r})"
 
-        ``contains`` is a substring or a regex searched in the visible text. With
-        ``since=fake.mark()`` only messages sent or edited after that point count (an edit
-        that only removes a keyboard counts too); add ``new=True`` to only accept messages
-        *sent* after it.
-        """
+    def chat_json(self) -> dict[str, Any]:
+        return {"id": self.chat_id, "type": self.type, "title": self.title}
 
-        def find() -> FakeMessage | None:
-            for message in reversed(self.fake._chats[self.chat_id].values()):
-                if not message.from_bot:
-                    continue
-                if since is not None and (message.created if new else message.version) < since:
-                    continue
-                if contains is not None and not _text_matches(message.text, contains, exact=False):
-                    continue
-                if predicate is None or predicate(message):
-                    return message
+    @property
+    def bot_is_member(self) -> bool:
+        return self.bot_status in ("member", "administrator")
+
+    def _refusal(self) -> ApiError | None:
+        # a correct bot gets these after being removed: answered, not recorded as errors
+        if self.bot_is_member:
             return None
+        if self.bot_status == "kicked" or self.type == "group":
+            return ApiError(403, f"Forbidden: bot was kicked from the {self.type} chat")
+        return ApiError(403, f"Forbidden: bot is not a member of the {self.type} chat")
 
-        if not await self.fake._changes.wait_until(lambda: find() is not None, timeout):
-            what = f"no bot message matching {_show(contains)}"
-            if predicate is not None:
-                what += " and the predicate"
-            if since is not None:
-                what += f" {'sent' if new else 'sent or edited'} since #{since}"
-            raise AssertionError(
-                f"{what} in chat {self.chat_id} within {timeout}s; "
-                f"messages (newest last):\n{self.describe_chat()}"
+    def _bot_sees(self, text: str) -> bool:
+        if not self.bot_is_member:
+            return False
+        if self.type == "channel" or self.bot_status == "administrator":
+            return True
+        if not self.fake.group_privacy:
+            return True
+        command = _COMMAND_RE.match(text)
+        if command is None:
+            return False
+        mention = command.group(1)
+        return mention is None or mention[1:].lower() == self.fake.bot_username.lower()
+
+    # ----- acting --------------------------------------------------------------------
+
+    async def send(self, from_user: FakeUser, text: str) -> FakeMessage:
+        """``from_user`` sends a text message in the group (a post, in a channel).
+
+        A leading ``/command`` or ``/command@username`` gets a bot_command entity. The
+        message is always in the chat; the bot gets it (``update_id`` set on the returned
+        snapshot) only if it would on Telegram: it is in the chat, and privacy mode lets
+        the message through (see the class docstring).
+        """
+        channel = self.type == "channel"
+        message = self._user_message(None if channel else from_user, text)
+        self._receive(
+            message,
+            kind="channel_post" if channel else "message",
+            deliver=self._bot_sees(text),
+        )
+        return copy.deepcopy(message)
+
+    async def click(
+        self,
+        from_user: FakeUser,
+        button_text: str | re.Pattern[str],
+        *,
+        message_id: int | None = None,
+        timeout: float = 10,
+    ) -> str | None:
+        """``from_user`` presses an inline button in the group: see :meth:`FakeUser.click`."""
+        return await self._click(from_user, button_text, message_id, timeout)
+
+    def remove_bot(self, by: FakeUser | None = None, *, status: str | None = None) -> int:
+        """An admin (``by``, else a made-up one) removes the bot; returns the ``update_id``
+        of the ``my_chat_member`` update. The new status is ``"kicked"`` (banned), or for a
+        basic group ``"left"``, as Telegram reports them; ``status`` overrides it. From then
+        on the bot's requests to the chat answer 403."""
+        if not self.bot_is_member:
+            raise AssertionError(f"the bot is not in {self!r} (status {self.bot_status!r})")
+        new = status or ("left" if self.type == "group" else "kicked")
+        if new not in ("kicked", "left"):
+            raise AssertionError(f"removed means 'kicked' or 'left', not {new!r}")
+        return self._change_bot_status(by, new)
+
+    def add_bot(self, by: FakeUser, *, status: str | None = None) -> int:
+        """``by`` adds the bot (back) to the chat: ``my_chat_member`` with the new status
+        ``"member"`` (``"administrator"`` in a channel, or as given); returns its
+        ``update_id``. The bot may send to the chat again."""
+        if self.bot_is_member:
+            raise AssertionError(f"the bot is already in {self!r} ({self.bot_status})")
+        new = status or ("administrator" if self.type == "channel" else "member")
+        if new not in ("member", "administrator") or (
+            self.type == "channel" and new != "administrator"
+        ):
+            raise AssertionError(f"the bot cannot join {self!r} as {new!r}")
+        return self._change_bot_status(by, new)
+
+    def _change_bot_status(self, by: FakeUser | None, new: str) -> int:
+        update_id = self.fake.inject_update(
+            {
+                "my_chat_member": {
+                    "chat": self.chat_json(),
+                    "from": by.user_json() if by is not None else dict(_GROUP_ADMIN),
+                    "date": int(time.time()),
+                    "old_chat_member": self._bot_member_json(self.bot_status),
+                    "new_chat_member": self._bot_member_json(new),
+                }
+            }
+        )  # validates first
+        self.bot_status = new
+        self.fake._changes.notify()
+        return update_id
+
+    def _bot_member_json(self, status: str) -> dict[str, Any]:
+        data: dict[str, Any] = {"status": status, "user": self.fake.bot_user()}
+        if status == "kicked":
+            data["until_date"] = 0  # forever
+        elif status == "administrator":
+            rights = ("can_manage_chat", "can_delete_messages", "can_invite_users")
+            data.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    **{
+                        right: right in rights
+                        for right in (
+                            "can_manage_chat",
+                            "can_delete_messages",
+                            "can_manage_video_chats",
+                            "can_restrict_members",
+                            "can_promote_members",
+                            "can_change_info",
+                            "can_invite_users",
+                            "can_post_stories",
+                            "can_edit_stories",
+                            "can_delete_stories",
+                            "can_send_welcome_messages",
+                        )
+                    },
+                }
             )
-        found = find()
-        assert found is not None
-        return copy.deepcopy(found)
-
-    def describe_chat(self, last: int = 8) -> str:
-        messages = list(self.fake._chats[self.chat_id].values())[-last:]
-        return "\n".join(f"  {m.describe()}" for m in messages) or "  (no messages)"
+            if self.type == "channel":
+                data.update({"can_post_messages": True, "can_edit_messages": True})
+        return data
 
 
 def _show(wanted: str | re.Pattern[str] | None) -> str:

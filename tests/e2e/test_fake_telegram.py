@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import itertools
 import re
 import signal
 import subprocess
@@ -24,13 +26,14 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.filters import CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LabeledPrice,
@@ -44,7 +47,9 @@ from aiogram_dialog.widgets.text import Const, Format
 
 from tests.e2e.fake_telegram import (
     ApiCall,
+    FakeGroup,
     FakeTelegram,
+    FakeUser,
     InvalidUpdateError,
     StarRefund,
     UploadedFile,
@@ -953,3 +958,373 @@ async def test_a_dispatcher_takes_a_stars_payment_and_its_repeat(
         assert (refused.ok, refused.error_message) == (False, "Sorry, the spot was taken")
     assert len(seen) == 2
     assert [p.charge_id for p in fake.payments] == [payment.charge_id]
+
+
+# ----- groups, supergroups and channels ------------------------------------------------
+
+BOT_LINK = "https://t.me/spotbook_test_bot?start="
+
+
+def card_keyboard(payload: str = "book_7") -> InlineKeyboardMarkup:
+    return keyboard(
+        [InlineKeyboardButton(text="Book", url=BOT_LINK + payload)],
+        [InlineKeyboardButton(text="Who's in?", callback_data="who:7")],
+    )
+
+
+async def test_the_bot_posts_edits_and_deletes_in_a_supergroup(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    fans = fake.group(-100123, "Yoga <fans>")
+    assert fake.group(-100123, "ignored") is fans
+    assert (fans.chat_id, fans.type, fans.bot_status) == (-100123, "supergroup", "member")
+
+    since = fake.mark()
+    sent = await bot.send_message(
+        fans.chat_id, "<b>Yoga</b> Mon 18:00: 3 spots", parse_mode="HTML",
+        reply_markup=card_keyboard(),
+    )  # fmt: skip
+    assert (sent.chat.id, sent.chat.type, sent.chat.title) == (-100123, "supergroup", "Yoga <fans>")
+    assert sent.from_user is not None
+    assert sent.from_user.id == fake.bot_id
+    card = await fans.wait_message("3 spots", since=since, new=True)
+    assert card.url_buttons == {"Book": BOT_LINK + "book_7"}
+    assert card.button_texts == ["Book", "Who's in?"]
+    assert (card.edit_date, card.edits) == (None, 0)
+    assert fans.last_bot_message() == card
+    assert alice.messages() == []  # nothing leaked into a private chat
+
+    for spots in (2, 1):
+        await bot.edit_message_text(
+            f"<b>Yoga</b> Mon 18:00: {spots} spots", chat_id=fans.chat_id,
+            message_id=sent.message_id, parse_mode="HTML", reply_markup=card_keyboard(),
+        )  # fmt: skip
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_reply_markup(
+            chat_id=fans.chat_id, message_id=sent.message_id, reply_markup=card_keyboard()
+        )
+    await bot.edit_message_reply_markup(chat_id=fans.chat_id, message_id=sent.message_id)
+    [edited] = fans.bot_messages()
+    assert (edited.text, edited.buttons, edited.edits) == ("Yoga Mon 18:00: 1 spots", [], 3)
+    assert edited.edit_date is not None
+    assert edited.version > card.version
+
+    edits = fans.edit_calls(sent.message_id)
+    assert [c.method for c in edits] == ["editMessageText"] * 2 + ["editMessageReplyMarkup"] * 2
+    assert [c.ok for c in edits] == [True, True, False, True]
+    assert edits == fake.edit_calls(fans.chat_id, since=since)
+    assert all(a.at <= b.at for a, b in itertools.pairwise(edits))
+    assert fake.edit_calls(alice.chat_id) == []
+    assert fans.edit_calls(sent.message_id, since=fake.mark()) == []
+
+    await bot.delete_message(fans.chat_id, sent.message_id)
+    assert fans.messages() == []
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.send_message(-100999, "who?")
+    [error] = take_errors(fake)
+    assert "chat not found" in error
+
+
+async def test_group_chats_must_be_negative_and_typed(fake: FakeTelegram) -> None:
+    with pytest.raises(AssertionError, match="negative"):
+        fake.group(123, "x")
+    with pytest.raises(AssertionError, match="group, supergroup or channel"):
+        fake.group(-1, "x", type="private")
+    assert fake.chats == {}
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        (BOT_LINK + "a" * 64, True),
+        (BOT_LINK + "Az09_-", True),
+        ("https://t.me/other_bot?start=x", True),
+        ("https://t.me/spotbook_test_bot?startgroup=reg_1", True),
+        ("https://example.com/?start=" + "a" * 65, True),  # not a deep link
+        (BOT_LINK + "a" * 65, False),
+        (BOT_LINK, False),
+        (BOT_LINK + "book%207", False),
+        (BOT_LINK + "book.7", False),
+        ("https://telegram.me/spotbook_test_bot?start=é", False),
+        ("https://t.me/spotbook_test_bot?startgroup=" + "a" * 65, False),
+        ("not a url", False),
+    ],
+)
+async def test_url_buttons_and_deep_link_payloads_are_validated(
+    fake: FakeTelegram, bot: Bot, url: str, ok: bool
+) -> None:
+    fans = fake.group(-100123, "Yoga fans")
+    markup = keyboard([InlineKeyboardButton(text="Book", url=url)])
+    if ok:
+        await bot.send_message(fans.chat_id, "Card", reply_markup=markup)
+        [card] = fans.bot_messages()
+        assert card.url_buttons == {"Book": url}
+        return
+    with pytest.raises(TelegramBadRequest, match="BUTTON_URL_INVALID"):
+        await bot.send_message(fans.chat_id, "Card", reply_markup=markup)
+    [error] = take_errors(fake)
+    assert "BUTTON_URL_INVALID" in error
+    assert fans.messages() == []
+
+
+async def test_members_send_commands_and_privacy_mode_hides_the_rest(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice, bob = fake.user(), fake.user(1002, "Bob", username="bob")
+    fans = fake.group(-100123, "Yoga fans")
+    me = await bot.get_me()
+    assert me.can_read_all_group_messages is False
+
+    addressed = await fans.send(alice, "/register@spotbook_test_bot now")
+    general = await fans.send(bob, "/register")
+    chatter = await fans.send(alice, "hello all")
+    other = await fans.send(alice, "/register@other_bot")
+    assert (chatter.update_id, other.update_id) == (None, None)
+    assert [m.text for m in fans.messages()] == [
+        "/register@spotbook_test_bot now", "/register", "hello all", "/register@other_bot",
+    ]  # fmt: skip
+
+    first, second = await bot.get_updates()
+    assert [first.update_id, second.update_id] == [addressed.update_id, general.update_id]
+    for update, user in ((first, alice), (second, bob)):
+        message = update.message
+        assert message is not None
+        assert message.chat.model_dump(exclude_none=True) == {
+            "id": -100123, "type": "supergroup", "title": "Yoga fans",
+        }  # fmt: skip
+        assert message.from_user is not None
+        assert message.from_user.id == user.id
+    assert first.message is not None
+    assert first.message.entities is not None
+    assert (first.message.entities[0].type, first.message.entities[0].length) == (
+        "bot_command",
+        len("/register@spotbook_test_bot"),
+    )
+    assert first.message.message_id != second.message.message_id  # type: ignore[union-attr]
+
+    # Without privacy mode (or as an administrator) the bot sees every message.
+    fake.group_privacy = False
+    assert (await fans.send(alice, "hello again")).update_id is not None
+    fake.group_privacy = True
+    fans.bot_status = "administrator"
+    assert (await fans.send(alice, "and again")).update_id is not None
+
+
+async def test_channel_posts_come_from_the_channel(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    news = fake.group(-100777, "Studio news", type="channel")
+    assert news.bot_status == "administrator"
+    sent = await bot.send_message(news.chat_id, "New class!", reply_markup=card_keyboard())
+    assert sent.chat.type == "channel"
+    assert sent.sender_chat is not None
+    assert sent.sender_chat.id == news.chat_id
+    assert sent.from_user is None
+
+    post = await news.send(alice, "/register")
+    [update] = await bot.get_updates()
+    assert update.update_id == post.update_id
+    assert update.channel_post is not None
+    assert update.channel_post.sender_chat is not None
+    assert update.channel_post.sender_chat.id == news.chat_id
+    assert update.channel_post.from_user is None
+
+
+@pytest.mark.parametrize(
+    ("chat_type", "left_status", "refusal"),
+    [
+        ("supergroup", "kicked", "bot was kicked from the supergroup chat"),
+        ("group", "left", "bot was kicked from the group chat"),
+        ("channel", "kicked", "bot was kicked from the channel chat"),
+    ],
+)
+async def test_the_bot_removed_from_a_group_and_added_back(
+    fake: FakeTelegram, bot: Bot, chat_type: str, left_status: str, refusal: str
+) -> None:
+    alice = fake.user()
+    fans = fake.group(-100123, "Yoga fans", type=chat_type)
+    card = await bot.send_message(fans.chat_id, "Card")
+    old_status = fans.bot_status
+
+    update_id = fans.remove_bot(by=alice)
+    [update] = await bot.get_updates()  # my_chat_member is delivered by default
+    assert update.update_id == update_id
+    change = update.my_chat_member
+    assert change is not None
+    assert (change.chat.id, change.chat.type, change.from_user.id) == (
+        fans.chat_id,
+        chat_type,
+        alice.id,
+    )
+    assert (change.old_chat_member.status, change.new_chat_member.status) == (
+        old_status,
+        left_status,
+    )
+    assert change.new_chat_member.user.id == fake.bot_id
+    assert fans.bot_status == left_status
+
+    with pytest.raises(TelegramForbiddenError, match=refusal):
+        await bot.send_message(fans.chat_id, "Anyone?")
+    with pytest.raises(TelegramForbiddenError, match=refusal):
+        await bot.edit_message_text("Card 2", chat_id=fans.chat_id, message_id=card.message_id)
+    with pytest.raises(TelegramForbiddenError, match=refusal):
+        await bot.delete_message(fans.chat_id, card.message_id)
+    assert fake.errors == []  # a correct bot gets these: not protocol errors
+    assert (await fans.send(alice, "/register")).update_id is None
+    with pytest.raises(AssertionError, match="not in"):
+        fans.remove_bot()
+
+    fans.add_bot(alice)
+    [update] = await bot.get_updates(offset=update_id + 1)
+    assert update.my_chat_member is not None
+    assert update.my_chat_member.old_chat_member.status == left_status
+    assert update.my_chat_member.new_chat_member.status == old_status
+    await bot.send_message(fans.chat_id, "Back!")
+    assert [m.text for m in fans.bot_messages()] == ["Card", "Back!"]
+    with pytest.raises(AssertionError, match="already in"):
+        fans.add_bot(alice)
+
+
+async def test_removal_by_an_unknown_admin_and_leaving(fake: FakeTelegram, bot: Bot) -> None:
+    fans = fake.group(-100123, "Yoga fans")
+    fans.remove_bot(status="left")
+    [update] = await bot.get_updates()
+    assert update.my_chat_member is not None
+    assert update.my_chat_member.from_user.first_name == "Group admin"
+    with pytest.raises(TelegramForbiddenError, match="bot is not a member of the supergroup chat"):
+        await bot.send_message(fans.chat_id, "Anyone?")
+
+
+async def test_only_an_administrator_deletes_members_messages(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    fans = fake.group(-100123, "Yoga fans")
+    said = await fans.send(alice, "/book")
+    with pytest.raises(TelegramBadRequest, match="message can't be deleted"):
+        await bot.delete_message(fans.chat_id, said.message_id)
+    assert len(take_errors(fake)) == 1
+    fans.bot_status = "administrator"
+    await bot.delete_message(fans.chat_id, said.message_id)
+    assert fans.messages() == []
+
+
+async def test_group_waits_share_the_private_chat_implementation(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    assert FakeGroup.wait_message is FakeUser.wait_message
+    assert FakeGroup.bot_messages is FakeUser.bot_messages
+    alice = fake.user()
+    fans = fake.group(-100123, "Yoga fans")
+    await bot.send_message(fans.chat_id, "Welcome")
+    assert (await fans.wait_message("Welcome")).text == "Welcome"
+    with pytest.raises(AssertionError, match=r"no bot message matching 'Bye'[\s\S]*'Welcome'"):
+        await fans.wait_message("Bye", timeout=0.05)
+    with pytest.raises(AssertionError, match="in chat -100123"):
+        await fans.wait_message("Welcome", since=fake.mark(), new=True, timeout=0.05)
+    with pytest.raises(AssertionError, match="in chat 1001"):
+        await alice.wait_message("Welcome", timeout=0.05)  # another chat
+
+    waiter = asyncio.create_task(fans.wait_message(predicate=lambda m: m.edits == 1))
+    await asyncio.sleep(0)
+    [message] = fans.bot_messages()
+    await bot.edit_message_text("Welcome!", chat_id=fans.chat_id, message_id=message.message_id)
+    assert (await asyncio.wait_for(waiter, 5)).text == "Welcome!"
+
+
+async def test_deep_links_open_the_private_chat(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    fans = fake.group(-100123, "Yoga fans")
+    await bot.send_message(fans.chat_id, "Card", reply_markup=card_keyboard("book_7"))
+    card = fans.last_bot_message()
+    assert card is not None
+
+    opened = await alice.open_url(card.url_buttons["Book"])
+    started = await alice.start("pass_3")
+    plain = await alice.open_url("https://t.me/spotbook_test_bot")
+    assert [m.text for m in (opened, started, plain)] == [
+        "/start book_7",
+        "/start pass_3",
+        "/start",
+    ]
+    updates = await bot.get_updates()
+    assert [u.message.chat.id for u in updates if u.message] == [alice.chat_id] * 3
+    commands = [[(e.type, e.offset, e.length) for e in u.message.entities or []]
+                for u in updates if u.message]  # fmt: skip
+    assert commands == [[("bot_command", 0, 6)]] * 3
+    assert fans.messages() == [card]  # nothing was posted in the group
+
+    for url, problem in (
+        ("https://t.me/other_bot?start=x", "not a link to this bot"),
+        ("https://example.com/", "not a link to this bot"),
+        ("https://t.me/spotbook_test_bot?startgroup=x", "only opens ?start="),
+        (BOT_LINK + "a" * 65, "ignores an invalid start parameter"),
+    ):
+        with pytest.raises(AssertionError, match=re.escape(problem)):
+            await alice.open_url(url)
+    assert len(alice.messages()) == 3
+
+
+def group_router(events: list[str]) -> Router:
+    router = Router()
+
+    @router.message(Command("register"), F.chat.type.in_({"group", "supergroup"}))
+    async def register(message: Message) -> None:
+        await message.answer(
+            f"Registered <b>{html.escape(message.chat.title or '')}</b>",
+            reply_markup=card_keyboard(f"chat{-message.chat.id}"),
+        )
+
+    @router.message(CommandStart(deep_link=True))
+    async def deep_link(message: Message, command: CommandObject) -> None:
+        await message.answer(f"Booking {command.args}")
+
+    @router.my_chat_member()
+    async def membership(change: ChatMemberUpdated, bot: Bot) -> None:
+        events.append(f"{change.chat.id}: {change.new_chat_member.status}")
+        if change.new_chat_member.status == "member":
+            await bot.send_message(change.chat.id, "Hello again")
+
+    return router
+
+
+async def test_a_dispatcher_registers_a_group_and_follows_its_membership(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    events: list[str] = []
+    dp = Dispatcher()
+    dp.include_router(group_router(events))
+    html_bot = Bot(fake.token, session=bot.session, default=DefaultBotProperties(parse_mode="HTML"))
+    alice = fake.user()
+    fans = fake.group(-100123, "Yoga & fans")
+    async with polling(fake, dp, html_bot):
+        await fans.send(alice, "/register@spotbook_test_bot")
+        card = await fans.wait_message("Registered Yoga & fans")
+        await alice.open_url(card.url_buttons["Book"])
+        assert (await alice.wait_message("Booking")).text == "Booking chat100123"
+
+        fans.remove_bot(by=alice)
+        await fake.wait_for_call("getUpdates", lambda c: not fake.pending_updates)
+        since = fake.mark()
+        fans.add_bot(alice)
+        await fans.wait_message("Hello again", since=since, new=True)
+    assert events == ["-100123: kicked", "-100123: member"]
+
+
+async def test_group_members_press_callback_buttons(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    fans = fake.group(-100123, "Yoga fans")
+    sent = await bot.send_message(fans.chat_id, "Card", reply_markup=card_keyboard())
+
+    async def answer() -> None:
+        [update] = await bot.get_updates(timeout=10)
+        query = update.callback_query
+        assert query is not None
+        assert (query.from_user.id, query.data) == (alice.id, "who:7")
+        assert query.message is not None
+        assert (query.message.chat.id, query.message.message_id) == (fans.chat_id, sent.message_id)
+        await bot.answer_callback_query(query.id, text="3 booked")
+
+    responder = asyncio.create_task(answer())
+    assert await fans.click(alice, "Who's in?") == "3 booked"
+    await responder
+    with pytest.raises(AssertionError, match="is a URL button"):
+        await fans.click(alice, "Book")
