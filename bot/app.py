@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.announce import Announcer
 from bot.config import ConfigError, Settings
 from bot.courier import Courier
 from bot.deps import Clock, Deps, utc_now
@@ -32,14 +33,18 @@ from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.catalog import catalog_dialog
 from bot.dialogs.menu import menu_dialog
 from bot.dialogs.staff import staff_dialog
+from bot.fees import fees_router
 from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
 from bot.offers import offers_router
+from bot.packages import packages_router
 from bot.payments import payments_router
 from bot.reminders import reminders_router
 from bot.scheduler import build_scheduler, run_with
 from bot.sender import Reachability, ReachableAgain, Sender
+from bot.sessions import sessions_router
 from bot.staff import staff_router
+from domain import announce
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
 
@@ -62,6 +67,9 @@ def build_dispatcher(
         staff_router(),
         staff_dialog(),
         payments_router(),
+        fees_router(),
+        sessions_router(),
+        packages_router(),
         offers_router(),
         reminders_router(),
         menu_dialog(),
@@ -97,6 +105,13 @@ async def set_commands(bot: Bot, i18n: I18n, admin_ids: Iterable[int] = ()) -> N
             BotCommand(
                 command="import", description=i18n.gettext("Staff: import the catalog file")
             ),
+            BotCommand(command="multi", description=i18n.gettext("Staff: make a multi session")),
+            BotCommand(command="single", description=i18n.gettext("Staff: make a single session")),
+            BotCommand(command="reserve", description=i18n.gettext("Staff: reserve a spot")),
+            BotCommand(
+                command="publish", description=i18n.gettext("Staff: announce in the groups")
+            ),
+            BotCommand(command="groups", description=i18n.gettext("Staff: announcement chats")),
         ]
     await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
     for admin_id in sorted(admin_ids):
@@ -150,6 +165,10 @@ async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
         sender = Sender.from_settings(bot, settings, Reachability(db, now=clock))
         deps = Deps(db=db, settings=settings, clock=clock, sender=sender)
         deps = replace(deps, courier=Courier(bot, deps, i18n, sender))
+        deps = replace(deps, announcer=Announcer(bot, deps, i18n))
+        async with db() as session:
+            for chat_id in settings.announce_chats:
+                await announce.configured_chat(session, chat_id, clock())
         dp = build_dispatcher(deps, i18n)
         run_with(dp, build_scheduler(bot, deps, i18n), deps)
         await set_commands(bot, i18n, settings.admin_ids)

@@ -18,6 +18,24 @@ PROBLEM_MESSAGES: dict[str, str] = {
         "References to other parts of the file (*name) are not supported; "
         "write the value out in full."
     ),
+    "package_with_limits": N_(
+        "A session package can't have a per-day or per-week limit (max_per_day, "
+        "max_per_week): remove the package or the limits."
+    ),
+    "package_on_ongoing": N_(
+        "An ongoing programme books every session of a class at enrolment, so its classes "
+        "can't have a session package; use kind: pay-as-you-go or one-off."
+    ),
+    "package_too_big_for_one_off": N_(
+        "A one-off class has a single session, so its package can't have {sessions} sessions; "
+        "use sessions: 1."
+    ),
+    "package_needs_price": N_(
+        "This class has a price: give its package a price too (price: under package)."
+    ),
+    "package_price_not_positive": N_(
+        "A package's price must be more than zero (only a free class's package may be free)."
+    ),
     "too_many_problems": N_("Only the first {limit} problems are listed; fix these and retry."),
     "empty_catalog": N_("The catalog has no programmes."),
     "not_a_mapping": N_('Expected "{field}" to be a group of "name: value" lines.'),
@@ -32,6 +50,10 @@ PROBLEM_MESSAGES: dict[str, str] = {
         "starting with a letter or digit."
     ),
     "duplicate_key": N_('The key "{value}" is already used by another entry.'),
+    "session_type_key_too_long": N_(
+        'The session type key "{value}" is too long: a session type key may have at most '
+        "{max} characters."
+    ),
     "bad_text": N_('"{field}" must be between 1 and {max} characters long.'),
     "bad_integer": N_('"{field}" must be a whole number from {min} to {max}, not "{value}".'),
     "bad_price": N_(
@@ -72,6 +94,23 @@ PROBLEM_MESSAGES: dict[str, str] = {
         'remove "passes".'
     ),
     "pass_price_not_positive": N_("An entry pass needs a price above zero."),
+    "needs_enrolment": N_(
+        '"{field}" applies to enrolled clients, so only an ongoing or pay-as-you-go programme '
+        'can have it: change kind or remove "{field}".'
+    ),
+    "fee_due_day_without_fee": N_(
+        '"fee_due_day" says when the monthly fee is due, but there is no "monthly_fee": add '
+        'one or remove "fee_due_day" (each row under "fees" has its own date).'
+    ),
+    "fees_and_monthly_fee": N_(
+        'Give either "monthly_fee" or a "fees" schedule, not both: a schedule replaces the '
+        "monthly fee, so it is unclear which one should be charged."
+    ),
+    "duplicate_fee_date": N_(
+        "The fee schedule lists {value} more than once; give each due date one amount."
+    ),
+    "fee_amount_not_positive": N_("A fee in the schedule needs an amount above zero."),
+    "too_many_fees": N_("The fee schedule has more than {limit} rows."),
     "too_many_sessions": N_('The class "{class_key}" has more than {limit} sessions.'),
     "too_many_sessions_in_catalog": N_(
         "The catalog has more than {limit} sessions in total; split it or shorten the periods."

@@ -101,6 +101,24 @@ def _summary(report: ImportReport, file: str) -> list[str]:
                     added=report.added["passes"], updated=report.updated["passes"]
                 )
             )
+        if report.added["session_types"] or report.updated["session_types"]:
+            lines.append(
+                "  "
+                + _("session types: {added} added, {updated} updated").format(
+                    added=report.added["session_types"], updated=report.updated["session_types"]
+                )
+            )
+        if report.added["fees"] or report.updated["fees"] or report.removed["fees"]:
+            lines.append(
+                "  "
+                + _(
+                    "fee schedule dates: {added} added, {updated} updated, {removed} removed"
+                ).format(
+                    added=report.added["fees"],
+                    updated=report.updated["fees"],
+                    removed=report.removed["fees"],
+                )
+            )
     if report.sessions_not_in_file:
         n = report.sessions_not_in_file
         kept = ngettext(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -74,15 +75,38 @@ class Settings(BaseSettings):
     payment_nudge_days: Annotated[tuple[int, ...], NoDecode] = (1, 3)
     # release a booking still unpaid this many minutes after it was made (0: keep it)
     payment_hold_minutes: int = Field(0, ge=0, le=60 * 24 * 7)
+    # "please pay" reminders for an unpaid monthly fee: days after it fell due, empty: none
+    fee_nudge_days: Annotated[tuple[int, ...], NoDecode] = (0, 3, 7)
+    # groups or channels (chat ids) where new multi sessions are announced, besides those
+    # registered with /announcehere
+    announce_chats: Annotated[tuple[int, ...], NoDecode] = ()
+    # how often announcement cards in groups are posted and their spots left brought up to date
+    announce_check_seconds: float = Field(3.0, gt=0, le=3600)
+    # how often fees that fell due are charged (and attended sessions counted)
+    fee_check_seconds: float = Field(900.0, gt=0, le=86_400)
+    # seed 003 CourseSubscriptionAllowedWithoutCredit: book or enrol with no attendance credit
+    enrol_without_credit: bool = False
+    # unused attendance credits are usable in the next period too (else they expire)
+    credits_carry_over: bool = False
 
-    @field_validator("payment_nudge_days", mode="before")
+    @field_validator("payment_nudge_days", "fee_nudge_days", mode="before")
     @classmethod
     def _split_days(cls, value: object) -> object:
         if isinstance(value, str):
             parts = [part.strip() for part in value.split(",") if part.strip()]
             if not all(part.isdigit() and int(part) <= 60 for part in parts):
-                raise ValueError(f"days after booking such as 1,3 (0 to 60), not {value!r}")
+                raise ValueError(f"days such as 1,3 (0 to 60), not {value!r}")
             return tuple(sorted({int(part) for part in parts}))
+        return value
+
+    @field_validator("announce_chats", mode="before")
+    @classmethod
+    def _split_chats(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(re.fullmatch(r"-\d{1,18}", part) for part in parts):
+                raise ValueError(f"group or channel ids such as -1001234567890, not {value!r}")
+            return tuple(int(part) for part in parts)
         return value
 
     @field_validator("payment_methods", mode="before")
@@ -235,6 +259,10 @@ class Settings(BaseSettings):
             # nudging to pay makes sense only where the bot takes the payment
             payment_nudge_days=self.payment_nudge_days if self.online_payment else (),
             payment_hold_minutes=self.payment_hold_minutes if self.online_payment else 0,
+            # fees are nudged also when they are paid at the studio: the message says so
+            fee_nudge_days=self.fee_nudge_days,
+            enrol_without_credit=self.enrol_without_credit,
+            credits_carry_over=self.credits_carry_over,
         )
 
     @property

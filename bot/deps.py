@@ -19,6 +19,7 @@ from domain.clients import ClientRef
 from domain.storage.db import SessionFactory
 
 if TYPE_CHECKING:
+    from bot.announce import Announcer
     from bot.courier import Courier
     from bot.sender import Sender
 
@@ -38,6 +39,8 @@ class Deps:
     sender: Sender | None = None
     # sends the notification outbox (bot/courier.py); None: each send_due drains it inline
     courier: Courier | None = None
+    # posts and refreshes announcement cards in groups (bot/announce.py); None: not running
+    announcer: Announcer | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,12 @@ class Formatter:
 
     def day(self, value: date) -> str:
         return formatting.day(value, self.locale)
+
+    def clock(self, moment: datetime) -> str:
+        return formatting.clock(moment, self.settings.zone, self.locale)
+
+    def month(self, year: int, month: int) -> str:
+        return formatting.month(year, month, self.locale)
 
     def money(self, minor: int) -> str:
         return formatting.money(minor, self.settings.currency, self.locale)
@@ -82,7 +91,10 @@ def formatter_of(manager: DialogManager) -> Formatter:
 
 
 def client_of(manager: DialogManager) -> ClientRef:
-    user: User = manager.middleware_data["event_from_user"]
+    return client_ref(manager.middleware_data["event_from_user"])
+
+
+def client_ref(user: User) -> ClientRef:
     return ClientRef(id=user.id, first_name=user.first_name, language_code=user.language_code)
 
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.i18n import N_
+from domain.errors import DomainError
+from domain.money import Money
+
+if TYPE_CHECKING:
+    from bot.deps import Formatter
 
 MESSAGES: dict[str, str] = {
     "session_not_found": N_("This session is no longer available."),
@@ -62,16 +69,59 @@ MESSAGES: dict[str, str] = {
     "no_attendance_credit": N_(
         "You have no attendance credit left for this period. Please ask the studio."
     ),
+    "fee_not_found": N_("This fee was not found. Open My account to see what is due."),
+    "session_type_not_found": N_(
+        "No session type has that key. The catalog file lists them under session_types."
+    ),
+    "bad_spot_count": N_("The number of spots must be between 1 and {most}."),
+    "local_time_invalid": N_(
+        "{when} does not exist or happens twice on the studio's clock (a summer-time change). "
+        "Please pick another time."
+    ),
+    "start_in_past": N_("That time has already passed. Please give a time in the future."),
+    "spots_overlap": N_(
+        "These spots would overlap spots the session already has (with their breaks). "
+        "Nothing was added."
+    ),
+    "not_a_typed_session": N_("That is not a multi or single session made from a session type."),
+    "wrong_session_kind": N_("That session type is not of this kind (single or multi)."),
+    "session_confirmed": N_(
+        "The client has confirmed this session: its time can't be changed any more."
+    ),
+    "reservation_not_found": N_(
+        "This reservation is no longer waiting for an answer (answered, released or not yours)."
+    ),
+    "unknown_chat": N_(
+        "I can't post in that chat: add me to the group or channel first, then try again."
+    ),
+    "not_announceable": N_("Only a public multi session with spots still ahead can be announced."),
+    "package_only": N_(
+        "This service is booked as a package of {size} sessions: pick them together."
+    ),
+    "not_a_package": N_("This is not part of a session package."),
+    "wrong_package_count": N_("Please pick exactly {need} sessions (you picked {got})."),
+    "mixed_services": N_("All sessions of a package must be of the same service."),
+    "slot_taken": N_(
+        "{when} was taken by someone else a moment ago. Please pick another time instead."
+    ),
+    "too_late_to_change": N_(
+        "It is too late to change this session: that was possible until {deadline}."
+    ),
+    "day_limit_reached": N_(
+        "You already have {limit} booking(s) of this class that day: that is the most allowed."
+    ),
+    "week_limit_reached": N_(
+        "You already have {limit} booking(s) of this class that week: that is the most allowed."
+    ),
     "invalid_payment": N_("This payment is not one this bot asked for. Nothing was charged."),
-    "already_paid": N_("This booking is already paid. Nothing more is due."),
+    "already_paid": N_("This is already paid. Nothing more is due."),
     "amount_changed": N_(
         "The amount due has changed since this invoice was made. Please press Pay again for "
         "a new one."
     ),
     # staff side
     "client_not_found": N_(
-        "No client with that id is known: they need to book or join a waiting list with the "
-        "bot once first."
+        "No client with that id is known: they need to open the bot (/start) once first."
     ),
     "not_a_client_id": N_("Please send the client's Telegram id: a number such as 123456789."),
     "rank_out_of_range": N_("A rank is a whole number from {min} to {max}."),
@@ -82,6 +132,19 @@ MESSAGES: dict[str, str] = {
         "This session is full, including the places staff may add over its capacity."
     ),
 }
+
+
+def describe(error: DomainError, gettext: Callable[[str], str], fmt: Formatter) -> str:
+    """As :func:`message_for`, with times and money in the params shown for the reader."""
+    params = {
+        key: fmt.long_when(value)
+        if isinstance(value, datetime)
+        else fmt.money(value.minor)
+        if isinstance(value, Money)
+        else value
+        for key, value in error.params.items()
+    }
+    return message_for(error.code, gettext, params)
 
 
 def message_for(

@@ -35,6 +35,16 @@ def day(value: date, locale: str) -> str:
     return format_date(value, "medium", locale=locale)
 
 
+def month(year: int, month: int, locale: str) -> str:
+    """A month of a year: 'November 2026' (in English)."""
+    return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
+
+
+def clock(moment: datetime, zone: ZoneInfo, locale: str) -> str:
+    """A time of day on the business's clock: '6:00 PM' (in English)."""
+    return format_time(moment.astimezone(zone), "short", locale=locale)
+
+
 def time_of_day(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """For deadlines today or tomorrow: 'Tue 6:00 PM' (in English)."""
     local = moment.astimezone(zone)

@@ -13,10 +13,12 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from sqlalchemy import select
 
-from bot.deps import Deps
+from bot.deps import Deps, client_ref
 from bot.dialogs.catalog import open_programme
 from bot.dialogs.common import open_over_menu
 from bot.states import Catalog, MainMenu, MyBookings
+from domain import announce
+from domain.clients import remember_client
 from domain.storage import queries
 from domain.storage.models import Programme
 
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 SESSION_LINK = re.compile(r"^s_(\d{1,18})$")
 PROGRAMME_LINK = re.compile(r"^p_([A-Za-z0-9_-]{8,24})$")
+CLASS_LINK = re.compile(r"^c_([A-Za-z0-9_-]{8,24})$")
 
 
 def session_link_payload(session_id: int) -> str:
@@ -34,6 +37,9 @@ def session_link_payload(session_id: int) -> str:
 async def start(
     message: Message, command: CommandObject, dialog_manager: DialogManager, deps: Deps
 ) -> None:
+    async with deps.db() as db:  # known from now on: staff can reserve a spot for them
+        await remember_client(db, client_ref(message.from_user), deps.clock())
+        await db.commit()
     session_id = _linked_session(command.args)
     if session_id is not None:
         async with deps.db() as db:
@@ -43,6 +49,12 @@ async def start(
                 dialog_manager, Catalog.session, {"session_id": session_id}, ShowMode.SEND
             )
             return
+    linked_class = await _linked_class(deps, command.args)
+    if linked_class is not None:  # an announcement's Book button: the session's spots
+        class_id, programme_id = linked_class
+        data = {"programme_id": programme_id, "class_id": class_id, "one_class": True}
+        await open_over_menu(dialog_manager, Catalog.sessions, data, ShowMode.SEND)
+        return
     programme = await _linked_programme(deps, command.args)
     if programme is not None:
         await open_programme(dialog_manager, deps, programme.id)
@@ -59,6 +71,15 @@ async def _linked_programme(deps: Deps, payload: str | None) -> Programme | None
         return None
     async with deps.db() as db:
         return await db.scalar(select(Programme).where(Programme.link_token == match.group(1)))
+
+
+async def _linked_class(deps: Deps, payload: str | None) -> tuple[int, int] | None:
+    """A multi session's link (announcement cards): c_<token>."""
+    match = CLASS_LINK.match(payload or "")
+    if match is None:
+        return None
+    async with deps.db() as db:
+        return await announce.link_target(db, match.group(1))
 
 
 def _linked_session(payload: str | None) -> int | None:

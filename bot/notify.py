@@ -21,20 +21,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, joinedload
 
 from bot.deps import Deps, Formatter, html
-from domain import payments, rules
+from domain import fees, payments, rules
 from domain.events import (
     BookingReleased,
     EnrolledFromWaitlist,
     EnrolmentConfirmed,
     Event,
+    FeeNudge,
     LateCancellation,
     MoneyReturned,
     OfferLapsed,
+    PackageChanged,
     PaymentNudge,
     Promoted,
+    ReservationRequest,
     SessionReminder,
     SpotOffered,
 )
+from domain.fees import FeeItem
 from domain.storage import queries, staff_queries
 from domain.storage.models import Booking, BookingStatus, ClassSession, Client, ProgrammeClass
 
@@ -46,6 +50,35 @@ class OfferAnswer(CallbackData, prefix="offer"):
 
 class PayBooking(CallbackData, prefix="pay"):
     booking_id: int
+
+
+class ReservationAnswer(CallbackData, prefix="resv"):
+    action: str  # "yes" or "no"
+    booking_id: int
+
+
+def reservation_buttons(booking_id: int, pay_label: str | None) -> InlineKeyboardMarkup:
+    """Confirm / Decline a reservation (bot/sessions.py answers them), and Pay."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=_("✅ Confirm"),
+                callback_data=ReservationAnswer(action="yes", booking_id=booking_id).pack(),
+            ),
+            InlineKeyboardButton(
+                text=_("✖️ Decline"),
+                callback_data=ReservationAnswer(action="no", booking_id=booking_id).pack(),
+            ),
+        ]
+    ]
+    if pay_label:
+        pay = PayBooking(booking_id=booking_id).pack()
+        rows.append([InlineKeyboardButton(text=pay_label, callback_data=pay)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class PayFee(CallbackData, prefix="payfee"):
+    fee_id: int  # the ledger line that charged it
 
 
 class ReminderAnswer(CallbackData, prefix="rem"):
@@ -91,6 +124,12 @@ async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rend
             return await _about_booking(db, deps, fmt, event)
         if isinstance(event, PaymentNudge):
             return await _payment_nudge(db, deps, fmt, event)
+        if isinstance(event, FeeNudge):
+            return await _fee_nudge(db, deps, fmt, event)
+        if isinstance(event, ReservationRequest):
+            return await _reservation(db, deps, fmt, event)
+        if isinstance(event, PackageChanged):
+            return await _package_changed(db, fmt, event)
         if isinstance(event, MoneyReturned):
             return await _money_returned(db, fmt, event)
         subject = await _subject(db, deps, event)
@@ -112,6 +151,13 @@ async def _about_booking(
     card = await _booking_card(db, event.booking_id, event.client_id)
     if card is None:
         return None
+    if isinstance(event, BookingReleased) and event.reservation:
+        text = _(
+            "⌛ The spot reserved for you, <b>{title}</b> on {when}, was not confirmed in time, "
+            "so it is free again. Book it yourself if you can still come."
+        )
+        title = html(f"{card.programme_title} — {card.class_title}")
+        return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
     if isinstance(event, BookingReleased) and event.unpaid:
         text = _(
             "⌛ <b>{title}</b> on {when} was not paid in time, so your place was given to "
@@ -174,6 +220,83 @@ async def _payment_nudge(
     pay = PayBooking(booking_id=event.booking_id).pack()
     button = InlineKeyboardButton(
         text=_("💳 Pay {amount}").format(amount=amount), callback_data=pay
+    )
+    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[button]]))
+
+
+async def _reservation(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: ReservationRequest
+) -> Rendered | None:
+    """Staff reserved a spot for the client: Confirm / Decline, and Pay when a price is due."""
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    if card is None or not card.is_active or card.starts_at <= deps.clock():
+        return None
+    if card.starts_at != event.starts_at:
+        return None  # moved since: the client is asked about the new time instead
+    booking = await db.get(Booking, event.booking_id)
+    if booking is None or booking.confirmed_at is not None or booking.hold_until is None:
+        return None  # answered meanwhile
+    text = _(
+        "📸 The studio reserved <b>{title}</b> for you on {when}. Please confirm by {until}, "
+        "or the spot is given back."
+    ).format(
+        title=html(f"{card.programme_title} — {card.class_title}"),
+        when=fmt.long_when(card.starts_at),
+        until=fmt.long_when(event.hold_until),
+    )
+    due = await payments.booking_due(db, event.client_id, event.booking_id)
+    pay = None
+    if due is not None and due.due.minor > 0:
+        amount = fmt.money(due.due.minor)
+        text += "\n" + _("💳 To pay: {amount}").format(amount=amount)
+        if deps.settings.online_payment is not None:
+            pay = _("💳 Pay {amount}").format(amount=amount)
+    return Rendered(text, reservation_buttons(event.booking_id, pay))
+
+
+async def _package_changed(
+    db: AsyncSession, fmt: Formatter, event: PackageChanged
+) -> Rendered | None:
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    if card is None:
+        return None
+    title = html(f"{card.programme_title} — {card.class_title}")
+    if event.change == "moved":
+        text = _(
+            "🔁 The studio moved a session of your package <b>{title}</b> to {when}. "
+            "Open it in My bookings for its calendar file."
+        )
+    else:
+        text = _("❌ The studio cancelled the session of your package <b>{title}</b> on {when}.")
+    return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
+
+
+def fee_label(fmt: Formatter, item: FeeItem, programme_title: str) -> str:
+    """ "Yoga: fee for November 2026", or for a scheduled fee "Yoga: fee due Sep 1, 2026"."""
+    if item.month is not None:
+        return _("{title}: fee for {month}").format(
+            title=programme_title, month=fmt.month(*item.month)
+        )
+    return _("{title}: fee due {day}").format(title=programme_title, day=fmt.day(item.day))
+
+
+async def _fee_nudge(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: FeeNudge
+) -> Rendered | None:
+    due = next(
+        (f for f in await fees.fees_due(db, event.client_id) if f.fee_id == event.fee_id), None
+    )
+    if due is None:  # paid or waived meanwhile: the nudges stop
+        return None
+    amount = fmt.money(due.due.minor)
+    text = _("💳 {amount} is due: <b>{fee}</b>.").format(
+        amount=amount, fee=html(fee_label(fmt, due.item, due.programme_title))
+    )
+    if deps.settings.online_payment is None:
+        return Rendered(text + "\n" + _("Please pay it at the studio."))
+    button = InlineKeyboardButton(
+        text=_("💳 Pay {amount}").format(amount=amount),
+        callback_data=PayFee(fee_id=event.fee_id).pack(),
     )
     return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[button]]))
 

@@ -6,22 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import CallbackQuery, LabeledPrice
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
 
-from bot.deps import Deps, Formatter, client_of, deps_of, html
+from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
 from bot.dialogs.common import choice_list, item_id, show_error
 from bot.errors import message_for
+from bot.invoices import send_invoice
 from domain import passes
 from domain.clients import ClientRef
 from domain.errors import DomainError
-from domain.payments import InvoiceFor
+from domain.payments import buy_pass
 
 PASS_OFFERS = "po"
-TITLE_MAX = 32  # Telegram's limit for an invoice title
 
 
 def offer_label(fmt: Formatter, entries: int, price_minor: int) -> str:
@@ -75,6 +75,7 @@ async def on_buy_pass(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id
     note = await request_pass_payment(
         manager.middleware_data["bot"],
         deps_of(manager),
+        formatter_of(manager),
         client=client_of(manager),
         offer_id=offer_id,
     )
@@ -82,40 +83,30 @@ async def on_buy_pass(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id
 
 
 async def request_pass_payment(
-    bot: Bot, deps: Deps, *, client: ClientRef, offer_id: int
+    bot: Bot, deps: Deps, fmt: Formatter, *, client: ClientRef, offer_id: int
 ) -> str | None:
-    """Send the invoice for a pass; a line to show instead when it can't be bought here."""
+    """Send the invoice for a pass; a line to show instead when it can't be bought here, or
+    when the client's credit bought it."""
     method = deps.settings.online_payment
     if method is None:
         return _("Passes are sold at the studio.")
     try:
         async with deps.db() as db:
-            offer, price, item = await passes.invoice_pass(
-                db,
-                client=client,
-                offer_id=offer_id,
-                currency=deps.settings.currency,
-                now=deps.clock(),
+            offer, item, invoice = await buy_pass(
+                db, client=client, offer_id=offer_id, policy=deps.settings.policy, now=deps.clock()
             )
             title = offer.title
     except DomainError as error:
         return message_for(error.code, _, error.params)
-    invoice = InvoiceFor(item, price.minor, price.currency)
-    token = deps.settings.payment_provider_token
-    clipped = title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
-    await bot.send_invoice(
-        chat_id=client.id,
-        title=clipped,
-        description=ngettext(
-            "An entry pass: {entries} session, valid for {days} days from today.",
-            "An entry pass: {entries} sessions, valid for {days} days from today.",
-            offer.entries,
-        ).format(entries=offer.entries, days=offer.valid_days),
-        payload=invoice.payload(),
-        currency=invoice.currency,
-        prices=[LabeledPrice(label=clipped, amount=invoice.amount_minor)],
-        provider_token=token.get_secret_value() if method == "card" and token else None,
-    )
+    if invoice is None:
+        bought = await bought_text(deps, fmt, item)
+        return _("✅ Paid from your credit.") + (f"\n{bought}" if bought else "")
+    description = ngettext(
+        "An entry pass: {entries} session, valid for {days} days from today.",
+        "An entry pass: {entries} sessions, valid for {days} days from today.",
+        offer.entries,
+    ).format(entries=offer.entries, days=offer.valid_days)
+    await send_invoice(bot, deps, client.id, invoice, title=title, description=description)
     return None
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery
+from aiogram.types import CallbackQuery, Message, PreCheckoutQuery
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
@@ -24,6 +24,7 @@ from bot import passes
 from bot.deps import Deps, Formatter, client_of, deps_of, html, i18n_of
 from bot.errors import message_for
 from bot.i18n import T
+from bot.invoices import send_invoice
 from bot.notify import PayBooking
 from domain import money
 from domain.errors import DomainError, InvalidPayment
@@ -37,8 +38,6 @@ from domain.payments import (
 from domain.storage import queries
 
 log = logging.getLogger(__name__)
-
-TITLE_MAX, DESCRIPTION_MAX = 32, 255  # Telegram's limits for an invoice
 
 
 async def request_payment(
@@ -64,24 +63,9 @@ async def request_payment(
             amount=fmt.money(invoice.amount_minor)
         )
     title = f"{card.programme_title} — {card.class_title}"
-    token = deps.settings.payment_provider_token
-    await bot.send_invoice(
-        chat_id=client_id,
-        title=_clip(title, TITLE_MAX),
-        description=_clip(
-            _("{title}, {when}").format(title=title, when=fmt.long_when(card.starts_at)),
-            DESCRIPTION_MAX,
-        ),
-        payload=invoice.payload(),
-        currency=invoice.currency,
-        prices=[LabeledPrice(label=_clip(title, TITLE_MAX), amount=invoice.amount_minor)],
-        provider_token=token.get_secret_value() if method == "card" and token else None,
-    )
+    description = _("{title}, {when}").format(title=title, when=fmt.long_when(card.starts_at))
+    await send_invoice(bot, deps, client_id, invoice, title=title, description=description)
     return None
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 async def on_pre_checkout(query: PreCheckoutQuery, deps: Deps) -> None:

@@ -4,16 +4,20 @@ No job per reminder and no job store: reminders are rows of the outbox (domain/o
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.announce import refresh_announcements
 from bot.courier import dispatch_outbox, send_due
 from bot.deps import Deps
+from domain.credits import count_attendance
+from domain.fees import raise_fees
 from domain.holds import release_unpaid
 from domain.reminders import release_unconfirmed
+from domain.sessions import release_reservations
 from domain.waitlist import expire_offers
 
 log = logging.getLogger(__name__)
@@ -28,12 +32,26 @@ async def pass_on_expired_offers(bot: Bot, deps: Deps, i18n: I18n) -> None:
 
 
 async def release_unanswered(bot: Bot, deps: Deps, i18n: I18n) -> None:
-    """Bookings whose reminder went unanswered, and bookings unpaid after the hold, go on."""
+    """Bookings whose reminder went unanswered, bookings unpaid after the hold, and staff
+    reservations not confirmed in time, go on."""
     async with deps.db() as db:
         events = await release_unconfirmed(db, deps.clock(), deps.settings.policy)
         events += await release_unpaid(db, deps.clock(), deps.settings.policy)
+        events += await release_reservations(db, deps.clock(), deps.settings.policy)
     if events:
         log.info("released bookings whose reminder went unanswered: %d events", len(events))
+        await send_due(bot, deps, i18n)
+
+
+async def fees_and_attendance(bot: Bot, deps: Deps, i18n: I18n) -> None:
+    """Fees that fell due are charged (nudges follow through the outbox); sessions that began
+    use their attendance credits."""
+    async with deps.db() as db:
+        raised = await raise_fees(db, deps.clock(), deps.settings.policy)
+        counted = await count_attendance(db, deps.clock(), deps.settings.policy)
+    if raised or counted:
+        log.info("charged %d fees, counted %d attended sessions", len(raised), counted)
+    if raised:
         await send_due(bot, deps, i18n)
 
 
@@ -62,6 +80,24 @@ def build_scheduler(bot: Bot, deps: Deps, i18n: I18n) -> AsyncIOScheduler:
         id="release_unconfirmed",
         **periodic,
     )
+    scheduler.add_job(
+        fees_and_attendance,
+        "interval",
+        seconds=settings.fee_check_seconds,
+        args=[bot, deps, i18n],
+        id="fees",
+        next_run_time=datetime.now(UTC),  # and at start-up: the bot may have been down
+        **periodic,
+    )
+    if deps.announcer is not None:
+        scheduler.add_job(
+            refresh_announcements,
+            "interval",
+            seconds=settings.announce_check_seconds,
+            args=[deps.announcer],
+            id="announcements",
+            **periodic,
+        )
     if deps.courier is not None:
         scheduler.add_job(
             dispatch_outbox,

@@ -19,6 +19,8 @@ class Catalog(StatesGroup):
     session = State()
     booked = State()
     waitlisted = State()
+    package_review = State()  # the N picked sessions of a package, before confirming
+    package_booked = State()
 
 
 class MyBookings(StatesGroup):
@@ -26,6 +28,7 @@ class MyBookings(StatesGroup):
     booking = State()
     confirm_cancel = State()
     cancelled = State()
+    move = State()  # a package's session: pick its new time
 
 
 class Staff(StatesGroup):
@@ -35,3 +38,4 @@ class Staff(StatesGroup):
     client = State()
     money_amount = State()  # a refund's or waiver's amount and reason
     owing = State()
+    fee = State()  # one fee due: paid at the venue, or waived

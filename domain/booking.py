@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain import outbox, passes, payments, rules
+from domain import credits, outbox, passes, payments, rules
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
@@ -20,6 +20,7 @@ from domain.errors import (
     NoWaitingList,
     OfferExpired,
     OfferNotFound,
+    PackageOnly,
     SessionAlreadyStarted,
     SessionFull,
     SessionNotFound,
@@ -99,6 +100,30 @@ async def book_or_wait(
     return Waitlisted(entry_id, position)
 
 
+async def _ensure_within_limits(
+    db: AsyncSession, client_id: int, session: ClassSession, policy: Policy
+) -> None:
+    """The class's per-day / per-week limit of bookings per client (local days)."""
+    klass = session.klass
+    if klass.max_per_day is None and klass.max_per_week is None:
+        return
+    starts = await db.scalars(
+        select(ClassSession.starts_at)
+        .join(Booking, Booking.session_id == ClassSession.id)
+        .where(
+            Booking.client_id == client_id,
+            Booking.status == BookingStatus.ACTIVE,
+            ClassSession.class_id == klass.id,
+        )
+    )
+    rules.ensure_within_limits(
+        day=policy.local_day(session.starts_at),
+        booked_days=[policy.local_day(s) for s in starts],
+        max_per_day=klass.max_per_day,
+        max_per_week=klass.max_per_week,
+    )
+
+
 async def _write_booking(
     db: AsyncSession,
     client: ClientRef,
@@ -111,8 +136,13 @@ async def _write_booking(
 ) -> Booked:
     programme = session.klass.programme
     await remember_client(db, client, now)
+    if session.klass.package_size and not by_staff:
+        raise PackageOnly(size=session.klass.package_size)
     if not by_staff:
         await ensure_eligible(db, client.id, programme, now, policy)
+        await _ensure_within_limits(db, client.id, session, policy)
+        day = policy.local_day(session.starts_at)
+        await credits.ensure_credit_for(db, client.id, programme, day, policy)
     enrolled = pending = False
     if programme.kind == ProgrammeKind.PAYG:
         status = new_enrolment_status(policy, by_staff=by_staff)
@@ -132,27 +162,9 @@ async def _write_booking(
     await outbox.remind(
         db, [outbox.BookedSeat(booking.id, client.id, session.starts_at)], now, policy
     )
-    pass_id, pass_problem = None, None
-    if programme.kind == ProgrammeKind.PAYG and session.klass.price_minor:
-        pass_id, pass_problem = await passes.take_entry(
-            db,
-            client_id=client.id,
-            programme_id=programme.id,
-            starts_at=session.starts_at,
-            policy=policy,
-        )
-        booking.pass_id = pass_id
-    if pass_id is None and programme.kind != ProgrammeKind.ONGOING:
-        # an ongoing class is paid by its fees; a session on a pass by one of its entries
-        await payments.charge_booking(
-            db,
-            booking_id=booking.id,
-            client_id=client.id,
-            price_minor=session.klass.price_minor,
-            starts_at=session.starts_at,
-            policy=policy,
-            now=now,
-        )
+    pass_id, pass_problem = await payments.pay_for_booking(
+        db, booking=booking, session=session, policy=policy, now=now
+    )
     # a client who books by other means no longer needs their place in the queue
     await db.execute(
         update(WaitlistEntry)

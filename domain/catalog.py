@@ -1,4 +1,9 @@
-"""Import a catalog file into the database: idempotent by stable keys, all or nothing."""
+"""Import a catalog file into the database: idempotent by stable keys, all or nothing.
+
+A session type gets a programme of its own, which staff fill with sessions in the bot. That
+programme is not a file programme: its key is one the file cannot write, and the import sets
+only its listing fields, never its classes or sessions.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,11 @@ from domain.catalog_file import (
     CatalogInvalid,
     CatalogProblem,
     ClassSpec,
+    FeeRowSpec,
     PassSpec,
     ProgrammeSpec,
+    SessionTypeSpec,
+    session_type_programme_key,
 )
 from domain.storage.models import (
     BillingPeriod,
@@ -24,6 +32,9 @@ from domain.storage.models import (
     PassOffer,
     Programme,
     ProgrammeClass,
+    ProgrammeFee,
+    ProgrammeKind,
+    SessionType,
 )
 
 
@@ -36,19 +47,31 @@ class ImportReport:
             "classes": 0,
             "sessions": 0,
             "passes": 0,
+            "fees": 0,
+            "session_types": 0,
         }
     )
     updated: dict[str, int] = field(
-        default_factory=lambda: {"periods": 0, "programmes": 0, "classes": 0, "passes": 0}
+        default_factory=lambda: {
+            "periods": 0,
+            "programmes": 0,
+            "classes": 0,
+            "passes": 0,
+            "fees": 0,
+            "session_types": 0,
+        }
     )
+    # rows of a custom fee schedule the file no longer lists: deleted, the file has the say
+    removed: dict[str, int] = field(default_factory=lambda: {"fees": 0})
     # sessions in the database that the file no longer lists: kept, since they may hold bookings
     sessions_not_in_file: int = 0
-    # (title, link token) of each private programme in the file, for staff to share
+    # (title, link token) of each private programme (or session type's programme) in the file,
+    # for staff to share
     private_links: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return any(self.added.values()) or any(self.updated.values())
+        return any(self.added.values()) or any(self.updated.values()) or any(self.removed.values())
 
 
 async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
@@ -78,6 +101,8 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
             report.private_links.append((spec.title, programme.link_token))
         _import_classes(programme, spec, report, problems)
         await _import_passes(db, programme, spec.passes, report)
+        await _import_fees(db, programme, spec.fees, report)
+    await _import_session_types(db, catalog.session_types, existing, report)
     if problems:
         await db.rollback()
         raise CatalogInvalid(problems=problems)
@@ -137,10 +162,79 @@ def _programme_fields(spec: ProgrammeSpec) -> dict[str, object]:
         "colour": spec.colour,
         "cancel_notice_hours": spec.cancel_notice_hours,
         "makeups_carry_over": spec.makeups_carry_over,
+        "monthly_fee_minor": spec.monthly_fee_minor,
+        "fee_due_day": spec.fee_due_day,
+        "attendance_credits": spec.attendance_credits,
+    }
+
+
+async def _import_session_types(
+    db: AsyncSession,
+    specs: tuple[SessionTypeSpec, ...],
+    programmes: dict[str, Programme],
+    report: ImportReport,
+) -> None:
+    if not specs:
+        return
+    existing = {t.key: t for t in await db.scalars(select(SessionType))}
+    by_id = {p.id: p for p in programmes.values()}
+    for spec in specs:
+        session_type = existing.get(spec.key)
+        values = _session_type_fields(spec)
+        if session_type is None:
+            # A programme left by a deleted type of this key is taken over: its key is unique.
+            programme = programmes.get(session_type_programme_key(spec.key))
+            if programme is None:
+                programme = Programme(key=session_type_programme_key(spec.key), classes=[])
+                db.add(programme)
+            _set_type_programme(programme, spec)
+            await db.flush()  # the programme needs its id
+            db.add(SessionType(key=spec.key, programme_id=programme.id, **values))
+            report.added["session_types"] += 1
+        else:
+            programme = by_id[session_type.programme_id]
+            changed = _differs(session_type, **values) or _differs(
+                programme, **_type_programme_fields(spec)
+            )
+            report.updated["session_types"] += changed
+            for name, value in values.items():
+                setattr(session_type, name, value)
+            _set_type_programme(programme, spec)
+        if not spec.public:
+            programme.link_token = programme.link_token or secrets.token_urlsafe(9)
+            report.private_links.append((spec.name, programme.link_token))
+
+
+def _set_type_programme(programme: Programme, spec: SessionTypeSpec) -> None:
+    """Its listing only: its classes are the sessions staff made, not the file's to change."""
+    for name, value in _type_programme_fields(spec).items():
+        setattr(programme, name, value)
+
+
+def _session_type_fields(spec: SessionTypeSpec) -> dict[str, object]:
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "duration_minutes": spec.duration_minutes,
+        "break_minutes": spec.break_minutes,
+        "price_minor": spec.price_minor,
+        "hold_minutes": spec.hold_minutes,
+    }
+
+
+def _type_programme_fields(spec: SessionTypeSpec) -> dict[str, object]:
+    return {
+        "title": spec.name,
+        "kind": ProgrammeKind.ONE_OFF,
+        "category": spec.category,
+        "description": spec.description,
+        "public": spec.public,
+        "cancel_notice_hours": spec.cancel_notice_hours,
     }
 
 
 def _class_fields(spec: ClassSpec) -> dict[str, object]:
+    package = spec.package
     return {
         "title": spec.title,
         "capacity": spec.capacity,
@@ -150,6 +244,14 @@ def _class_fields(spec: ClassSpec) -> dict[str, object]:
         "waiting_list": spec.waiting_list,
         "promotion": spec.promotion,
         "offer_hold_minutes": spec.offer_hold_minutes,
+        "package_size": package.sessions if package else None,
+        "package_price_minor": package.price_minor if package else None,
+        "cancel_cutoff_hours": package.cancel_cutoff_hours if package else None,
+        "reschedule_cutoff_hours": package.reschedule_cutoff_hours if package else None,
+        "cancel_refund_percent": package.cancel_refund_percent if package else 100,
+        "reschedule_fee_percent": package.reschedule_fee_percent if package else 0,
+        "max_per_day": spec.max_per_day,
+        "max_per_week": spec.max_per_week,
     }
 
 
@@ -172,20 +274,27 @@ async def _import_periods(
 async def _import_passes(
     db: AsyncSession, programme: Programme, specs: tuple[PassSpec, ...], report: ImportReport
 ) -> None:
-    """Passes the file no longer lists stay: clients may hold passes bought from them."""
-    if not specs:
-        return
+    """Passes the file no longer lists go off sale but stay: clients may hold passes bought
+    from them (and those stay valid)."""
+    if programme.id is None and not specs:
+        return  # a new programme has no offers to take off sale
     await db.flush()  # a new programme needs its id
     existing = {
         o.key: o
         for o in await db.scalars(select(PassOffer).where(PassOffer.programme_id == programme.id))
     }
+    listed = {spec.key for spec in specs}
+    for offer in existing.values():
+        if offer.key not in listed and offer.on_sale:
+            offer.on_sale = False
+            report.updated["passes"] += 1
     for spec in specs:
         values = {
             "title": spec.title,
             "entries": spec.entries,
             "price_minor": spec.price_minor,
             "valid_days": spec.valid_days,
+            "on_sale": True,
         }
         offer = existing.get(spec.key)
         if offer is None:
@@ -195,6 +304,40 @@ async def _import_passes(
         report.updated["passes"] += _differs(offer, **values)
         for name, value in values.items():
             setattr(offer, name, value)
+
+
+async def _import_fees(
+    db: AsyncSession, programme: Programme, specs: tuple[FeeRowSpec, ...], report: ImportReport
+) -> None:
+    """The file's schedule replaces the stored one, matched by due date.
+
+    Unlike a pass offer, nobody holds a schedule row: fees already charged are ledger entries
+    of their own, so a row the file drops can go.
+    """
+    if programme.id is None and not specs:
+        return  # a new programme has no rows to remove
+    await db.flush()  # a new programme needs its id
+    existing = {
+        row.due_on: row
+        for row in await db.scalars(
+            select(ProgrammeFee).where(ProgrammeFee.programme_id == programme.id)
+        )
+    }
+    for spec in specs:
+        row = existing.pop(spec.due_on, None)
+        if row is None:
+            db.add(
+                ProgrammeFee(
+                    programme_id=programme.id, due_on=spec.due_on, amount_minor=spec.amount_minor
+                )
+            )
+            report.added["fees"] += 1
+            continue
+        report.updated["fees"] += _differs(row, amount_minor=spec.amount_minor)
+        row.amount_minor = spec.amount_minor
+    for row in existing.values():
+        await db.delete(row)
+        report.removed["fees"] += 1
 
 
 def _differs(row: object, **values: object) -> bool:

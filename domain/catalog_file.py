@@ -1,6 +1,7 @@
 """The catalog file: programmes, their classes and sessions, as YAML a studio owner can edit.
 
-Beside the programmes the file may list billing periods (semesters and the like).
+Beside the programmes the file may list billing periods (semesters and the like) and session
+types (seed 001 Booking Sessions: what staff later make multi and single sessions from).
 
 `parse_catalog` turns the text into a `Catalog` or raises `CatalogInvalid` listing every
 problem it found, each with a 1-based line number, a stable code and plain params, so the
@@ -54,10 +55,27 @@ OFFER_HOLD_RANGE = (5, 10080)  # minutes: up to a week
 DEFAULT_OFFER_HOLD_MINUTES = 120
 MAX_PERIOD_NAME_CHARS = 100
 MAX_PERIOD_DAYS = 400
+FEE_DUE_DAY_RANGE = (1, 31)  # past the month's end means its last day (money.due_date)
+DEFAULT_FEE_DUE_DAY = 1
+MAX_FEE_ROWS = 60  # five years of monthly dates
+ATTENDANCE_CREDITS_RANGE = (1, 100)
+BREAK_RANGE = (0, 600)  # minutes between two spots of a session type
+PACKAGE_SESSIONS_RANGE = (1, 20)  # seed 002: one to twenty sessions per booking
+PERCENT_RANGE = (0, 100)
+CUTOFF_HOURS_RANGE = (0, 720)
+LIMIT_RANGE = (1, 100)  # bookings of a class per client per day / week
+DEFAULT_SESSION_HOLD_MINUTES = 1440  # a staff reservation waits a day for the client
 
 # Stored values; the file may spell a kind as below (see _KIND_SPELLINGS).
 PROGRAMME_KINDS = ("ongoing", "one_off", "payg")
 PROMOTIONS = ("auto", "offer")
+SESSION_KINDS = ("multi", "single")
+
+# A session type's programme is stored under this prefix plus the type's key. _KEY_RE never
+# accepts "@", so no programme written in the file can take (and rewrite) that key; the type
+# key is one character shorter than other keys to keep the result within String(40).
+SESSION_TYPE_PROGRAMME_PREFIX = "@"
+MAX_SESSION_TYPE_KEY_CHARS = 40 - len(SESSION_TYPE_PROGRAMME_PREFIX)
 
 _KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 # [0-9] rather than \d: \d also matches other scripts' digits, which int() would accept.
@@ -91,6 +109,7 @@ _KIND_SPELLINGS = {
 }
 _KIND_CHOICES = "ongoing, one-off, pay-as-you-go"  # as the owner should write them
 _PROMOTION_SPELLINGS = {value: value for value in PROMOTIONS}
+_SESSION_KIND_SPELLINGS = {value: value for value in SESSION_KINDS}
 _BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 _COLOUR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 # `colour: #ffcc00` without quotes: YAML reads "#" as the start of a comment, leaving the
@@ -101,7 +120,7 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 # Values echoed back in messages are cut short: a chat message has a size limit.
 _MAX_SHOWN_CHARS = 60
 
-_ROOT_FIELDS = frozenset({"programmes", "billing_periods"})
+_ROOT_FIELDS = frozenset({"programmes", "billing_periods", "session_types"})
 _PERIOD_FIELDS = frozenset({"key", "name", "from", "until"})
 _PROGRAMME_FIELDS = frozenset(
     {
@@ -119,9 +138,16 @@ _PROGRAMME_FIELDS = frozenset(
         "cancel_notice_hours",
         "makeups_carry_over",
         "passes",
+        "monthly_fee",
+        "fee_due_day",
+        "fees",
+        "attendance_credits",
     }
 )
+# Charged to, or counted for, enrolled clients: a one-off programme has no enrolment.
+_ENROLMENT_FIELDS = ("monthly_fee", "fee_due_day", "fees", "attendance_credits")
 _PASS_FIELDS = frozenset({"key", "title", "entries", "price", "valid_days"})
+_FEE_FIELDS = frozenset({"due", "amount"})
 _CLASS_FIELDS = frozenset(
     {
         "key",
@@ -135,9 +161,30 @@ _CLASS_FIELDS = frozenset(
         "waiting_list",
         "promotion",
         "offer_hold",
+        "package",
+        "max_per_day",
+        "max_per_week",
     }
 )
+_PACKAGE_FIELDS = frozenset(
+    {"sessions", "price", "cancel_until", "reschedule_until", "cancel_refund", "reschedule_fee"}
+)
 _WEEKLY_FIELDS = frozenset({"days", "time", "from", "until", "except"})
+_SESSION_TYPE_FIELDS = frozenset(
+    {
+        "key",
+        "name",
+        "kind",
+        "duration",
+        "break",
+        "price",
+        "hold",
+        "category",
+        "description",
+        "public",
+        "cancel_notice_hours",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -159,6 +206,23 @@ class ClassSpec:
     waiting_list: bool = True
     promotion: str = "auto"  # one of PROMOTIONS: what happens when a place frees up
     offer_hold_minutes: int = DEFAULT_OFFER_HOLD_MINUTES  # how long an offer waits for an answer
+    package: PackageSpec | None = None  # booked only as a package of N sessions (seed 002)
+    max_per_day: int | None = None  # bookings of this class per client per local day
+    max_per_week: int | None = None
+
+
+@dataclass(frozen=True)
+class PackageSpec:
+    """Exactly ``sessions`` sessions per booking for ``price_minor``; each may be cancelled
+    (``cancel_refund_percent`` of price / sessions back) or moved (``reschedule_fee_percent``
+    charged) until its cut-off (None: the programme's cancel_notice_hours)."""
+
+    sessions: int
+    price_minor: int | None  # None (or 0) only when the class is free: no price of its own
+    cancel_cutoff_hours: int | None = None
+    reschedule_cutoff_hours: int | None = None
+    cancel_refund_percent: int = 100
+    reschedule_fee_percent: int = 0
 
 
 @dataclass(frozen=True)
@@ -178,6 +242,10 @@ class ProgrammeSpec:
     cancel_notice_hours: int = DEFAULT_CANCEL_NOTICE_HOURS  # cancelling earlier is "in time"
     makeups_carry_over: bool = False  # make-up credits usable in the next billing period
     passes: tuple[PassSpec, ...] = ()  # entry passes on sale (pay-as-you-go only)
+    monthly_fee_minor: int | None = None  # None: no monthly fee
+    fee_due_day: int = DEFAULT_FEE_DUE_DAY  # day of the month the monthly fee is due
+    fees: tuple[FeeRowSpec, ...] = ()  # custom fee schedule, by due date; replaces monthly_fee
+    attendance_credits: int | None = None  # sessions per period; None: no limit
 
 
 @dataclass(frozen=True)
@@ -194,6 +262,22 @@ class PassSpec:
 
 
 @dataclass(frozen=True)
+class FeeRowSpec:
+    """A row of a custom fee schedule: ``amount_minor`` is due on ``due_on``."""
+
+    due_on: date
+    amount_minor: int
+    line: int
+
+
+class _Billing(NamedTuple):
+    monthly_fee_minor: int | None
+    fee_due_day: int
+    fees: tuple[FeeRowSpec, ...]
+    attendance_credits: int | None
+
+
+@dataclass(frozen=True)
 class BillingPeriodSpec:
     key: str
     name: str
@@ -203,9 +287,35 @@ class BillingPeriodSpec:
 
 
 @dataclass(frozen=True)
+class SessionTypeSpec:
+    """What staff make sessions from in the bot: each session is a class of the type's own
+    programme (one-off), made of spots of ``duration_minutes`` with ``break_minutes`` after
+    each. The last four fields describe that programme."""
+
+    key: str  # at most MAX_SESSION_TYPE_KEY_CHARS
+    name: str
+    kind: str  # one of SESSION_KINDS
+    duration_minutes: int
+    line: int
+    break_minutes: int = 0
+    price_minor: int | None = None  # None: free
+    hold_minutes: int = DEFAULT_SESSION_HOLD_MINUTES  # how long a reservation awaits the client
+    category: str = ""
+    description: str = ""
+    public: bool = True
+    cancel_notice_hours: int = DEFAULT_CANCEL_NOTICE_HOURS
+
+
+@dataclass(frozen=True)
 class Catalog:
     programmes: tuple[ProgrammeSpec, ...]
     billing_periods: tuple[BillingPeriodSpec, ...] = ()  # sorted by starts_on
+    session_types: tuple[SessionTypeSpec, ...] = ()  # in file order
+
+
+def session_type_programme_key(type_key: str) -> str:
+    """The key of a session type's programme: one no programme in the file can have."""
+    return SESSION_TYPE_PROGRAMME_PREFIX + type_key
 
 
 class CatalogProblem(NamedTuple):
@@ -381,17 +491,96 @@ class _Parser:
         fields = _Mapping(root, _ROOT_FIELDS, self.problems)
         periods_node = fields.get("billing_periods")
         periods = () if periods_node is None else self.billing_periods(periods_node)
-        items = fields.get("programmes", required=True)
+        types_node = fields.get("session_types")
+        types = () if types_node is None else self.session_types(types_node)
+        # A file may hold only session types; without them it must list programmes.
+        items = fields.get("programmes", required=types_node is None)
         if items is None:
-            return Catalog(programmes=(), billing_periods=periods)
+            return Catalog(programmes=(), billing_periods=periods, session_types=types)
         if isinstance(items, SequenceNode) and not items.value:
-            self.problems.add(items, "empty_catalog")
-            return Catalog(programmes=(), billing_periods=periods)
+            if types_node is None:
+                self.problems.add(items, "empty_catalog")
+            return Catalog(programmes=(), billing_periods=periods, session_types=types)
         keys: set[str] = set()
         programmes = [self.programme(node, keys) for node in self.items(items, "programmes")]
         return Catalog(
             programmes=tuple(programme for programme in programmes if programme is not None),
             billing_periods=periods,
+            session_types=types,
+        )
+
+    def session_types(self, node: Node) -> tuple[SessionTypeSpec, ...]:
+        items = self.items(node, "session_types")
+        if isinstance(node, SequenceNode) and not items:
+            self.problems.add(node, "empty_list", field="session_types")
+        keys: set[str] = set()  # unique among the session types; programmes have their own
+        specs = [self.session_type(item, keys) for item in items]
+        return tuple(spec for spec in specs if spec is not None)
+
+    def session_type(self, node: Node, keys: set[str]) -> SessionTypeSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="session type")
+            return None
+        before = len(self.problems)
+        fields = _Mapping(node, _SESSION_TYPE_FIELDS, self.problems)
+        key_node = fields.get("key", required=True)
+        key = self.key(key_node, keys)
+        if key is not None and key_node is not None and len(key) > MAX_SESSION_TYPE_KEY_CHARS:
+            self.problems.add(
+                key_node, "session_type_key_too_long", value=key, max=MAX_SESSION_TYPE_KEY_CHARS
+            )
+        name = self.text(fields.get("name", required=True), "name", MAX_TITLE_CHARS)
+        kind_node = fields.get("kind", required=True)
+        kind = (
+            None
+            if kind_node is None
+            else self.choice(kind_node, "kind", _SESSION_KIND_SPELLINGS, ", ".join(SESSION_KINDS))
+        )
+        duration = self.integer(fields.get("duration", required=True), "duration", DURATION_RANGE)
+        break_minutes = self.optional_integer(fields, "break", BREAK_RANGE, default=0)
+        price_node = fields.get("price")
+        price = None if price_node is None else self.price(price_node)
+        hold = self.optional_integer(
+            fields, "hold", OFFER_HOLD_RANGE, default=DEFAULT_SESSION_HOLD_MINUTES
+        )
+        category_node = fields.get("category")
+        category = (
+            ""
+            if category_node is None
+            else self.text(category_node, "category", MAX_CATEGORY_CHARS, empty_ok=True)
+        )
+        description_node = fields.get("description")
+        description = (
+            ""
+            if description_node is None
+            else self.text(description_node, "description", MAX_DESCRIPTION_CHARS, empty_ok=True)
+        )
+        public = self.boolean(fields.get("public"), "public", default=True)
+        notice = self.optional_integer(
+            fields,
+            "cancel_notice_hours",
+            CANCEL_NOTICE_HOURS_RANGE,
+            default=DEFAULT_CANCEL_NOTICE_HOURS,
+        )
+        if len(self.problems) > before or key is None or name is None or kind is None:
+            return None
+        if duration is None or break_minutes is None or hold is None or notice is None:
+            return None
+        if category is None or description is None or public is None:
+            return None
+        return SessionTypeSpec(
+            key=key,
+            name=name,
+            kind=kind,
+            duration_minutes=duration,
+            line=_line(node),
+            break_minutes=break_minutes,
+            price_minor=price,
+            hold_minutes=hold,
+            category=category,
+            description=description,
+            public=public,
+            cancel_notice_hours=notice,
         )
 
     def billing_periods(self, node: Node) -> tuple[BillingPeriodSpec, ...]:
@@ -490,13 +679,14 @@ class _Parser:
         makeups_carry_over = self.boolean(
             fields.get("makeups_carry_over"), "makeups_carry_over", default=False
         )
+        billing = self.billing(fields, kind)
         classes: list[ClassSpec | None] = []
         classes_node = fields.get("classes", required=True)
         if classes_node is not None:
             class_keys: set[str] = set()  # a class key is unique within its programme
             one_off = kind == "one_off"
             classes = [
-                self.class_(item, class_keys, one_off=one_off)
+                self.class_(item, class_keys, one_off=one_off, kind=kind)
                 for item in self.items(classes_node, "classes")
             ]
             if isinstance(classes_node, SequenceNode) and not classes_node.value:
@@ -504,6 +694,8 @@ class _Parser:
         if len(self.problems) > before or key is None or title is None or description is None:
             return None
         if kind is None or category is None or public is None or makeups_carry_over is None:
+            return None
+        if billing is None:
             return None
         passes = self.passes(fields.get("passes"), kind)
         if cancel_notice_hours is None or passes is None:
@@ -524,7 +716,83 @@ class _Parser:
             cancel_notice_hours=cancel_notice_hours,
             makeups_carry_over=makeups_carry_over,
             passes=passes,
+            monthly_fee_minor=billing.monthly_fee_minor,
+            fee_due_day=billing.fee_due_day,
+            fees=billing.fees,
+            attendance_credits=billing.attendance_credits,
         )
+
+    def billing(self, fields: _Mapping, kind: str | None) -> _Billing | None:
+        """The monthly fee, the fee schedule and attendance credits; None when any is invalid."""
+        before = len(self.problems)
+        if kind == "one_off":
+            for name in _ENROLMENT_FIELDS:
+                if fields.get(name) is not None:
+                    at = fields.key_node(name) or fields.node
+                    self.problems.add(at, "needs_enrolment", field=name)
+            if len(self.problems) > before:
+                return None
+        fee_node = fields.get("monthly_fee")
+        monthly_fee = None if fee_node is None else self.price(fee_node, "monthly_fee")
+        day_node = fields.get("fee_due_day")
+        fee_due_day = (
+            DEFAULT_FEE_DUE_DAY
+            if day_node is None
+            else self.integer(day_node, "fee_due_day", FEE_DUE_DAY_RANGE)
+        )
+        fees_node = fields.get("fees")
+        fees = () if fees_node is None else self.fee_schedule(fees_node)
+        credits_node = fields.get("attendance_credits")
+        attendance_credits = (
+            None
+            if credits_node is None
+            else self.integer(credits_node, "attendance_credits", ATTENDANCE_CREDITS_RANGE)
+        )
+        # `monthly_fee: 0` is the same as leaving it out.
+        has_monthly_fee = fee_node is not None and monthly_fee != 0
+        if has_monthly_fee and fees_node is not None:
+            self.problems.add(fields.key_node("fees") or fields.node, "fees_and_monthly_fee")
+        elif day_node is not None and not has_monthly_fee:
+            at = fields.key_node("fee_due_day") or fields.node
+            self.problems.add(at, "fee_due_day_without_fee")
+        if len(self.problems) > before or fee_due_day is None or fees is None:
+            return None
+        return _Billing(monthly_fee or None, fee_due_day, fees, attendance_credits)
+
+    def fee_schedule(self, node: Node) -> tuple[FeeRowSpec, ...] | None:
+        items = self.items(node, "fees")
+        if isinstance(node, SequenceNode) and not items:
+            self.problems.add(node, "empty_list", field="fees")
+        if len(items) > MAX_FEE_ROWS:
+            self.problems.add(node, "too_many_fees", limit=MAX_FEE_ROWS)
+            return None
+        before = len(self.problems)
+        seen: set[date] = set()  # each due date once
+        rows = [self.fee_row(item, seen) for item in items]
+        if len(self.problems) > before:
+            return None
+        return tuple(sorted((row for row in rows if row is not None), key=lambda row: row.due_on))
+
+    def fee_row(self, node: Node, seen: set[date]) -> FeeRowSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="fee")
+            return None
+        fields = _Mapping(node, _FEE_FIELDS, self.problems)
+        due_node = fields.get("due", required=True)
+        due = self.date(due_node, "due")
+        amount_node = fields.get("amount", required=True)
+        amount = None if amount_node is None else self.price(amount_node, "amount")
+        if due is not None and due_node is not None and due in seen:
+            self.problems.add(due_node, "duplicate_fee_date", value=due.isoformat())
+            due = None
+        elif due is not None:
+            seen.add(due)
+        if amount_node is not None and amount == 0:
+            self.problems.add(amount_node, "fee_amount_not_positive")
+            amount = None
+        if due is None or amount is None:
+            return None
+        return FeeRowSpec(due, amount, _line(node))
 
     def passes(self, node: Node | None, kind: str | None) -> tuple[PassSpec, ...] | None:
         if node is None:
@@ -559,7 +827,9 @@ class _Parser:
             return None
         return PassSpec(key, title, entries, price, valid_days, _line(node))
 
-    def class_(self, node: Node, keys: set[str], *, one_off: bool = False) -> ClassSpec | None:
+    def class_(
+        self, node: Node, keys: set[str], *, one_off: bool = False, kind: str | None = None
+    ) -> ClassSpec | None:
         if not isinstance(node, MappingNode):
             self.problems.add(node, "not_a_mapping", field="class")
             return None
@@ -598,6 +868,18 @@ class _Parser:
             if hold_node is None
             else self.integer(hold_node, "offer_hold", OFFER_HOLD_RANGE)
         )
+        package_key = fields.key_node("package")
+        package = self.package(fields.get("package"), package_key, kind, price)
+        limits = [
+            None if (n := fields.get(name)) is None else self.integer(n, name, LIMIT_RANGE)
+            for name in ("max_per_day", "max_per_week")
+        ]
+        if package_key is not None and any(
+            fields.get(name) is not None for name in ("max_per_day", "max_per_week")
+        ):
+            # seed 002: a session package works only with unlimited bookings per day and week.
+            # One problem for both limits, on the "package:" line.
+            self.problems.add(package_key, "package_with_limits")
         # Name the class even when its key is invalid, so the message says which one.
         class_key = key_node.value if isinstance(key_node, ScalarNode) else ""
         before_sessions = len(self.problems)
@@ -625,7 +907,59 @@ class _Parser:
             waiting_list=waiting_list,
             promotion=promotion,
             offer_hold_minutes=offer_hold,
+            package=package,
+            max_per_day=limits[0],
+            max_per_week=limits[1],
         )
+
+    def package(
+        self,
+        node: Node | None,
+        key_node: Node | None,
+        kind: str | None,
+        class_price: int | None,
+    ) -> PackageSpec | None:
+        if key_node is None:
+            return None
+        if node is None:  # "package:" with nothing under it (or mis-indented fields)
+            self.problems.add(key_node, "missing_field", field="sessions")
+            return None
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="package")
+            return None
+        if kind == "ongoing":
+            # Enrolling in an ongoing class books every session: there is nothing to pick.
+            self.problems.add(key_node, "package_on_ongoing")
+            return None
+        fields = _Mapping(node, _PACKAGE_FIELDS, self.problems)
+        before = len(self.problems)
+        has_sessions = fields.key_node("sessions") is not None
+        if not has_sessions:  # reported at "package:" rather than at its first field
+            self.problems.add(key_node, "missing_field", field="sessions")
+        sessions_node = fields.get("sessions", required=has_sessions)
+        sessions = self.integer(sessions_node, "sessions", PACKAGE_SESSIONS_RANGE)
+        if kind == "one_off" and sessions is not None and sessions > 1:
+            # A one-off class has exactly one session: a bigger package could never be booked.
+            self.problems.add(sessions_node, "package_too_big_for_one_off", sessions=sessions)
+        price_node = fields.get("price")
+        price = None if price_node is None else self.price(price_node)
+        # A package may go without a price (or at 0) only when the class itself is free.
+        if price_node is None and class_price:
+            self.problems.add(key_node, "package_needs_price")
+        if price_node is not None and price == 0 and class_price:
+            self.problems.add(price_node, "package_price_not_positive")
+
+        def number(name: str, bounds: tuple[int, int], default: int | None) -> int | None:
+            found = fields.get(name)
+            return default if found is None else self.integer(found, name, bounds)
+
+        cancel_until = number("cancel_until", CUTOFF_HOURS_RANGE, None)
+        reschedule_until = number("reschedule_until", CUTOFF_HOURS_RANGE, None)
+        refund = number("cancel_refund", PERCENT_RANGE, 100)
+        fee = number("reschedule_fee", PERCENT_RANGE, 0)
+        if len(self.problems) > before or sessions is None or refund is None or fee is None:
+            return None
+        return PackageSpec(sessions, price, cancel_until, reschedule_until, refund, fee)
 
     def class_sessions(self, fields: _Mapping, class_key: str) -> tuple[SessionSpec, ...]:
         before = len(self.problems)
@@ -786,6 +1120,12 @@ class _Parser:
         self.problems.add(node, "bad_integer", field=field, value=_shown(value), min=low, max=high)
         return None
 
+    def optional_integer(
+        self, fields: _Mapping, field: str, bounds: tuple[int, int], *, default: int
+    ) -> int | None:
+        node = fields.get(field)
+        return default if node is None else self.integer(node, field, bounds)
+
     def boolean(self, node: Node | None, field: str, *, default: bool) -> bool | None:
         """yes/no, true/false or on/off in any case; `default` when the field is absent."""
         if node is None:
@@ -826,9 +1166,9 @@ class _Parser:
             return None
         return value.lower()
 
-    def price(self, node: Node) -> int | None:
+    def price(self, node: Node, field: str = "price") -> int | None:
         """The price in minor units: "12.5" with 2 currency digits is 1250."""
-        value = self.scalar(node, "price")
+        value = self.scalar(node, field)
         if value is None:
             return None
         match = _PRICE_RE.fullmatch(value)

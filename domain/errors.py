@@ -190,6 +190,10 @@ class NoAttendanceCredit(DomainError):
     code = "no_attendance_credit"
 
 
+class FeeNotFound(DomainError):
+    code = "fee_not_found"
+
+
 class InvalidPayment(DomainError):
     """A payment or invoice payload this bot did not issue."""
 
@@ -216,3 +220,103 @@ class StarsRefundRefused(DomainError):
     """Telegram refused refundStarPayment: no refund was recorded."""
 
     code = "stars_refund_refused"
+
+
+# --- session types, multi and single sessions, reservations, announcements -----------------
+
+
+class SessionTypeNotFound(DomainError):
+    code = "session_type_not_found"
+
+
+class BadSpotCount(DomainError):
+    code = "bad_spot_count"
+
+
+class LocalTimeInvalid(DomainError):
+    """A wall-clock time the business's clock skips or shows twice (a summer-time change)."""
+
+    code = "local_time_invalid"
+
+
+class StartInPast(DomainError):
+    code = "start_in_past"
+
+
+class SpotsOverlap(DomainError):
+    code = "spots_overlap"
+
+
+class NotATypedSession(DomainError):
+    """Not a multi or single session staff made from a session type."""
+
+    code = "not_a_typed_session"
+
+
+class WrongSessionKind(DomainError):
+    code = "wrong_session_kind"
+
+
+class SessionConfirmed(DomainError):
+    """A single session the client confirmed keeps its time: it is rescheduled instead."""
+
+    code = "session_confirmed"
+
+
+class ReservationNotFound(DomainError):
+    """Also for someone else's reservation, and one already answered or released."""
+
+    code = "reservation_not_found"
+
+
+class UnknownChat(DomainError):
+    code = "unknown_chat"
+
+
+class NotAnnounceable(DomainError):
+    """Private, single, or with no spot ahead: never announced."""
+
+    code = "not_announceable"
+
+
+# --- session packages ------------------------------------------------------------------------
+
+
+class NotAPackage(DomainError):
+    """The class is booked one session at a time (or a booking is not part of a package)."""
+
+    code = "not_a_package"
+
+
+class WrongPackageCount(DomainError):
+    code = "wrong_package_count"
+
+
+class MixedServices(DomainError):
+    """Every session of a package belongs to the same class."""
+
+    code = "mixed_services"
+
+
+class SlotTaken(DomainError):
+    """One of the picked sessions was taken meanwhile: ``session_id`` says which."""
+
+    code = "slot_taken"
+
+
+class TooLateToChange(DomainError):
+    code = "too_late_to_change"
+
+
+class DayLimitReached(DomainError):
+    code = "day_limit_reached"
+
+
+class WeekLimitReached(DomainError):
+    code = "week_limit_reached"
+
+
+class PackageOnly(DomainError):
+    """The class is booked only as a package of ``size`` sessions, not one by one."""
+
+    code = "package_only"

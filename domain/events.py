@@ -122,6 +122,7 @@ class BookingReleased(_ToClient):
     client_id: int
     booking_id: int
     unpaid: bool = False  # released for not paying in time, not for not answering
+    reservation: bool = False  # a spot staff reserved, not confirmed within the type's hold
 
     @property
     def dedupe_key(self) -> str:
@@ -161,6 +162,54 @@ class PaymentNudge(_ToClient):
 
 
 @dataclass(frozen=True)
+class ReservationRequest(_ToClient):
+    """Staff reserved a spot for the client (or moved their single session): Confirm /
+    Decline (and Pay), before ``hold_until``."""
+
+    kind: ClassVar[str] = "reservation"
+    client_id: int
+    booking_id: int
+    starts_at: datetime  # the time asked about: a moved session is asked about again
+    hold_until: datetime
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"reservation:{self.booking_id}:{self.starts_at:%Y%m%d%H%M}"
+
+
+@dataclass(frozen=True)
+class PackageChanged(_ToClient):
+    """Staff cancelled (``change`` "cancelled") or moved ("moved": ``booking_id`` is the new
+    booking) a session of the client's package."""
+
+    kind: ClassVar[str] = "package_changed"
+    client_id: int
+    booking_id: int
+    package_id: int
+    change: str
+    at: datetime
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"package_changed:{self.booking_id}:{self.change}"
+
+
+@dataclass(frozen=True)
+class FeeNudge(_ToClient):
+    """A fee is still due: "please pay" with a Pay button, ``day`` days after it fell due.
+    ``fee_id``: the ledger line that charged it."""
+
+    kind: ClassVar[str] = "fee_nudge"
+    client_id: int
+    fee_id: int
+    day: int
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"fee_nudge:{self.fee_id}:{self.day}"
+
+
+@dataclass(frozen=True)
 class MoneyReturned(_ToClient):
     """Staff refunded part of what the client paid for a booking; ``credit_minor`` of it went
     to their balance as credit. ``refund_id``: the first ledger line of that refund."""
@@ -187,6 +236,9 @@ Event = (
     | BookingReleased
     | LateCancellation
     | PaymentNudge
+    | FeeNudge
+    | PackageChanged
+    | ReservationRequest
     | MoneyReturned
 )
 EVENT_KINDS: dict[str, type[Event]] = {
@@ -201,6 +253,9 @@ EVENT_KINDS: dict[str, type[Event]] = {
         BookingReleased,
         LateCancellation,
         PaymentNudge,
+        FeeNudge,
+        PackageChanged,
+        ReservationRequest,
         MoneyReturned,
     )
 }

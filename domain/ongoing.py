@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from domain import outbox, rules
+from domain import credits, outbox, rules
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
@@ -85,6 +85,7 @@ async def enrol_in_class(
     note = rules.enrolment_note(note, policy.enrolment_notes)
     klass = await _ongoing_class(db, class_id)
     await _check_can_join(db, klass, client.id, now, policy)
+    await _check_credit(db, klass, client, now, policy)
     return await _enrol(db, klass, client, now, policy, note=note)
 
 
@@ -104,6 +105,7 @@ async def enrol_or_wait(
     note = rules.enrolment_note(note, policy.enrolment_notes)
     klass = await _ongoing_class(db, class_id)
     await _check_can_join(db, klass, client.id, now, policy)
+    await _check_credit(db, klass, client, now, policy)
     if class_has_room(klass, now):
         try:
             return await _enrol(db, klass, client, now, policy, note=note)
@@ -286,6 +288,15 @@ async def _check_can_join(
     if await queries.is_enrolled(db, client_id, klass.programme_id):
         raise AlreadyEnrolled()
     await ensure_eligible(db, client_id, klass.programme, now, policy)
+
+
+async def _check_credit(
+    db: AsyncSession, klass: ProgrammeClass, client: ClientRef, now: datetime, policy: Policy
+) -> None:
+    """A class of a programme that gives attendance credits needs one left this period."""
+    if klass.programme.attendance_credits:
+        await remember_client(db, client, now)
+        await credits.ensure_credit_for(db, client.id, klass.programme, policy.today(now), policy)
 
 
 async def _enrol(

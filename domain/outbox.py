@@ -28,12 +28,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rules
-from domain.events import EVENT_KINDS, Event, LateCancellation, PaymentNudge, SessionReminder
+from domain.events import (
+    EVENT_KINDS,
+    Event,
+    LateCancellation,
+    PaymentNudge,
+    ReservationRequest,
+    SessionReminder,
+)
 from domain.policy import Policy
 from domain.storage.models import OutboxMessage, OutboxState
 
 # rows about a booking that go away with it (a reminder of a cancelled booking says nothing)
-BOOKING_BOUND_KINDS = (SessionReminder.kind, PaymentNudge.kind)
+BOOKING_BOUND_KINDS = (SessionReminder.kind, PaymentNudge.kind, ReservationRequest.kind)
 
 
 @dataclass(frozen=True)

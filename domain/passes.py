@@ -55,7 +55,7 @@ async def offers(db: AsyncSession, programme_id: int) -> list[PassOffer]:
     return list(
         await db.scalars(
             select(PassOffer)
-            .where(PassOffer.programme_id == programme_id)
+            .where(PassOffer.programme_id == programme_id, PassOffer.on_sale)
             .order_by(PassOffer.entries, PassOffer.id)
         )
     )
@@ -67,7 +67,7 @@ async def invoice_pass(
     """The offer, its price and a fresh ledger item to invoice it under. The client is
     remembered (and committed) now: their payment lands on their ledger."""
     offer = await db.get(PassOffer, offer_id)
-    if offer is None:
+    if offer is None or not offer.on_sale:
         raise PassNotOnSale()
     await remember_client(db, client, now)
     await db.commit()
@@ -76,14 +76,18 @@ async def invoice_pass(
 
 
 async def check_pass_payment(
-    db: AsyncSession, *, item: str, amount: money.Money, currency: str
+    db: AsyncSession, *, item: str, amount: money.Money, currency: str, credit: money.Money
 ) -> None:
-    """Pre-checkout for a pass: still on sale at exactly this price, this invoice not paid yet."""
+    """Pre-checkout for a pass: still on sale at this price less the client's ``credit``
+    (spent on it with the payment), this invoice not paid yet."""
     parsed = PassItem.parse(item)
     if parsed is None:
         raise InvalidPayment()
     offer = await db.get(PassOffer, parsed.offer_id)
-    if offer is None or amount != money.Money(offer.price_minor, currency):
+    if offer is None or not offer.on_sale:
+        raise PassNotOnSale()
+    price = money.Money(offer.price_minor, currency)
+    if amount != money.spend_credit(credit, price).to_invoice:
         raise PassNotOnSale()
     if await db.scalar(select(ClientPass.id).where(ClientPass.item == item)) is not None:
         raise PassAlreadyBought()
@@ -94,12 +98,13 @@ async def grant_pass(
     *,
     client_id: int,
     item: str,
-    paid: money.Money,
+    currency: str,
     policy: Policy,
     now: datetime,
 ) -> bool:
-    """Within the payment's transaction: the pass and its charge. False (nothing written) when
-    the offer is gone or this invoice already bought a pass: the payment is then credit."""
+    """Within the payment's transaction: the pass and its charge, the offer's price (the caller
+    spends credit on what the payment leaves due). False (nothing written) when the offer is
+    gone or this invoice already bought a pass: the payment is then credit."""
     parsed = PassItem.parse(item)
     offer = await db.get(PassOffer, parsed.offer_id) if parsed else None
     if offer is None:
@@ -128,8 +133,8 @@ async def grant_pass(
             client_id=client_id,
             kind=money.EntryKind.CHARGE,
             charge_for=money.ChargeFor.PASS,
-            amount_minor=paid.minor,
-            currency=paid.currency,
+            amount_minor=offer.price_minor,
+            currency=currency,
             item=item,
             created_at=now,
         )

@@ -16,17 +16,28 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import money, outbox, passes
+from domain.clients import ClientRef
 from domain.errors import (
     AlreadyPaid,
     AmountChanged,
     BookingAlreadyCancelled,
     BookingNotFound,
+    DomainError,
+    FeeNotFound,
     InvalidPayment,
     SessionAlreadyStarted,
 )
 from domain.events import PaymentNudge
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage.models import Booking, BookingStatus, ClassSession, Client, LedgerEntry
+from domain.storage.models import (
+    Booking,
+    BookingStatus,
+    ClassSession,
+    Client,
+    LedgerEntry,
+    PassOffer,
+    ProgrammeKind,
+)
 
 PAYLOAD_VERSION = "v1"
 MAX_PAYLOAD_BYTES = 128  # Telegram's limit for an invoice payload
@@ -59,6 +70,10 @@ class InvoiceFor:
 
 def booking_item(booking_id: int) -> str:
     return f"booking:{booking_id}"
+
+
+FEE_ITEM_KIND = "fee"  # "fee:<programme>:<client>:<YYYY-MM or YYYY-MM-DD>" (domain.money)
+PACKAGE_ITEM_KIND = "package"  # "package:<id>" (domain.packages)
 
 
 async def apply_payment(
@@ -96,16 +111,66 @@ async def apply_payment(
     )
     applied = inserted.rowcount == 1
     if applied and passes.PassItem.parse(paid.item) is not None:
-        await passes.grant_pass(
+        await lock_account(db, client_id)
+        granted = await passes.grant_pass(
             db,
             client_id=client_id,
             item=paid.item,
-            paid=money.Money(paid.amount_minor, paid.currency),
+            currency=paid.currency,
             policy=policy,
             now=now,
         )
+        if granted:  # the invoice left out the client's credit: it pays the rest now
+            await db.flush()
+            await _settle_from_credit(db, client_id, paid.item, now)
     await db.commit()
     return applied
+
+
+async def buy_pass(
+    db: AsyncSession,
+    *,
+    client: ClientRef,
+    offer_id: int,
+    policy: Policy,
+    now: datetime,
+) -> tuple[PassOffer, str, InvoiceFor | None]:
+    """Buying a pass: the offer, the pass's ledger item and the invoice. Credit on the client's
+    balance is spent first: when it covers the price the pass is theirs at once (committed; no
+    invoice: None); else the invoice is for the rest, and the credit is spent when that is paid
+    (pre-checkout checks the amount again)."""
+    offer, price, item = await passes.invoice_pass(
+        db, client=client, offer_id=offer_id, currency=policy.currency, now=now
+    )
+    await lock_account(db, client.id)
+    use = money.spend_credit(await available_credit(db, client.id, policy.currency), price)
+    if use.needs_invoice:
+        await db.commit()
+        return offer, item, InvoiceFor(item, use.to_invoice.minor, use.to_invoice.currency)
+    await passes.grant_pass(
+        db, client_id=client.id, item=item, currency=price.currency, policy=policy, now=now
+    )
+    await db.flush()
+    await _settle_from_credit(db, client.id, item, now)
+    await db.commit()
+    return offer, item, None
+
+
+async def _settle_from_credit(
+    db: AsyncSession, client_id: int, item: str, now: datetime
+) -> money.CreditUse | None:
+    """Spend the client's credit on what is due for ``item`` (within the caller's transaction):
+    only credit not already settling their other dues. None when nothing is due."""
+    lines = await entries(db, client_id)
+    due = money.due_for(item, lines)
+    if due.minor == 0:
+        return None
+    available = (due - money.balance(lines, due.currency)).at_least_zero()
+    use = money.spend_credit(available, due)
+    if use.credit_used.minor > 0:
+        paid = money.EntryKind.PAYMENT
+        db.add(_line(client_id, item, paid, use.credit_used, now, method=money.Method.CREDIT))
+    return use
 
 
 async def lock_account(db: AsyncSession, client_id: int) -> None:
@@ -121,17 +186,19 @@ async def entries(db: AsyncSession, client_id: int) -> list[money.Entry]:
     rows = await db.scalars(
         select(LedgerEntry).where(LedgerEntry.client_id == client_id).order_by(LedgerEntry.id)
     )
-    return [
-        money.Entry(
-            kind=money.EntryKind(row.kind),
-            item=row.item,
-            amount=money.Money(row.amount_minor, row.currency),
-            method=money.Method(row.method) if row.method else None,
-            charge_for=money.ChargeFor(row.charge_for) if row.charge_for else None,
-            charge_id=row.charge_id,
-        )
-        for row in rows
-    ]
+    return [entry_of(row) for row in rows]
+
+
+def entry_of(row: LedgerEntry) -> money.Entry:
+    """A ledger line as the pure rules (domain.money) read it."""
+    return money.Entry(
+        kind=money.EntryKind(row.kind),
+        item=row.item,
+        amount=money.Money(row.amount_minor, row.currency),
+        method=money.Method(row.method) if row.method else None,
+        charge_for=money.ChargeFor(row.charge_for) if row.charge_for else None,
+        charge_id=row.charge_id,
+    )
 
 
 async def balance(db: AsyncSession, client_id: int, currency: str) -> money.Money:
@@ -159,27 +226,69 @@ async def charge_booking(
     transaction). Free sessions charge nothing."""
     if not price_minor or price_minor <= 0:
         return
-    currency = policy.currency
-    price = money.Money(price_minor, currency)
-    lines = [e for e in await entries(db, client_id) if e.amount.currency == currency]
-    available = money.available_credit(lines, currency) if lines else money.Money.zero(currency)
+    price = money.Money(price_minor, policy.currency)
+    available = await available_credit(db, client_id, policy.currency)
     item = booking_item(booking_id)
     charge = _line(client_id, item, money.EntryKind.CHARGE, price, now)
     charge.charge_for = money.ChargeFor.BOOKING
     db.add(charge)
+    to_invoice = spend_credit_on(db, client_id, item, price, available, now)
+    await _schedule_nudges(db, booking_id, client_id, to_invoice, starts_at, policy, now)
+
+
+async def pay_for_booking(
+    db: AsyncSession, *, booking: Booking, session: ClassSession, policy: Policy, now: datetime
+) -> tuple[int | None, DomainError | None]:
+    """How a new booking is paid (within the caller's transaction): a priced pay-as-you-go
+    session takes an entry of the client's pass if one can pay for it; otherwise its price is
+    charged (credit spent first) — except in an ongoing class, which its fees pay for.
+    Returns the pass used, or None and why the client's pass could not pay."""
+    klass = session.klass
+    programme = klass.programme
+    pass_id, problem = None, None
+    if programme.kind == ProgrammeKind.PAYG and klass.price_minor:
+        pass_id, problem = await passes.take_entry(
+            db,
+            client_id=booking.client_id,
+            programme_id=programme.id,
+            starts_at=session.starts_at,
+            policy=policy,
+        )
+        booking.pass_id = pass_id
+    if pass_id is None and programme.kind != ProgrammeKind.ONGOING:
+        await charge_booking(
+            db,
+            booking_id=booking.id,
+            client_id=booking.client_id,
+            price_minor=klass.price_minor,
+            starts_at=session.starts_at,
+            policy=policy,
+            now=now,
+        )
+    return pass_id, problem
+
+
+async def available_credit(db: AsyncSession, client_id: int, currency: str) -> money.Money:
+    """Credit on the client's balance in ``currency``, before any charge now being written."""
+    lines = [e for e in await entries(db, client_id) if e.amount.currency == currency]
+    return money.available_credit(lines, currency) if lines else money.Money.zero(currency)
+
+
+def spend_credit_on(
+    db: AsyncSession,
+    client_id: int,
+    item: str,
+    price: money.Money,
+    available: money.Money,
+    now: datetime,
+) -> money.Money:
+    """Pay what ``available`` credit covers of a new charge for ``item`` (within the caller's
+    transaction); returns what is left to pay."""
     use = money.spend_credit(available, price)
     if use.credit_used.minor > 0:
-        db.add(
-            _line(
-                client_id,
-                item,
-                money.EntryKind.PAYMENT,
-                use.credit_used,
-                now,
-                method=money.Method.CREDIT,
-            )
-        )
-    await _schedule_nudges(db, booking_id, client_id, use.to_invoice, starts_at, policy, now)
+        paid = money.EntryKind.PAYMENT
+        db.add(_line(client_id, item, paid, use.credit_used, now, method=money.Method.CREDIT))
+    return use.to_invoice
 
 
 async def _schedule_nudges(
@@ -273,25 +382,50 @@ async def invoice_booking(
     Someone else's booking reads as missing."""
     await lock_account(db, client_id)
     await _payable_booking(db, client_id, booking_id, now)
-    item = booking_item(booking_id)
-    lines = await entries(db, client_id)
-    due = money.due_for(item, lines)
-    if due.minor == 0:
+    return await _invoice_item(db, client_id, booking_item(booking_id), now)
+
+
+async def invoice_fee(
+    db: AsyncSession, *, client_id: int, fee_id: int, now: datetime
+) -> InvoiceFor | None:
+    """As :func:`invoice_booking`, for a fee: ``fee_id`` is the ledger line that charged it.
+    Someone else's fee reads as missing."""
+    await lock_account(db, client_id)
+    item = await fee_item(db, client_id, fee_id)
+    return await _invoice_item(db, client_id, item, now)
+
+
+async def invoice_package(
+    db: AsyncSession, *, client_id: int, package_id: int, now: datetime
+) -> InvoiceFor | None:
+    """As :func:`invoice_booking`, for what is due on the client's own session package."""
+    await lock_account(db, client_id)
+    item = f"{PACKAGE_ITEM_KIND}:{package_id}"
+    lines = [e for e in await entries(db, client_id) if e.item == item]
+    if not any(e.kind == money.EntryKind.CHARGE for e in lines):
+        raise BookingNotFound()  # not theirs (or free)
+    return await _invoice_item(db, client_id, item, now)
+
+
+async def fee_item(db: AsyncSession, client_id: int, fee_id: int) -> str:
+    line = await db.get(LedgerEntry, fee_id)
+    if (
+        line is None
+        or line.client_id != client_id
+        or line.kind != money.EntryKind.CHARGE
+        or line.charge_for != money.ChargeFor.MONTHLY_FEE
+    ):
+        raise FeeNotFound()
+    return line.item
+
+
+async def _invoice_item(
+    db: AsyncSession, client_id: int, item: str, now: datetime
+) -> InvoiceFor | None:
+    use = await _settle_from_credit(db, client_id, item, now)
+    if use is None:
         raise AlreadyPaid()
-    # credit not already settling older dues: what the balance holds beyond this item's due
-    available = (due - money.balance(lines, due.currency)).at_least_zero()
-    use = money.spend_credit(available, due)
     if use.credit_used.minor > 0:
-        db.add(
-            _line(
-                client_id,
-                item,
-                money.EntryKind.PAYMENT,
-                use.credit_used,
-                now,
-                method=money.Method.CREDIT,
-            )
-        )
         await db.commit()
     if use.to_invoice.minor == 0:
         return None
@@ -306,20 +440,32 @@ async def check_before_payment(
     now: datetime,
     currency: str | None = None,
 ) -> None:
-    """Telegram's pre-checkout: is exactly this amount still due for this booking of this
-    client (or this pass still on sale at this price, in ``currency``)? Raises the reason to
-    show them if not (nothing is charged then)."""
+    """Telegram's pre-checkout: is exactly this amount still due for this booking or fee of
+    this client (or this pass still on sale at this price, in ``currency``)? Raises the reason
+    to show them if not (nothing is charged then)."""
     kind, _, raw_id = invoice.item.partition(":")
     if kind == passes.ITEM_KIND:
         amount = money.Money(invoice.amount_minor, invoice.currency)
+        currency = currency or invoice.currency
         await passes.check_pass_payment(
-            db, item=invoice.item, amount=amount, currency=currency or invoice.currency
+            db,
+            item=invoice.item,
+            amount=amount,
+            currency=currency,
+            credit=await available_credit(db, client_id, currency),
         )
         return
-    if kind != "booking" or not raw_id.isdigit():
+    if kind in (FEE_ITEM_KIND, PACKAGE_ITEM_KIND):
+        lines = await entries(db, client_id)
+        if not any(e.item == invoice.item and e.kind == money.EntryKind.CHARGE for e in lines):
+            # not a fee or package of this client's
+            raise FeeNotFound() if kind == FEE_ITEM_KIND else BookingNotFound()
+    elif kind == "booking" and raw_id.isdigit():
+        await _payable_booking(db, client_id, int(raw_id), now)
+        lines = await entries(db, client_id)
+    else:
         raise InvalidPayment()
-    await _payable_booking(db, client_id, int(raw_id), now)
-    due = money.due_for(invoice.item, await entries(db, client_id))
+    due = money.due_for(invoice.item, lines)
     if due.minor == 0:
         raise AlreadyPaid()
     if due != money.Money(invoice.amount_minor, invoice.currency):

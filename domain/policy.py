@@ -30,6 +30,12 @@ class Policy:
     payment_nudge_days: tuple[int, ...] = ()
     # a booking not paid within this many minutes is released (0: never; online payment only)
     payment_hold_minutes: int = 0
+    # "please pay" reminders for a monthly fee, days after it fell due, while it is unpaid
+    fee_nudge_days: tuple[int, ...] = (0, 3, 7)
+    # seed 003 CourseSubscriptionAllowedWithoutCredit: enrol (or book) with no credit left
+    enrol_without_credit: bool = False
+    # unused attendance credits are usable in the next period too (else they expire)
+    credits_carry_over: bool = False
 
     def today(self, now: datetime) -> date:
         return self.local_day(now)

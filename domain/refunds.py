@@ -14,13 +14,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import money, outbox
-from domain.errors import BookingNotFound, DomainError, NothingDue, StarsRefundRefused
+from domain.errors import (
+    BookingNotFound,
+    DomainError,
+    FeeNotFound,
+    NothingDue,
+    StarsRefundRefused,
+)
 from domain.events import MoneyReturned
 from domain.payments import _line, booking_item, entries, lock_account
-from domain.storage.models import Booking, LedgerEntry
+from domain.storage.models import Booking, LedgerEntry, Package, PackageSlot
 
 # refundStarPayment(user_id, telegram_payment_charge_id); raises StarsRefundRefused
 RefundStars = Callable[[int, str], Awaitable[None]]
@@ -63,12 +70,56 @@ async def mark_paid_at_venue(
 ) -> money.Money:
     """What is due for the booking was paid at the desk; returns that amount."""
     lines = await _booking_lines(db, client_id, booking_id)
-    item = booking_item(booking_id)
+    return await _paid_at_venue(db, client_id, booking_item(booking_id), lines, staff_id, now)
+
+
+async def _paid_at_venue(
+    db: AsyncSession,
+    client_id: int,
+    item: str,
+    lines: list[money.Entry],
+    staff_id: int,
+    now: datetime,
+) -> money.Money:
     due = money.due_for(item, lines) if lines else None
     if due is None or due.minor == 0:
         raise NothingDue()
     entry = money.payment(item, due, money.Method.VENUE)
     db.add(_staff_line(client_id, entry, now, staff_id=staff_id, reason=None))
+    await db.commit()
+    return due
+
+
+# --- fees ------------------------------------------------------------------------------------
+
+
+async def _fee_lines(db: AsyncSession, fee_id: int) -> tuple[int, str, list[money.Entry]]:
+    """The fee's client, item and ledger lines (their account locked for the transaction)."""
+    line = await db.get(LedgerEntry, fee_id)
+    if line is None or line.charge_for != money.ChargeFor.MONTHLY_FEE:
+        raise FeeNotFound()
+    await lock_account(db, line.client_id)
+    lines = [e for e in await entries(db, line.client_id) if e.item == line.item]
+    return line.client_id, line.item, lines
+
+
+async def fee_paid_at_venue(
+    db: AsyncSession, *, fee_id: int, staff_id: int, now: datetime
+) -> money.Money:
+    """What is due of the fee was paid at the desk; returns that amount."""
+    client_id, item, lines = await _fee_lines(db, fee_id)
+    return await _paid_at_venue(db, client_id, item, lines, staff_id, now)
+
+
+async def waive_fee(
+    db: AsyncSession, *, fee_id: int, reason: str, staff_id: int, now: datetime
+) -> money.Money:
+    """Staff forgive what is still due of the fee (its reminders then stop); returns it."""
+    client_id, item, lines = await _fee_lines(db, fee_id)
+    due = money.due_for(item, lines)
+    if due.minor == 0:
+        raise NothingDue()
+    db.add(_staff_line(client_id, money.waiver(item, due), now, staff_id=staff_id, reason=reason))
     await db.commit()
     return due
 
@@ -156,7 +207,72 @@ async def refund_booking(
     Telegram refuses one, only the Stars refunds it already carried out are recorded (that
     money is gone) and StarsRefundRefused says why."""
     lines = await _booking_lines(db, client_id, booking_id)
-    plans = plan_item_refund(booking_item(booking_id), amount, lines)
+    return await _refund(
+        db,
+        client_id=client_id,
+        item=booking_item(booking_id),
+        lines=lines,
+        about_booking=booking_id,
+        amount=amount,
+        reason=reason,
+        staff_id=staff_id,
+        now=now,
+        refund_stars=refund_stars,
+    )
+
+
+async def refund_package(
+    db: AsyncSession,
+    *,
+    package_id: int,
+    amount: money.Money,
+    reason: str,
+    staff_id: int,
+    now: datetime,
+    refund_stars: RefundStars,
+) -> RefundDone:
+    """Staff give back any amount (up to what was paid, less what went back) on a session
+    package, routed like a booking's refund; the client is told."""
+    package = await db.get(Package, package_id)
+    first = await db.scalar(
+        select(PackageSlot.booking_id)
+        .where(PackageSlot.package_id == package_id)
+        .order_by(PackageSlot.slot, PackageSlot.booking_id)
+        .limit(1)
+    )
+    if package is None or first is None:
+        raise BookingNotFound()
+    await lock_account(db, package.client_id)
+    item = f"package:{package_id}"
+    lines = [e for e in await entries(db, package.client_id) if e.item == item]
+    return await _refund(
+        db,
+        client_id=package.client_id,
+        item=item,
+        lines=lines,
+        about_booking=first,
+        amount=amount,
+        reason=reason,
+        staff_id=staff_id,
+        now=now,
+        refund_stars=refund_stars,
+    )
+
+
+async def _refund(
+    db: AsyncSession,
+    *,
+    client_id: int,
+    item: str,
+    lines: list[money.Entry],
+    about_booking: int,
+    amount: money.Money,
+    reason: str,
+    staff_id: int,
+    now: datetime,
+    refund_stars: RefundStars,
+) -> RefundDone:
+    plans = plan_item_refund(item, amount, lines)
     done: dict[money.RefundRoute, money.Money] = {}
     written: list[LedgerEntry] = []
     refused: DomainError | None = None
@@ -184,7 +300,7 @@ async def refund_booking(
     if written:  # the client is told, through the outbox, in this same transaction
         await db.flush()
         told = MoneyReturned(
-            client_id, booking_id, result.amount.minor, result.as_credit.minor, written[0].id
+            client_id, about_booking, result.amount.minor, result.as_credit.minor, written[0].id
         )
         await outbox.record(db, [told], now)
     await db.commit()

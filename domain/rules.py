@@ -10,6 +10,8 @@ from enum import StrEnum
 from domain.errors import (
     AlreadyBooked,
     BookingAlreadyCancelled,
+    DayLimitReached,
+    MixedServices,
     NoteRequired,
     NoteTooLong,
     ProgrammeNotOpen,
@@ -17,6 +19,9 @@ from domain.errors import (
     RankTooLow,
     SessionAlreadyStarted,
     SessionFull,
+    TooLateToChange,
+    WeekLimitReached,
+    WrongPackageCount,
 )
 
 
@@ -240,3 +245,56 @@ def release_deadline(starts_at: datetime, release_hours: int) -> datetime | None
 def is_late_cancellation(*, starts_at: datetime, now: datetime, notice_hours: int) -> bool:
     """Staff want to hear of a cancellation this close to the start (0: never)."""
     return notice_hours > 0 and now < starts_at <= now + timedelta(hours=notice_hours)
+
+
+# --- session packages (seed 002) ----------------------------------------------------------
+
+
+def change_deadline(starts_at: datetime, cutoff_hours: int, zone: tzinfo) -> datetime:
+    """Until when a client may cancel or reschedule a session: ``cutoff_hours`` before its
+    start on the business's clock (a 24-hour cut-off of a 10:00 session is 10:00 the day
+    before, also when the clocks changed in between). A wall-clock deadline the clock skips is
+    read on the clock before the jump (earlier); one it shows twice, the earlier of the two."""
+    local = starts_at.astimezone(zone).replace(tzinfo=None) - timedelta(hours=cutoff_hours)
+    moment = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if moment.astimezone(zone).replace(tzinfo=None) != local:  # in a spring-forward gap
+        moment = local.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    return moment
+
+
+def ensure_can_change(
+    *, starts_at: datetime, now: datetime, cutoff_hours: int, zone: tzinfo
+) -> None:
+    deadline = change_deadline(starts_at, cutoff_hours, zone)
+    if now > deadline:
+        raise TooLateToChange(deadline=deadline)
+
+
+def ensure_package_picks(picked_class_ids: Sequence[int], *, class_id: int, size: int) -> None:
+    """Exactly ``size`` different sessions, all of the package's own class."""
+    if any(c != class_id for c in picked_class_ids):
+        raise MixedServices()
+    if len(picked_class_ids) != size:
+        raise WrongPackageCount(need=size, got=len(picked_class_ids))
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday to Sunday holding ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def ensure_within_limits(
+    *,
+    day: date,
+    booked_days: Sequence[date],
+    max_per_day: int | None,
+    max_per_week: int | None,
+) -> None:
+    """A client's bookings of one class per local day / week (``booked_days``: the days of
+    their active bookings of it)."""
+    if max_per_day is not None and sum(d == day for d in booked_days) >= max_per_day:
+        raise DayLimitReached(limit=max_per_day)
+    first, last = week_of(day)
+    if max_per_week is not None and sum(first <= d <= last for d in booked_days) >= max_per_week:
+        raise WeekLimitReached(limit=max_per_week)

@@ -111,15 +111,7 @@ async def _hand_over(
     await db.flush()
     seat = outbox.BookedSeat(booking.id, entry.client_id, session.starts_at)
     await outbox.remind(db, [seat], now, policy)
-    await payments.charge_booking(
-        db,
-        booking_id=booking.id,
-        client_id=entry.client_id,
-        price_minor=klass.price_minor,
-        starts_at=session.starts_at,
-        policy=policy,
-        now=now,
-    )
+    await payments.pay_for_booking(db, booking=booking, session=session, policy=policy, now=now)
     events = [Promoted(entry.client_id, booking.id, enrolment_pending=pending)]
     await outbox.record(db, events, now)
     return events

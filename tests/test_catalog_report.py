@@ -36,6 +36,28 @@ def test_a_successful_import_is_summed_up():
     ]
 
 
+def test_session_types_get_a_line_of_their_own_when_any_changed():
+    report = ImportReport()
+    report.added["session_types"] = 2
+    report.updated["session_types"] = 1
+
+    summary = report_lines("studio.yaml", report)
+
+    assert summary.lines == [
+        "studio.yaml imported:",
+        "  added 0 programmes, 0 classes, 0 sessions, 0 billing periods",
+        "  updated 0 programmes, 0 classes, 0 billing periods",
+        "  session types: 2 added, 1 updated",
+    ]
+
+
+def test_an_import_that_changed_no_session_type_does_not_mention_them():
+    report = ImportReport()
+    report.added["classes"] = 1
+
+    assert not any("session types" in line for line in report_lines("s.yaml", report).lines)
+
+
 def test_a_rejected_file_lists_every_problem_with_its_line():
     invalid = CatalogInvalid(
         [

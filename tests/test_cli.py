@@ -36,7 +36,9 @@ def test_the_example_catalog_imports_and_a_second_import_changes_nothing(env, ca
     assert main(["import-catalog", str(EXAMPLE)]) == 0
     second = capsys.readouterr().out
 
-    assert "added 4 programmes, 5 classes" in first
+    assert "added 4 programmes, 6 classes" in first
+    assert "session types: 1 added, 0 updated" in first
+    assert rows(env, "session_types") == 1
     assert sessions > 20
     assert "nothing changed" in second
     assert rows(env, "sessions") == sessions
@@ -103,7 +105,13 @@ def test_migrate_brings_an_empty_database_up_to_date(env, capsys):
         ),
         ("REMINDERS", "24h,soon", "REMINDERS is not valid: expected whole hours or days"),
         ("PAYMENT_METHODS", "paypal", "PAYMENT_METHODS is not valid: expected stars, card"),
-        ("PAYMENT_NUDGE_DAYS", "1,x", "PAYMENT_NUDGE_DAYS is not valid: expected days after"),
+        ("PAYMENT_NUDGE_DAYS", "1,x", "PAYMENT_NUDGE_DAYS is not valid: expected days such as"),
+        ("FEE_NUDGE_DAYS", "0,99", "FEE_NUDGE_DAYS is not valid: expected days such as"),
+        (
+            "ANNOUNCE_CHATS",
+            "-1001,my-group",
+            "ANNOUNCE_CHATS is not valid: expected group or channel ids such as -1001234567890",
+        ),
         (
             "PAYMENT_METHODS",
             "stars",

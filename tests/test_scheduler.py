@@ -10,11 +10,19 @@ from aiogram import Dispatcher
 from bot.config import Settings
 from bot.courier import Courier, dispatch_outbox
 from bot.deps import Deps
-from bot.scheduler import build_scheduler, pass_on_expired_offers, release_unanswered, run_with
+from bot.scheduler import (
+    build_scheduler,
+    fees_and_attendance,
+    pass_on_expired_offers,
+    release_unanswered,
+    run_with,
+)
 
 
 async def test_periodic_jobs_run_at_their_configured_intervals_and_tolerate_a_busy_loop():
-    settings = Settings(offer_check_seconds=5, outbox_check_seconds=2, bot_token=None)
+    settings = Settings(
+        offer_check_seconds=5, outbox_check_seconds=2, fee_check_seconds=600, bot_token=None
+    )
     deps = Deps(db=None, settings=settings)
     deps = replace(deps, courier=Courier(None, deps, None, sender=None))
     scheduler = build_scheduler(bot=None, deps=deps, i18n=None)
@@ -29,7 +37,10 @@ async def test_periodic_jobs_run_at_their_configured_intervals_and_tolerate_a_bu
     assert jobs["outbox"].func is dispatch_outbox
     assert jobs["outbox"].args == (deps.courier,)
     assert jobs["outbox"].trigger.interval == timedelta(seconds=2)
-    assert set(jobs) == {"expire_offers", "release_unconfirmed", "outbox"}
+    # fees fall due by the day: charged (and attendance counted) every 10 minutes here
+    assert jobs["fees"].func is fees_and_attendance
+    assert jobs["fees"].trigger.interval == timedelta(seconds=600)
+    assert set(jobs) == {"expire_offers", "release_unconfirmed", "outbox", "fees"}
     for job in jobs.values():
         assert job.misfire_grace_time == 60
         assert job.max_instances == 1

@@ -8,7 +8,9 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
+from aiogram_dialog.widgets.text import Format
 
+from bot import packages
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import (
@@ -26,12 +28,13 @@ from bot.dialogs.common import (
 from bot.i18n import T
 from bot.payments import payment_state, payment_widgets
 from bot.states import Catalog, MyBookings
+from domain import packages as domain_packages
 from domain.booking import cancel_booking
 from domain.errors import DomainError
 from domain.storage import queries
 from domain.storage.models import WaitStatus
 
-BOOKINGS, WAITS = "b", "w"
+BOOKINGS, WAITS, MOVE_TARGETS = "b", "w", "mv"
 
 
 async def list_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -40,9 +43,23 @@ async def list_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> d
     async with deps.db() as db:
         rows = await queries.upcoming_bookings(db, client_id, deps.clock())
         waits = await queries.open_waits(db, client_id, now=deps.clock())
+        in_packages = await domain_packages.packages_of(db, client_id)
+    # a package's sessions together (by package, then slot), then the rest by time
+    rows = sorted(
+        rows,
+        key=lambda r: (
+            (in_packages[r.id][0], in_packages[r.id][1], r.starts_at)
+            if r.id in in_packages
+            else (10**18, 0, r.starts_at)
+        ),
+    )
     return {
         "bookings": [
-            (row.id, f"{fmt.short_when(row.starts_at)} · {row.programme_title} — {row.class_title}")
+            (
+                row.id,
+                packages.list_label(fmt, in_packages, row.id)
+                + f"{fmt.short_when(row.starts_at)} · {row.programme_title} — {row.class_title}",
+            )
             for row in rows
         ],
         "waits": [(wait.id, _wait_label(wait, fmt)) for wait in waits],
@@ -83,6 +100,7 @@ async def on_booking(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
         show_error(manager, "booking_not_found")
         return
     manager.dialog_data["booking_id"] = booking_id
+    manager.dialog_data.pop("move_note", None)
     await manager.switch_to(MyBookings.booking)
 
 
@@ -98,6 +116,10 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     payment = await payment_state(deps, fmt, client_of(dialog_manager).id, card.id)
     if not card.is_active:  # nothing to pay for a cancelled booking
         payment.update(to_pay="", can_pay=False, hold="")
+    package = await packages.booking_data(deps, fmt, client_of(dialog_manager).id, card.id)
+    if package["in_package"]:  # paid, cancelled and moved as part of its package
+        payment.update(to_pay="", can_pay=False, hold="")
+    cancellable = card.is_active and card.starts_at > deps.clock()
     return {
         "title": html(f"{card.programme_title} — {card.class_title}"),
         "when": fmt.long_when(card.starts_at),
@@ -105,13 +127,17 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "duration": fmt.duration(card.duration_minutes),
         "active": card.is_active,
         "cancelled": not card.is_active,
-        "cancellable": card.is_active and card.starts_at > deps.clock(),
+        "cancellable": package["can_cancel_pkg"] if package["in_package"] else cancellable,
+        "too_late": package["in_package"] and card.is_active and not package["can_cancel_pkg"],
         "error": error,
         **payment,
+        **package,
     }
 
 
 async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    if await packages.cancel_in_package(manager):
+        return
     deps = deps_of(manager)
     try:
         async with deps.db() as db:
@@ -149,7 +175,25 @@ def bookings_dialog() -> Dialog:
             ERROR_LINE,
             T("<b>{title}</b>\n🗓 {when} ({city} time)\n⏱ {duration}", when="title"),
             T("❌ This booking is cancelled.", when="cancelled"),
+            Format("{slot_line}", when="in_package"),
+            Format(
+                "{dialog_data[move_note]}", when=lambda d, *_: d["dialog_data"].get("move_note")
+            ),
+            T(
+                "Cancelling it alone was possible until {cancel_until}; moving it until "
+                "{move_until}.",
+                when="too_late",
+            ),
             *payment_widgets(),
+            SwitchTo(
+                T("🔁 Reschedule (fee {fee})"),
+                id="move",
+                state=MyBookings.move,
+                when="can_move_pkg",
+            ),
+            Button(
+                T("📅 Calendar file"), id="ics", on_click=packages.on_calendar, when="in_package"
+            ),
             SwitchTo(
                 T("❌ Cancel booking"),
                 id="ask_cancel",
@@ -163,6 +207,7 @@ def bookings_dialog() -> Dialog:
         Window(
             ERROR_LINE,
             T("Cancel your booking for <b>{title}</b> on {when}?", when="active"),
+            T("{refund} of your package is given back.", when="can_cancel_pkg"),
             Button(T("Yes, cancel it"), id="cancel", on_click=on_cancel, when="cancellable"),
             SwitchTo(T("No, keep it"), id="keep", state=MyBookings.booking),
             state=MyBookings.confirm_cancel,
@@ -174,9 +219,23 @@ def bookings_dialog() -> Dialog:
                 "🔁 You get a make-up credit: book another session of this programme with it.",
                 when=lambda data, *_: data["dialog_data"].get("makeup"),
             ),
+            Format(
+                "{dialog_data[refund_note]}",
+                when=lambda d, *_: d["dialog_data"].get("refund_note"),
+            ),
             back_to(MyBookings.list),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
             state=MyBookings.cancelled,
             getter=booking_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("Move this session to (fee {fee}):", when="fee"),
+            T("Move this session to:", when=lambda d, *_: not d["fee"]),
+            T("No other time is free right now.", when="none"),
+            choice_list(MOVE_TARGETS, "targets", packages.on_move_to),
+            back_to(MyBookings.booking),
+            state=MyBookings.move,
+            getter=packages.move_getter,
         ),
     )

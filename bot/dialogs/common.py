@@ -16,8 +16,8 @@ from aiogram_dialog.widgets.kbd.select import OnItemClick
 from aiogram_dialog.widgets.text import Format
 
 from bot.courier import send_due
-from bot.deps import deps_of, i18n_of
-from bot.errors import message_for
+from bot.deps import deps_of, formatter_of, i18n_of
+from bot.errors import describe, message_for
 from bot.i18n import T
 from bot.states import MainMenu
 from domain.errors import DomainError
@@ -91,9 +91,12 @@ def show_error(manager: DialogManager, error: DomainError | str) -> None:
     if isinstance(error, str):
         manager.dialog_data["error"] = {"code": error}
         return
-    # dialog data must stay JSON (Redis): keep only plain params
-    params = {k: v for k, v in error.params.items() if isinstance(v, str | int)}
-    manager.dialog_data["error"] = {"code": error.code, "params": params}
+    if any(not isinstance(v, str | int) for v in error.params.values()):
+        # times and money are shown for the reader now (dialog data must stay JSON)
+        text = describe(error, _, formatter_of(manager))
+        manager.dialog_data["error"] = {"code": error.code, "text": text}
+        return
+    manager.dialog_data["error"] = {"code": error.code, "params": error.params}
 
 
 def shown_error(manager: DialogManager) -> str | None:
@@ -104,7 +107,9 @@ def shown_error(manager: DialogManager) -> str | None:
 
 def take_error(manager: DialogManager) -> str | None:
     error = manager.dialog_data.pop("error", None)
-    return message_for(error["code"], _, error.get("params")) if error else None
+    if error is None:
+        return None
+    return error.get("text") or message_for(error["code"], _, error.get("params"))
 
 
 def item_id(value: str) -> int | None:

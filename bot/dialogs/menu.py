@@ -8,9 +8,10 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from bot import fees
 from bot.deps import Deps, formatter_of, html
 from bot.dialogs.catalog import open_catalog
-from bot.dialogs.common import back_to
+from bot.dialogs.common import ERROR_LINE, back_to, take_error
 from bot.i18n import T
 from bot.passes import account_lines
 from bot.states import MainMenu, MyBookings
@@ -45,6 +46,8 @@ async def account_getter(
     ]
     balance = mine.balance.minor
     return {
+        **await fees.account_data(deps, fmt, client_id),
+        "error": take_error(dialog_manager),
         "pass_lines": await account_lines(deps, fmt, client_id),
         "credit": fmt.money(-balance) if balance < 0 else "",
         "owed": fmt.money(balance) if balance > 0 else "",
@@ -64,6 +67,7 @@ def menu_dialog() -> Dialog:
             getter=menu_getter,
         ),
         Window(
+            ERROR_LINE,
             T("<b>My account</b>"),
             T("✅ Nothing to pay.", when="settled"),
             Format("{pass_lines}", when="pass_lines"),
@@ -74,6 +78,7 @@ def menu_dialog() -> Dialog:
             T("💳 To pay: {owed}", when="owed"),
             Format("{due_lines}", when="due_lines"),
             T("Open a booking in My bookings to pay for it.", when="due_lines"),
+            *fees.fee_widgets(),
             Start(T("🗂 My bookings"), id="mine", state=MyBookings.list),
             back_to(MainMenu.main),
             state=MainMenu.account,

@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -85,6 +86,12 @@ class Programme(Base):
     makeups_carry_over: Mapped[bool] = mapped_column(Boolean, default=False)
     # private programmes are reached by t.me/<bot>?start=p_<link_token>, not by a guessable id
     link_token: Mapped[str | None] = mapped_column(String(24), nullable=True, unique=True)
+    # seed 003 MonthlyFee / MonthlyFeeDueDay: charged to each active enrolment every month,
+    # unless the programme has a custom fee schedule (ProgrammeFee rows), which overrides it
+    monthly_fee_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fee_due_day: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # seed 003 AttendanceCredit: sessions a client may attend per period (None: no limit)
+    attendance_credits: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     classes: Mapped[list[ProgrammeClass]] = relationship(
         back_populates="programme", order_by="ProgrammeClass.title"
@@ -111,6 +118,25 @@ class ProgrammeClass(Base):
     waiting_list: Mapped[bool] = mapped_column(Boolean, default=True)
     promotion: Mapped[str] = mapped_column(String(8), default=Promotion.AUTO)
     offer_hold_minutes: Mapped[int] = mapped_column(Integer, default=120)
+
+    # shown in the catalog (a single session made for one client is not)
+    listed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # seed 002 session packages: booked only as a package of exactly this many sessions (1-20)
+    # for package_price; None: one session per booking (the default)
+    package_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    package_price_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a package's session may be cancelled / rescheduled by the client until this many hours
+    # before it starts (None: the programme's cancel_notice_hours)
+    cancel_cutoff_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reschedule_cutoff_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # % of a session's relative cost (package price / size): given back when it is cancelled
+    # in time, charged when it is rescheduled
+    cancel_refund_percent: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    reschedule_fee_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # most sessions of this class one client may book per local day / week (None: no limit);
+    # never together with a package (seed 002)
+    max_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    max_per_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     programme: Mapped[Programme] = relationship(back_populates="classes")
     sessions: Mapped[list[ClassSession]] = relationship(
@@ -185,9 +211,16 @@ class Booking(Base):
     by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # the client answered a reminder with "Coming"
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a spot staff reserved for the client: theirs until then unless they confirm it
+    # (confirmed_at); released after
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     # the entry pass that paid for it (one entry), instead of the session's price
     pass_id: Mapped[int | None] = mapped_column(
         ForeignKey("client_passes.id"), nullable=True, index=True
+    )
+    # the attendance credits it used up when the session took place (credit programmes)
+    credit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attendance_credits.id"), nullable=True, index=True
     )
 
     session: Mapped[ClassSession] = relationship()
@@ -383,7 +416,17 @@ class LedgerEntry(Base):
     staff_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="positive_amount"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="positive_amount"),
+        # a fee is charged once, however often (or on however many machines) the job runs
+        Index(
+            "uq_ledger_fee_item",
+            "item",
+            unique=True,
+            sqlite_where=text("charge_for = 'monthly_fee'"),
+            postgresql_where=text("charge_for = 'monthly_fee'"),
+        ),
+    )
 
 
 class PassOffer(Base):
@@ -399,6 +442,8 @@ class PassOffer(Base):
     entries: Mapped[int] = mapped_column(Integer)
     price_minor: Mapped[int] = mapped_column(Integer)
     valid_days: Mapped[int] = mapped_column(Integer)
+    # the catalog no longer lists it: not sold any more (passes bought from it stay valid)
+    on_sale: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ClientPass(Base):
@@ -419,3 +464,157 @@ class ClientPass(Base):
     bought_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # the ledger item it was bought as: one pass per payment, however often it is delivered
     item: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ProgrammeFee(Base):
+    """A row of a programme's custom fee schedule (seed 003 CoursePackageFee): this amount is
+    due on this day from every client enrolled by then. Any rows replace the monthly fee."""
+
+    __tablename__ = "programme_fees"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "due_on"),
+        CheckConstraint("amount_minor > 0", name="positive_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    due_on: Mapped[date] = mapped_column(Date)
+    amount_minor: Mapped[int] = mapped_column(Integer)
+
+
+class AttendanceCredit(Base):
+    """A client's attendance credits in a programme for one period (a billing period, or the
+    calendar month when none is defined): ``granted`` then, ``used`` by sessions attended.
+    ``used`` may pass ``granted`` only when enrolling without credit is allowed."""
+
+    __tablename__ = "attendance_credits"
+    __table_args__ = (
+        UniqueConstraint("client_id", "programme_id", "period_start"),
+        CheckConstraint("used >= 0", name="used_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    granted: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class SessionKind:
+    SINGLE = "single"  # one client: staff make it for them and send it to confirm
+    MULTI = "multi"  # several spots: one after another, or all at the same time
+
+
+class SessionType(Base):
+    """What staff make sessions from (seed 001 Booking Sessions): a name, single or multi,
+    the length of a spot and the break after it, a price and how long a reservation waits for
+    the client. Its sessions are classes of its own programme, so clients book them like any
+    other session."""
+
+    __tablename__ = "session_types"
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("break_minutes >= 0", name="break_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8), default=SessionKind.MULTI)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    break_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    price_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=1440, server_default="1440")
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+
+
+class TypedSession(Base):
+    """A multi or single session staff made from a session type: which class it is."""
+
+    __tablename__ = "typed_sessions"
+
+    class_id: Mapped[int] = mapped_column(
+        ForeignKey("classes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    type_id: Mapped[int] = mapped_column(
+        ForeignKey("session_types.id", ondelete="CASCADE"), index=True
+    )
+    # spots one after another (one client each) or all at the same time (a workshop)
+    spots_together: Mapped[bool] = mapped_column(Boolean, default=False)
+    # announcements and share links reach it by t.me/<bot>?start=c_<token>, not by its id
+    link_token: Mapped[str] = mapped_column(String(24), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AnnounceChat(Base):
+    """A group or channel where new multi sessions are announced."""
+
+    __tablename__ = "announce_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the bot was removed (or the chat deleted): nothing more is posted or edited there
+    gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    gone_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AnnouncementState:
+    LIVE = "live"  # its spots left are kept up to date
+    CLOSED = "closed"  # the session is over (or the message was deleted): left as it is
+
+
+class Announcement(Base):
+    """A card posted in an announce chat for a multi session, edited in place as it fills."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (UniqueConstraint("chat_id", "class_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("announce_chats.chat_id", ondelete="CASCADE"))
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    state: Mapped[str] = mapped_column(String(8), default=AnnouncementState.LIVE)
+    # what the card says now: an edit is sent only when the new text differs
+    shown: Mapped[str] = mapped_column(Text, default="")
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Package(Base):
+    """A client's session package (seed 002): exactly ``size`` sessions of one class, booked
+    in one go for ``price_minor`` (the ledger item ``package:<id>``)."""
+
+    __tablename__ = "packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
+    size: Mapped[int] = mapped_column(Integer)
+    price_minor: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the policy it was bought under: a later catalog change doesn't alter a bought package
+    cancel_cutoff_hours: Mapped[int] = mapped_column(Integer)
+    reschedule_cutoff_hours: Mapped[int] = mapped_column(Integer)
+    cancel_refund_percent: Mapped[int] = mapped_column(Integer)
+    reschedule_fee_percent: Mapped[int] = mapped_column(Integer)
+
+
+class PackageSlot(Base):
+    """A booking of a package, in its slot 1..size. A rescheduled session is a new booking in
+    the same slot (the slot names its calendar event, so an update replaces the right one)."""
+
+    __tablename__ = "package_slots"
+
+    booking_id: Mapped[int] = mapped_column(
+        ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("packages.id", ondelete="CASCADE"), index=True
+    )
+    slot: Mapped[int] = mapped_column(Integer)
+    # staff moved or cancelled it past the client's cut-off: who
+    override_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    override_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from domain.storage.models import (
     EnrolmentStatus,
     Programme,
     ProgrammeClass,
+    SessionType,
     WaitlistEntry,
     WaitStatus,
 )
@@ -107,9 +108,24 @@ _PROGRAMME_COLUMNS = (
 
 
 def _open_on(today: date):
+    """Open today; a session type's programme only while it has a listed session ahead (staff
+    make its sessions in the bot: before and after them it would be an empty page)."""
+    since = datetime.combine(today, time(), tzinfo=UTC)
+    has_spots = (
+        select(ClassSession.id)
+        .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
+        .where(
+            ProgrammeClass.programme_id == Programme.id,
+            ProgrammeClass.listed.is_(True),
+            ClassSession.starts_at >= since,
+        )
+        .exists()
+    )
+    is_type = select(SessionType.id).where(SessionType.programme_id == Programme.id).exists()
     return and_(
         or_(Programme.valid_from.is_(None), Programme.valid_from <= today),
         or_(Programme.valid_until.is_(None), Programme.valid_until >= today),
+        or_(~is_type, has_spots),
     )
 
 
@@ -160,7 +176,7 @@ def _class_rows(now: datetime):
 async def classes_of(db: AsyncSession, programme_id: int, now: datetime) -> list[ClassRow]:
     rows = await db.execute(
         _class_rows(now)
-        .where(ProgrammeClass.programme_id == programme_id)
+        .where(ProgrammeClass.programme_id == programme_id, ProgrammeClass.listed.is_(True))
         .order_by(ProgrammeClass.title)
     )
     return [ClassRow(*row) for row in rows]

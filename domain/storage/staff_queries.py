@@ -313,3 +313,10 @@ async def active_booking_id(db: AsyncSession, client_id: int, session_id: int) -
             Booking.status == BookingStatus.ACTIVE,
         )
     )
+
+
+async def client_names(db: AsyncSession, client_ids: set[int]) -> dict[int, str]:
+    if not client_ids:
+        return {}
+    rows = await db.execute(select(Client.id, Client.first_name).where(Client.id.in_(client_ids)))
+    return dict(rows.all())

@@ -19,7 +19,10 @@ from domain.catalog_file import (
     CatalogInvalid,
     CatalogProblem,
     ClassSpec,
+    FeeRowSpec,
+    PackageSpec,
     ProgrammeSpec,
+    SessionTypeSpec,
     parse_catalog,
 )
 
@@ -116,11 +119,15 @@ def test_the_example_studio_file_parses_cleanly():
     assert [c.key for c in classes] == [
         "morning-flow",
         "evening-calm",
+        "private-lessons",
         "saturday-practice",
         "wheel-basics",
         "workshop",
     ]
     assert all(c.sessions for c in classes)
+    by_key = {c.key: c for c in classes}
+    assert by_key["private-lessons"].package == PackageSpec(3, 15000, 24, 12, 50, 10)
+    assert (by_key["evening-calm"].package, by_key["evening-calm"].max_per_week) == (None, 2)
     first_session = min(s.starts_at for c in classes for s in c.sessions)
     assert first_session > datetime(2026, 11, 21, tzinfo=UTC)
 
@@ -151,11 +158,34 @@ def test_the_example_shows_every_programme_kind_and_the_new_settings():
     assert programmes["advanced-yoga"].category == programmes["yoga"].category == "Yoga"
     wheel = programmes["pottery"].classes[0]
     assert (wheel.waiting_list, wheel.promotion, wheel.offer_hold_minutes) == (True, "offer", 180)
+    pottery = programmes["pottery"]
+    assert (pottery.monthly_fee_minor, pottery.fee_due_day, pottery.attendance_credits) == (
+        4500,
+        5,
+        5,
+    )
     workshop = programmes["tea-ceremony"].classes[0]
     assert local_starts(workshop) == ["2027-01-16 14:00"]
     assert (workshop.capacity, workshop.price_minor) == (10, 2500)
     assert [(p.key, p.starts_on, p.ends_on) for p in catalog.billing_periods] == [
         ("winter-2027", date(2026, 12, 1), date(2027, 2, 28))
+    ]
+
+
+def test_the_example_fee_schedule_in_its_comment_parses_once_uncommented():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    lines = [
+        line.replace("    # fees:", "    fees:").replace("    #   - {due", "      - {due")
+        for line in text.splitlines()
+        if not line.startswith(("    monthly_fee:", "    fee_due_day:"))
+    ]
+
+    pottery = parse("\n".join(lines)).programmes[2]
+
+    assert [(row.due_on, row.amount_minor) for row in pottery.fees] == [
+        (date(2026, 12, 5), 6000),
+        (date(2027, 1, 9), 6000),
+        (date(2027, 2, 6), 3000),
     ]
 
 
@@ -995,6 +1025,176 @@ PASSES = """programmes:
 """
 
 
+PACKAGE_CLASS = """programmes:
+  - key: coaching
+    title: Coaching
+    kind: pay-as-you-go
+    classes:
+      - key: one
+        title: One to one
+        capacity: 1
+        package:
+          sessions: 3
+          price: "150.00"
+          cancel_refund: 50
+        price: "60.00"
+        sessions: [2027-01-04 10:00]
+"""
+# Line numbers in PACKAGE_CLASS: 9 "package:", 10 sessions, 11 its price, 12 cancel_refund,
+# 13 the class's own price.
+
+
+def test_a_package_class_is_read_with_its_policy_and_defaults():
+    [klass] = parse(PACKAGE_CLASS).programmes[0].classes
+
+    assert klass.package == PackageSpec(
+        sessions=3,
+        price_minor=15000,
+        cancel_cutoff_hours=None,
+        reschedule_cutoff_hours=None,
+        cancel_refund_percent=50,
+        reschedule_fee_percent=0,
+    )
+    assert (klass.max_per_day, klass.max_per_week) == (None, None)
+
+
+def test_every_package_field_is_read():
+    text = PACKAGE_CLASS.replace(
+        "          cancel_refund: 50\n",
+        "          cancel_until: 24\n"
+        "          reschedule_until: 12\n"
+        "          cancel_refund: 0\n"
+        "          reschedule_fee: 100\n",
+    ).replace("sessions: 3", "sessions: 20")
+    [klass] = parse(text).programmes[0].classes
+
+    assert klass.package == PackageSpec(20, 15000, 24, 12, 0, 100)
+
+
+def test_a_class_without_package_or_limits_keeps_the_defaults():
+    [klass] = parse(with_class(*VALID_CLASS, ONE_SESSION)).programmes[0].classes
+
+    assert (klass.package, klass.max_per_day, klass.max_per_week) == (None, None, None)
+
+
+def test_per_day_and_per_week_limits_are_read():
+    [klass] = (
+        parse(with_class(*VALID_CLASS, ONE_SESSION, "max_per_day: 1", "max_per_week: 100"))
+        .programmes[0]
+        .classes
+    )
+
+    assert (klass.package, klass.max_per_day, klass.max_per_week) == (None, 1, 100)
+
+
+def test_a_package_of_a_free_class_may_go_without_a_price_or_at_zero():
+    free = PACKAGE_CLASS.replace('        price: "60.00"\n', "")
+    [without] = parse(free.replace('          price: "150.00"\n', "")).programmes[0].classes
+    [at_zero] = parse(free.replace('"150.00"', "0")).programmes[0].classes
+
+    assert without.package == PackageSpec(3, None, cancel_refund_percent=50)
+    assert at_zero.package == PackageSpec(3, 0, cancel_refund_percent=50)
+
+
+def test_a_package_price_in_stars_is_whole_stars():
+    text = PACKAGE_CLASS.replace('"150.00"', "150").replace('"60.00"', "60")
+    [klass] = parse(text, currency_digits=0).programmes[0].classes
+
+    assert klass.package == PackageSpec(3, 150, cancel_refund_percent=50)
+    assert codes_and_lines(PACKAGE_CLASS, currency_digits=0) == [
+        (11, "bad_price"),
+        (13, "bad_price"),
+    ]
+
+
+def test_a_package_is_allowed_on_a_one_off_programme_with_one_session():
+    text = PACKAGE_CLASS.replace("kind: pay-as-you-go", "kind: one-off").replace(
+        "sessions: 3", "sessions: 1"
+    )
+    [klass] = parse(text).programmes[0].classes
+
+    assert klass.package == PackageSpec(1, 15000, cancel_refund_percent=50)
+
+
+@pytest.mark.parametrize(
+    ("change", "to", "expected"),
+    [
+        ("sessions: 3", "sessions: 21", [(10, "bad_integer")]),
+        ("sessions: 3", "sessions: 0", [(10, "bad_integer")]),
+        ("sessions: 3", "sessions: three", [(10, "bad_integer")]),
+        ("          sessions: 3\n", "", [(9, "missing_field")]),
+        ("cancel_refund: 50", "cancel_refund: 101", [(12, "bad_integer")]),
+        ("cancel_refund: 50", "cancel_refund: -1", [(12, "bad_integer")]),
+        ("cancel_refund: 50", "reschedule_fee: 101", [(12, "bad_integer")]),
+        ("cancel_refund: 50", "cancel_until: 721", [(12, "bad_integer")]),
+        ("cancel_refund: 50", "reschedule_until: -1", [(12, "bad_integer")]),
+        ("cancel_refund: 50", "tip: 5", [(12, "unknown_field")]),
+        ("cancel_refund: 50", "sessions: 4", [(12, "duplicate_field")]),
+        ('          price: "150.00"\n', "", [(9, "package_needs_price")]),
+        ('"150.00"', "0", [(11, "package_price_not_positive")]),
+        ('"150.00"', '"1.234"', [(11, "bad_price")]),
+        (
+            "        package:\n          sessions: 3\n"
+            '          price: "150.00"\n          cancel_refund: 50\n',
+            "        package:\n",
+            [(9, "missing_field")],
+        ),
+        ("kind: pay-as-you-go", "kind: ongoing", [(9, "package_on_ongoing")]),
+        ("kind: pay-as-you-go", "kind: one-off", [(10, "package_too_big_for_one_off")]),
+    ],
+    ids=lambda value: value if isinstance(value, str) and "\n" not in value else None,
+)
+def test_each_package_problem_is_reported_once_at_its_line(change, to, expected):
+    assert change in PACKAGE_CLASS
+    assert codes_and_lines(PACKAGE_CLASS.replace(change, to)) == expected
+
+
+def test_a_package_that_is_not_a_group_of_fields_is_refused():
+    text = PACKAGE_CLASS.replace(
+        '        package:\n          sessions: 3\n          price: "150.00"\n'
+        "          cancel_refund: 50\n",
+        "        package: 3\n",
+    )
+
+    assert codes_and_lines(text) == [(9, "not_a_mapping")]
+
+
+@pytest.mark.parametrize(
+    "limits",
+    [
+        ["max_per_day: 1"],
+        ["max_per_week: 2"],
+        ["max_per_day: 1", "max_per_week: 2"],
+    ],
+    ids=["per day", "per week", "both"],
+)
+def test_a_package_with_a_booking_limit_is_one_problem_at_the_package_line(limits):
+    added = "".join(f"        {limit}\n" for limit in limits)
+    after_package = PACKAGE_CLASS.replace(
+        '        price: "60.00"\n', f'        price: "60.00"\n{added}'
+    )
+    before_package = PACKAGE_CLASS.replace("        package:\n", f"{added}        package:\n")
+
+    assert codes_and_lines(after_package) == [(9, "package_with_limits")]
+    assert codes_and_lines(before_package) == [(9 + len(limits), "package_with_limits")]
+
+
+def test_the_limit_conflict_message_names_both_limits():
+    [problem] = problems_of(
+        PACKAGE_CLASS.replace("        package:", "        max_per_day: 1\n        package:")
+    )
+    message = describe_problem(problem, lambda text: text)
+
+    assert message.startswith("line 10: A session package can't have a per-day or per-week limit")
+    assert "max_per_day" in message
+    assert "max_per_week" in message
+
+
+@pytest.mark.parametrize("limit", ["max_per_day: 0", "max_per_week: 101", "max_per_day: two"])
+def test_booking_limits_out_of_range_are_refused(limit):
+    assert codes_and_lines(with_class(*VALID_CLASS, ONE_SESSION, limit)) == [(9, "bad_integer")]
+
+
 BAD_FILES: dict[str, tuple[str, int]] = {
     "yaml_syntax": ("programmes:\n  - key: a\n   title: b\n", 3),
     "too_large": (" " * (MAX_CATALOG_BYTES + 1), 0),
@@ -1100,10 +1300,47 @@ BAD_FILES: dict[str, tuple[str, int]] = {
         PASSES.format(kind="payg", entries=10, price="0.00"),
         9,
     ),
+    "needs_enrolment": (with_programme("kind: one-off", "attendance_credits: 8"), 5),
+    "fee_due_day_without_fee": (with_programme("kind: ongoing", "fee_due_day: 5"), 5),
+    "fees_and_monthly_fee": (
+        with_programme("monthly_fee: 45", "fees:", "  - {due: 2026-09-01, amount: 120}"),
+        5,
+    ),
+    "duplicate_fee_date": (
+        with_programme(
+            "fees:", "  - {due: 2026-09-01, amount: 120}", "  - {due: 2026-09-01, amount: 90}"
+        ),
+        6,
+    ),
+    "fee_amount_not_positive": (with_programme("fees:", "  - due: 2026-09-01", "    amount: 0"), 6),
+    "too_many_fees": (
+        with_programme(
+            "fees:",
+            *(f"  - {{due: {2026 + n // 12}-{n % 12 + 1:02}-01, amount: 50}}" for n in range(61)),
+        ),
+        5,
+    ),
+    "session_type_key_too_long": (
+        "session_types:\n  - key: "
+        + "m" * 40
+        + "\n    name: M\n    kind: multi\n    duration: 20\n",
+        2,
+    ),
     "overlapping_periods": (
         with_periods(("a", "2026-09-01", "2027-01-31"), ("b", "2027-01-01", "2027-06-30")),
         6,
     ),
+    "package_with_limits": (
+        PACKAGE_CLASS.replace("        package:", "        max_per_week: 2\n        package:"),
+        10,
+    ),
+    "package_on_ongoing": (PACKAGE_CLASS.replace("kind: pay-as-you-go", "kind: ongoing"), 9),
+    "package_too_big_for_one_off": (
+        PACKAGE_CLASS.replace("kind: pay-as-you-go", "kind: one-off"),
+        10,
+    ),
+    "package_needs_price": (PACKAGE_CLASS.replace('          price: "150.00"\n', ""), 9),
+    "package_price_not_positive": (PACKAGE_CLASS.replace('"150.00"', "0"), 11),
     "too_many_sessions_in_catalog": (
         "programmes:\n  - key: gym\n    title: Gym\n    classes:\n"
         + "".join(
@@ -1223,3 +1460,394 @@ def test_a_pass_with_no_entries_or_no_price_is_a_problem_on_its_line():
         (8, "bad_integer"),
         (9, "pass_price_not_positive"),
     ]
+
+
+# --- fees and attendance credits ------------------------------------------------------------
+
+
+def test_an_ongoing_programme_has_a_monthly_fee_due_day_and_attendance_credits():
+    programme = only_programme(
+        with_programme(
+            "kind: ongoing", "monthly_fee: 45.00", "fee_due_day: 31", "attendance_credits: 8"
+        )
+    )
+
+    assert (programme.monthly_fee_minor, programme.fee_due_day) == (4500, 31)
+    assert programme.attendance_credits == 8
+    assert programme.fees == ()
+
+
+def test_without_the_new_fields_a_programme_has_no_fee_and_no_credit_limit():
+    programme = only_programme(with_programme("kind: ongoing"))
+
+    assert (programme.monthly_fee_minor, programme.fee_due_day) == (None, 1)
+    assert (programme.fees, programme.attendance_credits) == ((), None)
+
+
+def test_a_monthly_fee_of_zero_means_no_fee():
+    programme = only_programme(with_programme("kind: payg", "monthly_fee: 0"))
+
+    assert programme.monthly_fee_minor is None
+
+
+def test_a_monthly_fee_in_stars_is_whole_stars():
+    text = with_programme("monthly_fee: 300")
+
+    assert parse(text, currency_digits=0).programmes[0].monthly_fee_minor == 300
+    assert codes_and_lines(with_programme("monthly_fee: 4.50"), currency_digits=0) == [
+        (4, "bad_price")
+    ]
+
+
+def test_a_bad_monthly_fee_names_its_field_when_it_is_not_a_single_value():
+    (problem,) = problems_of(with_programme("monthly_fee: [45]"))
+
+    assert (problem.line, problem.code, problem.params) == (
+        4,
+        "not_a_scalar",
+        {"field": "monthly_fee"},
+    )
+
+
+def test_a_fee_schedule_is_read_sorted_by_due_date_with_each_rows_line():
+    programme = only_programme(
+        with_programme(
+            "kind: ongoing",
+            "fees:",
+            "  - {due: 2026-10-01, amount: 120.00}",
+            "  - due: 2026-09-01",
+            "    amount: '99.5'",
+        )
+    )
+
+    assert programme.fees == (
+        FeeRowSpec(due_on=date(2026, 9, 1), amount_minor=9950, line=7),
+        FeeRowSpec(due_on=date(2026, 10, 1), amount_minor=12000, line=6),
+    )
+    assert programme.monthly_fee_minor is None
+
+
+def test_a_schedule_of_sixty_rows_is_fine():
+    rows = [f"  - {{due: {2026 + n // 12}-{n % 12 + 1:02}-01, amount: 50}}" for n in range(60)]
+
+    assert len(only_programme(with_programme("fees:", *rows)).fees) == 60
+
+
+@pytest.mark.parametrize("written", ["0", "32", "-1", "5th"])
+def test_a_fee_due_day_outside_one_to_thirty_one_is_a_problem(written):
+    problems = problems_of(with_programme("monthly_fee: 45", f"fee_due_day: {written}"))
+
+    assert [(p.line, p.code) for p in problems] == [(5, "bad_integer")]
+    assert (problems[0].params["field"], problems[0].params["min"], problems[0].params["max"]) == (
+        "fee_due_day",
+        1,
+        31,
+    )
+
+
+@pytest.mark.parametrize(
+    "fee", [(), ("monthly_fee: 0",), ("fees:", "  - {due: 2026-09-01, amount: 1}")]
+)
+def test_a_fee_due_day_without_a_monthly_fee_is_a_problem(fee):
+    text = with_programme(*fee, "fee_due_day: 5")
+    day_line = 4 + len(fee)
+
+    assert codes_and_lines(text) == [(day_line, "fee_due_day_without_fee")]
+
+
+def test_a_fee_schedule_and_a_monthly_fee_together_are_a_problem_at_the_schedule():
+    text = with_programme(
+        "monthly_fee: 45", "fee_due_day: 5", "fees:", "  - {due: 2026-09-01, amount: 120}"
+    )
+
+    assert codes_and_lines(text) == [(6, "fees_and_monthly_fee")]
+    (problem,) = problems_of(text)
+    assert "not both" in describe_problem(problem, lambda message: message)
+
+
+def test_a_duplicate_fee_date_is_reported_at_its_second_row():
+    text = with_programme(
+        "fees:",
+        "  - {due: 2026-09-01, amount: 120}",
+        "  - {due: 2026-10-01, amount: 120}",
+        "  - {due: 2026-09-01, amount: 90}",
+    )
+
+    (problem,) = problems_of(text)
+    assert (problem.line, problem.code, problem.params) == (
+        7,
+        "duplicate_fee_date",
+        {"value": "2026-09-01"},
+    )
+
+
+def test_fee_rows_report_a_zero_amount_a_bad_date_and_missing_or_unknown_fields_by_line():
+    text = with_programme(
+        "fees:",
+        "  - {due: 2026-09-01, amount: 0.00}",  # 5
+        "  - {due: 2026-02-30, amount: 10}",  # 6
+        "  - {due: 2026-11-01}",  # 7
+        "  - {due: 2026-12-01, amount: 10, note: x}",  # 8
+        "  - {due: 2027-01-01, amount: '10.001'}",  # 9
+        "  - 2027-02-01",  # 10
+    )
+
+    assert codes_and_lines(text) == [
+        (5, "fee_amount_not_positive"),
+        (6, "bad_date"),
+        (7, "missing_field"),
+        (8, "unknown_field"),
+        (9, "bad_price"),
+        (10, "not_a_mapping"),
+    ]
+
+
+def test_an_empty_fee_schedule_is_a_problem():
+    assert codes_and_lines(with_programme("fees: []")) == [(4, "empty_list")]
+
+
+def test_sixty_one_fee_rows_are_too_many():
+    rows = [f"  - {{due: {2026 + n // 12}-{n % 12 + 1:02}-01, amount: 50}}" for n in range(61)]
+
+    (problem,) = problems_of(with_programme("fees:", *rows))
+    assert (problem.line, problem.code, problem.params) == (5, "too_many_fees", {"limit": 60})
+
+
+@pytest.mark.parametrize(
+    ("written", "ok"), [("1", True), ("100", True), ("0", False), ("101", False)]
+)
+def test_attendance_credits_are_one_to_a_hundred(written, ok):
+    text = with_programme("kind: ongoing", f"attendance_credits: {written}")
+
+    if ok:
+        assert only_programme(text).attendance_credits == int(written)
+    else:
+        assert codes_and_lines(text) == [(5, "bad_integer")]
+
+
+@pytest.mark.parametrize("kind", ["ongoing", "pay-as-you-go"])
+def test_fees_and_credits_are_allowed_where_clients_enrol(kind):
+    programme = only_programme(
+        with_programme(f"kind: {kind}", "monthly_fee: 30", "attendance_credits: 4")
+    )
+
+    assert (programme.monthly_fee_minor, programme.attendance_credits) == (3000, 4)
+
+
+def test_each_fee_or_credit_field_on_a_one_off_programme_is_reported_at_its_line():
+    text = with_programme(
+        "kind: one-off",
+        "monthly_fee: 45",
+        "fee_due_day: 5",
+        "attendance_credits: 8",
+        "fees:",
+        "  - {due: 2026-09-01, amount: 120}",
+    )
+
+    problems = problems_of(text)
+    assert [(p.line, p.code, p.params["field"]) for p in problems] == [
+        (5, "needs_enrolment", "monthly_fee"),
+        (6, "needs_enrolment", "fee_due_day"),
+        (7, "needs_enrolment", "attendance_credits"),
+        (8, "needs_enrolment", "fees"),
+    ]
+
+
+# --- session types --------------------------------------------------------------------------
+
+
+MINIS = ("key: minis", "name: Mini sessions", "kind: multi", "duration: 20")
+
+
+def with_session_type(*fields: str, programmes: bool = False) -> str:
+    """A catalog holding one session type; its fields start at line 2 (at line 10 after the
+    one-class programme, if asked for)."""
+    head = with_class(*VALID_CLASS, ONE_SESSION) if programmes else ""
+    body = ["  - " + fields[0], *("    " + field for field in fields[1:])]
+    return head + "\n".join(["session_types:", *body]) + "\n"
+
+
+def only_session_type(text: str) -> SessionTypeSpec:
+    (spec,) = parse(text).session_types
+    return spec
+
+
+def test_a_file_may_hold_only_session_types_with_the_defaults_filled_in():
+    catalog = parse(with_session_type(*MINIS))
+
+    assert catalog.programmes == ()
+    assert catalog.session_types == (
+        SessionTypeSpec(
+            key="minis",
+            name="Mini sessions",
+            kind="multi",
+            duration_minutes=20,
+            line=2,
+            break_minutes=0,
+            price_minor=None,
+            hold_minutes=24 * 60,
+            category="",
+            description="",
+            public=True,
+            cancel_notice_hours=24,
+        ),
+    )
+
+
+def test_every_session_type_field_is_read():
+    spec = only_session_type(
+        with_session_type(
+            "key: wedding",
+            "name: Wedding   day",
+            "kind: SINGLE",
+            "duration: 480",
+            "break: 30",
+            "price: '1200.50'",
+            "hold: 720",
+            "category: Photography",
+            "description: The whole day, two photographers.",
+            "public: no",
+            "cancel_notice_hours: 168",
+        )
+    )
+
+    assert spec == SessionTypeSpec(
+        key="wedding",
+        name="Wedding day",
+        kind="single",
+        duration_minutes=480,
+        line=2,
+        break_minutes=30,
+        price_minor=120050,
+        hold_minutes=720,
+        category="Photography",
+        description="The whole day, two photographers.",
+        public=False,
+        cancel_notice_hours=168,
+    )
+
+
+def test_session_types_sit_beside_programmes_and_billing_periods():
+    text = "billing_periods:\n  - {key: w, name: W, from: 2026-12-01, until: 2027-02-28}\n"
+    catalog = parse(text + with_session_type(*MINIS, programmes=True))
+
+    assert [p.key for p in catalog.programmes] == ["yoga"]
+    assert [p.key for p in catalog.billing_periods] == ["w"]
+    assert [t.key for t in catalog.session_types] == ["minis"]
+    assert catalog.session_types[0].line == 12  # two lines of periods, eight of programme
+
+
+def test_a_catalog_without_session_types_has_none():
+    assert parse(with_class(*VALID_CLASS, ONE_SESSION)).session_types == ()
+
+
+def test_without_session_types_the_programmes_are_still_required():
+    assert codes_and_lines(
+        "billing_periods:\n  - {key: w, name: W, from: 2026-12-01, until: 2027-02-28}\n"
+    ) == [(1, "missing_field")]
+    assert codes_and_lines("programmes: []\n") == [(1, "empty_catalog")]
+
+
+def test_an_empty_programme_list_beside_session_types_is_fine():
+    catalog = parse("programmes: []\n" + with_session_type(*MINIS))
+
+    assert [t.key for t in catalog.session_types] == ["minis"]
+
+
+def test_an_empty_session_type_list_is_a_problem_and_an_empty_field_leaves_programmes_required():
+    assert codes_and_lines("session_types: []\n") == [(1, "empty_list")]
+    assert problems_of("session_types:\n") == [
+        CatalogProblem(1, "missing_field", {"field": "programmes"})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "problem"),
+    [
+        ("kind: group", (4, "bad_choice")),
+        ("duration: 0", (5, "bad_integer")),
+        ("duration: 1441", (5, "bad_integer")),
+        ("break: -5", (6, "bad_integer")),
+        ("break: 601", (6, "bad_integer")),
+        ("hold: 12h", (6, "bad_integer")),
+        ("hold: 4", (6, "bad_integer")),
+        ("price: '12.345'", (6, "bad_price")),
+        ("public: maybe", (6, "bad_boolean")),
+        ("cancel_notice_hours: 721", (6, "bad_integer")),
+        ("capacity: 4", (6, "unknown_field")),
+    ],
+)
+def test_a_bad_session_type_field_is_reported_at_its_line(field, problem):
+    name = field.split(":")[0]
+    fields = [f for f in MINIS if not f.startswith(name + ":")]
+    # the field replaces its default in place, or comes after the four required ones
+    at = next((n for n, f in enumerate(MINIS) if f.startswith(name + ":")), len(fields))
+    fields.insert(at, field)
+
+    assert codes_and_lines(with_session_type(*fields)) == [problem]
+
+
+def test_a_bad_kind_lists_the_two_kinds():
+    (problem,) = problems_of(with_session_type(*MINIS[:2], "kind: group", MINIS[3]))
+
+    assert problem.params == {"field": "kind", "value": "group", "choices": "multi, single"}
+
+
+def test_key_name_kind_and_duration_are_required():
+    problems = problems_of("session_types:\n  - public: yes\n")
+
+    assert [(p.line, p.code, p.params["field"]) for p in problems] == [
+        (2, "missing_field", "key"),
+        (2, "missing_field", "name"),
+        (2, "missing_field", "kind"),
+        (2, "missing_field", "duration"),
+    ]
+
+
+def test_two_session_types_with_one_key_are_reported_at_the_second():
+    text = with_session_type(*MINIS) + "".join(
+        ["  - key: minis\n", "    name: Again\n", "    kind: single\n", "    duration: 60\n"]
+    )
+
+    assert problems_of(text) == [CatalogProblem(6, "duplicate_key", {"value": "minis"})]
+
+
+def test_a_session_type_may_share_its_key_with_a_programme():
+    catalog = parse(with_session_type("key: yoga", *MINIS[1:], programmes=True))
+
+    assert (catalog.programmes[0].key, catalog.session_types[0].key) == ("yoga", "yoga")
+
+
+def test_a_session_type_key_keeps_a_programme_keys_rules_and_one_character_less():
+    assert codes_and_lines(with_session_type("key: Minis!", *MINIS[1:])) == [(2, "bad_key")]
+    assert only_session_type(with_session_type("key: " + "m" * 39, *MINIS[1:])).key == "m" * 39
+    (problem,) = problems_of(with_session_type("key: " + "m" * 40, *MINIS[1:]))
+    assert (problem.line, problem.code, problem.params) == (
+        2,
+        "session_type_key_too_long",
+        {"value": "m" * 40, "max": 39},
+    )
+
+
+def test_a_session_type_programme_key_is_one_no_file_programme_can_have():
+    key = "m" * 39
+
+    programme_key = catalog_file.session_type_programme_key(key)
+
+    assert len(programme_key) <= 40  # Programme.key is String(40)
+    assert catalog_file._KEY_RE.fullmatch(programme_key) is None
+    assert codes_and_lines(with_programme().replace("key: yoga", f"key: '{programme_key}'")) == [
+        (2, "bad_key")
+    ]
+
+
+def test_a_session_type_that_is_not_a_group_is_reported():
+    assert codes_and_lines("session_types:\n  - minis\n") == [(2, "not_a_mapping")]
+    assert codes_and_lines("session_types: minis\n") == [(1, "not_a_list")]
+
+
+def test_the_example_offers_photo_mini_sessions():
+    (spec,) = parse(EXAMPLE.read_text(encoding="utf-8")).session_types
+
+    assert (spec.kind, spec.duration_minutes, spec.break_minutes) == ("multi", 20, 10)
+    assert (spec.price_minor, spec.hold_minutes) == (3000, 720)

@@ -35,6 +35,11 @@ async def test_staff_upload_the_catalog_and_a_broken_file_changes_nothing(
             "bookings",
             "admin",
             "import",
+            "multi",
+            "single",
+            "reserve",
+            "publish",
+            "groups",
         ]
         assert [c["command"] for c in fake.bot_commands({"type": "all_private_chats"})] == [
             "start",

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
 from domain.booking import book_session
-from domain.catalog_file import CatalogInvalid
+from domain.catalog_file import CatalogInvalid, parse_catalog
 from domain.clients import ClientRef
-from domain.storage.models import BillingPeriod, ClassSession, Programme, ProgrammeClass
-from tests.support.catalog import TWO_CLASSES, YOGA, load
+from domain.storage.models import (
+    BillingPeriod,
+    ClassSession,
+    Programme,
+    ProgrammeClass,
+    ProgrammeFee,
+    ProgrammeKind,
+    SessionType,
+    TypedSession,
+)
+from tests.support.catalog import PRAGUE, TWO_CLASSES, YOGA, load
 
 
 async def counts(db_factory) -> tuple[int, int, int]:
@@ -30,6 +41,8 @@ async def test_a_first_import_adds_everything(db_factory):
         "classes": 1,
         "sessions": 3,
         "passes": 0,
+        "fees": 0,
+        "session_types": 0,
     }
     assert await counts(db_factory) == (1, 1, 3)
 
@@ -168,3 +181,390 @@ async def test_a_private_programme_gets_a_share_link_that_survives_reimports(db_
     assert not again.changed
     assert len(token) >= 12
     assert token.replace("-", "").replace("_", "").isalnum()
+
+
+MONTHLY = YOGA.replace(
+    "    description: Hatha yoga for every level.\n",
+    "    description: Hatha yoga for every level.\n"
+    "    kind: ongoing\n"
+    "    monthly_fee: 45.00\n"
+    "    fee_due_day: 5\n"
+    "    attendance_credits: 8\n",
+)
+
+
+def with_schedule(*rows: tuple[str, str]) -> str:
+    lines = "".join(f"      - {{due: {due}, amount: {amount}}}\n" for due, amount in rows)
+    return YOGA.replace(
+        "    description: Hatha yoga for every level.\n",
+        "    description: Hatha yoga for every level.\n    kind: ongoing\n    fees:\n" + lines,
+    )
+
+
+async def programme_billing(db_factory) -> tuple[int | None, int, int | None]:
+    async with db_factory() as db:
+        programme = await db.scalar(select(Programme).where(Programme.key == "yoga"))
+        return programme.monthly_fee_minor, programme.fee_due_day, programme.attendance_credits
+
+
+async def fee_rows(db_factory) -> list[tuple[str, int, int]]:
+    async with db_factory() as db:
+        rows = await db.scalars(select(ProgrammeFee).order_by(ProgrammeFee.due_on))
+        return [(row.due_on.isoformat(), row.amount_minor, row.id) for row in rows]
+
+
+async def test_a_monthly_fee_its_due_day_and_attendance_credits_are_stored(db_factory):
+    report = await load(db_factory, MONTHLY)
+    again = await load(db_factory, MONTHLY)
+
+    assert report.added["programmes"] == 1
+    assert not again.changed
+    assert await programme_billing(db_factory) == (4500, 5, 8)
+    assert await fee_rows(db_factory) == []
+
+
+async def test_removing_the_fee_and_credits_from_the_file_clears_them(db_factory):
+    await load(db_factory, MONTHLY)
+
+    report = await load(db_factory, YOGA)
+
+    assert report.updated["programmes"] == 1
+    assert await programme_billing(db_factory) == (None, 1, None)
+
+
+async def test_a_fee_schedule_is_stored_row_by_row_and_a_reimport_changes_nothing(db_factory):
+    schedule = with_schedule(("2026-09-01", "120.00"), ("2026-10-01", "80"))
+
+    report = await load(db_factory, schedule)
+    rows = await fee_rows(db_factory)
+    again = await load(db_factory, schedule)
+
+    assert report.added["fees"] == 2
+    assert [(due, amount) for due, amount, _ in rows] == [
+        ("2026-09-01", 12000),
+        ("2026-10-01", 8000),
+    ]
+    assert await programme_billing(db_factory) == (None, 1, None)
+    assert not again.changed
+    assert (again.added["fees"], again.updated["fees"], again.removed["fees"]) == (0, 0, 0)
+    assert await fee_rows(db_factory) == rows
+
+
+async def test_a_changed_schedule_replaces_the_stored_one(db_factory):
+    await load(db_factory, with_schedule(("2026-09-01", "120"), ("2026-10-01", "80")))
+    (_, _, kept_id), _ = await fee_rows(db_factory)
+
+    report = await load(db_factory, with_schedule(("2026-09-01", "100"), ("2026-11-01", "60")))
+
+    assert (report.added["fees"], report.updated["fees"], report.removed["fees"]) == (1, 1, 1)
+    assert report.changed
+    rows = await fee_rows(db_factory)
+    assert [(due, amount) for due, amount, _ in rows] == [
+        ("2026-09-01", 10000),
+        ("2026-11-01", 6000),
+    ]
+    assert rows[0][2] == kept_id  # the same row, its amount updated
+
+
+async def test_dropping_the_schedule_deletes_its_rows_and_a_monthly_fee_may_take_over(db_factory):
+    await load(db_factory, with_schedule(("2026-09-01", "120"), ("2026-10-01", "80")))
+
+    report = await load(db_factory, MONTHLY)
+
+    assert report.removed["fees"] == 2
+    assert await fee_rows(db_factory) == []
+    assert await programme_billing(db_factory) == (4500, 5, 8)
+
+
+async def test_fee_rows_of_one_programme_leave_another_programmes_rows_alone(db_factory):
+    other = TWO_CLASSES.replace(
+        "    title: Pottery\n",
+        "    title: Pottery\n    kind: ongoing\n    fees: [{due: 2026-12-01, amount: 30}]\n",
+    ).replace("programmes:\n", "")
+    await load(db_factory, with_schedule(("2026-09-01", "120")) + other)
+
+    report = await load(db_factory, YOGA + other)
+
+    assert report.removed["fees"] == 1
+    assert [(due, amount) for due, amount, _ in await fee_rows(db_factory)] == [
+        ("2026-12-01", 3000)
+    ]
+
+
+MINIS = """
+session_types:
+  - key: minis
+    name: Mini photo sessions
+    kind: multi
+    duration: 20
+    break: 10
+    price: "30.00"
+    hold: 720
+    category: Photography
+    description: Twenty minutes, five photos.
+    cancel_notice_hours: 48
+"""
+
+
+async def type_and_programme(db_factory, key: str = "minis") -> tuple[SessionType, Programme]:
+    async with db_factory() as db:
+        session_type = await db.scalar(select(SessionType).where(SessionType.key == key))
+        programme = await db.get(Programme, session_type.programme_id)
+        return session_type, programme
+
+
+async def add_staff_session(db_factory) -> int:
+    """A multi session as staff make it in the bot: a class of the type's programme."""
+    session_type, _ = await type_and_programme(db_factory)
+    async with db_factory() as db:
+        klass = ProgrammeClass(
+            programme_id=session_type.programme_id,
+            key="minis-2026-12-12",
+            title="Minis on 12 December",
+            capacity=6,
+            duration_minutes=20,
+            sessions=[ClassSession(starts_at=datetime(2026, 12, 12, 9, tzinfo=UTC), seats_taken=1)],
+        )
+        db.add(klass)
+        await db.flush()
+        db.add(
+            TypedSession(
+                class_id=klass.id,
+                type_id=session_type.id,
+                link_token="minis-token",
+                created_at=datetime(2026, 11, 22, tzinfo=UTC),
+            )
+        )
+        await db.commit()
+        return klass.id
+
+
+async def test_a_session_type_is_stored_with_a_one_off_programme_of_its_own(db_factory):
+    report = await load(db_factory, MINIS)
+
+    assert report.added["session_types"] == 1
+    assert report.added["programmes"] == 0  # the type's programme is not a file programme
+    session_type, programme = await type_and_programme(db_factory)
+    assert (
+        session_type.name,
+        session_type.kind,
+        session_type.duration_minutes,
+        session_type.break_minutes,
+        session_type.price_minor,
+        session_type.hold_minutes,
+    ) == ("Mini photo sessions", "multi", 20, 10, 3000, 720)
+    assert (
+        programme.key,
+        programme.title,
+        programme.kind,
+        programme.category,
+        programme.description,
+        programme.public,
+        programme.cancel_notice_hours,
+    ) == (
+        "@minis",
+        "Mini photo sessions",
+        ProgrammeKind.ONE_OFF,
+        "Photography",
+        "Twenty minutes, five photos.",
+        True,
+        48,
+    )
+    assert await counts(db_factory) == (1, 0, 0)
+
+
+async def test_importing_the_same_session_types_again_changes_nothing(db_factory):
+    await load(db_factory, YOGA + MINIS)
+
+    report = await load(db_factory, YOGA + MINIS)
+
+    assert not report.changed
+    assert report.updated["session_types"] == 0
+    assert await counts(db_factory) == (2, 1, 3)
+
+
+async def test_a_changed_duration_or_name_updates_the_type_and_its_programme(db_factory):
+    await load(db_factory, MINIS)
+    ids_before = await type_and_programme(db_factory)
+
+    report = await load(
+        db_factory, MINIS.replace("duration: 20", "duration: 25").replace("Mini photo", "Mini")
+    )
+
+    assert report.updated["session_types"] == 1
+    assert report.added["session_types"] == 0
+    session_type, programme = await type_and_programme(db_factory)
+    assert (session_type.id, programme.id) == (ids_before[0].id, ids_before[1].id)
+    assert session_type.duration_minutes == 25
+    assert (session_type.name, programme.title) == ("Mini sessions", "Mini sessions")
+
+
+async def test_a_changed_programme_field_alone_counts_the_type_as_updated(db_factory):
+    await load(db_factory, MINIS)
+
+    report = await load(db_factory, MINIS.replace("cancel_notice_hours: 48", "public: no"))
+
+    assert report.updated["session_types"] == 1
+    _, programme = await type_and_programme(db_factory)
+    assert (programme.public, programme.cancel_notice_hours) == (False, 24)
+    ((title, token),) = report.private_links
+    assert (title, token) == ("Mini photo sessions", programme.link_token)
+
+
+async def test_sessions_staff_made_for_a_type_survive_every_reimport(db_factory):
+    await load(db_factory, YOGA + MINIS)
+    class_id = await add_staff_session(db_factory)
+
+    unchanged = await load(db_factory, YOGA + MINIS)
+    edited = await load(db_factory, YOGA + MINIS.replace("duration: 20", "duration: 30"))
+
+    assert not unchanged.changed
+    assert edited.updated == {
+        "periods": 0,
+        "programmes": 0,
+        "classes": 0,
+        "passes": 0,
+        "fees": 0,
+        "session_types": 1,
+    }
+    # the staff session is none of the file's business: not even reported as missing from it
+    assert unchanged.sessions_not_in_file == edited.sessions_not_in_file == 0
+    async with db_factory() as db:
+        klass = await db.get(ProgrammeClass, class_id)
+        assert (klass.title, klass.capacity, klass.duration_minutes) == (
+            "Minis on 12 December",
+            6,
+            20,
+        )
+        seats = await db.scalars(
+            select(ClassSession.seats_taken).where(ClassSession.class_id == class_id)
+        )
+        assert seats.all() == [1]
+        assert await db.scalar(select(func.count()).select_from(TypedSession)) == 1
+    assert await counts(db_factory) == (2, 2, 4)
+
+
+async def test_a_type_programme_key_never_clashes_with_a_file_programme_key(db_factory):
+    same_key = YOGA + MINIS.replace("key: minis", "key: yoga")
+
+    first = await load(db_factory, same_key)
+    again = await load(db_factory, same_key)
+
+    assert (first.added["programmes"], first.added["session_types"]) == (1, 1)
+    assert not again.changed
+    _, programme = await type_and_programme(db_factory, "yoga")
+    async with db_factory() as db:
+        keys = (await db.scalars(select(Programme.key).order_by(Programme.key))).all()
+        file_programme = await db.scalar(select(Programme).where(Programme.key == "yoga"))
+    assert keys == ["@yoga", "yoga"]
+    assert programme.key == "@yoga"
+    assert (file_programme.title, file_programme.kind) == ("Yoga & Breath", ProgrammeKind.PAYG)
+
+
+def test_a_file_programme_cannot_be_given_a_type_programme_key():
+    with pytest.raises(CatalogInvalid) as raised:
+        parse_catalog(YOGA.replace("key: yoga", "key: '@minis'"), tz=PRAGUE, currency_digits=2)
+
+    assert [p.code for p in raised.value.problems] == ["bad_key"]
+
+
+PACKAGES = """
+programmes:
+  - key: coaching
+    title: Coaching
+    classes:
+      - key: one
+        title: One to one
+        capacity: 1
+        package:
+          sessions: 3
+          price: "150.00"
+          cancel_until: 24
+          reschedule_until: 12
+          cancel_refund: 50
+          reschedule_fee: 10
+        sessions: [2026-12-01 10:00]
+      - key: drop
+        title: Drop-in
+        capacity: 5
+        max_per_day: 1
+        max_per_week: 2
+        sessions: [2026-12-01 12:00]
+"""
+
+
+async def package_columns(db_factory) -> list[tuple]:
+    async with db_factory() as db:
+        rows = await db.execute(
+            select(
+                ProgrammeClass.key,
+                ProgrammeClass.package_size,
+                ProgrammeClass.package_price_minor,
+                ProgrammeClass.cancel_cutoff_hours,
+                ProgrammeClass.reschedule_cutoff_hours,
+                ProgrammeClass.cancel_refund_percent,
+                ProgrammeClass.reschedule_fee_percent,
+                ProgrammeClass.max_per_day,
+                ProgrammeClass.max_per_week,
+            ).order_by(ProgrammeClass.key)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_package_policies_and_limits_are_stored_and_a_reimport_changes_nothing(db_factory):
+    await load(db_factory, PACKAGES)
+    again = await load(db_factory, PACKAGES)
+
+    assert await package_columns(db_factory) == [
+        ("drop", None, None, None, None, 100, 0, 1, 2),
+        ("one", 3, 15000, 24, 12, 50, 10, None, None),
+    ]
+    assert not again.changed
+
+
+@pytest.mark.parametrize(
+    ("change", "to"),
+    [
+        ("sessions: 3", "sessions: 4"),
+        ('"150.00"', '"160.00"'),
+        ("cancel_until: 24", "cancel_until: 48"),
+        ("reschedule_until: 12", "reschedule_until: 6"),
+        ("cancel_refund: 50", "cancel_refund: 60"),
+        ("reschedule_fee: 10", "reschedule_fee: 20"),
+        ("max_per_day: 1", "max_per_day: 3"),
+        ("max_per_week: 2", "max_per_week: 5"),
+    ],
+)
+async def test_changing_a_package_or_limit_updates_just_that_class(db_factory, change, to):
+    await load(db_factory, PACKAGES)
+
+    report = await load(db_factory, PACKAGES.replace(change, to))
+
+    assert report.updated["classes"] == 1
+    assert (report.updated["programmes"], report.added["classes"]) == (0, 0)
+    assert not (await load(db_factory, PACKAGES.replace(change, to))).changed
+
+
+WITHOUT_PACKAGE_OR_LIMITS = (
+    PACKAGES[: PACKAGES.index("        package:")]
+    + PACKAGES[PACKAGES.index("        sessions: [2026-12-01 10:00]") :]
+).replace("        max_per_day: 1\n        max_per_week: 2\n", "")
+
+
+async def test_removing_the_package_and_limits_resets_the_columns(db_factory):
+    await load(db_factory, PACKAGES)
+
+    report = await load(db_factory, WITHOUT_PACKAGE_OR_LIMITS)
+
+    assert report.updated["classes"] == 2
+    assert await package_columns(db_factory) == [
+        ("drop", None, None, None, None, 100, 0, None, None),
+        ("one", None, None, None, None, 100, 0, None, None),
+    ]
+    assert not (await load(db_factory, WITHOUT_PACKAGE_OR_LIMITS)).changed
+
+
+async def test_a_free_class_package_is_stored_without_a_price(db_factory):
+    await load(db_factory, PACKAGES.replace('          price: "150.00"\n', ""))
+
+    assert (await package_columns(db_factory))[1] == ("one", 3, None, 24, 12, 50, 10, None, None)

@@ -9,15 +9,23 @@ import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from domain import money
-from domain.booking import book_session, cancel_booking
+from domain.booking import book_or_wait, book_session, cancel_booking
 from domain.clients import ClientRef, remember_client
 from domain.errors import PassAlreadyBought, PassExpired, PassNotOnSale, PassUsedUp
-from domain.payments import InvoiceFor, apply_payment, check_before_payment
+from domain.passes import offers
+from domain.payments import InvoiceFor, apply_payment, balance, buy_pass, check_before_payment
 from domain.policy import Policy
-from domain.storage.models import Booking, ClassSession, ClientPass, LedgerEntry, PassOffer
+from domain.storage.models import (
+    Booking,
+    ClassSession,
+    ClientPass,
+    LedgerEntry,
+    PassOffer,
+    ProgrammeClass,
+)
 from tests.support.catalog import PRAGUE, load
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -225,3 +233,127 @@ async def test_concurrent_bookings_never_use_more_entries_than_the_pass_has(db_f
             select(func.count(Booking.id)).where(Booking.pass_id.is_not(None))
         )
     assert on_pass == 3
+
+
+# --- credit on the balance buys passes; offers go off sale; promotion uses a pass ---------
+
+
+async def give_credit(db_factory, minor: int) -> None:
+    async with db_factory() as db:
+        db.add(
+            LedgerEntry(
+                client_id=ALICE.id,
+                kind=money.EntryKind.CREDIT,
+                amount_minor=minor,
+                currency="EUR",
+                item="booking:999",
+                created_at=NOW,
+            )
+        )
+        await db.commit()
+
+
+async def balance_of(db_factory) -> money.Money:
+    async with db_factory() as db:
+        return await balance(db, ALICE.id, "EUR")
+
+
+async def test_credit_covering_the_price_buys_the_pass_at_once(db_factory, offer):
+    await give_credit(db_factory, 2500)
+
+    async with db_factory() as db:
+        _, item, invoice = await buy_pass(
+            db, client=ALICE, offer_id=offer.id, policy=POLICY, now=NOW
+        )
+
+    assert invoice is None
+    the = await the_pass(db_factory)
+    assert (the.item, the.entries, the.used) == (item, 3, 0)
+    assert await balance_of(db_factory) == money.Money(-500, "EUR")  # 5.00 credit left
+
+
+async def test_part_credit_is_left_out_of_the_invoice_and_spent_when_it_is_paid(db_factory, offer):
+    await give_credit(db_factory, 500)
+    async with db_factory() as db:
+        _, item, invoice = await buy_pass(
+            db, client=ALICE, offer_id=offer.id, policy=POLICY, now=NOW
+        )
+    assert invoice == InvoiceFor(item, 1500, "EUR")
+
+    async def check(amount: int) -> None:
+        async with db_factory() as db:
+            await check_before_payment(
+                db,
+                client_id=ALICE.id,
+                invoice=InvoiceFor(item, amount, "EUR"),
+                now=NOW,
+                currency="EUR",
+            )
+
+    await check(1500)
+    with pytest.raises(PassNotOnSale):  # the full price: the credit would be left unspent
+        await check(2000)
+    async with db_factory() as db:
+        await apply_payment(
+            db,
+            client_id=ALICE.id,
+            paid=invoice,
+            charge_id="stx-part",
+            method=money.Method.STARS,
+            now=NOW,
+            policy=POLICY,
+        )
+
+    assert (await the_pass(db_factory)).item == item
+    assert await balance_of(db_factory) == money.Money(0, "EUR")
+
+
+async def test_a_pass_the_catalog_drops_goes_off_sale_and_bought_ones_stay_valid(db_factory, offer):
+    await buy(db_factory, offer)
+    without = DROP_IN.replace(
+        DROP_IN[DROP_IN.index("    passes:") : DROP_IN.index("    classes:")], ""
+    )
+
+    report = await load(db_factory, without)
+
+    assert report.updated["passes"] == 1
+    async with db_factory() as db:
+        assert await offers(db, offer.programme_id) == []
+        with pytest.raises(PassNotOnSale):
+            await buy_pass(db, client=ALICE, offer_id=offer.id, policy=POLICY, now=NOW)
+    async with db_factory() as db:
+        with pytest.raises(PassNotOnSale):
+            await check_before_payment(
+                db, client_id=ALICE.id, invoice=pass_invoice(offer, "n2"), now=NOW, currency="EUR"
+            )
+    [first, *_] = await sessions(db_factory)
+    booked = await book(db_factory, first.id)
+    assert booked.pass_left == 2  # the pass bought before still pays
+    again = await load(db_factory, DROP_IN)  # listed again: back on sale
+    assert again.updated["passes"] == 1
+    async with db_factory() as db:
+        assert [o.key for o in await offers(db, offer.programme_id)] == ["three"]
+
+
+async def test_a_place_given_from_the_waiting_list_is_paid_with_the_clients_pass(db_factory, offer):
+    bob = ClientRef(1002, "Bob")
+    async with db_factory() as db:
+        await db.execute(update(ProgrammeClass).values(capacity=1))
+        await db.commit()
+    [first, *_] = await sessions(db_factory)
+    bobs = await book(db_factory, first.id, client=bob)
+    await buy(db_factory, offer)
+    async with db_factory() as db:
+        await book_or_wait(db, client=ALICE, session_id=first.id, now=NOW, policy=POLICY)
+
+    async with db_factory() as db:  # Bob cancels: Alice gets the place (promotion: auto)
+        await cancel_booking(db, client_id=bob.id, booking_id=bobs.card.id, now=NOW, policy=POLICY)
+
+    async with db_factory() as db:
+        alices = await db.scalar(select(Booking).where(Booking.client_id == ALICE.id))
+        charged = await db.scalar(
+            select(func.count()).where(LedgerEntry.item == f"booking:{alices.id}")
+        )
+    assert alices.pass_id == (await the_pass(db_factory)).id
+    assert (await the_pass(db_factory)).used == 1
+    assert charged == 0

@@ -9,13 +9,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
+from bot import packages
 from bot.deps import Deps, deps_of, formatter_of, html
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.formatting import colour_dot
 from bot.passes import pass_data
 from bot.states import Catalog
 from domain.storage import queries
-from domain.storage.models import ProgrammeKind
+from domain.storage.models import ProgrammeClass, ProgrammeKind
 
 
 async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
@@ -169,6 +170,7 @@ async def sessions_getter(
         "missing": klass is None,
         "title": html(f"{klass.programme_title} — {klass.title}") if klass else "",
         "sessions": items,
+        "package": False,
         "empty": not items,
         "many_classes": not dialog_manager.dialog_data.get("one_class")
         and not dialog_manager.dialog_data.get("ongoing"),
@@ -178,6 +180,8 @@ async def sessions_getter(
         "city": fmt.city(),
         "error": take_error(dialog_manager),
         **await pass_data(deps, fmt, event_from_user.id, klass.programme_id if klass else None),
+        # a package class: the sessions are toggles, a week at a time
+        **await packages.pick_data(dialog_manager, deps, fmt, class_id),
     }
 
 
@@ -186,5 +190,15 @@ async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
     if session_id is None:
         show_error(manager, "stale_button")
         return
+    size = await _package_size(manager)
+    if size:
+        await packages.on_pick(manager, session_id, size)
+        return
     manager.dialog_data["session_id"] = session_id
     await manager.switch_to(Catalog.session)
+
+
+async def _package_size(manager: DialogManager) -> int | None:
+    async with deps_of(manager).db() as db:
+        klass = await db.get(ProgrammeClass, manager.dialog_data.get("class_id", 0))
+    return klass.package_size if klass else None

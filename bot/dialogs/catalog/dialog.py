@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from bot import packages
 from bot.deps import client_of, deps_of
 from bot.dialogs.catalog import browse, session
 from bot.dialogs.catalog.browse import open_catalog, open_programme
@@ -54,6 +55,42 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
         )
 
 
+def _week(step: int):
+    async def on_click(_c: Any, _b: Any, manager: DialogManager) -> None:
+        await packages.on_week(manager, step)
+
+    return on_click
+
+
+def _package_windows() -> list[Window]:
+    return [
+        Window(
+            ERROR_LINE,
+            T("<b>{title}</b>\n📦 Your package:\n{lines}", when="title"),
+            T("💶 {price} for the package", when="price"),
+            Format("{policy}", when="price"),
+            Button(T("✅ Confirm"), id="pkg_ok", on_click=packages.on_confirm, when="complete"),
+            back_to(Catalog.sessions),
+            state=Catalog.package_review,
+            getter=packages.review_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("🎉 <b>You're booked!</b>\n\n<b>{title}</b> ({city} time):\n{lines}", when="title"),
+            T("💳 To pay: {to_pay}", when="to_pay"),
+            Format("{dialog_data[pay_note]}", when=lambda d, *_: d["dialog_data"].get("pay_note")),
+            Button(
+                T("💳 Pay {to_pay}"), id="pkg_pay", on_click=packages.on_pay_package, when="can_pay"
+            ),
+            T("\nEach session can be cancelled or moved on its own under My bookings."),
+            Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
+            Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),
+            state=Catalog.package_booked,
+            getter=packages.booked_getter,
+        ),
+    ]
+
+
 def catalog_dialog() -> Dialog:
     return Dialog(
         Window(
@@ -87,10 +124,29 @@ def catalog_dialog() -> Dialog:
         *class_windows(),
         Window(
             ERROR_LINE,
-            T("<b>{title}</b>\nChoose a session (times are {city} time):", when=present),
+            T(
+                "<b>{title}</b>\nChoose a session (times are {city} time):",
+                when=lambda d, *_: present(d) and not d["package"],
+            ),
+            T(
+                "<b>{title}</b>\n📦 A package of {size} sessions for {package_price}: pick "
+                "{size} times ({city} time). Still to pick: {to_pick}.",
+                when="package",
+            ),
+            T("Week of {week_label}:", when="week_label"),
             T("No upcoming sessions right now.", when="empty"),
             T("This class is no longer available.", when="missing"),
             choice_list(SESSIONS, "sessions", browse.on_session),
+            Row(
+                Button(T("◀️ Earlier"), id="wk_prev", on_click=_week(-1), when="prev_week"),
+                Button(T("Later ▶️"), id="wk_next", on_click=_week(1), when="next_week"),
+            ),
+            SwitchTo(
+                T("👀 Review the {size} sessions"),
+                id="pkg_review",
+                state=Catalog.package_review,
+                when="ready",
+            ),
             *pass_widgets(),
             back_to(Catalog.classes, when="many_classes"),
             back_to(Catalog.programmes, when="one_class"),
@@ -164,5 +220,6 @@ def catalog_dialog() -> Dialog:
             state=Catalog.waitlisted,
             getter=session.waitlisted_getter,
         ),
+        *_package_windows(),
         on_start=on_start,
     )

@@ -23,6 +23,7 @@ from bot.i18n import TP, T
 from bot.states import Staff
 
 SESSIONS, WAITS, CLIENTS, KNOWN = f"{P}s", f"{P}w", f"{P}c", f"{P}k"
+FEES = f"{P}f"
 
 
 def _back(state: State) -> SwitchTo:
@@ -36,6 +37,7 @@ def _present(data: dict, *_: Any) -> bool:
 def _account_lines() -> list:
     """The client's booking of this session, in money (its getter merges account_getter)."""
     return [
+        Format("{package_line}", when="package_line"),
         T("💳 Charged {charged} · paid {paid_so_far}", when="charged"),
         T("Due: {due}", when="due"),
         T("✅ Nothing due", when="settled"),
@@ -152,9 +154,27 @@ def staff_dialog() -> Dialog:
             Format("{owing_lines}", when="anyone"),
             T("💰 Nobody owes anything.", when="nobody_owes"),
             Button(T("📄 CSV"), id=f"{P}csv", on_click=money.on_export_owing, when="anyone"),
+            T("🧾 Fees due: tap one to mark it paid or waive it.", when="fees_due"),
+            choice_list(FEES, "fees_due", money.on_fee_chosen),
             _back(Staff.sessions),
             state=Staff.owing,
             getter=money.owing_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            Format("{fee}", when="fee"),
+            T("Nothing is due for this fee any more.", when=lambda d, *_: not d["open"]),
+            Format("{done}", when="done"),
+            Button(
+                T("✅ Paid at the venue"),
+                id=f"{P}feepaid",
+                on_click=money.on_fee_paid_at_venue,
+                when="open",
+            ),
+            Button(T("🙅 Waive"), id=f"{P}feewaive", on_click=money.on_fee_waive, when="open"),
+            _back(Staff.owing),
+            state=Staff.fee,
+            getter=money.fee_getter,
         ),
     )
     # an open staff dialog outlives its owner's rights (ADMIN_IDS changed, storage kept)

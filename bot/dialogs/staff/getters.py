@@ -12,6 +12,7 @@ from bot.deps import Deps, Formatter, formatter_of, html
 from bot.dialogs.common import take_error
 from bot.dialogs.staff import money
 from bot.errors import message_for
+from domain import packages as domain_packages
 from domain.catalog_file import RANK_RANGE
 from domain.storage import staff_queries
 from domain.storage.models import WaitStatus
@@ -193,8 +194,20 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     account = await money.account_getter(
         deps, formatter_of(dialog_manager), client.id, data["session_id"]
     )
+    package_line = ""
+    async with deps.db() as db:
+        booking_id = await staff_queries.active_booking_id(db, client.id, data["session_id"])
+        slot = (await domain_packages.packages_of(db, client.id)).get(booking_id or 0)
+    if slot is not None:
+        package_id, number, size = slot
+        package_line = _(
+            "📦 Package {package}: session {slot} of {size} (booking {booking}). Staff may "
+            "/pkgcancel {booking}, /pkgmove {booking} SPOT_ID or /pkgrefund {package} AMOUNT "
+            "REASON."
+        ).format(package=package_id, slot=number, size=size, booking=booking_id)
     return {
         **account,
+        "package_line": package_line,
         "money_done": money_done,
         "present": True,
         "name": html(name_of(client.first_name, client.id)),

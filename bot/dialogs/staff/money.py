@@ -19,12 +19,20 @@ from aiogram_dialog import DialogManager
 from babel.numbers import get_currency_precision
 
 from bot.deps import Deps, Formatter, deps_of, formatter_of, html
-from bot.dialogs.common import send_notices, show_error, take_error
+from bot.dialogs.common import item_id, send_notices, show_error, take_error
+from bot.notify import fee_label
 from bot.states import Staff
-from domain import money
-from domain.errors import DomainError, StarsRefundRefused
+from domain import fees, money
+from domain.errors import DomainError, FeeNotFound, StarsRefundRefused
 from domain.payments import booking_item, entries
-from domain.refunds import RefundDone, mark_paid_at_venue, refund_booking, waive_due
+from domain.refunds import (
+    RefundDone,
+    fee_paid_at_venue,
+    mark_paid_at_venue,
+    refund_booking,
+    waive_due,
+    waive_fee,
+)
 from domain.storage import staff_queries
 
 log = logging.getLogger(__name__)
@@ -184,7 +192,7 @@ async def on_amount_text(message: Message, _w: Any, manager: DialogManager) -> N
                 done = _("✅ {amount} waived.").format(amount=fmt.money(amount.minor))
             else:
                 refunded = await refund_booking(
-                    db, now=deps.clock(), refund_stars=_stars_refunder(bot), **values
+                    db, now=deps.clock(), refund_stars=stars_refunder(bot), **values
                 )
                 done = refund_summary(refunded, fmt)
     except DomainError as error:
@@ -198,7 +206,7 @@ async def on_amount_text(message: Message, _w: Any, manager: DialogManager) -> N
         await send_notices(manager)  # the client hears of it through the outbox
 
 
-def _stars_refunder(bot: Bot):
+def stars_refunder(bot: Bot):
     async def refund_stars(user_id: int, charge_id: str) -> None:
         try:
             await bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
@@ -232,6 +240,7 @@ def refund_summary(done: RefundDone, fmt: Formatter) -> str:
 
 async def owing_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
+    fees_due = await fees_getter(deps, fmt)
     async with deps.db() as db:
         owing = await staff_queries.clients_owing(db, deps.settings.currency)
     lines = [
@@ -243,6 +252,7 @@ async def owing_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
         for o in owing
     ]
     return {
+        **fees_due,
         "owing_lines": "\n".join(lines),
         "anyone": bool(owing),
         "nobody_owes": not owing,
@@ -268,3 +278,89 @@ async def on_export_owing(callback: CallbackQuery, _w: Any, manager: DialogManag
         callback.from_user.id,
         BufferedInputFile(out.getvalue().encode("utf-8"), filename="who-owes-what.csv"),
     )
+
+
+# --- fees due: paid at the venue, waived ------------------------------------------------------
+
+
+async def fees_getter(deps: Deps, fmt: Formatter) -> dict:
+    """Every fee still due, for the Who owes what window: (fee id, "who · fee: amount")."""
+    async with deps.db() as db:
+        due = await fees.fees_due(db)
+        names = await staff_queries.client_names(db, {f.item.client_id for f in due})
+    return {
+        "fees_due": [
+            (
+                f.fee_id,
+                _("🧾 {name} · {fee}: {amount}").format(
+                    name=names.get(f.item.client_id) or str(f.item.client_id),
+                    fee=fee_label(fmt, f.item, f.programme_title),
+                    amount=fmt.money(f.due.minor),
+                ),
+            )
+            for f in due
+        ]
+    }
+
+
+async def on_fee_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    fee_id = item_id(raw_id)
+    if fee_id is None:
+        show_error(manager, "stale_button")
+        return
+    manager.dialog_data["fee_id"] = fee_id
+    manager.dialog_data.pop("fee_done", None)
+    await manager.switch_to(Staff.fee)
+
+
+async def fee_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
+    fmt = formatter_of(dialog_manager)
+    fee_id = dialog_manager.dialog_data.get("fee_id")
+    async with deps.db() as db:
+        due = next((f for f in await fees.fees_due(db) if f.fee_id == fee_id), None)
+        names = await staff_queries.client_names(db, {due.item.client_id} if due else set())
+    done = dialog_manager.dialog_data.get("fee_done")
+    if due is None:
+        return {"fee": "", "error": take_error(dialog_manager), "done": done, "open": False}
+    return {
+        "fee": _("{name} (id {client_id})\n{fee}\nDue: {amount}").format(
+            name=html(names.get(due.item.client_id) or ""),
+            client_id=due.item.client_id,
+            fee=html(fee_label(fmt, due.item, due.programme_title)),
+            amount=fmt.money(due.due.minor),
+        ),
+        "error": take_error(dialog_manager),
+        "done": done,
+        "open": True,
+    }
+
+
+async def on_fee_paid_at_venue(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    await _settle_fee(manager, waive=False)
+
+
+async def on_fee_waive(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
+    await _settle_fee(manager, waive=True)
+
+
+async def _settle_fee(manager: DialogManager, *, waive: bool) -> None:
+    deps = deps_of(manager)
+    user = manager.middleware_data["event_from_user"]
+    fee_id = manager.dialog_data.get("fee_id")
+    try:
+        async with deps.db() as db:
+            if fee_id is None:
+                raise FeeNotFound()
+            if waive:
+                amount = await waive_fee(
+                    db, fee_id=fee_id, reason="waived", staff_id=user.id, now=deps.clock()
+                )
+            else:
+                amount = await fee_paid_at_venue(
+                    db, fee_id=fee_id, staff_id=user.id, now=deps.clock()
+                )
+    except DomainError as error:
+        _show_money_error(manager, error)
+        return
+    text = _("🙅 {amount} waived.") if waive else _("✅ {amount} marked paid at the venue.")
+    manager.dialog_data["fee_done"] = text.format(amount=formatter_of(manager).money(amount.minor))
