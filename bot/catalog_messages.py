@@ -94,6 +94,10 @@ PROBLEM_MESSAGES: dict[str, str] = {
         'remove "passes".'
     ),
     "pass_price_not_positive": N_("An entry pass needs a price above zero."),
+    "type_packages_need_single": N_(
+        'Only a single session type can offer packages: set kind: single or remove "packages".'
+    ),
+    "too_many_type_packages": N_("A session type may offer at most {max} packages."),
     "needs_enrolment": N_(
         '"{field}" applies to enrolled clients, so only an ongoing or pay-as-you-go programme '
         'can have it: change kind or remove "{field}".'

@@ -91,6 +91,10 @@ MESSAGES: dict[str, str] = {
     "reservation_not_found": N_(
         "This reservation is no longer waiting for an answer (answered, released or not yours)."
     ),
+    "package_option_not_found": N_(
+        "That session type offers no such package. Its packages: {keys}."
+    ),
+    "package_choice_needed": N_("Please pick one of the packages to confirm."),
     "unknown_chat": N_(
         "I can't post in that chat: add me to the group or channel first, then try again."
     ),

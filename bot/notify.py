@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, joinedload
 
 from bot.deps import Deps, Formatter, html
-from domain import fees, payments, rules
+from domain import fees, payments, rules, sessions
 from domain.events import (
     BookingReleased,
     EnrolledFromWaitlist,
@@ -57,18 +57,42 @@ class ReservationAnswer(CallbackData, prefix="resv"):
     booking_id: int
 
 
-def reservation_buttons(booking_id: int, pay_label: str | None) -> InlineKeyboardMarkup:
-    """Confirm / Decline a reservation (bot/sessions.py answers them), and Pay."""
+class ReservationPick(CallbackData, prefix="resvp"):
+    """Confirm a reservation by picking one of its session type's packages."""
+
+    booking_id: int
+    package: str  # the option's key (≤ 40 characters: the callback stays within 64 bytes)
+
+
+def reservation_buttons(
+    booking_id: int,
+    pay_label: str | None,
+    picks: Sequence[tuple[str, str]] = (),
+) -> InlineKeyboardMarkup:
+    """Confirm / Decline a reservation (bot/sessions.py answers them), and Pay. With
+    ``picks`` (key, label) the client confirms by picking a package instead."""
+    decline = InlineKeyboardButton(
+        text=_("✖️ Decline"),
+        callback_data=ReservationAnswer(action="no", booking_id=booking_id).pack(),
+    )
+    if picks:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    text=label,
+                    callback_data=ReservationPick(booking_id=booking_id, package=key).pack(),
+                )
+            ]
+            for key, label in picks
+        ]
+        return InlineKeyboardMarkup(inline_keyboard=[*rows, [decline]])
     rows = [
         [
             InlineKeyboardButton(
                 text=_("✅ Confirm"),
                 callback_data=ReservationAnswer(action="yes", booking_id=booking_id).pack(),
             ),
-            InlineKeyboardButton(
-                text=_("✖️ Decline"),
-                callback_data=ReservationAnswer(action="no", booking_id=booking_id).pack(),
-            ),
+            decline,
         ]
     ]
     if pay_label:
@@ -244,6 +268,14 @@ async def _reservation(
         when=fmt.long_when(card.starts_at),
         until=fmt.long_when(event.hold_until),
     )
+    terms = await sessions.package_terms(db, card.session_id)
+    if terms.agreed is not None:
+        text += "\n" + package_line(fmt, terms.agreed)
+    picks: list[tuple[str, str]] = []
+    if terms.to_pick:
+        text += "\n" + _("Pick your package to confirm:")
+        text += "".join("\n" + package_line(fmt, option) for option in terms.options)
+        picks = [(o.key, package_label(fmt, o)) for o in terms.options]
     due = await payments.booking_due(db, event.client_id, event.booking_id)
     pay = None
     if due is not None and due.due.minor > 0:
@@ -251,7 +283,18 @@ async def _reservation(
         text += "\n" + _("💳 To pay: {amount}").format(amount=amount)
         if deps.settings.online_payment is not None:
             pay = _("💳 Pay {amount}").format(amount=amount)
-    return Rendered(text, reservation_buttons(event.booking_id, pay))
+    return Rendered(text, reservation_buttons(event.booking_id, pay, picks))
+
+
+def package_label(fmt: Formatter, option: sessions.PackageOption) -> str:
+    """A package option's button: "📦 Full day — €1,500.00"."""
+    price = fmt.money(option.price_minor) if option.price_minor else _("free")
+    return _("📦 {name} — {price}").format(name=option.name, price=price)
+
+
+def package_line(fmt: Formatter, option: sessions.PackageOption) -> str:
+    line = "<b>" + html(package_label(fmt, option)) + "</b>"
+    return line + (": " + html(option.description) if option.description else "")
 
 
 async def _package_changed(

@@ -4,9 +4,9 @@ client's answer to a reservation; the bot joining or leaving a group.
 Staff (ADMIN_IDS), in the private chat:
   /multi TYPE YYYY-MM-DD HH:MM SPOTS [together] [title]   a multi session
   /addspots SESSION YYYY-MM-DD HH:MM SPOTS                  more spots for it
-  /single TYPE YYYY-MM-DD HH:MM [CLIENT]                    a single session (for a client)
+  /single TYPE YYYY-MM-DD HH:MM [CLIENT] [PACKAGE]          a single session (for a client)
   /move SPOT YYYY-MM-DD HH:MM                               a single session's new time
-  /reserve SPOT CLIENT  or  /reserve SESSION YYYY-MM-DD HH:MM CLIENT
+  /reserve SPOT CLIENT [PACKAGE]  or  /reserve SESSION YYYY-MM-DD HH:MM CLIENT
                                                             reserve a spot for a client
   /publish SESSION                                          announce it in the groups
   /groups                                                   the announcement chats
@@ -25,6 +25,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
     ChatMemberUpdated,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
@@ -36,11 +37,11 @@ from bot.access import IsStaff, is_staff, refuse
 from bot.courier import send_due
 from bot.deps import Deps, Formatter, html
 from bot.errors import message_for
-from bot.notify import ReservationAnswer
-from domain import announce, sessions
+from bot.notify import PayBooking, ReservationAnswer, ReservationPick, package_label
+from domain import announce, payments, sessions
 from domain.clients import ClientRef
 from domain.errors import ClientNotFound, DomainError
-from domain.storage.models import Client
+from domain.storage.models import Booking, Client
 
 log = logging.getLogger(__name__)
 
@@ -157,14 +158,16 @@ async def add_spots(message: Message, command: CommandObject, deps: Deps) -> Non
 async def make_single(
     message: Message, command: CommandObject, bot: Bot, deps: Deps, i18n: I18n
 ) -> None:
-    usage = "/single portrait 2026-12-07 15:00 [client id]"
+    usage = "/single portrait 2026-12-07 15:00 [client id] [package]"
     parts = (command.args or "").split()
-    when = _local(*parts[1:3]) if len(parts) in (3, 4) else None
-    if when is None:
+    when = _local(*parts[1:3]) if 3 <= len(parts) <= 5 else None
+    extra = parts[3:]
+    client_raw = extra.pop(0) if extra and extra[0].isdigit() else None
+    if when is None or len(extra) > 1:
         await message.answer(usage_hint(usage))
         return
     try:
-        client = await _client(deps, parts[3]) if len(parts) == 4 else None
+        client = await _client(deps, client_raw) if client_raw is not None else None
         async with deps.db() as db:
             made = await sessions.make_single(
                 db,
@@ -173,6 +176,7 @@ async def make_single(
                 client=client,
                 now=deps.clock(),
                 policy=deps.settings.policy,
+                package_key=extra[0] if extra else None,
             )
     except DomainError as error:
         await _fail(message, error)
@@ -221,11 +225,12 @@ async def move_single(
 async def reserve_spot(
     message: Message, command: CommandObject, bot: Bot, deps: Deps, i18n: I18n
 ) -> None:
-    """/reserve SPOT CLIENT, or /reserve SESSION YYYY-MM-DD HH:MM CLIENT (a multi session's
-    spot by its time)."""
+    """/reserve SPOT CLIENT [PACKAGE] (a single session's package agreed with the client), or
+    /reserve SESSION YYYY-MM-DD HH:MM CLIENT (a multi session's spot by its time)."""
     usage = "/reserve 12 2026-12-05 10:30 123456789"
     parts = (command.args or "").split()
     when = _local(*parts[1:3]) if len(parts) == 4 else None
+    package = parts.pop() if len(parts) == 3 and not parts[2].isdigit() else None
     if len(parts) not in (2, 4) or not parts[0].isdigit() or (len(parts) == 4 and when is None):
         await message.answer(usage_hint(usage))
         return
@@ -236,7 +241,12 @@ async def reserve_spot(
             if when is not None:
                 spot = await sessions.spot_at(db, spot, when, deps.settings.policy)
             await sessions.reserve(
-                db, session_id=spot, client=client, now=deps.clock(), policy=deps.settings.policy
+                db,
+                session_id=spot,
+                client=client,
+                now=deps.clock(),
+                policy=deps.settings.policy,
+                package_key=package,
             )
     except DomainError as error:
         await _fail(message, error)
@@ -351,6 +361,47 @@ async def on_answer(
     await callback.answer()
 
 
+async def on_pick(callback: CallbackQuery, callback_data: ReservationPick, deps: Deps) -> None:
+    """The client confirms a reservation by picking a package: its price is charged now."""
+    try:
+        async with deps.db() as db:
+            await sessions.answer_reservation(
+                db,
+                client_id=callback.from_user.id,
+                booking_id=callback_data.booking_id,
+                confirm=True,
+                now=deps.clock(),
+                policy=deps.settings.policy,
+                package_key=callback_data.package,
+            )
+            booking = await db.get(Booking, callback_data.booking_id)
+            assert booking is not None  # confirmed just now
+            terms = await sessions.package_terms(db, booking.session_id)
+            due = await payments.booking_due(db, booking.client_id, booking.id)
+    except DomainError as error:
+        await callback.answer(message_for(error.code, _, error.params), show_alert=True)
+        return
+    fmt = _fmt(deps)
+    assert terms.agreed is not None
+    text = _("✅ Confirmed: {package}. See you then!").format(
+        package=html(package_label(fmt, terms.agreed))
+    )
+    markup = None
+    if due is not None and due.due.minor > 0:
+        amount = fmt.money(due.due.minor)
+        text += "\n" + _("💳 To pay: {amount}").format(amount=amount)
+        if deps.settings.online_payment is not None:
+            pay = InlineKeyboardButton(
+                text=_("💳 Pay {amount}").format(amount=amount),
+                callback_data=PayBooking(booking_id=callback_data.booking_id).pack(),
+            )
+            markup = InlineKeyboardMarkup(inline_keyboard=[[pay]])
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(text, reply_markup=markup)
+    await callback.answer()
+
+
 def sessions_router() -> Router:
     router = Router(name="sessions")
     private = F.chat.type == "private"
@@ -371,4 +422,5 @@ def sessions_router() -> Router:
     )
     router.my_chat_member.register(on_membership)
     router.callback_query.register(on_answer, ReservationAnswer.filter())
+    router.callback_query.register(on_pick, ReservationPick.filter())
     return router

@@ -26,6 +26,7 @@ from domain.catalog_file import (
     SessionTypeSpec,
     session_type_programme_key,
 )
+from domain.sessions import PackageOption, stored_packages
 from domain.storage.models import (
     BillingPeriod,
     ClassSession,
@@ -219,6 +220,9 @@ def _session_type_fields(spec: SessionTypeSpec) -> dict[str, object]:
         "break_minutes": spec.break_minutes,
         "price_minor": spec.price_minor,
         "hold_minutes": spec.hold_minutes,
+        "packages": stored_packages(
+            tuple(PackageOption(p.key, p.name, p.price_minor, p.description) for p in spec.packages)
+        ),
     }
 
 

@@ -183,8 +183,11 @@ _SESSION_TYPE_FIELDS = frozenset(
         "description",
         "public",
         "cancel_notice_hours",
+        "packages",
     }
 )
+_TYPE_PACKAGE_FIELDS = frozenset({"key", "name", "price", "description"})
+MAX_TYPE_PACKAGES = 10  # one button each under the client's confirmation request
 
 
 @dataclass(frozen=True)
@@ -304,6 +307,19 @@ class SessionTypeSpec:
     description: str = ""
     public: bool = True
     cancel_notice_hours: int = DEFAULT_CANCEL_NOTICE_HOURS
+    packages: tuple[TypePackageSpec, ...] = ()  # a single type's package options
+
+
+@dataclass(frozen=True)
+class TypePackageSpec:
+    """A package option of a single session type (seed 001): what the client gets for its
+    price. Staff pick one when making the session, or the client picks when confirming."""
+
+    key: str
+    name: str
+    price_minor: int
+    line: int
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -568,6 +584,9 @@ class _Parser:
             return None
         if category is None or description is None or public is None:
             return None
+        packages = self.type_packages(fields.get("packages"), kind)
+        if packages is None:
+            return None
         return SessionTypeSpec(
             key=key,
             name=name,
@@ -581,7 +600,47 @@ class _Parser:
             description=description,
             public=public,
             cancel_notice_hours=notice,
+            packages=packages,
         )
+
+    def type_packages(self, node: Node | None, kind: str) -> tuple[TypePackageSpec, ...] | None:
+        if node is None:
+            return ()
+        if kind != "single":
+            self.problems.add(node, "type_packages_need_single")
+            return None
+        items = self.items(node, "packages")
+        if isinstance(node, SequenceNode) and not items:
+            self.problems.add(node, "empty_list", field="packages")
+            return None
+        if len(items) > MAX_TYPE_PACKAGES:
+            self.problems.add(node, "too_many_type_packages", max=MAX_TYPE_PACKAGES)
+            return None
+        before = len(self.problems)
+        keys: set[str] = set()  # a package key is unique within its type
+        specs = [self.type_package(item, keys) for item in items]
+        if len(self.problems) > before:
+            return None
+        return tuple(spec for spec in specs if spec is not None)
+
+    def type_package(self, node: Node, keys: set[str]) -> TypePackageSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="package")
+            return None
+        fields = _Mapping(node, _TYPE_PACKAGE_FIELDS, self.problems)
+        key = self.key(fields.get("key", required=True), keys)
+        name = self.text(fields.get("name", required=True), "name", MAX_TITLE_CHARS)
+        price_node = fields.get("price", required=True)
+        price = None if price_node is None else self.price(price_node)
+        description_node = fields.get("description")
+        description = (
+            ""
+            if description_node is None
+            else self.text(description_node, "description", MAX_DESCRIPTION_CHARS, empty_ok=True)
+        )
+        if key is None or name is None or price is None or description is None:
+            return None
+        return TypePackageSpec(key, name, price, _line(node), description)
 
     def billing_periods(self, node: Node) -> tuple[BillingPeriodSpec, ...]:
         keys: set[str] = set()  # unique among the periods; programmes have their own

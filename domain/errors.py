@@ -269,6 +269,18 @@ class ReservationNotFound(DomainError):
     code = "reservation_not_found"
 
 
+class PackageOptionNotFound(DomainError):
+    """A package key the session type doesn't offer, or not the one already agreed."""
+
+    code = "package_option_not_found"
+
+
+class PackageChoiceNeeded(DomainError):
+    """The session's type offers packages and none is chosen yet: confirm by picking one."""
+
+    code = "package_choice_needed"
+
+
 class UnknownChat(DomainError):
     code = "unknown_chat"
 

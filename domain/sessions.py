@@ -12,6 +12,7 @@ a reservation not confirmed within the type's hold is released, and the spot ret
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +26,8 @@ from domain.clients import ClientRef, remember_client
 from domain.errors import (
     DomainError,
     NotATypedSession,
+    PackageChoiceNeeded,
+    PackageOptionNotFound,
     ReservationNotFound,
     SessionAlreadyStarted,
     SessionConfirmed,
@@ -33,6 +36,7 @@ from domain.errors import (
     WrongSessionKind,
 )
 from domain.events import BookingReleased, Event, ReservationRequest
+from domain.payments import charge_booking
 from domain.policy import Policy
 from domain.storage.models import (
     Booking,
@@ -51,6 +55,39 @@ class Made:
     link_token: str
     starts: list[datetime]  # UTC
     seats_each: int
+
+
+@dataclass(frozen=True)
+class PackageOption:
+    """What a single session type offers for a price (seed 001's Package Option)."""
+
+    key: str
+    name: str
+    price_minor: int
+    description: str = ""
+
+
+def package_options(kind: SessionType) -> tuple[PackageOption, ...]:
+    return tuple(PackageOption(**option) for option in json.loads(kind.packages or "[]"))
+
+
+def stored_packages(options: tuple[PackageOption, ...]) -> str | None:
+    """SessionType.packages for these options (the catalog import writes it)."""
+    return json.dumps([vars(option) for option in options]) if options else None
+
+
+def _option(kind: SessionType, key: str) -> PackageOption:
+    options = package_options(kind)
+    for option in options:
+        if option.key == key:
+            return option
+    raise PackageOptionNotFound(keys=", ".join(o.key for o in options) or "-")
+
+
+def _agree(typed: TypedSession, klass: ProgrammeClass, option: PackageOption) -> None:
+    """The session is for this package: its price is what the client is charged."""
+    typed.package_key, typed.package_name = option.key, option.name
+    klass.price_minor = option.price_minor or None
 
 
 async def session_type(db: AsyncSession, key: str) -> SessionType:
@@ -139,12 +176,20 @@ async def make_single(
     client: ClientRef | None,
     now: datetime,
     policy: Policy,
+    package_key: str | None = None,
 ) -> SingleMade:
     """A single session at ``at_local``, reserved for ``client`` (asked to confirm) or for
-    someone staff name later. Not listed in the catalog."""
+    someone staff name later. Not listed in the catalog. Of a type with package options,
+    staff may name the package (a type with one has it chosen); else the client picks one
+    when confirming, and nothing is charged until then."""
     kind = await session_type(db, type_key)
     if kind.kind != SessionKind.SINGLE:
         raise WrongSessionKind()
+    options = package_options(kind)
+    if package_key is not None:
+        chosen = _option(kind, package_key)
+    else:
+        chosen = options[0] if len(options) == 1 else None
     [starts_at] = spots.spot_starts(
         spots.local_start(at_local, policy.zone),
         1,
@@ -153,6 +198,11 @@ async def make_single(
         now=now,
     )
     made = await _make_class(db, kind, kind.name, 1, False, now, listed=False)
+    if options:
+        typed, klass = await _typed_class(db, made.class_id)
+        klass.price_minor = None  # nothing to pay before a package is agreed
+        if chosen is not None:
+            _agree(typed, klass, chosen)
     session = ClassSession(class_id=made.class_id, starts_at=starts_at)
     db.add(session)
     await db.commit()
@@ -163,10 +213,17 @@ async def make_single(
 
 
 async def reserve(
-    db: AsyncSession, *, session_id: int, client: ClientRef, now: datetime, policy: Policy
+    db: AsyncSession,
+    *,
+    session_id: int,
+    client: ClientRef,
+    now: datetime,
+    policy: Policy,
+    package_key: str | None = None,
 ) -> int:
     """Staff take a spot for the client (their price is charged as for any booking); the
-    client is asked to confirm within the type's hold. Returns the booking."""
+    client is asked to confirm within the type's hold. Returns the booking. ``package_key``
+    agrees a single session's package first (not one already agreed on)."""
     row = await db.execute(
         select(ClassSession, SessionType)
         .join(TypedSession, TypedSession.class_id == ClassSession.class_id)
@@ -176,7 +233,13 @@ async def reserve(
     found = row.first()
     if found is None:
         raise NotATypedSession()
-    _session, kind = found
+    session, kind = found
+    if package_key is not None:
+        typed, klass = await _typed_class(db, session.class_id)
+        if kind.kind != SessionKind.SINGLE or typed.package_key not in (None, package_key):
+            raise PackageOptionNotFound(keys=typed.package_key or "-")
+        _agree(typed, klass, _option(kind, package_key))
+        await db.flush()
     await remember_client(db, client, now)
     booked = await book_session(
         db, client=client, session_id=session_id, now=now, policy=policy, by_staff=True
@@ -199,9 +262,12 @@ async def answer_reservation(
     confirm: bool,
     now: datetime,
     policy: Policy,
+    package_key: str | None = None,
 ) -> list[Event]:
     """The client confirms (the spot is theirs; a single session's time is then fixed) or
-    declines (the spot goes back). Someone else's, or an answered one, reads as not found."""
+    declines (the spot goes back). Someone else's, or an answered one, reads as not found.
+    A session whose package is still open is confirmed by picking one (``package_key``): its
+    price is charged then."""
     booking = await load_booking(db, booking_id)
     if (
         booking is None
@@ -214,6 +280,7 @@ async def answer_reservation(
     if booking.session.starts_at <= now:
         raise SessionAlreadyStarted()
     if confirm:
+        await _settle_package(db, booking, package_key, now, policy)
         answered = await db.execute(
             update(Booking)
             .where(Booking.id == booking_id, Booking.confirmed_at.is_(None))
@@ -318,6 +385,80 @@ async def spot_at(db: AsyncSession, class_id: int, at_local: datetime, policy: P
     if found is None:
         raise SessionNotFound()
     return found
+
+
+@dataclass(frozen=True)
+class PackageTerms:
+    """A reserved session's package: the one agreed, or the options to pick from."""
+
+    agreed: PackageOption | None
+    options: tuple[PackageOption, ...]
+
+    @property
+    def to_pick(self) -> bool:
+        return self.agreed is None and bool(self.options)
+
+
+async def package_terms(db: AsyncSession, session_id: int) -> PackageTerms:
+    """What the client is asked about a session's package (nothing for most sessions)."""
+    row = (
+        await db.execute(
+            select(TypedSession, SessionType, ProgrammeClass)
+            .join(SessionType, SessionType.id == TypedSession.type_id)
+            .join(ProgrammeClass, ProgrammeClass.id == TypedSession.class_id)
+            .join(ClassSession, ClassSession.class_id == TypedSession.class_id)
+            .where(ClassSession.id == session_id)
+        )
+    ).first()
+    if row is None:
+        return PackageTerms(None, ())
+    typed, kind, klass = row
+    options = package_options(kind)
+    if typed.package_key is None:
+        return PackageTerms(None, options)
+    listed = {o.key: o for o in options}.get(typed.package_key)
+    agreed = PackageOption(
+        typed.package_key,
+        typed.package_name or typed.package_key,
+        klass.price_minor or 0,
+        listed.description if listed is not None else "",
+    )
+    return PackageTerms(agreed, options)
+
+
+async def _settle_package(
+    db: AsyncSession, booking: Booking, key: str | None, now: datetime, policy: Policy
+) -> None:
+    typed, kind = await _typed(db, booking.session.class_id)
+    if not package_options(kind) or (key is None and typed.package_key is not None):
+        return  # nothing to choose, or agreed already
+    if key is None:
+        raise PackageChoiceNeeded()
+    if typed.package_key is not None:
+        if key != typed.package_key:
+            raise PackageOptionNotFound(keys=typed.package_key)
+        return
+    klass = await db.get(ProgrammeClass, typed.class_id)
+    assert klass is not None
+    option = _option(kind, key)
+    _agree(typed, klass, option)
+    await charge_booking(
+        db,
+        booking_id=booking.id,
+        client_id=booking.client_id,
+        price_minor=option.price_minor,
+        starts_at=booking.session.starts_at,
+        policy=policy,
+        now=now,
+    )
+
+
+async def _typed_class(db: AsyncSession, class_id: int) -> tuple[TypedSession, ProgrammeClass]:
+    typed = await db.get(TypedSession, class_id)
+    klass = await db.get(ProgrammeClass, class_id)
+    if typed is None or klass is None:
+        raise NotATypedSession()
+    return typed, klass
 
 
 async def _typed(db: AsyncSession, class_id: int) -> tuple[TypedSession, SessionType]:

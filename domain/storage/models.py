@@ -528,6 +528,9 @@ class SessionType(Base):
     price_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=1440, server_default="1440")
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    # a single type's package options as JSON: [{"key", "name", "price_minor", "description"}]
+    # in file order (read through domain.sessions.package_options); None: no packages
+    packages: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class TypedSession(Base):
@@ -546,6 +549,10 @@ class TypedSession(Base):
     # announcements and share links reach it by t.me/<bot>?start=c_<token>, not by its id
     link_token: Mapped[str] = mapped_column(String(24), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the package option chosen (by staff when making it, or by the client when confirming),
+    # kept as it was then: a later catalog change doesn't alter what was agreed
+    package_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    package_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class AnnounceChat(Base):

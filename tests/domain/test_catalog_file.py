@@ -23,6 +23,7 @@ from domain.catalog_file import (
     PackageSpec,
     ProgrammeSpec,
     SessionTypeSpec,
+    TypePackageSpec,
     parse_catalog,
 )
 
@@ -1326,6 +1327,17 @@ BAD_FILES: dict[str, tuple[str, int]] = {
         + "\n    name: M\n    kind: multi\n    duration: 20\n",
         2,
     ),
+    "type_packages_need_single": (
+        "session_types:\n  - key: m\n    name: M\n    kind: multi\n    duration: 20\n"
+        "    packages:\n      - {key: a, name: A, price: 10}\n",
+        7,
+    ),
+    "too_many_type_packages": (
+        "session_types:\n  - key: w\n    name: W\n    kind: single\n    duration: 60\n"
+        "    packages:\n"
+        + "".join(f"      - {{key: p{n}, name: P, price: 10}}\n" for n in range(11)),
+        7,
+    ),
     "overlapping_periods": (
         with_periods(("a", "2026-09-01", "2027-01-31"), ("b", "2027-01-01", "2027-06-30")),
         6,
@@ -1851,3 +1863,47 @@ def test_the_example_offers_photo_mini_sessions():
 
     assert (spec.kind, spec.duration_minutes, spec.break_minutes) == ("multi", 20, 10)
     assert (spec.price_minor, spec.hold_minutes) == (3000, 720)
+
+
+WEDDING = ("key: wedding", "name: Wedding", "kind: single", "duration: 480")
+
+
+def test_a_single_type_lists_its_package_options_in_file_order():
+    spec = only_session_type(
+        with_session_type(
+            *WEDDING,
+            "packages:",
+            "  - {key: basic, name: Basic, price: '800.00'}",
+            "  - key: full",
+            "    name: Full   day",
+            "    price: 1500",
+            "    description: Two photographers, 400 photos.",
+        )
+    )
+
+    assert spec.packages == (
+        TypePackageSpec("basic", "Basic", 80000, 7),
+        TypePackageSpec("full", "Full day", 150000, 8, "Two photographers, 400 photos."),
+    )
+
+
+def test_a_type_without_packages_has_none():
+    assert only_session_type(with_session_type(*WEDDING)).packages == ()
+
+
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        (["packages: []"], (6, "empty_list")),
+        (["packages:", "  - {key: a, name: A}"], (7, "missing_field")),
+        (["packages:", "  - {key: a, name: A, price: ten}"], (7, "bad_price")),
+        (
+            ["packages:", "  - {key: a, name: A, price: 1}", "  - {key: a, name: B, price: 2}"],
+            (8, "duplicate_key"),
+        ),
+        (["packages:", "  - {key: a, name: A, price: 1, photos: 10}"], (7, "unknown_field")),
+        (["packages:", "  - basic"], (7, "not_a_mapping")),
+    ],
+)
+def test_a_bad_package_option_is_reported_at_its_line(lines, problem):
+    assert codes_and_lines(with_session_type(*WEDDING, *lines)) == [problem]

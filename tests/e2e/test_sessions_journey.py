@@ -190,3 +190,63 @@ async def test_chats_configured_by_id_are_announced_in_and_a_wrong_id_is_recorde
     [wrong] = [e for e in fake.errors if "chat not found" in e]
     assert "'chat_id': -100999" in wrong
     fake.errors.remove(wrong)
+
+
+async def test_a_single_sessions_client_picks_its_package_and_pays_that_price(
+    fake, env, tmp_path, database
+):
+    report = await import_text(
+        tmp_path / "weddings.yaml",
+        """
+session_types:
+  - key: wedding
+    name: Wedding
+    kind: single
+    duration: 480
+    packages:
+      - {key: basic, name: Basic, price: "800.00", description: "6 hours, 300 photos"}
+      - {key: full, name: Full day, price: "1500.00"}
+""",
+        env,
+    )
+    assert "session types: 1 added" in report
+    sam, alice = fake.user(SAM, "Sam"), fake.user(1001, "Alice")
+    day = soon(4).isoformat()
+    async with bot_process(fake, env=env):
+        await alice.start()
+        await alice.wait_message("Hello")
+        await sam.send(f"/single wedding {day} 11:00 {alice.id} gold")
+        await sam.wait_message(
+            "That session type offers no such package. Its packages: basic, full."
+        )
+        assert database.query("select count(*) from typed_sessions") == [(0,)]
+
+        await sam.send(f"/single wedding {day} 11:00 {alice.id}")
+        await sam.wait_message("Alice is asked to confirm it")
+        ask = await alice.wait_message("reserved")
+        assert "Pick your package to confirm:" in ask.text
+        assert "Basic — €800.00: 6 hours, 300 photos" in ask.text
+        assert ask.button_texts == ["📦 Basic — €800.00", "📦 Full day — €1,500.00", "✖️ Decline"]
+        assert database.query("select count(*) from ledger") == [(0,)]  # nothing agreed yet
+
+        # a forged pick naming a package the type doesn't offer: refused, nothing charged
+        [(booking,)] = database.query("select id from bookings")
+        answer = await alice.click_data(f"resvp:{booking}:gold", message_id=ask.message_id)
+        assert answer == "That session type offers no such package. Its packages: basic, full."
+        assert database.query("select count(*) from ledger") == [(0,)]
+
+        mark = fake.mark()
+        await alice.click("📦 Full day — €1,500.00", message_id=ask.message_id)
+        done = await alice.wait_message("Confirmed: 📦 Full day — €1,500.00", since=mark)
+        assert "💳 To pay: €1,500.00" in done.text
+        assert database.query("select kind, amount_minor from ledger where client_id = 1001") == [
+            ("charge", 150000)
+        ]
+        assert database.query("select package_key, package_name from typed_sessions") == [
+            ("full", "Full day")
+        ]
+        assert database.query("select confirmed_at is not null from bookings") == [(1,)]
+        # the old buttons are gone; pressing a stale one again changes nothing
+        again = await alice.click_data(f"resvp:{booking}:basic", message_id=ask.message_id)
+        assert "no longer waiting for an answer" in again
+        assert database.query("select count(*) from ledger") == [(1,)]
