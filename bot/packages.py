@@ -27,14 +27,15 @@ from bot.errors import describe
 from bot.invoices import send_invoice
 from bot.sessions import usage_hint
 from bot.states import Catalog, MyBookings
-from domain import ics, money, packages
+from domain import ics, money, packages, rules
 from domain.errors import DomainError, WrongPackageCount
 from domain.payments import entries, invoice_package
 from domain.refunds import refund_package
-from domain.rules import week_of
+from domain.rules import MAX_NOTE_LENGTH, EnrolmentNotes, week_of
 from domain.storage.models import ProgrammeClass
 
 PICKED = "picked"
+NOTE = "package_note"
 
 
 # --- picking N slots -----------------------------------------------------------------------
@@ -109,7 +110,13 @@ async def review_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     except DomainError:
         return {"title": "", "lines": "", "complete": False, "price": "", "policy": ""}
     chosen = sorted(free[i].starts_at for i in picked if i in free)
+    mode = deps.settings.policy.enrolment_notes
+    note = dialog_manager.dialog_data.get(NOTE, "")
     return {
+        "asks_note": mode != EnrolmentNotes.OFF and not note,
+        "needs_note": mode == EnrolmentNotes.REQUIRED and not note,
+        "note": html(note),
+        "max": MAX_NOTE_LENGTH,
         "title": html(offer.title),
         "lines": "\n".join(f"{n}. {fmt.long_when(s)}" for n, s in enumerate(chosen, start=1)),
         "price": fmt.money(offer.price.minor) if offer.price.minor else "",
@@ -122,8 +129,24 @@ async def review_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
             move=offer.reschedule_hours,
             fee=fmt.money(offer.fee.minor),
         ),
-        "complete": len(chosen) == offer.size,
+        "complete": len(chosen) == offer.size
+        and not (mode == EnrolmentNotes.REQUIRED and not note),
     }
+
+
+async def on_note(message: Message, _w: Any, manager: DialogManager) -> None:
+    """The client's details or wishes for the studio, sent on the review screen."""
+    policy = deps_of(manager).settings.policy
+    try:
+        note = rules.enrolment_note(message.text, policy.enrolment_notes)
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    manager.dialog_data[NOTE] = note or ""
+
+
+async def on_note_not_text(_m: Message, _w: Any, manager: DialogManager) -> None:
+    show_error(manager, "note_not_text")
 
 
 async def on_confirm(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None:
@@ -138,6 +161,7 @@ async def on_confirm(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None
                 session_ids=list(manager.dialog_data.get(PICKED, [])),
                 now=deps.clock(),
                 policy=deps.settings.policy,
+                note=manager.dialog_data.get(NOTE) or None,
             )
     except DomainError as error:
         taken = error.params.get("session_id")
@@ -149,6 +173,7 @@ async def on_confirm(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None
         await manager.switch_to(Catalog.sessions)
         return
     manager.dialog_data.pop(PICKED, None)
+    manager.dialog_data.pop(NOTE, None)
     manager.dialog_data["package_id"] = view.id
     await manager.switch_to(Catalog.package_booked)
     await send_calendar(manager.middleware_data["bot"], deps, fmt, view, client_of(manager).id)

@@ -95,9 +95,12 @@ async def book_package(
     session_ids: list[int],
     now: datetime,
     policy: Policy,
+    note: str | None = None,
 ) -> PackageView:
     """All N picked sessions booked, or none: a session taken meanwhile raises SlotTaken
-    naming it (the client picks another), and nothing is written."""
+    naming it (the client picks another), and nothing is written. The client's note for the
+    studio is asked for as for an enrolment (ENROLMENT_NOTES), once for the whole package."""
+    note = rules.enrolment_note(note, policy.enrolment_notes)
     klass = await _load_class(db, class_id)
     picked = list(
         await db.scalars(
@@ -128,6 +131,7 @@ async def book_package(
         created_at=now,
         cancel_cutoff_hours=cancel_hours,
         reschedule_cutoff_hours=move_hours,
+        notes=note,
         cancel_refund_percent=klass.cancel_refund_percent,
         reschedule_fee_percent=klass.reschedule_fee_percent,
     )
@@ -445,6 +449,10 @@ async def reschedule_session(
         events.append(told)
     await db.commit()
     return Changed(package.id, slot.slot, moved.id, money.Money.zero(fee.currency), fee, events)
+
+
+async def package_notes(db: AsyncSession, package_id: int) -> str | None:
+    return await db.scalar(select(Package.notes).where(Package.id == package_id))
 
 
 async def packages_of(db: AsyncSession, client_id: int) -> dict[int, tuple[int, int, int]]:

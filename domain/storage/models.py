@@ -607,6 +607,8 @@ class Package(Base):
     reschedule_cutoff_hours: Mapped[int] = mapped_column(Integer)
     cancel_refund_percent: Mapped[int] = mapped_column(Integer)
     reschedule_fee_percent: Mapped[int] = mapped_column(Integer)
+    # the client's details or wishes for the studio, given once for all its sessions
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PackageSlot(Base):

@@ -88,6 +88,13 @@ async def test_a_package_is_picked_confirmed_and_each_session_changed_alone(
         assert "€150.00 for the package" in review.text
         assert "cancelled up to 24 h before (€25.00 back)" in review.text
         assert "(fee €5.00)" in review.text
+        # her details once, for all three sessions
+        assert "Anything the studio should know" in review.text
+        mark = fake.mark()
+        await alice.send("Left-handed; please call me on arrival")
+        noted = await alice.wait_message("Your note for the studio", since=mark)
+        assert "Left-handed; please call me on arrival" in noted.text
+        assert "✅ Confirm" in noted.button_texts
         mark = fake.mark()
         await alice.click("✅ Confirm")
         booked = await alice.wait_message("You're booked!", since=mark)
@@ -101,6 +108,9 @@ async def test_a_package_is_picked_confirmed_and_each_session_changed_alone(
         assert database.query(
             "select kind, charge_for, amount_minor from ledger where client_id = 1001"
         ) == [("charge", "package", 15000)]
+        assert database.query("select notes from packages") == [
+            ("Left-handed; please call me on arrival",)
+        ]
 
         # reschedule the first: the fee is shown, then an .ics for that session alone
         await open_booking(alice, fake, "1")

@@ -19,6 +19,8 @@ from domain.errors import (
     BookingNotFound,
     DayLimitReached,
     MixedServices,
+    NoteRequired,
+    NoteTooLong,
     PackageOnly,
     RefundOverCap,
     SlotTaken,
@@ -33,6 +35,7 @@ from domain.storage.models import (
     ClassSession,
     LedgerEntry,
     OutboxMessage,
+    Package,
     PackageSlot,
     ProgrammeClass,
 )
@@ -409,3 +412,32 @@ async def test_a_bought_package_keeps_the_terms_it_was_bought_under(db_factory, 
         )
 
     assert (quote.refund, quote.fee) == (money.Money(2500, "EUR"), money.Money(500, "EUR"))
+
+
+async def test_the_clients_note_is_kept_once_for_the_package_as_enrolment_notes_say(
+    db_factory, service
+):
+    required = Policy(zone=PRAGUE, currency="EUR", reminders=(), enrolment_notes="required")
+
+    async def book_with(note, policy, client=ALICE):
+        async with db_factory() as db:
+            return await packages.book_package(
+                db,
+                client=client,
+                class_id=await class_id(db_factory),
+                session_ids=service[:3],
+                now=NOW,
+                policy=policy,
+                note=note,
+            )
+
+    with pytest.raises(NoteRequired):
+        await book_with("   ", required)
+    with pytest.raises(NoteTooLong):
+        await book_with("x" * 501, POLICY)
+    async with db_factory() as db:
+        assert await db.scalar(select(func.count()).select_from(Package)) == 0
+
+    view = await book_with("  Left-handed  ", required)
+    async with db_factory() as db:
+        assert await packages.package_notes(db, view.id) == "Left-handed"

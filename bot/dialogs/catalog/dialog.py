@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.enums import ContentType
 from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
@@ -69,6 +71,15 @@ def _package_windows() -> list[Window]:
             T("<b>{title}</b>\n📦 Your package:\n{lines}", when="title"),
             T("💶 {price} for the package", when="price"),
             Format("{policy}", when="price"),
+            T("📝 Your note for the studio: {note}", when="note"),
+            T(
+                "📝 Anything the studio should know (your details, wishes)? Send it here, up to "
+                "{max} characters, before you confirm.",
+                when="asks_note",
+            ),
+            T("A note is needed before you confirm.", when="needs_note"),
+            MessageInput(packages.on_note, content_types=ContentType.TEXT),
+            MessageInput(packages.on_note_not_text),
             Button(T("✅ Confirm"), id="pkg_ok", on_click=packages.on_confirm, when="complete"),
             back_to(Catalog.sessions),
             state=Catalog.package_review,

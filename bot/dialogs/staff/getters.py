@@ -198,6 +198,7 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     async with deps.db() as db:
         booking_id = await staff_queries.active_booking_id(db, client.id, data["session_id"])
         slot = (await domain_packages.packages_of(db, client.id)).get(booking_id or 0)
+        package_note = await domain_packages.package_notes(db, slot[0]) if slot else None
     if slot is not None:
         package_id, number, size = slot
         package_line = _(
@@ -216,7 +217,7 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
         "rank_changed": rank_changed,
         "confirmed": confirmed,
         "pending": enrolment is not None and enrolment.pending,
-        "note": html(enrolment.notes) if enrolment and enrolment.notes else "",
+        "note": html((enrolment.notes if enrolment else None) or package_note or ""),
         "min": low,
         "max": high,
         "error": error,

@@ -1,4 +1,5 @@
-"""package options of single session types (seed 001), and the one a session was agreed with
+"""package options of single session types (seed 001), and the one a session was agreed with;
+the client's note on a session package
 
 Revision ID: 0013
 Revises: 0012
@@ -17,9 +18,12 @@ def upgrade() -> None:
     op.add_column("session_types", sa.Column("packages", sa.Text(), nullable=True))
     op.add_column("typed_sessions", sa.Column("package_key", sa.String(40), nullable=True))
     op.add_column("typed_sessions", sa.Column("package_name", sa.String(100), nullable=True))
+    op.add_column("packages", sa.Column("notes", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("packages") as batch:
+        batch.drop_column("notes")
     with op.batch_alter_table("typed_sessions") as batch:
         batch.drop_column("package_name")
         batch.drop_column("package_key")
