@@ -3,6 +3,7 @@ No job per reminder and no job store: reminders are rows of the outbox (domain/o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -110,6 +111,17 @@ def build_scheduler(bot: Bot, deps: Deps, i18n: I18n) -> AsyncIOScheduler:
     return scheduler
 
 
+async def finish_running_jobs(scheduler: AsyncIOScheduler, within: float = 10) -> None:
+    """Let the jobs under way finish: APScheduler's asyncio executor cancels them on shutdown
+    (its wait=True can't wait in a running loop), e.g. a fee run at start-up when the bot is
+    stopped at once. Each job commits once, so one cut short loses nothing, but it would log
+    a CancelledError as a crash."""
+    executor = scheduler._executors.get("default")  # no public way to see running jobs
+    running = [f for f in getattr(executor, "_pending_futures", ()) if not f.done()]
+    if running:
+        await asyncio.wait(running, timeout=within)
+
+
 def run_with(dp: Dispatcher, scheduler: AsyncIOScheduler, deps: Deps | None = None) -> None:
     """Start inside the running loop when polling starts, stop with it.
 
@@ -127,6 +139,8 @@ def run_with(dp: Dispatcher, scheduler: AsyncIOScheduler, deps: Deps | None = No
         # scheduler down first would cancel a drain it runs mid-batch
         if deps is not None and deps.courier is not None:
             await deps.courier.stop()
+        scheduler.pause()
+        await finish_running_jobs(scheduler)
         scheduler.shutdown(wait=False)
 
     dp.startup.register(start)
