@@ -44,7 +44,7 @@ def class_link_payload(token: str) -> str:
 
 def card_text(card: announce.Card, fmt: Formatter) -> str:
     lines = [f"📣 <b>{html(card.title)}</b>"]
-    zone = fmt.settings.zone
+    zone = fmt.zone
     for _day, spots in groupby(card.spots, key=lambda s: s.starts_at.astimezone(zone).date()):
         day_spots = list(spots)
         left = sum(s.left for s in day_spots)
@@ -107,6 +107,7 @@ class Announcer:
         async with self._lock:
             async with self.deps.db() as db:
                 items = await announce.live(db)
+                languages = await announce.chat_languages(db) if items else {}
             sent = 0
             by_chat: dict[int, list[Announcement]] = defaultdict(list)
             for item in items:
@@ -114,7 +115,8 @@ class Announcer:
             username = (await self.bot.me()).username if items else ""
             for chat_id, cards in by_chat.items():
                 try:
-                    sent += await self._refresh_chat(chat_id, cards, username)
+                    language = languages.get(chat_id) or self.deps.settings.default_locale
+                    sent += await self._refresh_chat(chat_id, cards, username, language)
                 except TelegramForbiddenError as error:
                     async with self.deps.db() as db:
                         await announce.chat_gone(db, chat_id, error.message, self.deps.clock())
@@ -122,13 +124,15 @@ class Announcer:
                     log.info("announcements in %s wait: %s", chat_id, error)
             return sent
 
-    async def _refresh_chat(self, chat_id: int, cards: list[Announcement], username: str) -> int:
+    async def _refresh_chat(
+        self, chat_id: int, cards: list[Announcement], username: str, locale: str
+    ) -> int:
         now = self.deps.clock()
         stamps = [c.edited_at for c in cards if c.edited_at is not None]
         last = max(stamps) if stamps else None
         sent = 0
-        locale = self.deps.settings.default_locale
-        fmt = Formatter(self.deps.settings, locale)
+        # the group's language and the business's clock, whoever's booking woke us
+        fmt = Formatter(self.deps.settings, locale, None)
         for item in cards:
             async with self.deps.db() as db:
                 card = await announce.card(db, item.class_id, now)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -18,9 +20,17 @@ from aiogram.exceptions import (
 )
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, User
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    User,
+)
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import setup_dialogs
+from aiogram_dialog.api.entities import stack
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,6 +59,17 @@ from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
 
 log = logging.getLogger(__name__)
+
+
+def _intent_id() -> int:
+    """aiogram-dialog's intent ids are the clock second plus one of 100 random values, so two
+    dialogs started within a second share an id once in 100 times; a button of the replaced
+    dialog then acts on the new one instead of being answered as expired. One of 10,000 makes
+    that rare (the id grows by one character of callback data)."""
+    return int(time.time()) % 100_000_000 + secrets.randbelow(10_000) * 100_000_000
+
+
+stack.new_int_id = _intent_id  # for the whole process, as soon as the bot is wired
 
 
 def build_dispatcher(
@@ -94,31 +115,51 @@ def build_bot(settings: Settings) -> Bot:
 
 
 async def set_commands(bot: Bot, i18n: I18n, admin_ids: Iterable[int] = ()) -> None:
-    with i18n.use_locale(i18n.default_locale):
-        commands = [
-            BotCommand(command="start", description=i18n.gettext("Main menu")),
-            BotCommand(command="bookings", description=i18n.gettext("My bookings")),
-        ]
-        staff_commands = [
-            *commands,
-            BotCommand(command="admin", description=i18n.gettext("Staff: sessions and rosters")),
-            BotCommand(
-                command="import", description=i18n.gettext("Staff: import the catalog file")
-            ),
-            BotCommand(command="multi", description=i18n.gettext("Staff: make a multi session")),
-            BotCommand(command="single", description=i18n.gettext("Staff: make a single session")),
-            BotCommand(command="reserve", description=i18n.gettext("Staff: reserve a spot")),
-            BotCommand(
-                command="publish", description=i18n.gettext("Staff: announce in the groups")
-            ),
-            BotCommand(command="groups", description=i18n.gettext("Staff: announcement chats")),
-        ]
-    await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
-    for admin_id in sorted(admin_ids):
-        try:
-            await bot.set_my_commands(staff_commands, scope=BotCommandScopeChat(chat_id=admin_id))
-        except TelegramBadRequest as error:  # "chat not found": they never opened the bot
-            log.warning("staff commands not set for %s: %s", admin_id, error.message)
+    """Command menus per scope (clients in private chats, staff, groups) and per language:
+    the default language for users whose language has no catalog, then one set each."""
+    unknown: set[int] = set()  # staff who never opened the bot: not tried again per language
+    for language in [None, *sorted(i18n.available_locales)]:
+        with i18n.context(), i18n.use_locale(language or i18n.default_locale):
+            client, staff, group = _command_menus()
+        await bot.set_my_commands(
+            client, scope=BotCommandScopeAllPrivateChats(), language_code=language
+        )
+        await bot.set_my_commands(
+            group, scope=BotCommandScopeAllGroupChats(), language_code=language
+        )
+        for admin_id in sorted(set(admin_ids) - unknown):
+            try:
+                await bot.set_my_commands(
+                    staff, scope=BotCommandScopeChat(chat_id=admin_id), language_code=language
+                )
+            except TelegramBadRequest as error:  # "chat not found": they never opened the bot
+                log.warning("staff commands not set for %s: %s", admin_id, error.message)
+                unknown.add(admin_id)
+
+
+def _command_menus() -> tuple[list[BotCommand], list[BotCommand], list[BotCommand]]:
+    """The client, staff and group menus in the current language."""
+    client = [
+        BotCommand(command="start", description=_("Main menu")),
+        BotCommand(command="bookings", description=_("My bookings")),
+        BotCommand(command="language", description=_("Language and time zone")),
+    ]
+    staff = [
+        *client,
+        BotCommand(command="admin", description=_("Staff: sessions and rosters")),
+        BotCommand(command="import", description=_("Staff: import the catalog file")),
+        BotCommand(command="multi", description=_("Staff: make a multi session")),
+        BotCommand(command="single", description=_("Staff: make a single session")),
+        BotCommand(command="reserve", description=_("Staff: reserve a spot")),
+        BotCommand(command="publish", description=_("Staff: announce in the groups")),
+        BotCommand(command="groups", description=_("Staff: announcement chats")),
+    ]
+    group = [
+        BotCommand(
+            command="announcehere", description=_("Staff: announce new sessions in this chat")
+        ),
+    ]
+    return client, staff, group
 
 
 async def open_database(settings: Settings) -> AsyncEngine:

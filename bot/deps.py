@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from html import escape
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from aiogram.types import User
 from aiogram.utils.i18n import I18n
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
     from bot.sender import Sender
 
 Clock = Callable[[], datetime]
+
+# The time zone of whoever sent the update being handled, when they set their own (the i18n
+# middleware sets it). Messages to someone else (notices, group cards) name their zone instead.
+READER_ZONE: ContextVar[ZoneInfo | None] = ContextVar("reader_zone", default=None)
 
 
 def utc_now() -> datetime:
@@ -45,25 +51,32 @@ class Deps:
 
 @dataclass(frozen=True)
 class Formatter:
-    """Formats values for one reader: their locale, the business's time zone and currency."""
+    """Formats values for one reader: their locale and time zone (the business's unless they
+    set their own), and the business's currency."""
 
     settings: Settings
     locale: str
+    # the reader's own zone; by default the one of the update's sender, if they set one
+    own_zone: ZoneInfo | None = field(default_factory=READER_ZONE.get)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.own_zone or self.settings.zone
 
     def short_when(self, moment: datetime) -> str:
-        return formatting.short_when(moment, self.settings.zone, self.locale)
+        return formatting.short_when(moment, self.zone, self.locale)
 
     def long_when(self, moment: datetime) -> str:
-        return formatting.long_when(moment, self.settings.zone, self.locale)
+        return formatting.long_when(moment, self.zone, self.locale)
 
     def time(self, moment: datetime) -> str:
-        return formatting.time_of_day(moment, self.settings.zone, self.locale)
+        return formatting.time_of_day(moment, self.zone, self.locale)
 
     def day(self, value: date) -> str:
         return formatting.day(value, self.locale)
 
     def clock(self, moment: datetime) -> str:
-        return formatting.clock(moment, self.settings.zone, self.locale)
+        return formatting.clock(moment, self.zone, self.locale)
 
     def month(self, year: int, month: int) -> str:
         return formatting.month(year, month, self.locale)
@@ -75,7 +88,7 @@ class Formatter:
         return formatting.duration(minutes, self.locale)
 
     def city(self) -> str:
-        return get_timezone_location(self.settings.zone, self.locale, return_city=True)
+        return get_timezone_location(self.zone, self.locale, return_city=True)
 
 
 def deps_of(manager: DialogManager) -> Deps:

@@ -91,6 +91,11 @@ MESSAGES: dict[str, str] = {
     "reservation_not_found": N_(
         "This reservation is no longer waiting for an answer (answered, released or not yours)."
     ),
+    "time_zone_not_text": N_("Please send the time zone as a text message."),
+    "unknown_language": N_("I don't speak that language yet."),
+    "unknown_time_zone": N_(
+        'I don\'t know the time zone "{name}". Write it like Europe/Prague or America/New_York.'
+    ),
     "package_option_not_found": N_(
         "That session type offers no such package. Its packages: {keys}."
     ),

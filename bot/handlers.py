@@ -91,6 +91,10 @@ async def my_bookings(_message: Message, dialog_manager: DialogManager) -> None:
     await open_over_menu(dialog_manager, MyBookings.list, show_mode=ShowMode.SEND)
 
 
+async def language(_message: Message, dialog_manager: DialogManager) -> None:
+    await open_over_menu(dialog_manager, MainMenu.settings, show_mode=ShowMode.SEND)
+
+
 async def anything_else(_message: Message, dialog_manager: DialogManager) -> None:
     """Text outside any dialog (a new chat, or after a restart): answer with the menu."""
     await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
@@ -113,6 +117,7 @@ def commands_router() -> Router:
     router.message.filter(F.chat.type == "private")
     router.message.register(start, CommandStart())
     router.message.register(my_bookings, Command("bookings"))
+    router.message.register(language, Command("language", "settings"))
     router.errors.register(
         stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
     )

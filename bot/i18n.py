@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram import Dispatcher
-from aiogram.utils.i18n import I18n, SimpleI18nMiddleware, gettext, ngettext
+from aiogram.fsm.context import FSMContext
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware, gettext, ngettext
 from aiogram_dialog.api.protocols import DialogManager
 from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.text import Text
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from bot.deps import READER_ZONE
+from domain.clients import preferences
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -42,7 +50,82 @@ def build_i18n(default_locale: str, path: Path = LOCALES) -> I18n:
 
 def setup_i18n(dp: Dispatcher, i18n: I18n) -> None:
     """Call after setup_dialogs, so background dialog updates see the middleware too."""
-    SimpleI18nMiddleware(i18n).setup(dp)
+    ReaderI18nMiddleware(i18n).setup(dp)
+
+
+# The reader's choices, kept in their FSM data (shared by every instance through Redis) so
+# that an update reads the database only the first time it meets them after a restart.
+PREFERENCES_KEY = "spotbook_prefs"
+
+
+class ReaderI18nMiddleware(I18nMiddleware):
+    """Speaks each user's language and shows their time zone: what they chose in the bot
+    (clients.language_code / time_zone, remembered from Telegram's language on first
+    contact), else Telegram's language and the business's zone."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        preferences = await self._preferences(user, data) if user is not None else {}
+        data["reader_preferences"] = preferences
+        token = READER_ZONE.set(_zone(preferences.get("time_zone")))
+        try:
+            return await super().__call__(handler, event, data)
+        finally:
+            READER_ZONE.reset(token)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data.get("event_from_user")
+        preferences = data.get("reader_preferences") or {}
+        wanted = preferences.get("language") or (user.language_code if user else None)
+        return available_locale(self.i18n, wanted)
+
+    async def _preferences(self, user: User, data: dict[str, Any]) -> dict[str, Any]:
+        state: FSMContext | None = data.get("state")
+        if state is not None:
+            kept = (await state.get_data()).get(PREFERENCES_KEY)
+            if kept is not None:
+                return kept
+        deps = data.get("deps")
+        if deps is None:
+            return {}
+        async with deps.db() as db:
+            found = await preferences(db, user.id)
+        kept = {
+            "language": found.language if found else None,
+            "time_zone": found.time_zone if found else None,
+        }
+        if state is not None:
+            await state.update_data({PREFERENCES_KEY: kept})
+        return kept
+
+
+async def remember_preferences(state: FSMContext | None, **changes: str | None) -> None:
+    """After the client changed a preference: every instance sees it from the next update."""
+    if state is None:
+        return
+    kept = dict((await state.get_data()).get(PREFERENCES_KEY) or {})
+    kept.update(changes)
+    await state.update_data({PREFERENCES_KEY: kept})
+
+
+def available_locale(i18n: I18n, wanted: str | None) -> str:
+    """``wanted`` ("pt-BR" → "pt") if there is a catalog for it, else the default."""
+    language = (wanted or "").replace("_", "-").split("-")[0].lower()
+    return language if language in i18n.available_locales else i18n.default_locale
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 class T(Text):

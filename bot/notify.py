@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, joinedload
 
 from bot.deps import Deps, Formatter, html
+from bot.i18n import available_locale
 from domain import fees, payments, rules, sessions
 from domain.events import (
     BookingReleased,
@@ -140,7 +142,7 @@ async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rend
     session it was about is gone, or the session has started)."""
     recipient = await db.get(Client, event.recipient)
     locale = _locale_for(recipient, i18n)
-    fmt = Formatter(deps.settings, locale)
+    fmt = Formatter(deps.settings, locale, _zone_of(recipient))
     with i18n.context(), i18n.use_locale(locale):
         if isinstance(event, LateCancellation):
             return await _late_cancellation(db, fmt, event)
@@ -474,7 +476,16 @@ def _offer_buttons(entry_id: int) -> InlineKeyboardMarkup:
     )
 
 
+def _zone_of(client: Client | None) -> ZoneInfo | None:
+    """The recipient's own time zone, if they set one (else the business's)."""
+    if client is None or not client.time_zone:
+        return None
+    try:
+        return ZoneInfo(client.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):  # a zone the system no longer knows
+        return None
+
+
 def _locale_for(client: Client | None, i18n: I18n) -> str:
     """The client's own language when we have it, else the business default."""
-    language = (client.language_code or "").split("-")[0] if client else ""
-    return language if language in i18n.available_locales else i18n.default_locale
+    return available_locale(i18n, client.language_code if client else None)

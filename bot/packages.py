@@ -57,7 +57,7 @@ async def pick_data(manager: DialogManager, deps: Deps, fmt: Formatter, class_id
     kept = [i for i in manager.dialog_data.get(PICKED, []) if i in free_ids]
     manager.dialog_data[PICKED] = kept
     picked = set(manager.dialog_data[PICKED])
-    zone = deps.settings.zone
+    zone = fmt.zone
 
     def week(session) -> date:
         return week_of(session.starts_at.astimezone(zone).date())[0]

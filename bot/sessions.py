@@ -10,7 +10,7 @@ Staff (ADMIN_IDS), in the private chat:
                                                             reserve a spot for a client
   /publish SESSION                                          announce it in the groups
   /groups                                                   the announcement chats
-and in a group or channel: /announcehere registers it.
+and in a group or channel: /announcehere [LANGUAGE] registers it (its cards in that language).
 """
 
 from __future__ import annotations
@@ -307,14 +307,28 @@ async def list_groups(message: Message, deps: Deps) -> None:
     await message.answer("\n".join(lines))
 
 
-async def announce_here(message: Message, deps: Deps) -> None:
-    """/announcehere in a group: staff register it. Anyone else is refused."""
+async def announce_here(message: Message, command: CommandObject, deps: Deps, i18n: I18n) -> None:
+    """/announcehere [LANGUAGE] in a group: staff register it (its cards in that language, or
+    the business's default). Anyone else is refused."""
     if not is_staff(message.from_user, deps):
         await message.answer(_("Only the studio's staff can set this up."))
         return
+    language = (command.args or "").strip().lower() or None
+    if language is not None and language not in i18n.available_locales:
+        await message.answer(
+            message_for("unknown_language", _)
+            + " "
+            + _("Languages: {languages}.").format(
+                languages=", ".join(sorted(i18n.available_locales))
+            )
+        )
+        return
     async with deps.db() as db:
         await announce.register_chat(db, message.chat.id, message.chat.title or "", deps.clock())
-    await message.answer(_("✅ New multi sessions will be announced here."))
+        if language is not None:
+            await announce.set_chat_language(db, message.chat.id, language, i18n.available_locales)
+    with i18n.use_locale(language or deps.settings.default_locale):
+        await message.answer(_("✅ New multi sessions will be announced here."))
 
 
 async def on_membership(update: ChatMemberUpdated, deps: Deps) -> None:

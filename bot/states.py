@@ -4,6 +4,7 @@ from aiogram.fsm.state import State, StatesGroup
 class MainMenu(StatesGroup):
     main = State()
     account = State()
+    settings = State()  # language and time zone
 
 
 class Catalog(StatesGroup):

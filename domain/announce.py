@@ -10,6 +10,7 @@ all begun is closed.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.errors import NotAnnounceable, NotATypedSession
+from domain.errors import NotAnnounceable, NotATypedSession, UnknownChat, UnknownLanguage
 from domain.storage.models import (
     AnnounceChat,
     Announcement,
@@ -81,6 +82,27 @@ async def chats(db: AsyncSession, *, gone: bool = False) -> list[AnnounceChat]:
         AnnounceChat.gone_at.is_not(None) if gone else AnnounceChat.gone_at.is_(None)
     )
     return list(await db.scalars(query))
+
+
+async def set_chat_language(
+    db: AsyncSession, chat_id: int, language: str, available: Iterable[str]
+) -> None:
+    """The cards in this chat are written in ``language`` from now on (edits included)."""
+    if language not in set(available):
+        raise UnknownLanguage(language=language[:16])
+    changed = await db.execute(
+        update(AnnounceChat)
+        .where(AnnounceChat.chat_id == chat_id, AnnounceChat.gone_at.is_(None))
+        .values(language=language)
+    )
+    if changed.rowcount != 1:
+        raise UnknownChat()
+    await db.commit()
+
+
+async def chat_languages(db: AsyncSession) -> dict[int, str | None]:
+    rows = await db.execute(select(AnnounceChat.chat_id, AnnounceChat.language))
+    return dict(rows.all())
 
 
 async def publish(db: AsyncSession, class_id: int, now: datetime) -> int:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.errors import UnknownLanguage, UnknownTimeZone
 from domain.storage.models import Client
 
 
@@ -65,3 +68,57 @@ async def unreachable_clients(db: AsyncSession) -> set[int]:
     """Everyone currently marked unreachable (few: only those who blocked the bot)."""
     rows = await db.scalars(select(Client.id).where(Client.unreachable_since.is_not(None)))
     return set(rows)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """How a client reads the bot: their language and time zone (None: not set)."""
+
+    language: str | None
+    time_zone: str | None
+
+
+async def preferences(db: AsyncSession, client_id: int) -> Preferences | None:
+    row = (
+        await db.execute(
+            select(Client.language_code, Client.time_zone).where(Client.id == client_id)
+        )
+    ).first()
+    return None if row is None else Preferences(row[0], row[1])
+
+
+async def set_language(
+    db: AsyncSession, client: ClientRef, language: str, available: Iterable[str], now: datetime
+) -> None:
+    """The client chose the bot's language (one it has a catalog for)."""
+    if language not in set(available):
+        raise UnknownLanguage(language=language[:16])
+    await remember_client(db, client, now)
+    await db.execute(update(Client).where(Client.id == client.id).values(language_code=language))
+    await db.commit()
+
+
+async def set_time_zone(
+    db: AsyncSession, client: ClientRef, name: str | None, now: datetime
+) -> ZoneInfo | None:
+    """The client's own time zone (an IANA name such as Europe/Budapest), or None for the
+    business's again. An unknown name is refused and nothing changes."""
+    zone = None if name is None else time_zone(name)
+    await remember_client(db, client, now)
+    await db.execute(
+        update(Client).where(Client.id == client.id).values(time_zone=zone and zone.key)
+    )
+    await db.commit()
+    return zone
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """An IANA zone by name, in any case ("europe/budapest"), or UnknownTimeZone."""
+    wanted = name.strip()
+    match = _ZONES_BY_LOWER.get(wanted.lower())
+    if match is None:
+        raise UnknownTimeZone(name=wanted[:64])
+    return ZoneInfo(match)
+
+
+_ZONES_BY_LOWER = {zone.lower(): zone for zone in available_timezones()}

@@ -269,6 +269,14 @@ class ReservationNotFound(DomainError):
     code = "reservation_not_found"
 
 
+class UnknownLanguage(DomainError):
+    code = "unknown_language"
+
+
+class UnknownTimeZone(DomainError):
+    code = "unknown_time_zone"
+
+
 class PackageOptionNotFound(DomainError):
     """A package key the session type doesn't offer, or not the one already agreed."""
 

@@ -12,6 +12,7 @@ from bot import fees
 from bot.deps import Deps, formatter_of, html
 from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import ERROR_LINE, back_to, take_error
+from bot.dialogs.settings import settings_window
 from bot.i18n import T
 from bot.passes import account_lines
 from bot.states import MainMenu, MyBookings
@@ -63,6 +64,7 @@ def menu_dialog() -> Dialog:
             Button(T("📅 Book a session"), id="book", on_click=open_catalog),
             Start(T("🗂 My bookings"), id="mine", state=MyBookings.list),
             SwitchTo(T("👤 My account"), id="account", state=MainMenu.account),
+            SwitchTo(T("🌐 Language and time zone"), id="settings", state=MainMenu.settings),
             state=MainMenu.main,
             getter=menu_getter,
         ),
@@ -84,4 +86,5 @@ def menu_dialog() -> Dialog:
             state=MainMenu.account,
             getter=account_getter,
         ),
+        settings_window(),
     )

@@ -170,7 +170,10 @@ class Client(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     first_name: Mapped[str] = mapped_column(String(200), default="")
+    # the language they speak with the bot: Telegram's on first contact, then their choice
     language_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # their own time zone (an IANA name) for dates shown to them; None: the business's
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     rank: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # set when Telegram answered 403 (they blocked the bot); cleared when they write again
@@ -566,6 +569,8 @@ class AnnounceChat(Base):
     # the bot was removed (or the chat deleted): nothing more is posted or edited there
     gone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     gone_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the language its cards are written in; None: the business's default
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class AnnouncementState:

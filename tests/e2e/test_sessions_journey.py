@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from bot.i18n import build_i18n
 from tests.e2e.conftest import import_text, soon
 from tests.e2e.harness import bot_process
 
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.e2e
 
 SAM = 9001  # staff
 GROUP = -1001234567890
+I18N = build_i18n("en")
 
 
 @pytest.fixture
@@ -250,3 +252,36 @@ session_types:
         again = await alice.click_data(f"resvp:{booking}:basic", message_id=ask.message_id)
         assert "no longer waiting for an answer" in again
         assert database.query("select count(*) from ledger") == [(1,)]
+
+
+async def test_a_groups_cards_are_in_the_groups_language_whoever_books(fake, env, types, database):
+    sam, alice = fake.user(SAM, "Sam"), fake.user(1001, "Alice")
+    group = fake.group(GROUP, "Rajongók")
+    with I18N.context(), I18N.use_locale("hu"):
+        two_left = I18N.gettext("🟢 {n} spot left", "🟢 {n} spots left", n=2).format(n=2)
+        one_left = I18N.gettext("🟢 {n} spot left", "🟢 {n} spots left", n=1).format(n=1)
+        book = I18N.gettext("📅 Book a spot")
+        registered = I18N.gettext("✅ New multi sessions will be announced here.")
+    async with bot_process(fake, env=env):
+        await group.send(sam, f"/announcehere@{fake.bot_username} xx")
+        await group.wait_message("I don't speak that language yet. Languages: cs, en, hu, ru.")
+        assert database.query("select count(*) from announce_chats") == [(0,)]
+
+        await group.send(sam, f"/announcehere@{fake.bot_username} hu")
+        await group.wait_message(registered)
+        assert database.query("select language from announce_chats") == [("hu",)]
+        await sam.send(f"/multi minis {soon(3).isoformat()} 10:00 2")
+        made = await sam.wait_message("spots from")
+        session = re.search(r"Session (\d+) made", made.text).group(1)
+        await sam.send(f"/publish {session}")
+        card = await group.wait_message(two_left)
+        [(label, url)] = card.url_buttons.items()
+        assert label == book
+
+        # an English-speaking client books: the edit stays Hungarian
+        mark = fake.mark()
+        await alice.open_url(url)
+        await alice.wait_message("Christmas minis", since=mark)
+        await alice.click(re.compile(r"10:00\sAM · 1 spot left"))
+        await alice.click("✅ Book")
+        await group.wait_message(one_left, since=mark, timeout=10)
