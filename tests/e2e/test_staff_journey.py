@@ -33,6 +33,7 @@ async def test_staff_upload_the_catalog_and_a_broken_file_changes_nothing(
         assert [c["command"] for c in fake.bot_commands({"type": "chat", "chat_id": STAFF_ID})] == [
             "start",
             "bookings",
+            "language",
             "admin",
             "import",
             "multi",
@@ -44,6 +45,7 @@ async def test_staff_upload_the_catalog_and_a_broken_file_changes_nothing(
         assert [c["command"] for c in fake.bot_commands({"type": "all_private_chats"})] == [
             "start",
             "bookings",
+            "language",
         ]
 
         await sam.send("/import")

@@ -22,10 +22,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("packages") as batch:
-        batch.drop_column("notes")
-    with op.batch_alter_table("typed_sessions") as batch:
-        batch.drop_column("package_name")
-        batch.drop_column("package_key")
-    with op.batch_alter_table("session_types") as batch:
-        batch.drop_column("packages")
+    # plain DROP COLUMN: a batch copy of a table on SQLite would trip its foreign keys
+    op.drop_column("packages", "notes")
+    op.drop_column("typed_sessions", "package_name")
+    op.drop_column("typed_sessions", "package_key")
+    op.drop_column("session_types", "packages")

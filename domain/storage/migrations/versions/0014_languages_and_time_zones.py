@@ -19,7 +19,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("announce_chats") as batch:
-        batch.drop_column("language")
-    with op.batch_alter_table("clients") as batch:
-        batch.drop_column("time_zone")
+    # plain DROP COLUMN: a batch copy of `clients` on SQLite would trip its foreign keys
+    op.drop_column("announce_chats", "language")
+    op.drop_column("clients", "time_zone")
