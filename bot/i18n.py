@@ -72,7 +72,7 @@ class ReaderI18nMiddleware(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         preferences = await self._preferences(user, data) if user is not None else {}
         data["reader_preferences"] = preferences
-        token = READER_ZONE.set(_zone(preferences.get("time_zone")))
+        token = READER_ZONE.set(zone_named(preferences.get("time_zone")))
         try:
             return await super().__call__(handler, event, data)
         finally:
@@ -119,7 +119,8 @@ def available_locale(i18n: I18n, wanted: str | None) -> str:
     return language if language in i18n.available_locales else i18n.default_locale
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """A stored zone name as a zone; None when unset or no longer known to the system."""
     if not name:
         return None
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -22,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, joinedload
 
 from bot.deps import Deps, Formatter, html
-from bot.i18n import available_locale
+from bot.i18n import available_locale, zone_named
 from domain import fees, payments, rules, sessions
 from domain.events import (
     BookingReleased,
@@ -98,8 +97,7 @@ def reservation_buttons(
         ]
     ]
     if pay_label:
-        pay = PayBooking(booking_id=booking_id).pack()
-        rows.append([InlineKeyboardButton(text=pay_label, callback_data=pay)])
+        rows += pay_button(booking_id, pay_label).inline_keyboard
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -142,7 +140,8 @@ async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rend
     session it was about is gone, or the session has started)."""
     recipient = await db.get(Client, event.recipient)
     locale = _locale_for(recipient, i18n)
-    fmt = Formatter(deps.settings, locale, _zone_of(recipient))
+    # the recipient's own time zone, if they set one (else the business's)
+    fmt = Formatter(deps.settings, locale, zone_named(recipient.time_zone if recipient else None))
     with i18n.context(), i18n.use_locale(locale):
         if isinstance(event, LateCancellation):
             return await _late_cancellation(db, fmt, event)
@@ -278,14 +277,27 @@ async def _reservation(
         text += "\n" + _("Pick your package to confirm:")
         text += "".join("\n" + package_line(fmt, option) for option in terms.options)
         picks = [(o.key, package_label(fmt, o)) for o in terms.options]
-    due = await payments.booking_due(db, event.client_id, event.booking_id)
-    pay = None
-    if due is not None and due.due.minor > 0:
-        amount = fmt.money(due.due.minor)
-        text += "\n" + _("💳 To pay: {amount}").format(amount=amount)
-        if deps.settings.online_payment is not None:
-            pay = _("💳 Pay {amount}").format(amount=amount)
-    return Rendered(text, reservation_buttons(event.booking_id, pay, picks))
+    due_text, pay = await still_due(db, deps, fmt, event.client_id, event.booking_id)
+    return Rendered(text + due_text, reservation_buttons(event.booking_id, pay, picks))
+
+
+async def still_due(
+    db: AsyncSession, deps: Deps, fmt: Formatter, client_id: int, booking_id: int
+) -> tuple[str, str | None]:
+    """A line "💳 To pay: …" for what the booking still owes (or ""), and the Pay button's
+    label when the client can pay in the bot."""
+    due = await payments.booking_due(db, client_id, booking_id)
+    if due is None or due.due.minor <= 0:
+        return "", None
+    amount = fmt.money(due.due.minor)
+    online = deps.settings.online_payment is not None
+    pay = _("💳 Pay {amount}").format(amount=amount) if online else None
+    return "\n" + _("💳 To pay: {amount}").format(amount=amount), pay
+
+
+def pay_button(booking_id: int, label: str) -> InlineKeyboardMarkup:
+    pay = InlineKeyboardButton(text=label, callback_data=PayBooking(booking_id=booking_id).pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[pay]])
 
 
 def package_label(fmt: Formatter, option: sessions.PackageOption) -> str:
@@ -474,16 +486,6 @@ def _offer_buttons(entry_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
-
-
-def _zone_of(client: Client | None) -> ZoneInfo | None:
-    """The recipient's own time zone, if they set one (else the business's)."""
-    if client is None or not client.time_zone:
-        return None
-    try:
-        return ZoneInfo(client.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):  # a zone the system no longer knows
-        return None
 
 
 def _locale_for(client: Client | None, i18n: I18n) -> str:

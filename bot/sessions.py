@@ -25,7 +25,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
     ChatMemberUpdated,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
 )
@@ -37,8 +36,14 @@ from bot.access import IsStaff, is_staff, refuse
 from bot.courier import send_due
 from bot.deps import Deps, Formatter, html
 from bot.errors import message_for
-from bot.notify import PayBooking, ReservationAnswer, ReservationPick, package_label
-from domain import announce, payments, sessions
+from bot.notify import (
+    ReservationAnswer,
+    ReservationPick,
+    package_label,
+    pay_button,
+    still_due,
+)
+from domain import announce, sessions
 from domain.clients import ClientRef
 from domain.errors import ClientNotFound, DomainError
 from domain.storage.models import Booking, Client
@@ -344,22 +349,32 @@ async def on_membership(update: ChatMemberUpdated, deps: Deps) -> None:
 # --- the client's answer -----------------------------------------------------------------------
 
 
-async def on_answer(
-    callback: CallbackQuery, callback_data: ReservationAnswer, bot: Bot, deps: Deps, i18n: I18n
-) -> None:
-    confirm = callback_data.action == "yes"
+async def _answer(
+    callback: CallbackQuery, deps: Deps, booking_id: int, confirm: bool, package: str | None
+) -> bool:
+    """The client's answer to a reservation; a refusal is shown as an alert (False)."""
     try:
         async with deps.db() as db:
             await sessions.answer_reservation(
                 db,
                 client_id=callback.from_user.id,
-                booking_id=callback_data.booking_id,
+                booking_id=booking_id,
                 confirm=confirm,
                 now=deps.clock(),
                 policy=deps.settings.policy,
+                package_key=package,
             )
     except DomainError as error:
         await callback.answer(message_for(error.code, _, error.params), show_alert=True)
+        return False
+    return True
+
+
+async def on_answer(
+    callback: CallbackQuery, callback_data: ReservationAnswer, bot: Bot, deps: Deps, i18n: I18n
+) -> None:
+    confirm = callback_data.action == "yes"
+    if not await _answer(callback, deps, callback_data.booking_id, confirm, None):
         return
     if not confirm:
         await send_due(bot, deps, i18n)  # the freed spot's next owner, staff
@@ -377,42 +392,23 @@ async def on_answer(
 
 async def on_pick(callback: CallbackQuery, callback_data: ReservationPick, deps: Deps) -> None:
     """The client confirms a reservation by picking a package: its price is charged now."""
-    try:
-        async with deps.db() as db:
-            await sessions.answer_reservation(
-                db,
-                client_id=callback.from_user.id,
-                booking_id=callback_data.booking_id,
-                confirm=True,
-                now=deps.clock(),
-                policy=deps.settings.policy,
-                package_key=callback_data.package,
-            )
-            booking = await db.get(Booking, callback_data.booking_id)
-            assert booking is not None  # confirmed just now
-            terms = await sessions.package_terms(db, booking.session_id)
-            due = await payments.booking_due(db, booking.client_id, booking.id)
-    except DomainError as error:
-        await callback.answer(message_for(error.code, _, error.params), show_alert=True)
+    booking_id = callback_data.booking_id
+    if not await _answer(callback, deps, booking_id, True, callback_data.package):
         return
     fmt = _fmt(deps)
+    async with deps.db() as db:
+        booking = await db.get(Booking, booking_id)
+        assert booking is not None  # confirmed just now
+        terms = await sessions.package_terms(db, booking.session_id)
+        due_text, pay = await still_due(db, deps, fmt, booking.client_id, booking_id)
     assert terms.agreed is not None
     text = _("✅ Confirmed: {package}. See you then!").format(
         package=html(package_label(fmt, terms.agreed))
     )
-    markup = None
-    if due is not None and due.due.minor > 0:
-        amount = fmt.money(due.due.minor)
-        text += "\n" + _("💳 To pay: {amount}").format(amount=amount)
-        if deps.settings.online_payment is not None:
-            pay = InlineKeyboardButton(
-                text=_("💳 Pay {amount}").format(amount=amount),
-                callback_data=PayBooking(booking_id=callback_data.booking_id).pack(),
-            )
-            markup = InlineKeyboardMarkup(inline_keyboard=[[pay]])
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(text, reply_markup=markup)
+        markup = pay_button(booking_id, pay) if pay else None
+        await callback.message.answer(text + due_text, reply_markup=markup)
     await callback.answer()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from sqlalchemy import select, update
@@ -115,10 +116,12 @@ async def set_time_zone(
 def time_zone(name: str) -> ZoneInfo:
     """An IANA zone by name, in any case ("europe/budapest"), or UnknownTimeZone."""
     wanted = name.strip()
-    match = _ZONES_BY_LOWER.get(wanted.lower())
+    match = _zones_by_lower().get(wanted.lower())
     if match is None:
         raise UnknownTimeZone(name=wanted[:64])
     return ZoneInfo(match)
 
 
-_ZONES_BY_LOWER = {zone.lower(): zone for zone in available_timezones()}
+@cache
+def _zones_by_lower() -> dict[str, str]:
+    return {zone.lower(): zone for zone in available_timezones()}
