@@ -7,6 +7,7 @@ code no longer has, and fills English (the source language) with its own text.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -38,7 +39,9 @@ def update(template: Catalog) -> list[Path]:
     for po_path in sorted(LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         with po_path.open("rb") as source:
             catalog = read_po(source, locale=po_path.parts[-3])
-        catalog.update(template, no_fuzzy_matching=True)
+        # a copy each: Catalog.update adds the template's own Message objects, and filling the
+        # source language's would fill the next catalog's new entries with English too
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         catalog.obsolete.clear()
         if po_path.parts[-3] == SOURCE_LOCALE:
             _fill_with_source(catalog)

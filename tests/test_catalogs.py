@@ -53,3 +53,24 @@ def test_a_catalog_has_every_message_translated(path: Path, source_ids):
     in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
     problems += [f"missing: {msgid!r}" for msgid in sorted(source_ids - in_catalog)]
     assert not problems, "\n".join(problems)
+
+
+def english_words(text: str) -> list[str]:
+    """Words of an English sentence, leaving out placeholders, tags and acronyms (CSV)."""
+    bare = re.sub(r"<[^>]+>", "", re.sub(r"{[^{}]*}", "", text))
+    return [word for word in re.findall(r"[A-Za-z]{3,}", bare) if not word.isupper()]
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in CATALOGS if p.parts[-3] != "en"], ids=lambda p: p.parts[-3]
+)
+def test_no_english_sentence_stands_as_its_own_translation(path: Path):
+    with path.open("rb") as file:
+        catalog = read_po(file)
+    copied = []
+    for message in catalog:
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if ids[0] and english_words(ids[0]) and set(strings) & set(ids):
+            copied.append(ids[0])
+    assert copied == [], "\n".join(map(repr, copied))
