@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_
@@ -92,6 +92,12 @@ MESSAGES: dict[str, str] = {
         "This reservation is no longer waiting for an answer (answered, released or not yours)."
     ),
     "time_zone_not_text": N_("Please send the time zone as a text message."),
+    "not_in_course": N_("This course doesn't include that service."),
+    "course_expired": N_("This course could be used until {until}."),
+    "no_free_course_unit": N_("No free unit of that service is left in this course."),
+    "course_unit_not_found": N_("This booking isn't booked from a course."),
+    "unit_already_redeemed": N_("This unit is already redeemed: it can't be changed."),
+    "already_from_course": N_("This booking is already booked from a course."),
     "unknown_language": N_("I don't speak that language yet."),
     "unknown_time_zone": N_(
         'I don\'t know the time zone "{name}". Write it like Europe/Prague or America/New_York.'
@@ -148,6 +154,8 @@ def describe(error: DomainError, gettext: Callable[[str], str], fmt: Formatter) 
     params = {
         key: fmt.long_when(value)
         if isinstance(value, datetime)
+        else fmt.day(value)
+        if isinstance(value, date)
         else fmt.money(value.minor)
         if isinstance(value, Money)
         else value

@@ -269,6 +269,36 @@ class ReservationNotFound(DomainError):
     code = "reservation_not_found"
 
 
+class NotInCourse(DomainError):
+    """The course (or service package) holds no unit of that service."""
+
+    code = "not_in_course"
+
+
+class CourseExpired(DomainError):
+    code = "course_expired"
+
+
+class NoFreeCourseUnit(DomainError):
+    code = "no_free_course_unit"
+
+
+class CourseUnitNotFound(DomainError):
+    """The booking holds no unit of the course (a plain booking, or someone else's)."""
+
+    code = "course_unit_not_found"
+
+
+class UnitAlreadyRedeemed(DomainError):
+    """A redeemed unit is used: it can't be cancelled, converted or redeemed again."""
+
+    code = "unit_already_redeemed"
+
+
+class AlreadyFromCourse(DomainError):
+    code = "already_from_course"
+
+
 class UnknownLanguage(DomainError):
     code = "unknown_language"
 
