@@ -18,16 +18,18 @@ All times in the file are local to the business time zone; sessions come out in 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from domain.errors import DomainError
+
+_Spec = TypeVar("_Spec")
 
 MAX_CATALOG_BYTES = 1024 * 1024
 MAX_SESSIONS_PER_CLASS = 1000
@@ -616,12 +618,7 @@ class _Parser:
         if len(items) > MAX_TYPE_PACKAGES:
             self.problems.add(node, "too_many_type_packages", max=MAX_TYPE_PACKAGES)
             return None
-        before = len(self.problems)
-        keys: set[str] = set()  # a package key is unique within its type
-        specs = [self.type_package(item, keys) for item in items]
-        if len(self.problems) > before:
-            return None
-        return tuple(spec for spec in specs if spec is not None)
+        return self.keyed(items, self.type_package)  # a package key is unique within its type
 
     def type_package(self, node: Node, keys: set[str]) -> TypePackageSpec | None:
         if not isinstance(node, MappingNode):
@@ -859,12 +856,8 @@ class _Parser:
         if kind is not None and kind != "payg":
             self.problems.add(node, "passes_need_payg")
             return None
-        before = len(self.problems)
-        keys: set[str] = set()  # a pass key is unique within its programme
-        specs = [self.entry_pass(item, keys) for item in self.items(node, "passes")]
-        if len(self.problems) > before:
-            return None
-        return tuple(spec for spec in specs if spec is not None)
+        # a pass key is unique within its programme
+        return self.keyed(self.items(node, "passes"), self.entry_pass)
 
     def entry_pass(self, node: Node, keys: set[str]) -> PassSpec | None:
         if not isinstance(node, MappingNode):
@@ -1125,6 +1118,17 @@ class _Parser:
         return SessionSpec(starts_at=utc, line=start.line)
 
     # --- single fields ---
+
+    def keyed(
+        self, items: list[Node], parse: Callable[[Node, set[str]], _Spec | None]
+    ) -> tuple[_Spec, ...] | None:
+        """Each item parsed knowing its earlier siblings' keys; None if any had a problem."""
+        before = len(self.problems)
+        keys: set[str] = set()
+        specs = [parse(item, keys) for item in items]
+        if len(self.problems) > before:
+            return None
+        return tuple(spec for spec in specs if spec is not None)
 
     def items(self, node: Node, field: str) -> list[Node]:
         if not isinstance(node, SequenceNode):
