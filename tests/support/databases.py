@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,11 +32,33 @@ def postgres_unreachable(reason: str) -> None:
     pytest.skip(message)
 
 
+_sqlite_template: Path | None = None
+
+
+async def _copy_of_migrated_sqlite(target: Path) -> None:
+    """A file with the schema the migrations build: they run once per test process into a
+    template, which each test gets a copy of (~0.4 s of migrations saved per test; the
+    migration tests compare that schema with the models and go down and up on the copy)."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        folder = Path(tempfile.mkdtemp(prefix="spotbook-schema-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        engine = create_engine(f"sqlite+aiosqlite:///{folder}/template.db")
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await engine.dispose()
+        leftovers = [n for n in await asyncio.to_thread(os.listdir, folder) if n != "template.db"]
+        assert not leftovers, f"the template database left {leftovers} beside it"
+        _sqlite_template = folder / "template.db"
+    await asyncio.to_thread(shutil.copyfile, _sqlite_template, target)
+
+
 @asynccontextmanager
 async def migrated_engine(kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     if kind == "sqlite":
+        await _copy_of_migrated_sqlite(tmp_path / "spotbook.db")
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/spotbook.db")
-        await upgrade_to_head(engine)
         try:
             yield engine
         finally:
