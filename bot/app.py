@@ -147,6 +147,7 @@ def _command_menus() -> tuple[list[BotCommand], list[BotCommand], list[BotComman
     staff = [
         *client,
         BotCommand(command="admin", description=_("Staff: sessions and rosters")),
+        BotCommand(command="today", description=_("Staff: today's sessions, check-in")),
         BotCommand(command="import", description=_("Staff: import the catalog file")),
         BotCommand(command="multi", description=_("Staff: make a multi session")),
         BotCommand(command="single", description=_("Staff: make a single session")),

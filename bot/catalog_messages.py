@@ -94,6 +94,19 @@ PROBLEM_MESSAGES: dict[str, str] = {
         'remove "passes".'
     ),
     "pass_price_not_positive": N_("An entry pass needs a price above zero."),
+    "course_price_not_positive": N_("A course needs a price above zero."),
+    "course_needs_units": N_(
+        'A course needs its units: under "units", the programme key of each service with a '
+        "count, such as massage: 5."
+    ),
+    "course_unknown_service": N_(
+        'No programme with the key "{value}" is in this file: a course\'s units name '
+        "programmes of the same file."
+    ),
+    "course_service_not_payg": N_(
+        'The programme "{value}" is not pay-as-you-go: a course can only hold units of '
+        "pay-as-you-go programmes, whose sessions are booked one by one."
+    ),
     "type_packages_need_single": N_(
         'Only a single session type can offer packages: set kind: single or remove "packages".'
     ),

@@ -101,6 +101,13 @@ def _summary(report: ImportReport, file: str) -> list[str]:
                     added=report.added["passes"], updated=report.updated["passes"]
                 )
             )
+        if report.added["courses"] or report.updated["courses"]:
+            lines.append(
+                "  "
+                + _("courses and packages: {added} added, {updated} updated").format(
+                    added=report.added["courses"], updated=report.updated["courses"]
+                )
+            )
         if report.added["session_types"] or report.updated["session_types"]:
             lines.append(
                 "  "

@@ -98,6 +98,21 @@ MESSAGES: dict[str, str] = {
     "course_unit_not_found": N_("This booking isn't booked from a course."),
     "unit_already_redeemed": N_("This unit is already redeemed: it can't be changed."),
     "already_from_course": N_("This booking is already booked from a course."),
+    "course_not_found": N_("That course isn't yours, or it no longer exists."),
+    "course_not_on_sale": N_(
+        "This course is no longer on sale at that price. Open My courses again to see what is."
+    ),
+    "course_already_bought": N_("This course is already paid for. Nothing more is due."),
+    "already_checked_in": N_("This client is already checked in."),
+    "not_checked_in": N_("Check the client in first."),
+    "already_checked_out": N_("This visit is checked out already: it can't be changed."),
+    "marked_no_show": N_("This booking is marked as a no-show."),
+    "session_not_started": N_(
+        "The session hasn't started yet: a no-show can be marked once it has."
+    ),
+    "check_in_code_unknown": N_(
+        "This check-in code names no booking: it may be mistyped, or the booking was cancelled."
+    ),
     "unknown_language": N_("I don't speak that language yet."),
     "unknown_time_zone": N_(
         'I don\'t know the time zone "{name}". Write it like Europe/Prague or America/New_York.'

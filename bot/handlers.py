@@ -13,9 +13,12 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from sqlalchemy import select
 
+from bot.access import is_staff
 from bot.deps import Deps, client_ref
 from bot.dialogs.catalog import open_programme
 from bot.dialogs.common import open_over_menu
+from bot.dialogs.staff.desk import open_check_in
+from bot.errors import message_for
 from bot.states import Catalog, MainMenu, MyBookings
 from domain import announce
 from domain.clients import remember_client
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 SESSION_LINK = re.compile(r"^s_(\d{1,18})$")
 PROGRAMME_LINK = re.compile(r"^p_([A-Za-z0-9_-]{8,24})$")
 CLASS_LINK = re.compile(r"^c_([A-Za-z0-9_-]{8,24})$")
+CHECK_IN_LINK = re.compile(r"^ci_([A-Za-z0-9_-]{1,24})$")
 
 
 def session_link_payload(session_id: int) -> str:
@@ -40,6 +44,17 @@ async def start(
     async with deps.db() as db:  # known from now on: staff can reserve a spot for them
         await remember_client(db, client_ref(message.from_user), deps.clock())
         await db.commit()
+    check_in = CHECK_IN_LINK.match(command.args or "")
+    if check_in is not None:
+        if not is_staff(message.from_user, deps):
+            await message.answer(
+                _("This is your check-in code: show it at the front desk when you arrive.")
+            )
+            return
+        if await open_check_in(dialog_manager, deps, check_in.group(1)):
+            return
+        await message.answer(message_for("check_in_code_unknown", _))
+        return
     session_id = _linked_session(command.args)
     if session_id is not None:
         async with deps.db() as db:

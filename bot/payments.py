@@ -20,7 +20,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Button
 from aiogram_dialog.widgets.text import Format
 
-from bot import passes
+from bot import courses, passes
 from bot.deps import Deps, Formatter, client_of, deps_of, html, i18n_of
 from bot.errors import message_for
 from bot.i18n import T
@@ -118,7 +118,9 @@ async def on_successful_payment(message: Message, deps: Deps, i18n: I18n) -> Non
     thanks = _("✅ Payment received: {amount}. Thank you!").format(
         amount=html(fmt.money(payment.total_amount))
     )
-    bought = await passes.bought_text(deps, fmt, paid.item)
+    bought = await passes.bought_text(deps, fmt, paid.item) or await courses.bought_text(
+        deps, fmt, paid.item
+    )
     await message.answer(f"{thanks}\n{bought}" if bought else thanks)
 
 

@@ -37,6 +37,11 @@ async def open_staff_dialog(_message: Message, dialog_manager: DialogManager) ->
     await open_over_menu(dialog_manager, Staff.sessions, show_mode=ShowMode.SEND)
 
 
+async def open_today(_message: Message, dialog_manager: DialogManager) -> None:
+    """/today: the front desk's list of today's sessions."""
+    await open_over_menu(dialog_manager, Staff.today, show_mode=ShowMode.SEND)
+
+
 async def ask_for_catalog(message: Message) -> None:
     await message.answer(
         _(
@@ -122,8 +127,9 @@ def staff_router() -> Router:
     router = Router(name="staff")
     router.message.filter(F.chat.type == "private")
     router.message.register(open_staff_dialog, Command("admin"), IsStaff())
+    router.message.register(open_today, Command("today"), IsStaff())
     router.message.register(ask_for_catalog, Command("import"), IsStaff())
-    router.message.register(refuse, Command("admin", "import"))
+    router.message.register(refuse, Command("admin", "import", "today"))
     router.message.register(on_catalog_file, F.document, IsStaff())
     router.callback_query.register(refuse, StaffCallback(), ~IsStaff())
     return router

@@ -5,6 +5,7 @@ class MainMenu(StatesGroup):
     main = State()
     account = State()
     settings = State()  # language and time zone
+    courses = State()  # my courses and packages, and those on sale
 
 
 class Catalog(StatesGroup):
@@ -40,3 +41,6 @@ class Staff(StatesGroup):
     money_amount = State()  # a refund's or waiver's amount and reason
     owing = State()
     fee = State()  # one fee due: paid at the venue, or waived
+    today = State()  # the front desk: today's sessions
+    redeem = State()  # checking in: "Redeem from course?"
+    courses = State()  # a client's courses, and selling one at the venue

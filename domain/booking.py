@@ -9,13 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain import credits, outbox, passes, payments, rules
+from domain import course_units, credits, outbox, passes, payments, rules
 from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
     AlreadyBooked,
     BookingAlreadyCancelled,
     BookingNotFound,
+    DomainError,
     NeedsEnrolment,
     NoWaitingList,
     OfferExpired,
@@ -53,8 +54,10 @@ async def book_session(
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
     by_staff: bool = False,
+    course_id: int | None = None,
 ) -> Booked:
-    """Book one session; staff may go into the class's overload, clients never."""
+    """Book one session; staff may go into the class's overload, clients never. With
+    ``course_id`` a free unit of the client's course pays for it instead of its price."""
     session = await load_session(db, session_id)
     if session is None:
         raise SessionNotFound()
@@ -65,7 +68,9 @@ async def book_session(
         raise SessionAlreadyStarted()
     if await claim_own_offer(db, client.id, session_id, now):
         # the client held an offer for this very session: its seat is theirs already
-        return await _write_booking(db, client, session, now, policy, by_staff, seat_taken=True)
+        return await _write_booking(
+            db, client, session, now, policy, by_staff, seat_taken=True, course_id=course_id
+        )
     rules.ensure_can_book(
         starts_at=session.starts_at,
         now=now,
@@ -75,7 +80,9 @@ async def book_session(
         max_overload=session.klass.max_overload,
         by_staff=by_staff,
     )
-    return await _write_booking(db, client, session, now, policy, by_staff, seat_taken=False)
+    return await _write_booking(
+        db, client, session, now, policy, by_staff, seat_taken=False, course_id=course_id
+    )
 
 
 async def book_or_wait(
@@ -133,6 +140,7 @@ async def _write_booking(
     by_staff: bool,
     *,
     seat_taken: bool,
+    course_id: int | None = None,
 ) -> Booked:
     programme = session.klass.programme
     await remember_client(db, client, now)
@@ -162,9 +170,25 @@ async def _write_booking(
     await outbox.remind(
         db, [outbox.BookedSeat(booking.id, client.id, session.starts_at)], now, policy
     )
-    pass_id, pass_problem = await payments.pay_for_booking(
-        db, booking=booking, session=session, policy=policy, now=now
-    )
+    pass_id, pass_problem = None, None
+    if course_id is None:
+        pass_id, pass_problem = await payments.pay_for_booking(
+            db, booking=booking, session=session, policy=policy, now=now
+        )
+    else:
+        try:
+            await course_units.take_unit(
+                db,
+                course_id=course_id,
+                client_id=client.id,
+                booking_id=booking.id,
+                programme_id=programme.id,
+                day=policy.local_day(session.starts_at),
+                now=now,
+            )
+        except DomainError:
+            await db.rollback()
+            raise
     # a client who books by other means no longer needs their place in the queue
     await db.execute(
         update(WaitlistEntry)
@@ -243,6 +267,7 @@ async def cancel_loaded(
     await return_makeup(db, booking, in_time=in_time)
     if booking.pass_id is not None and in_time:
         await passes.return_entry(db, booking.pass_id)
+    await course_units.release_unit(db, booking.id, in_time=in_time, now=now)
     await payments.settle_cancelled_booking(
         db, booking_id=booking.id, client_id=booking.client_id, in_time=in_time, now=now
     )

@@ -20,6 +20,7 @@ from domain.catalog_file import (
     CatalogInvalid,
     CatalogProblem,
     ClassSpec,
+    CourseSpec,
     FeeRowSpec,
     PassSpec,
     ProgrammeSpec,
@@ -30,6 +31,8 @@ from domain.sessions import PackageOption, stored_packages
 from domain.storage.models import (
     BillingPeriod,
     ClassSession,
+    CourseOffer,
+    CourseOfferUnit,
     PassOffer,
     Programme,
     ProgrammeClass,
@@ -50,6 +53,7 @@ class ImportReport:
             "passes": 0,
             "fees": 0,
             "session_types": 0,
+            "courses": 0,
         }
     )
     updated: dict[str, int] = field(
@@ -60,6 +64,7 @@ class ImportReport:
             "passes": 0,
             "fees": 0,
             "session_types": 0,
+            "courses": 0,
         }
     )
     # rows of a custom fee schedule the file no longer lists: deleted, the file has the say
@@ -104,6 +109,8 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
         await _import_passes(db, programme, spec.passes, report)
         await _import_fees(db, programme, spec.fees, report)
     await _import_session_types(db, catalog.session_types, existing, report)
+    if catalog.courses is not None:
+        await _import_courses(db, catalog.courses, report)
     if problems:
         await db.rollback()
         raise CatalogInvalid(problems=problems)
@@ -308,6 +315,51 @@ async def _import_passes(
         report.updated["passes"] += _differs(offer, **values)
         for name, value in values.items():
             setattr(offer, name, value)
+
+
+async def _import_courses(
+    db: AsyncSession, specs: tuple[CourseSpec, ...], report: ImportReport
+) -> None:
+    """The file's ``courses`` list is what is on sale: a course it no longer lists goes off
+    sale but stays (clients hold courses bought from it, which stay as they were sold)."""
+    await db.flush()  # new programmes need their ids
+    programme_ids = dict((await db.execute(select(Programme.key, Programme.id))).all())
+    existing = {
+        o.key: o
+        for o in await db.scalars(select(CourseOffer).options(selectinload(CourseOffer.units)))
+    }
+    listed = {spec.key for spec in specs}
+    for offer in existing.values():
+        if offer.key not in listed and offer.on_sale:
+            offer.on_sale = False
+            report.updated["courses"] += 1
+    for spec in specs:
+        values = {
+            "title": spec.title,
+            "price_minor": spec.price_minor,
+            "valid_days": spec.valid_days,
+            "late_policy": spec.late_cancel,
+            "on_sale": True,
+        }
+        units = [(programme_ids[key], count) for key, count in spec.units]
+        offer = existing.get(spec.key)
+        if offer is None:
+            offer = CourseOffer(key=spec.key, units=[], **values)
+            db.add(offer)
+            report.added["courses"] += 1
+        else:
+            now_units = [(u.programme_id, u.count) for u in offer.units]
+            changed = _differs(offer, **values) or now_units != units
+            report.updated["courses"] += changed
+        for name, value in values.items():
+            setattr(offer, name, value)
+        if [(u.programme_id, u.count) for u in offer.units] != units:
+            offer.units.clear()
+            await db.flush()  # the old rows go before the new ones take their keys
+            offer.units.extend(
+                CourseOfferUnit(programme_id=programme_id, count=count, position=position)
+                for position, (programme_id, count) in enumerate(units)
+            )
 
 
 async def _import_fees(

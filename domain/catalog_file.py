@@ -53,6 +53,7 @@ DEFAULT_CANCEL_NOTICE_HOURS = 24
 MAX_OVERLOAD_RANGE = (0, 1000)
 PASS_ENTRIES_RANGE = (1, 1000)
 PASS_VALID_DAYS_RANGE = (1, 3660)
+COURSE_UNITS_RANGE = (1, 50)  # units of one service in a course
 OFFER_HOLD_RANGE = (5, 10080)  # minutes: up to a week
 DEFAULT_OFFER_HOLD_MINUTES = 120
 MAX_PERIOD_NAME_CHARS = 100
@@ -122,7 +123,7 @@ _NULL_TAG = "tag:yaml.org,2002:null"
 # Values echoed back in messages are cut short: a chat message has a size limit.
 _MAX_SHOWN_CHARS = 60
 
-_ROOT_FIELDS = frozenset({"programmes", "billing_periods", "session_types"})
+_ROOT_FIELDS = frozenset({"programmes", "billing_periods", "session_types", "courses"})
 _PERIOD_FIELDS = frozenset({"key", "name", "from", "until"})
 _PROGRAMME_FIELDS = frozenset(
     {
@@ -149,6 +150,9 @@ _PROGRAMME_FIELDS = frozenset(
 # Charged to, or counted for, enrolled clients: a one-off programme has no enrolment.
 _ENROLMENT_FIELDS = ("monthly_fee", "fee_due_day", "fees", "attendance_credits")
 _PASS_FIELDS = frozenset({"key", "title", "entries", "price", "valid_days"})
+_COURSE_FIELDS = frozenset({"key", "title", "price", "valid_days", "late_cancel", "units"})
+# what a late cancel or a no-show does to the unit: used up, or free again
+_LATE_CANCEL = {"forfeit": "forfeit", "return": "return"}
 _FEE_FIELDS = frozenset({"due", "amount"})
 _CLASS_FIELDS = frozenset(
     {
@@ -329,6 +333,23 @@ class Catalog:
     programmes: tuple[ProgrammeSpec, ...]
     billing_periods: tuple[BillingPeriodSpec, ...] = ()  # sorted by starts_on
     session_types: tuple[SessionTypeSpec, ...] = ()  # in file order
+    # in file order; None: the file has no "courses" (those on sale stay as they are)
+    courses: tuple[CourseSpec, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CourseSpec:
+    """A course (units of one service) or service package (of several) on sale: ``units``
+    are (programme key, count) in file order; each programme is a pay-as-you-go one of the
+    file. ``valid_days`` from the day it is bought (None: no expiry)."""
+
+    key: str
+    title: str
+    price_minor: int
+    units: tuple[tuple[str, int], ...]
+    line: int
+    valid_days: int | None = None
+    late_cancel: str = "forfeit"  # domain.courses.LatePolicy
 
 
 def session_type_programme_key(type_key: str) -> str:
@@ -521,11 +542,80 @@ class _Parser:
             return Catalog(programmes=(), billing_periods=periods, session_types=types)
         keys: set[str] = set()
         programmes = [self.programme(node, keys) for node in self.items(items, "programmes")]
+        parsed = tuple(programme for programme in programmes if programme is not None)
+        courses_node = fields.get("courses")
         return Catalog(
-            programmes=tuple(programme for programme in programmes if programme is not None),
+            programmes=parsed,
             billing_periods=periods,
             session_types=types,
+            courses=None if courses_node is None else self.courses(courses_node, parsed, keys),
         )
+
+    def courses(
+        self, node: Node, programmes: tuple[ProgrammeSpec, ...], programme_keys: set[str]
+    ) -> tuple[CourseSpec, ...]:
+        """Courses name programmes of this file (``programme_keys``: every key seen, also of
+        a programme with problems, which is reported there rather than here)."""
+        kinds = {p.key: p.kind for p in programmes}
+        specs = self.keyed(
+            self.items(node, "courses"),
+            lambda item, keys: self.course(item, keys, kinds, programme_keys),
+        )
+        return specs or ()
+
+    def course(
+        self, node: Node, keys: set[str], kinds: dict[str, str], programme_keys: set[str]
+    ) -> CourseSpec | None:
+        if not isinstance(node, MappingNode):
+            self.problems.add(node, "not_a_mapping", field="course")
+            return None
+        fields = _Mapping(node, _COURSE_FIELDS, self.problems)
+        key = self.key(fields.get("key", required=True), keys)
+        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
+        price_node = fields.get("price", required=True)
+        price = None if price_node is None else self.price(price_node)
+        if price_node is not None and price == 0:
+            self.problems.add(price_node, "course_price_not_positive")
+            price = None
+        valid_node = fields.get("valid_days")
+        valid_days = self.integer(valid_node, "valid_days", PASS_VALID_DAYS_RANGE)
+        late_node = fields.get("late_cancel")
+        late = (
+            "forfeit"
+            if late_node is None
+            else self.choice(late_node, "late_cancel", _LATE_CANCEL, "forfeit, return")
+        )
+        units = self.course_units(fields.get("units", required=True), kinds, programme_keys)
+        if None in (key, title, price, late, units) or (valid_node and valid_days is None):
+            return None
+        return CourseSpec(key, title, price, units, _line(node), valid_days, late)
+
+    def course_units(
+        self, node: Node | None, kinds: dict[str, str], programme_keys: set[str]
+    ) -> tuple[tuple[str, int], ...] | None:
+        """``units: {massage: 5}`` or several services ``{massage: 3, physio: 2}``."""
+        if node is None:
+            return None
+        if not isinstance(node, MappingNode) or not node.value:
+            self.problems.add(node, "course_needs_units")
+            return None
+        before = len(self.problems)
+        units: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            service = self.scalar(key_node, "units")
+            count = self.integer(value_node, "units", COURSE_UNITS_RANGE)
+            if service is None or count is None:
+                continue
+            if service in units:
+                self.problems.add(key_node, "duplicate_key", value=_shown(service))
+            elif service not in programme_keys:
+                self.problems.add(key_node, "course_unknown_service", value=_shown(service))
+            elif service in kinds and kinds[service] != "payg":
+                self.problems.add(key_node, "course_service_not_payg", value=_shown(service))
+            units[service] = count
+        if len(self.problems) > before:
+            return None
+        return tuple(units.items())
 
     def session_types(self, node: Node) -> tuple[SessionTypeSpec, ...]:
         items = self.items(node, "session_types")

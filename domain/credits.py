@@ -192,22 +192,36 @@ async def count_attendance(
     ).all()
     counted = 0
     for booking_id, client_id, starts_at, programme in rows:
-        period = await period_holding(db, policy.local_day(starts_at))
-        row = await _period_row(db, client_id, programme, period)
-        marked = await db.execute(
-            update(Booking)
-            .where(Booking.id == booking_id, Booking.credit_id.is_(None))
-            .values(credit_id=row.id)
-        )
-        if marked.rowcount == 1:
-            await db.execute(
-                update(AttendanceCredit)
-                .where(AttendanceCredit.id == row.id)
-                .values(used=AttendanceCredit.used + 1)
-            )
-            counted += 1
+        counted += await count_booking(db, booking_id, client_id, starts_at, programme, policy)
     await db.commit()
     return counted
+
+
+async def count_booking(
+    db: AsyncSession,
+    booking_id: int,
+    client_id: int,
+    starts_at: datetime,
+    programme: Programme,
+    policy: Policy,
+) -> bool:
+    """Use a credit for this booking's attendance unless it used one already (within the
+    caller's transaction; at check-out, or by the periodic count)."""
+    period = await period_holding(db, policy.local_day(starts_at))
+    row = await _period_row(db, client_id, programme, period)
+    marked = await db.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, Booking.credit_id.is_(None))
+        .values(credit_id=row.id)
+    )
+    if marked.rowcount != 1:
+        return False
+    await db.execute(
+        update(AttendanceCredit)
+        .where(AttendanceCredit.id == row.id)
+        .values(used=AttendanceCredit.used + 1)
+    )
+    return True
 
 
 async def credits_of(

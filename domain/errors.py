@@ -299,6 +299,54 @@ class AlreadyFromCourse(DomainError):
     code = "already_from_course"
 
 
+class CourseNotFound(DomainError):
+    """No such course, or someone else's: a client never learns that a foreign id exists."""
+
+    code = "course_not_found"
+
+
+class CourseNotOnSale(DomainError):
+    """The course offer is gone, or its price changed since the invoice was sent."""
+
+    code = "course_not_on_sale"
+
+
+class CourseAlreadyBought(DomainError):
+    """This invoice for a course was paid already."""
+
+    code = "course_already_bought"
+
+
+class AlreadyCheckedIn(DomainError):
+    code = "already_checked_in"
+
+
+class NotCheckedIn(DomainError):
+    code = "not_checked_in"
+
+
+class AlreadyCheckedOut(DomainError):
+    """Attendance is closed: check-out happened (the unit, if any, is redeemed)."""
+
+    code = "already_checked_out"
+
+
+class SessionNotStarted(DomainError):
+    """A no-show is marked once the session has begun."""
+
+    code = "session_not_started"
+
+
+class MarkedNoShow(DomainError):
+    code = "marked_no_show"
+
+
+class CheckInCodeUnknown(DomainError):
+    """A ci_<token> link that names no active booking (mistyped, or the booking is gone)."""
+
+    code = "check_in_code_unknown"
+
+
 class UnknownLanguage(DomainError):
     code = "unknown_language"
 

@@ -109,6 +109,7 @@ class ChargeFor(StrEnum):
     BOOKING = "booking"
     PACKAGE = "package"
     PASS = "pass"
+    COURSE = "course"
     MONTHLY_FEE = "monthly_fee"
     RESCHEDULE_FEE = "reschedule_fee"
 

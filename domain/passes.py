@@ -1,15 +1,12 @@
 """Entry passes (pay-as-you-go): bought through an invoice, one entry taken per booking instead
 of the session's price, given back when the booking is cancelled in time.
 
-A pass's ledger item is ``pass:<offer id>:<nonce>``, fixed when the invoice goes out; the pass
-row is written with the payment, in its transaction, and is unique by item: a repeated
-successful_payment writes nothing (the payment's charge id is unique), and a second payment of
-the same invoice stays on the balance as credit rather than buying a second pass.
+A pass's ledger item is ``pass:<offer id>:<nonce>`` (domain.items): the pass row is written
+with the payment and is unique by item, so a repeated payment never buys a second pass.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,26 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import money
 from domain.clients import ClientRef, remember_client
 from domain.errors import DomainError, InvalidPayment, PassAlreadyBought, PassNotOnSale
+from domain.items import OfferItem
 from domain.policy import Policy
 from domain.storage.models import ClientPass, LedgerEntry, PassOffer
 
 ITEM_KIND = "pass"
 
 
-@dataclass(frozen=True)
-class PassItem:
-    offer_id: int
-    nonce: str
-
-    def __str__(self) -> str:
-        return f"{ITEM_KIND}:{self.offer_id}:{self.nonce}"
-
-    @classmethod
-    def parse(cls, item: str) -> PassItem | None:
-        parts = item.split(":")
-        if len(parts) != 3 or parts[0] != ITEM_KIND or not parts[1].isdigit() or not parts[2]:
-            return None
-        return cls(int(parts[1]), parts[2])
+def parse_item(item: str) -> OfferItem | None:
+    return OfferItem.parse(item, ITEM_KIND)
 
 
 @dataclass(frozen=True)
@@ -71,7 +57,7 @@ async def invoice_pass(
         raise PassNotOnSale()
     await remember_client(db, client, now)
     await db.commit()
-    item = PassItem(offer.id, secrets.token_hex(6))
+    item = OfferItem.new(ITEM_KIND, offer.id)
     return offer, money.Money(offer.price_minor, currency), str(item)
 
 
@@ -80,7 +66,7 @@ async def check_pass_payment(
 ) -> None:
     """Pre-checkout for a pass: still on sale at this price less the client's ``credit``
     (spent on it with the payment), this invoice not paid yet."""
-    parsed = PassItem.parse(item)
+    parsed = parse_item(item)
     if parsed is None:
         raise InvalidPayment()
     offer = await db.get(PassOffer, parsed.offer_id)
@@ -105,7 +91,7 @@ async def grant_pass(
     """Within the payment's transaction: the pass and its charge, the offer's price (the caller
     spends credit on what the payment leaves due). False (nothing written) when the offer is
     gone or this invoice already bought a pass: the payment is then credit."""
-    parsed = PassItem.parse(item)
+    parsed = parse_item(item)
     offer = await db.get(PassOffer, parsed.offer_id) if parsed else None
     if offer is None:
         return False

@@ -8,6 +8,7 @@ makes the second (or concurrent) application a no-op, on SQLite and PostgreSQL a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import money, outbox, passes
+from domain import course_units, money, outbox, passes
 from domain.clients import ClientRef
 from domain.errors import (
     AlreadyPaid,
@@ -28,12 +29,14 @@ from domain.errors import (
     SessionAlreadyStarted,
 )
 from domain.events import PaymentNudge
+from domain.items import OfferItem
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.storage.models import (
     Booking,
     BookingStatus,
     ClassSession,
     Client,
+    CourseOffer,
     LedgerEntry,
     PassOffer,
     ProgrammeKind,
@@ -76,6 +79,32 @@ FEE_ITEM_KIND = "fee"  # "fee:<programme>:<client>:<YYYY-MM or YYYY-MM-DD>" (dom
 PACKAGE_ITEM_KIND = "package"  # "package:<id>" (domain.packages)
 
 
+@dataclass(frozen=True)
+class Product:
+    """Something bought from an offer with an invoice (an entry pass, a course): how to price
+    its invoice, check it before payment, and write it with the payment (domain.items)."""
+
+    invoice: Callable  # (db, *, client, offer_id, currency, now) -> (offer, price, item)
+    check: Callable  # (db, *, item, amount, currency, credit) -> None, or raises why not
+    grant: Callable  # (db, *, client_id, item, currency, policy, now) -> bool
+
+
+PRODUCTS = {
+    passes.ITEM_KIND: Product(passes.invoice_pass, passes.check_pass_payment, passes.grant_pass),
+    course_units.ITEM_KIND: Product(
+        course_units.invoice_course, course_units.check_course_payment, course_units.grant_course
+    ),
+}
+
+
+def product_of(item: str) -> Product | None:
+    kind = item.partition(":")[0]
+    product = PRODUCTS.get(kind)
+    if product is None or OfferItem.parse(item, kind) is None:
+        return None
+    return product
+
+
 async def apply_payment(
     db: AsyncSession,
     *,
@@ -110,9 +139,10 @@ async def apply_payment(
         .on_conflict_do_nothing(index_elements=[LedgerEntry.charge_id])
     )
     applied = inserted.rowcount == 1
-    if applied and passes.PassItem.parse(paid.item) is not None:
+    product = product_of(paid.item)
+    if applied and product is not None:
         await lock_account(db, client_id)
-        granted = await passes.grant_pass(
+        granted = await product.grant(
             db,
             client_id=client_id,
             item=paid.item,
@@ -135,11 +165,39 @@ async def buy_pass(
     policy: Policy,
     now: datetime,
 ) -> tuple[PassOffer, str, InvoiceFor | None]:
-    """Buying a pass: the offer, the pass's ledger item and the invoice. Credit on the client's
-    balance is spent first: when it covers the price the pass is theirs at once (committed; no
-    invoice: None); else the invoice is for the rest, and the credit is spent when that is paid
-    (pre-checkout checks the amount again)."""
-    offer, price, item = await passes.invoice_pass(
+    """Buying a pass (see buy)."""
+    return await buy(
+        db, PRODUCTS[passes.ITEM_KIND], client=client, offer_id=offer_id, policy=policy, now=now
+    )
+
+
+async def buy_course(
+    db: AsyncSession,
+    *,
+    client: ClientRef,
+    offer_id: int,
+    policy: Policy,
+    now: datetime,
+) -> tuple[CourseOffer, str, InvoiceFor | None]:
+    """Buying a course or service package (see buy)."""
+    kind = course_units.ITEM_KIND
+    return await buy(db, PRODUCTS[kind], client=client, offer_id=offer_id, policy=policy, now=now)
+
+
+async def buy(
+    db: AsyncSession,
+    product: Product,
+    *,
+    client: ClientRef,
+    offer_id: int,
+    policy: Policy,
+    now: datetime,
+) -> tuple:
+    """Buying from an offer: the offer, the ledger item and the invoice. Credit on the
+    client's balance is spent first: when it covers the price the thing is theirs at once
+    (committed; no invoice: None); else the invoice is for the rest, and the credit is spent
+    when that is paid (pre-checkout checks the amount again)."""
+    offer, price, item = await product.invoice(
         db, client=client, offer_id=offer_id, currency=policy.currency, now=now
     )
     await lock_account(db, client.id)
@@ -147,7 +205,7 @@ async def buy_pass(
     if use.needs_invoice:
         await db.commit()
         return offer, item, InvoiceFor(item, use.to_invoice.minor, use.to_invoice.currency)
-    await passes.grant_pass(
+    await product.grant(
         db, client_id=client.id, item=item, currency=price.currency, policy=policy, now=now
     )
     await db.flush()
@@ -313,11 +371,18 @@ async def _schedule_nudges(
 
 
 async def settle_cancelled_booking(
-    db: AsyncSession, *, booking_id: int, client_id: int, in_time: bool, now: datetime
+    db: AsyncSession,
+    *,
+    booking_id: int,
+    client_id: int,
+    in_time: bool,
+    now: datetime,
+    reason: str = "cancelled",
 ) -> None:
-    """A booking was cancelled (within the caller's transaction): what is still unpaid is
-    waived; what was paid becomes credit on the client's balance when cancelled in time (spent
-    on their next booking), and stays with the studio when late."""
+    """A booking was cancelled, or no longer costs its price (moved onto a course), within
+    the caller's transaction: what is still unpaid is waived; what was paid becomes credit on
+    the client's balance when in time (spent on their next booking), and stays with the
+    studio when late."""
     item = booking_item(booking_id)
     lines = [e for e in await entries(db, client_id) if e.item == item]
     if not lines:
@@ -327,7 +392,7 @@ async def settle_cancelled_booking(
         db.add(_line(client_id, item, money.EntryKind.WAIVER, account.due, now))
     refundable = account.refundable
     if in_time and refundable.minor > 0:
-        db.add(_line(client_id, item, money.EntryKind.CREDIT, refundable, now, reason="cancelled"))
+        db.add(_line(client_id, item, money.EntryKind.CREDIT, refundable, now, reason=reason))
 
 
 def _line(
@@ -444,10 +509,10 @@ async def check_before_payment(
     this client (or this pass still on sale at this price, in ``currency``)? Raises the reason
     to show them if not (nothing is charged then)."""
     kind, _, raw_id = invoice.item.partition(":")
-    if kind == passes.ITEM_KIND:
+    if kind in PRODUCTS:
         amount = money.Money(invoice.amount_minor, invoice.currency)
         currency = currency or invoice.currency
-        await passes.check_pass_payment(
+        await PRODUCTS[kind].check(
             db,
             item=invoice.item,
             amount=amount,

@@ -10,11 +10,13 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot import packages
+from bot import courses, packages
+from bot.courses import CONVERT_TO
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import (
     ERROR_LINE,
+    attempt,
     back_to,
     back_to_menu,
     choice_list,
@@ -23,16 +25,18 @@ from bot.dialogs.common import (
     open_over_menu,
     send_notices,
     show_error,
+    shown_error,
     take_error,
 )
 from bot.i18n import T
 from bot.payments import payment_state, payment_widgets
 from bot.states import Catalog, MyBookings
 from domain import packages as domain_packages
+from domain.attendance import CODE_PREFIX, check_in_code, convert_to_course, desk_state
 from domain.booking import cancel_booking
 from domain.errors import DomainError
 from domain.storage import queries
-from domain.storage.models import WaitStatus
+from domain.storage.models import ProgrammeKind, WaitStatus
 
 BOOKINGS, WAITS, MOVE_TARGETS = "b", "w", "mv"
 
@@ -112,7 +116,8 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         )
     error = take_error(dialog_manager)
     if card is None:
-        return {"error": error or _("That booking doesn't exist or isn't yours.")}
+        missing = error or _("That booking doesn't exist or isn't yours.")
+        return {"error": missing, "convert_to": []}
     payment = await payment_state(deps, fmt, client_of(dialog_manager).id, card.id)
     if not card.is_active:  # nothing to pay for a cancelled booking
         payment.update(to_pay="", can_pay=False, hold="")
@@ -120,6 +125,9 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     if package["in_package"]:  # paid, cancelled and moved as part of its package
         payment.update(to_pay="", can_pay=False, hold="")
     cancellable = card.is_active and card.starts_at > deps.clock()
+    desk = await _desk_data(deps, fmt, card, in_package=package["in_package"])
+    if desk["course_line"]:  # a course unit pays for it
+        payment.update(to_pay="", can_pay=False, hold="")
     return {
         "title": html(f"{card.programme_title} — {card.class_title}"),
         "when": fmt.long_when(card.starts_at),
@@ -132,7 +140,70 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "error": error,
         **payment,
         **package,
+        **desk,
     }
+
+
+async def _desk_data(deps: Deps, fmt, card: queries.BookingCard, *, in_package: bool) -> dict:
+    """The booking at the front desk: its course, its attendance, moving it onto a course,
+    its check-in code."""
+    async with deps.db() as db:
+        state = await desk_state(db, card.id)
+    course_line = await courses.course_line(deps, card.id)
+    convert = []
+    payg = state is not None and state.programme_kind == ProgrammeKind.PAYG
+    if payg and state.open and not in_package and not course_line:
+        day = deps.settings.policy.local_day(card.starts_at)
+        convert = await courses.convert_choices(deps, state.client_id, state.programme_id, day)
+    return {
+        "course_line": course_line,
+        "convert_to": convert,
+        "checked_in": fmt.time(state.checked_in_at) if state and state.checked_in_at else "",
+        "checked_out": bool(state and state.checked_out_at),
+        "no_show": bool(state and state.no_show_at),
+        "can_show_code": bool(state and state.open),
+    }
+
+
+async def on_convert(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
+    """Move this plain booking onto the client's course: it is then paid by a unit."""
+    course_id = item_id(raw_id)
+    if course_id is None:
+        show_error(manager, "stale_button")
+        return
+    deps = deps_of(manager)
+    await attempt(
+        manager,
+        convert_to_course,
+        booking_id=manager.dialog_data["booking_id"],
+        course_id=course_id,
+        client_id=client_of(manager).id,
+        policy=deps.settings.policy,
+    )
+    if shown_error(manager):
+        return
+    manager.dialog_data["move_note"] = _(
+        "✅ This booking is now from your course: its single price is no longer due (what you "
+        "paid for it is credit on your balance)."
+    )
+
+
+async def on_check_in_code(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    """The link to show at the front desk: staff open it to check this booking in."""
+    deps = deps_of(manager)
+    try:
+        async with deps.db() as db:
+            token = await check_in_code(
+                db, booking_id=manager.dialog_data["booking_id"], client_id=client_of(manager).id
+            )
+    except DomainError as error:
+        show_error(manager, error)
+        return
+    me = await manager.middleware_data["bot"].me()
+    link = f"https://t.me/{me.username}?start={CODE_PREFIX}{token}"
+    manager.dialog_data["move_note"] = _(
+        "🎫 Show this at the front desk; staff open it to check you in:\n{link}"
+    ).format(link=html(link))
 
 
 async def on_cancel(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -185,6 +256,14 @@ def bookings_dialog() -> Dialog:
                 when="too_late",
             ),
             *payment_widgets(),
+            Format("{course_line}", when="course_line"),
+            T("✅ Checked in at {checked_in}.", when="checked_in"),
+            T("🏁 This visit is checked out.", when="checked_out"),
+            T("🚫 Marked as not attended.", when="no_show"),
+            choice_list(CONVERT_TO, "convert_to", on_convert),
+            Button(
+                T("🎫 Check-in code"), id="code", on_click=on_check_in_code, when="can_show_code"
+            ),
             SwitchTo(
                 T("🔁 Reschedule (fee {fee})"),
                 id="move",

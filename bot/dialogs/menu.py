@@ -9,19 +9,25 @@ from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import fees
+from bot.courses import COURSE_OFFERS, my_courses_getter, on_buy_course
 from bot.deps import Deps, formatter_of, html
 from bot.dialogs.catalog import open_catalog
-from bot.dialogs.common import ERROR_LINE, back_to, take_error
+from bot.dialogs.common import ERROR_LINE, back_to, choice_list, take_error
 from bot.dialogs.settings import settings_window
 from bot.i18n import T
 from bot.passes import account_lines
 from bot.states import MainMenu, MyBookings
+from domain import course_units
 from domain.payments import account
 from domain.storage import queries
 
 
-async def menu_getter(dialog_manager: DialogManager, event_from_user: User, **_kwargs) -> dict:
-    return {"name": html(event_from_user.first_name)}
+async def menu_getter(
+    dialog_manager: DialogManager, deps: Deps, event_from_user: User, **_kwargs
+) -> dict:
+    async with deps.db() as db:
+        courses = await course_units.any_courses(db, event_from_user.id)
+    return {"name": html(event_from_user.first_name), "courses": courses}
 
 
 async def account_getter(
@@ -63,6 +69,7 @@ def menu_dialog() -> Dialog:
             T("👋 Hello, <b>{name}</b>!\n\nBook a session, see your bookings or cancel one."),
             Button(T("📅 Book a session"), id="book", on_click=open_catalog),
             Start(T("🗂 My bookings"), id="mine", state=MyBookings.list),
+            SwitchTo(T("🟩 My courses"), id="courses", state=MainMenu.courses, when="courses"),
             SwitchTo(T("👤 My account"), id="account", state=MainMenu.account),
             SwitchTo(T("🌐 Language and time zone"), id="settings", state=MainMenu.settings),
             state=MainMenu.main,
@@ -85,6 +92,20 @@ def menu_dialog() -> Dialog:
             back_to(MainMenu.main),
             state=MainMenu.account,
             getter=account_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("🟩 <b>My courses and packages</b>"),
+            T("You have no course yet.", when="no_courses"),
+            Format("{courses}", when="courses"),
+            T("\n🛒 <b>On sale</b>", when="offers_text"),
+            Format("{offers_text}", when="offers_text"),
+            T("Courses are sold at the studio.", when="sold_at_studio"),
+            Format("{course_note}", when="course_note"),
+            choice_list(COURSE_OFFERS, "course_offers", on_buy_course),
+            back_to(MainMenu.main),
+            state=MainMenu.courses,
+            getter=my_courses_getter,
         ),
         settings_window(),
     )

@@ -226,6 +226,15 @@ class Booking(Base):
         ForeignKey("attendance_credits.id"), nullable=True, index=True
     )
 
+    # the front desk (seed 004): attendance, once each; a no-show never checks in
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the client shows t.me/<bot>?start=ci_<token> at the desk; made when first asked for
+    check_in_token: Mapped[str | None] = mapped_column(
+        String(24), nullable=True, unique=True, index=True
+    )
+
     session: Mapped[ClassSession] = relationship()
     client: Mapped[Client] = relationship()
 
@@ -632,3 +641,85 @@ class PackageSlot(Base):
     # staff moved or cancelled it past the client's cut-off: who
     override_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     override_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class CourseOffer(Base):
+    """A course (N units of one service) or service package (units of several) on sale.
+    A service is a pay-as-you-go programme: its sessions are what a unit books."""
+
+    __tablename__ = "course_offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(100))
+    price_minor: Mapped[int] = mapped_column(Integer)
+    # days from the day it is bought; None: it never expires
+    valid_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # what a late cancel or a no-show does to its unit (domain.courses.LatePolicy)
+    late_policy: Mapped[str] = mapped_column(String(8), default="forfeit")
+    # the catalog no longer lists it: not sold any more (courses bought from it stay)
+    on_sale: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    units: Mapped[list[CourseOfferUnit]] = relationship(
+        order_by="CourseOfferUnit.position", cascade="all, delete-orphan"
+    )
+
+
+class CourseOfferUnit(Base):
+    """How many units of one service an offer holds, in file order."""
+
+    __tablename__ = "course_offer_units"
+    __table_args__ = (CheckConstraint("count > 0", name="count_positive"),)
+
+    offer_id: Mapped[int] = mapped_column(
+        ForeignKey("course_offers.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    programme_id: Mapped[int] = mapped_column(
+        ForeignKey("programmes.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class ClientCourse(Base):
+    """A course or package a client bought (online, or from staff at the venue), kept as it
+    was sold: a later catalog change doesn't alter it."""
+
+    __tablename__ = "client_courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("course_offers.id"), nullable=True)
+    title: Mapped[str] = mapped_column(String(100))
+    price_minor: Mapped[int] = mapped_column(Integer)
+    expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)  # last local day
+    late_policy: Mapped[str] = mapped_column(String(8))
+    bought_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the ledger item it was bought as: one course per payment, however often delivered
+    item: Mapped[str] = mapped_column(String(64), unique=True)
+    # the staff member who sold it at the venue; None: bought in the bot
+    sold_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    units: Mapped[list[CourseUnit]] = relationship(order_by="CourseUnit.position")
+
+
+class CourseUnit(Base):
+    """One unit of a bought course: free, booked (by ``booking_id``) or redeemed. ``state``
+    is the concurrency guard: a unit is taken or redeemed with one conditional UPDATE."""
+
+    __tablename__ = "course_units"
+    __table_args__ = (UniqueConstraint("course_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("client_courses.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(8), default="free")
+    # a booking uses at most one unit; kept once redeemed (what used it)
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bookings.id"), nullable=True, unique=True
+    )
+    forfeited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -14,6 +14,7 @@ from domain.storage.models import (
     BookingStatus,
     ClassSession,
     Client,
+    CourseUnit,
     Enrolment,
     EnrolmentStatus,
     LedgerEntry,
@@ -46,6 +47,10 @@ class BookedClient:
     first_name: str
     by_staff: bool
     pending: bool = False  # their enrolment in the programme waits for staff to confirm it
+    checked_in: bool = False
+    checked_out: bool = False
+    no_show: bool = False
+    from_course: bool = False  # a course unit pays for it
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,18 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
         )
         .exists()
     )
+    from_course = select(CourseUnit.id).where(CourseUnit.booking_id == Booking.id).exists()
     booked = await db.execute(
-        select(Booking.client_id, Client.first_name, Booking.by_staff, pending)
+        select(
+            Booking.client_id,
+            Client.first_name,
+            Booking.by_staff,
+            pending,
+            Booking.checked_in_at.is_not(None),
+            Booking.checked_out_at.is_not(None),
+            Booking.no_show_at.is_not(None),
+            from_course,
+        )
         .join(Client, Booking.client_id == Client.id)
         .where(Booking.session_id == session_id, Booking.status == BookingStatus.ACTIVE)
         .order_by(Booking.created_at, Booking.id)

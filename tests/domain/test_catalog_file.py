@@ -1008,6 +1008,34 @@ def test_a_class_key_may_repeat_in_another_programme():
 
 # One bad file per problem code: (file, line where the problem is expected).
 WEEKLY = ("weekly:", "  days: [mon]", "  time: '18:00'", "  from: 2026-12-07")
+COURSES = """programmes:
+  - key: massage
+    title: Massage
+    classes:
+      - key: room1
+        title: Room 1
+        capacity: 1
+        price: 40
+        sessions: [2026-12-01 10:00]
+  - key: physio
+    title: Physio
+    classes:
+      - key: room2
+        title: Room 2
+        capacity: 1
+        sessions: [2026-12-01 11:00]
+  - key: yoga
+    title: Yoga
+    kind: ongoing
+    classes: [{{key: a, title: A, capacity: 5, sessions: [2026-12-01 18:00]}}]
+courses:
+  - key: m5
+    title: Massage ×5
+    price: "{price}"
+    units: {units}
+"""
+
+
 PASSES = """programmes:
   - key: dropin
     title: Drop-in
@@ -1297,6 +1325,10 @@ BAD_FILES: dict[str, tuple[str, int]] = {
         PASSES.format(kind="ongoing", entries=10, price="90"),
         6,
     ),
+    "course_price_not_positive": (COURSES.format(price="0", units="{massage: 5}"), 24),
+    "course_needs_units": (COURSES.format(price="200", units="{}"), 25),
+    "course_unknown_service": (COURSES.format(price="200", units="{facial: 5}"), 25),
+    "course_service_not_payg": (COURSES.format(price="200", units="{yoga: 5}"), 25),
     "pass_price_not_positive": (
         PASSES.format(kind="payg", entries=10, price="0.00"),
         9,
@@ -1907,3 +1939,43 @@ def test_a_type_without_packages_has_none():
 )
 def test_a_bad_package_option_is_reported_at_its_line(lines, problem):
     assert codes_and_lines(with_session_type(*WEDDING, *lines)) == [problem]
+
+
+# --- courses and service packages -----------------------------------------------------------
+
+
+def test_a_course_and_a_service_package_name_pay_as_you_go_programmes_of_the_file():
+    text = COURSES.format(price="200", units="{massage: 5}") + (
+        "  - key: recovery\n"
+        "    title: Recovery package\n"
+        "    price: 150.50\n"
+        "    valid_days: 90\n"
+        "    late_cancel: return\n"
+        "    units: {physio: 2, massage: 3}\n"
+    )
+    course, package = parse(text).courses
+    assert (course.key, course.title, course.price_minor) == ("m5", "Massage ×5", 20000)
+    assert (course.units, course.valid_days, course.late_cancel) == ((("massage", 5),), None, "forfeit")
+    assert package.units == (("physio", 2), ("massage", 3))  # in file order
+    assert (package.price_minor, package.valid_days, package.late_cancel) == (15050, 90, "return")
+
+
+@pytest.mark.parametrize(
+    ("units", "problem"),
+    [
+        ("{massage: 0}", (25, "bad_integer")),
+        ("{massage: 51}", (25, "bad_integer")),
+        ("[massage]", (25, "course_needs_units")),
+        ("{massage: 2, massage: 3}", (25, "duplicate_key")),
+    ],
+)
+def test_a_course_with_bad_units_is_a_problem_on_their_line(units, problem):
+    assert codes_and_lines(COURSES.format(price="200", units=units)) == [problem]
+
+
+def test_a_bad_late_cancel_policy_and_a_duplicate_course_key_are_problems():
+    text = COURSES.format(price="200", units="{massage: 5}") + (
+        "    late_cancel: keep\n  - key: m5\n    title: Again\n    price: 1\n"
+        "    units: {massage: 1}\n"
+    )
+    assert codes_and_lines(text) == [(26, "bad_choice"), (27, "duplicate_key")]

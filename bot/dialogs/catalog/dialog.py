@@ -11,6 +11,7 @@ from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import packages
+from bot.courses import BOOK_FROM
 from bot.deps import client_of, deps_of
 from bot.dialogs.catalog import browse, session
 from bot.dialogs.catalog.browse import open_catalog, open_programme
@@ -177,6 +178,7 @@ def catalog_dialog() -> Dialog:
             T("🎟 A place is held for you until {until}.", when="offered"),
             T("Sessions of this class are booked by enrolling in the whole class.", when="ongoing"),
             Button(T("✅ Book"), id="book", on_click=session.on_book, when="can_book"),
+            choice_list(BOOK_FROM, "from_course", session.on_book_from_course),
             Button(
                 T("⏳ Join the waiting list"), id="wait", on_click=session.on_book, when="can_wait"
             ),
@@ -215,6 +217,7 @@ def catalog_dialog() -> Dialog:
                 when="on_pass",
             ),
             Format("{pass_problem}", when="pass_problem"),
+            Format("{course_line}", when="course_line"),
             T("\nYou can cancel it under My bookings."),
             Button(T("🗂 My bookings"), id="mine", on_click=session.on_my_bookings),
             Button(T("🏠 Main menu"), id="home", on_click=on_main_menu),

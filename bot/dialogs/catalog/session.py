@@ -9,13 +9,14 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
+from bot import courses
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog.queue import leave_queue, take_place
-from bot.dialogs.common import attempt, open_over_menu, take_error
+from bot.dialogs.common import attempt, item_id, open_over_menu, show_error, take_error
 from bot.errors import message_for
 from bot.payments import payment_state
 from bot.states import Catalog, MyBookings
-from domain.booking import Booked, book_or_wait
+from domain.booking import Booked, book_or_wait, book_session
 from domain.makeups import book_with_makeup, usable_credit
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind, WaitStatus
@@ -35,13 +36,18 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         )
     error = take_error(dialog_manager)
     if card is None:
-        return {"missing": True, "error": error or _("This session is no longer available.")}
+        missing = error or _("This session is no longer available.")
+        return {"missing": True, "from_course": [], "error": missing}
     started = card.starts_at <= deps.clock()
     mine = card.my_booking_id is not None
     wait = card.my_wait
     offered = wait is not None and wait.status == WaitStatus.OFFERED
     waiting = wait is not None and wait.status == WaitStatus.WAITING
     open_to_me = not (mine or started or wait) and card.kind != ProgrammeKind.ONGOING
+    from_course = []
+    if open_to_me and card.spots_left > 0 and card.kind == ProgrammeKind.PAYG:
+        day = deps.settings.policy.local_day(card.starts_at)
+        from_course = await courses.book_from_choices(deps, client.id, card.programme_id, day)
     return {
         "missing": False,
         "title": html(f"{card.programme_title} — {card.class_title}"),
@@ -61,6 +67,7 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "can_makeup": credit is not None and not (mine or started) and card.spots_left > 0,
         "can_book": open_to_me and card.spots_left > 0,
         "can_wait": open_to_me and card.spots_left == 0 and card.waiting_list,
+        "from_course": from_course,
         "error": error,
     }
 
@@ -68,6 +75,18 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
 async def on_book(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
     """Book when there is room; when the last place just went, queue instead."""
     await _show_result(manager, await _attempt_here(manager, book_or_wait))
+
+
+async def on_book_from_course(
+    _c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str
+) -> None:
+    """Book this session with a free unit of the client's course: nothing to pay."""
+    course_id = item_id(raw_id)
+    if course_id is None:
+        show_error(manager, "stale_button")
+        return
+    booked = await _attempt_here(manager, book_session, course_id=course_id)
+    await _show_result(manager, booked)
 
 
 async def on_makeup(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
@@ -85,13 +104,14 @@ async def on_leave_queue(_c: CallbackQuery, _b: Any, manager: DialogManager) -> 
     await leave_queue(manager, wait.id if wait else None)
 
 
-async def _attempt_here(manager: DialogManager, use_case):
+async def _attempt_here(manager: DialogManager, use_case, **values):
     return await attempt(
         manager,
         use_case,
         client=client_of(manager),
         session_id=manager.dialog_data["session_id"],
         policy=deps_of(manager).settings.policy,
+        **values,
     )
 
 
@@ -145,6 +165,7 @@ async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
         "on_pass": data.get("pass_left") is not None,
         "pass_left": data.get("pass_left") or 0,
         "pass_problem": html(data.get("pass_problem") or ""),
+        "course_line": await courses.course_line(deps, data["booking_id"]),
         **await payment_state(deps, fmt, client_of(dialog_manager).id, data["booking_id"]),
     }
 

@@ -12,18 +12,18 @@ from aiogram.enums import ContentType
 from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.access import StaffOnly
 from bot.dialogs.common import ERROR_LINE, choice_list
-from bot.dialogs.staff import getters, handlers, money
+from bot.dialogs.staff import desk, getters, handlers, money
 from bot.i18n import TP, T
 from bot.states import Staff
 
 SESSIONS, WAITS, CLIENTS, KNOWN = f"{P}s", f"{P}w", f"{P}c", f"{P}k"
-FEES = f"{P}f"
+FEES, TODAY, CONVERT, REDEEM, SELL = f"{P}f", f"{P}t", f"{P}cv", f"{P}rd", f"{P}sell"
 
 
 def _back(state: State) -> SwitchTo:
@@ -63,6 +63,7 @@ def staff_dialog() -> Dialog:
                 when="empty",
             ),
             choice_list(SESSIONS, "sessions", handlers.on_session),
+            SwitchTo(T("📋 Today's sessions"), id=f"{P}today", state=Staff.today),
             SwitchTo(T("💰 Who owes what"), id=f"{P}owe", state=Staff.owing),
             Cancel(T("◀️ Back"), id=f"{P}menu"),
             state=Staff.sessions,
@@ -87,7 +88,7 @@ def staff_dialog() -> Dialog:
             SwitchTo(T("➕ Book a client"), id=f"{P}add", state=Staff.book_client, when="open"),
             choice_list(WAITS, "waits", handlers.on_book_waiting),
             choice_list(CLIENTS, "clients", handlers.on_client),
-            _back(Staff.sessions),
+            Button(T("◀️ Back"), id=f"{P}rback", on_click=desk.on_roster_back),
             state=Staff.roster,
             getter=getters.roster_getter,
         ),
@@ -113,11 +114,32 @@ def staff_dialog() -> Dialog:
             T("📝 Note: {note}", when="note"),
             *_account_lines(),
             T("⏳ Their enrolment in this programme waits for your confirmation.", when="pending"),
+            Format("\n{attendance}", when="desk"),
+            Format("{held_line}", when="held_line"),
+            T("🟩 Courses:\n{course_summary}", when="course_summary"),
             T(
                 "\nTo change the rank, send a whole number from {min} to {max}.",
                 when=_present,
             ),
             MessageInput(handlers.on_rank_text, content_types=ContentType.TEXT),
+            Row(
+                Button(
+                    T("🛎 Check in"), id=f"{P}in", on_click=desk.on_check_in, when="can_check_in"
+                ),
+                Button(
+                    T("🏁 Check out"),
+                    id=f"{P}out",
+                    on_click=desk.on_check_out,
+                    when="can_check_out",
+                ),
+                Button(
+                    T("🚫 No-show"), id=f"{P}noshow", on_click=desk.on_no_show, when="can_no_show"
+                ),
+            ),
+            choice_list(CONVERT, "convert_to", desk.on_convert),
+            SwitchTo(
+                T("🟩 Courses"), id=f"{P}courses", state=Staff.courses, when="any_courses"
+            ),
             Button(
                 T("✅ Confirm enrolment"),
                 id=f"{P}ok",
@@ -134,7 +156,43 @@ def staff_dialog() -> Dialog:
             Button(T("🙅 Waive"), id=f"{P}waive", on_click=money.on_waive, when="due"),
             _back(Staff.roster),
             state=Staff.client,
-            getter=getters.client_getter,
+            getter=desk.client_desk_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("📋 <b>Today's sessions</b>, {day} ({city} time):", when="any"),
+            T("No sessions today ({day}).", when="empty"),
+            choice_list(TODAY, "sessions", desk.on_today_session),
+            Button(T("◀️ Back"), id=f"{P}tback", on_click=desk.on_sessions),
+            state=Staff.today,
+            getter=desk.today_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("🛎 <b>Redeem from course?</b>\n{name} holds a course for this service.", when="desk"),
+            Format("{held_line}", when="held_line"),
+            T(
+                "Yes: this visit is redeemed from the course at check-out. No: it is a single "
+                "visit at its price.",
+                when="desk",
+            ),
+            Button(T("✅ Yes, redeem"), id=f"{P}ry", on_click=desk.on_redeem_yes, when="held"),
+            choice_list(REDEEM, "convert_to", desk.on_redeem_with),
+            Button(T("No, single price"), id=f"{P}rn", on_click=desk.on_redeem_no, when="desk"),
+            _back(Staff.client),
+            state=Staff.redeem,
+            getter=desk.redeem_getter,
+        ),
+        Window(
+            ERROR_LINE,
+            T("🟩 <b>Courses of {name}</b>"),
+            T("No course yet.", when="no_courses"),
+            Format("{courses}", when="courses"),
+            Format("{sold}", when="sold"),
+            choice_list(SELL, "sell", desk.on_sell),
+            _back(Staff.client),
+            state=Staff.courses,
+            getter=desk.courses_getter,
         ),
         Window(
             ERROR_LINE,
@@ -176,6 +234,7 @@ def staff_dialog() -> Dialog:
             state=Staff.fee,
             getter=money.fee_getter,
         ),
+        on_start=desk.start_with_data,
     )
     # an open staff dialog outlives its owner's rights (ADMIN_IDS changed, storage kept)
     dialog.message.middleware(StaffOnly())

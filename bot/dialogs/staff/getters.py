@@ -116,6 +116,14 @@ def _booked_lines(roster: Roster) -> list[str]:
             line += " " + _("(staff, overload)")
         if booked.pending:
             line += " " + _("⏳ enrolment to confirm")
+        if booked.from_course:
+            line += " · " + _("🟩 course")
+        if booked.checked_out:
+            line += " · " + _("🏁 checked out")
+        elif booked.checked_in:
+            line += " · " + _("✅ checked in")
+        elif booked.no_show:
+            line += " · " + _("🚫 no-show")
         lines.append(line)
     return lines
 
