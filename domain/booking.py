@@ -14,6 +14,7 @@ from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
     AlreadyBooked,
+    AlreadyCheckedOut,
     BookingAlreadyCancelled,
     BookingNotFound,
     DomainError,
@@ -250,6 +251,8 @@ async def cancel_loaded(
     rules.ensure_can_cancel(
         is_active=booking.status == BookingStatus.ACTIVE, starts_at=session.starts_at, now=now
     )
+    if booking.checked_out_at is not None:  # attended: its course unit is redeemed for good
+        raise AlreadyCheckedOut()
     cancelled = await db.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status == BookingStatus.ACTIVE)

@@ -135,7 +135,8 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "duration": fmt.duration(card.duration_minutes),
         "active": card.is_active,
         "cancelled": not card.is_active,
-        "cancellable": package["can_cancel_pkg"] if package["in_package"] else cancellable,
+        "cancellable": (package["can_cancel_pkg"] if package["in_package"] else cancellable)
+        and not desk["checked_out"],
         "too_late": package["in_package"] and card.is_active and not package["can_cancel_pkg"],
         "error": error,
         **payment,
