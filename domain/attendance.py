@@ -153,12 +153,13 @@ async def check_in(
         booking = await _open_booking(db, booking_id)
         if booking.checked_in_at is not None:
             raise AlreadyCheckedIn()
+        # marked first: of two desks checking in at once, the second stops here
+        await _mark(db, booking.id, Booking.checked_in_at, now, AlreadyCheckedIn)
         held = await course_units.course_of_booking(db, booking.id)
         if redeem and held is None and course_id is not None:
             await _convert(db, booking, course_id, now, policy)
         elif redeem is False and held is not None:
             await _to_single(db, booking, now, policy)
-        await _mark(db, booking.id, Booking.checked_in_at, now, AlreadyCheckedIn)
     except DomainError:
         await _voided(db)
         raise
@@ -174,6 +175,7 @@ async def check_out(
         booking = await _open_booking(db, booking_id)
         if booking.checked_in_at is None:
             raise NotCheckedIn()
+        await _mark(db, booking.id, Booking.checked_out_at, now, AlreadyCheckedOut)
         from_course = await course_units.redeem_unit(db, booking.id, now)
         if not from_course:
             await _charge_single_price(db, booking, now, policy)
@@ -182,7 +184,6 @@ async def check_out(
             await credits.count_booking(
                 db, booking.id, booking.client_id, booking.session.starts_at, programme, policy
             )
-        await _mark(db, booking.id, Booking.checked_out_at, now, AlreadyCheckedOut)
     except DomainError:
         await _voided(db)
         raise
@@ -200,8 +201,8 @@ async def mark_no_show(db: AsyncSession, *, booking_id: int, now: datetime, poli
             raise AlreadyCheckedIn()
         if booking.session.starts_at > now:
             raise SessionNotStarted()
-        await course_units.no_show_unit(db, booking.id, now)
         await _mark(db, booking.id, Booking.no_show_at, now, MarkedNoShow)
+        await course_units.no_show_unit(db, booking.id, now)
     except DomainError:
         await _voided(db)
         raise

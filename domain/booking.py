@@ -14,6 +14,7 @@ from domain.clients import ClientRef, remember_client
 from domain.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.errors import (
     AlreadyBooked,
+    AlreadyCheckedIn,
     AlreadyCheckedOut,
     BookingAlreadyCancelled,
     BookingNotFound,
@@ -253,6 +254,8 @@ async def cancel_loaded(
     )
     if booking.checked_out_at is not None:  # attended: its course unit is redeemed for good
         raise AlreadyCheckedOut()
+    if booking.checked_in_at is not None:  # here at the desk: staff settle it there
+        raise AlreadyCheckedIn()
     cancelled = await db.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status == BookingStatus.ACTIVE)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,8 @@ from domain import money
 from domain.clients import ClientRef, remember_client
 from domain.courses import Course, LatePolicy, Unit, UnitState
 from domain.errors import (
+    AlreadyFromCourse,
+    ClientNotFound,
     CourseAlreadyBought,
     CourseNotFound,
     CourseNotOnSale,
@@ -32,6 +35,7 @@ from domain.policy import Policy
 from domain.storage.models import (
     Booking,
     ClassSession,
+    Client,
     ClientCourse,
     CourseOffer,
     CourseOfferUnit,
@@ -191,6 +195,8 @@ async def sell_at_venue(
     offer = await db.get(CourseOffer, offer_id)
     if offer is None or not offer.on_sale:
         raise CourseNotOnSale()
+    if await db.get(Client, client_id) is None:
+        raise ClientNotFound()
     item = str(OfferItem.new(ITEM_KIND, offer.id))
     granted = await grant_course(
         db,
@@ -401,16 +407,19 @@ async def _write(db: AsyncSession, row: ClientCourse, after: Course, now: dateti
             if stored.booking_id is None
             else CourseUnit.booking_id == stored.booking_id
         )
-        written = await db.execute(
-            update(CourseUnit)
-            .where(CourseUnit.id == stored.id, CourseUnit.state == stored.state, guard)
-            .values(
-                state=unit.state.value,
-                booking_id=unit.booking_id,
-                forfeited=unit.forfeited,
-                changed_at=now,
+        try:
+            written = await db.execute(
+                update(CourseUnit)
+                .where(CourseUnit.id == stored.id, CourseUnit.state == stored.state, guard)
+                .values(
+                    state=unit.state.value,
+                    booking_id=unit.booking_id,
+                    forfeited=unit.forfeited,
+                    changed_at=now,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
+        except IntegrityError:  # the booking took a unit of another course meanwhile
+            raise AlreadyFromCourse() from None
         if written.rowcount != 1:
             raise NoFreeCourseUnit()

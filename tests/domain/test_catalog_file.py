@@ -1955,7 +1955,11 @@ def test_a_course_and_a_service_package_name_pay_as_you_go_programmes_of_the_fil
     )
     course, package = parse(text).courses
     assert (course.key, course.title, course.price_minor) == ("m5", "Massage ×5", 20000)
-    assert (course.units, course.valid_days, course.late_cancel) == ((("massage", 5),), None, "forfeit")
+    assert (course.units, course.valid_days, course.late_cancel) == (
+        (("massage", 5),),
+        None,
+        "forfeit",
+    )
     assert package.units == (("physio", 2), ("massage", 3))  # in file order
     assert (package.price_minor, package.valid_days, package.late_cancel) == (15050, 90, "return")
 

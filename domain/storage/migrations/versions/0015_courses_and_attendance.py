@@ -107,9 +107,7 @@ def upgrade() -> None:
     for column in ("checked_in_at", "checked_out_at", "no_show_at"):
         op.add_column("bookings", sa.Column(column, sa.DateTime(timezone=True), nullable=True))
     op.add_column("bookings", sa.Column("check_in_token", sa.String(length=24), nullable=True))
-    op.create_index(
-        op.f("ix_bookings_check_in_token"), "bookings", ["check_in_token"], unique=True
-    )
+    op.create_index(op.f("ix_bookings_check_in_token"), "bookings", ["check_in_token"], unique=True)
 
 
 def downgrade() -> None:
