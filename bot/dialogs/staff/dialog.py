@@ -137,9 +137,7 @@ def staff_dialog() -> Dialog:
                 ),
             ),
             choice_list(CONVERT, "convert_to", desk.on_convert),
-            SwitchTo(
-                T("🟩 Courses"), id=f"{P}courses", state=Staff.courses, when="any_courses"
-            ),
+            SwitchTo(T("🟩 Courses"), id=f"{P}courses", state=Staff.courses, when="any_courses"),
             Button(
                 T("✅ Confirm enrolment"),
                 id=f"{P}ok",
