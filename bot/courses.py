@@ -12,10 +12,12 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
+from aiogram_dialog.widgets.text import Format
 
 from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
-from bot.dialogs.common import item_id, show_error, take_error
+from bot.dialogs.common import choice_list, item_id, show_error, take_error
 from bot.errors import message_for
+from bot.i18n import T
 from bot.invoices import send_invoice
 from domain import course_units
 from domain.clients import ClientRef
@@ -160,6 +162,50 @@ async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:
         return None
     today = deps.settings.policy.today(deps.clock())
     return _("🟩 Yours now:") + "\n" + course_text(fmt, view, today)
+
+
+# --- a programme's card: the courses that hold it ---------------------------------------------
+
+
+async def course_data(
+    deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
+) -> dict[str, Any]:
+    """Getter data for a programme's card: ``service_courses`` (what the courses on sale that
+    hold this service contain), ``service_course_offers`` to buy (online payment only) and
+    ``my_service_courses`` (the client's courses here, with their grids)."""
+    if programme_id is None:
+        return {"service_courses": "", "service_course_offers": [], "my_service_courses": ""}
+    today = deps.settings.policy.today(deps.clock())
+    async with deps.db() as db:
+        on_sale = await course_units.offers(db, programme_id)
+        mine = await course_units.courses_of(db, client_id)
+    held = [
+        v
+        for v in mine
+        if v.course.valid_on(today) and any(u.service_id == programme_id for u in v.course.units)
+    ]
+    payable = deps.settings.online_payment is not None
+    return {
+        "service_courses": await offer_lines(deps, fmt, on_sale) if on_sale else "",
+        "service_course_offers": [(o.id, offer_label(fmt, o)) for o in on_sale if payable],
+        "my_service_courses": "\n".join(
+            _("🟩 Your course {title}: {grid}").format(title=html(v.title), grid=v.grid)
+            for v in held
+        ),
+    }
+
+
+def course_widgets() -> list:
+    """What a programme's card shows of its courses (its getter merges course_data)."""
+    return [
+        Format("{my_service_courses}", when="my_service_courses"),
+        T("🟩 Courses with this service:", when="service_courses"),
+        Format("{service_courses}", when="service_courses"),
+        Format(
+            "{dialog_data[course_note]}", when=lambda d, *_: d["dialog_data"].get("course_note")
+        ),
+        choice_list(COURSE_OFFERS, "service_course_offers", on_buy_course),
+    ]
 
 
 # --- a session card: book it from a course ---------------------------------------------------

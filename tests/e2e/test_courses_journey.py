@@ -78,12 +78,16 @@ async def test_buy_a_course_book_two_units_check_in_redeem_and_check_out(
             await alice.wait_message("Hello", new=True, since=mark)
             await alice.click("📅 Book a session")
             await alice.click("Massage")
+            card = alice.last_bot_message().text
+            assert "🟩 Courses with this service:" in card
+            assert "🛒 Buy Massage ×5 — 150 ⭐" in alice.buttons()
             await alice.click(re.compile(rf"{time}\sAM"))
             await alice.click(re.compile(r"🟩 Book from Massage ×5 \(\d left\)"))
             booked = alice.last_bot_message().text
             assert "You're booked!" in booked
             assert "To pay" not in booked
         assert "🟩 From your course Massage ×5: 🟧🟧🟩🟩🟩" in booked
+        assert "🟩 Your course Massage ×5: 🟧🟩🟩🟩🟩" in card  # before the second
         assert database.query("select count(*) from ledger where item like 'booking:%'") == [(0,)]
 
         mark = fake.mark()

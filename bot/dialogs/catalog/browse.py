@@ -10,6 +10,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot import packages
+from bot.courses import course_data
 from bot.deps import Deps, deps_of, formatter_of, html
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.formatting import colour_dot
@@ -135,6 +136,7 @@ async def classes_getter(
         "classes": items,
         "error": take_error(dialog_manager),
         **await pass_data(deps, formatter_of(dialog_manager), event_from_user.id, programme_id),
+        **await course_data(deps, formatter_of(dialog_manager), event_from_user.id, programme_id),
     }
 
 
@@ -180,6 +182,7 @@ async def sessions_getter(
         "city": fmt.city(),
         "error": take_error(dialog_manager),
         **await pass_data(deps, fmt, event_from_user.id, klass.programme_id if klass else None),
+        **await course_data(deps, fmt, event_from_user.id, klass.programme_id if klass else None),
         # a package class: the sessions are toggles, a week at a time
         **await packages.pick_data(dialog_manager, deps, fmt, class_id),
     }

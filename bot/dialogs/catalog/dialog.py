@@ -11,7 +11,7 @@ from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import packages
-from bot.courses import BOOK_FROM
+from bot.courses import BOOK_FROM, course_widgets
 from bot.deps import client_of, deps_of
 from bot.dialogs.catalog import browse, session
 from bot.dialogs.catalog.browse import open_catalog, open_programme
@@ -128,6 +128,7 @@ def catalog_dialog() -> Dialog:
             T("<b>{programme}</b>\n{description}\n\nChoose a class:", when=present),
             T("This programme is no longer available.", when="missing"),
             *pass_widgets(),
+            *course_widgets(),
             choice_list(CLASSES, "classes", browse.on_class),
             back_to(Catalog.programmes),
             state=Catalog.classes,
@@ -160,6 +161,7 @@ def catalog_dialog() -> Dialog:
                 when="ready",
             ),
             *pass_widgets(),
+            *course_widgets(),
             back_to(Catalog.classes, when="many_classes"),
             back_to(Catalog.programmes, when="one_class"),
             back_to(Catalog.class_card, when="ongoing"),
