@@ -11,6 +11,7 @@ from bot.deps import Deps
 from bot.i18n import build_i18n
 from tests.support.catalog import TWO_CLASSES, YOGA, load
 from tests.support.dialogs import Chat
+from tests.support.world import build_world
 
 
 @pytest.fixture
@@ -41,3 +42,9 @@ def unique_dialog_ids(monkeypatch):
     window twice. Tests start many dialogs per second, so they get distinct ids instead."""
     counter = itertools.count(1)
     monkeypatch.setattr(stack, "new_int_id", lambda: next(counter))
+
+
+@pytest.fixture
+async def world(db_factory, clock) -> dict:
+    """tests/support/world.py: a clinic with other clients' bookings, a course, a queue."""
+    return await build_world(db_factory, clock)
