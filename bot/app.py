@@ -176,7 +176,7 @@ async def open_database(settings: Settings) -> AsyncEngine:
     engine = None
     try:
         engine = create_engine(settings.database_url)
-        await upgrade_to_head(engine)
+        await _upgrade_one_at_a_time(engine)
     except (OSError, DBAPIError) as error:
         if engine is not None:
             await engine.dispose()
@@ -187,6 +187,25 @@ async def open_database(settings: Settings) -> AsyncEngine:
             "Check that it exists and is reachable."
         ) from None
     return engine
+
+
+# any constant both instances agree on: the key of PostgreSQL's advisory lock for migrations
+_MIGRATION_LOCK = 0x5B07B00C
+
+
+async def _upgrade_one_at_a_time(engine: AsyncEngine) -> None:
+    """Instances started together on one PostgreSQL database would each create the same
+    tables (and all but one fail): the first to take the lock upgrades, the others then find
+    the schema at head. SQLite is one file for one process."""
+    if engine.dialect.name != "postgresql":
+        await upgrade_to_head(engine)
+        return
+    async with engine.connect() as lock:
+        await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
 
 
 async def check_telegram(bot: Bot, settings: Settings) -> User:
