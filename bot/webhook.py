@@ -52,7 +52,8 @@ def health_handler(checks: Mapping[str, Check]) -> Callable[[web.Request], Await
                 async with asyncio.timeout(HEALTH_TIMEOUT):
                     await check()
             except Exception as error:  # whatever a driver raises: the check failed
-                results[name] = f"error: {type(error).__name__}: {error}".splitlines()[0]
+                reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                results[name] = f"error: {reason}".splitlines()[0]
             else:
                 results[name] = "ok"
         healthy = all(result == "ok" for result in results.values())

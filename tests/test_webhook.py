@@ -1,0 +1,89 @@
+"""The webhook server's health check and its secret token, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot import webhook
+from bot.config import Settings
+from bot.webhook import build_web_app
+
+SETTINGS = Settings(
+    bot_token=None,
+    webhook_url="https://bot.example.com",
+    webhook_secret="right-secret",
+    webhook_path="/tg",
+)
+
+
+async def ok() -> None:
+    pass
+
+
+async def broken() -> None:
+    raise ConnectionRefusedError("[Errno 111] Connect call failed ('127.0.0.1', 5432)")
+
+
+async def hangs() -> None:
+    await asyncio.Event().wait()
+
+
+async def client_for(checks, fed: list[int] | None = None, got: asyncio.Event | None = None):
+    dp = Dispatcher()
+
+    async def record(handler, update, data) -> None:
+        if fed is not None and got is not None:
+            fed.append(update.update_id)
+            got.set()
+
+    dp.update.outer_middleware(record)
+    app, _ = build_web_app(dp, Bot("123456:TEST"), SETTINGS, checks)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return client
+
+
+async def test_healthz_is_200_when_every_check_passes():
+    client = await client_for({"database": ok, "redis": ok})
+    try:
+        response = await client.get("/healthz")
+        assert response.status == 200
+        assert await response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    finally:
+        await client.close()
+
+
+async def test_healthz_is_503_with_the_reason_when_a_check_fails_or_hangs(monkeypatch):
+    monkeypatch.setattr(webhook, "HEALTH_TIMEOUT", 0.05)
+    client = await client_for({"database": broken, "redis": hangs})
+    try:
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert await response.json() == {
+            "status": "unavailable",
+            "database": "error: ConnectionRefusedError: [Errno 111] Connect call failed "
+            "('127.0.0.1', 5432)",
+            "redis": "error: TimeoutError",
+        }
+    finally:
+        await client.close()
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}])
+async def test_an_update_without_the_right_secret_is_refused_and_fed_nothing(headers):
+    fed: list[int] = []
+    got = asyncio.Event()
+    client = await client_for({}, fed, got)
+    try:
+        refused = await client.post("/tg", json={"update_id": 5}, headers=headers)
+        right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+        accepted = await client.post("/tg", json={"update_id": 6}, headers=right)
+        await asyncio.wait_for(got.wait(), 10)  # aiogram feeds it in a task after answering
+    finally:
+        await client.close()
+    assert (refused.status, accepted.status) == (401, 200)
+    assert fed == [6]  # had 5 got through, its task would have run first
