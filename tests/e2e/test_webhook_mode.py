@@ -11,10 +11,11 @@ from contextlib import AsyncExitStack
 
 import aiohttp
 import pytest
+from aiogram import Bot
 
 from tests.e2e.conftest import import_text, soon
 from tests.e2e.fake_telegram import SECRET_HEADER, FakeTelegram
-from tests.e2e.harness import BotProcess, bot_process
+from tests.e2e.harness import BotProcess, api_session, bot_process
 from tests.support.services import REDIS_URL, postgres_database, redis_prefix
 
 pytestmark = pytest.mark.e2e
@@ -176,3 +177,21 @@ async def test_a_dialog_started_on_one_instance_goes_on_on_the_other(fake, tmp_p
     assert not on_b & set(events_a)
     assert {events_b[u]["outcome"] for u in on_b} == {"handled"}
     assert any(events_b[u]["use_case"].startswith("Catalog:session/") for u in on_b)
+
+
+async def test_back_in_polling_mode_the_bot_removes_the_webhook_an_earlier_run_set(
+    fake: FakeTelegram, bot_env
+):
+    async with Bot(fake.token, session=api_session(fake)) as earlier:
+        await earlier.set_webhook("https://bot.example.com/telegram", secret_token=SECRET)
+    since = fake.mark()
+
+    async with bot_process(fake, env=bot_env):
+        alice = fake.user(1001, "Alice")
+        await alice.send("/start")
+        await alice.wait_message("Hello, Alice!")
+
+    methods = [c.method for c in fake.calls[since:]]
+    assert methods.index("deleteWebhook") < methods.index("getUpdates")
+    assert fake.webhook_url == ""
+    assert fake.webhook_deliveries == []
