@@ -9,6 +9,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest
@@ -26,13 +27,24 @@ IN_FLIGHT_TIMEOUT = 10.0  # seconds updates under way get to finish on shutdown
 Check = Callable[[], Awaitable[object]]
 
 
+class UpdatesHandler(SimpleRequestHandler):
+    """aiogram's handler, which answers Telegram at once and handles the update in a task;
+    a handler's error is logged as polling logs it, not left in a task nobody awaits."""
+
+    async def _background_feed_update(self, bot: Bot, update: dict[str, Any]) -> None:
+        try:
+            await super()._background_feed_update(bot, update)
+        except Exception:
+            log.exception("update %s failed", update.get("update_id"))
+
+
 def build_web_app(
     dp: Dispatcher, bot: Bot, settings: Settings, checks: Mapping[str, Check]
 ) -> tuple[web.Application, SimpleRequestHandler]:
     """The updates route (a request without the right secret token is answered 401 and fed
     nothing) and the health check."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    updates = SimpleRequestHandler(dp, bot, secret_token=secret)
+    updates = UpdatesHandler(dp, bot, secret_token=secret)
     app = web.Application()
     # not updates.register(app): its shutdown hook closes the bot's session, which the
     # dispatcher's own shutdown (the courier finishing its batch) still needs

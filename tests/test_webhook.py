@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -39,6 +40,8 @@ async def client_for(checks, fed: list[int] | None = None, got: asyncio.Event | 
         if fed is not None and got is not None:
             fed.append(update.update_id)
             got.set()
+        if update.update_id == 13:
+            raise RuntimeError("the handler failed")
 
     dp.update.outer_middleware(record)
     app, _ = build_web_app(dp, Bot("123456:TEST"), SETTINGS, checks)
@@ -87,3 +90,31 @@ async def test_an_update_without_the_right_secret_is_refused_and_fed_nothing(hea
         await client.close()
     assert (refused.status, accepted.status) == (401, 200)
     assert fed == [6]  # had 5 got through, its task would have run first
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self.arrived = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.arrived.set()
+
+
+async def test_an_update_whose_handler_fails_is_logged_with_its_traceback(monkeypatch):
+    records = Records()
+    monkeypatch.setattr(webhook.log, "handlers", [records])
+    client = await client_for({})
+    try:
+        right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+        answer = await client.post("/tg", json={"update_id": 13}, headers=right)
+        await asyncio.wait_for(records.arrived.wait(), 10)
+    finally:
+        await client.close()
+    assert answer.status == 200  # Telegram is answered at once, and does not send it again
+    [failed] = records.records
+    assert failed.getMessage() == "update 13 failed"
+    assert failed.exc_info is not None
+    assert str(failed.exc_info[1]) == "the handler failed"
