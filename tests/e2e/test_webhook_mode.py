@@ -10,6 +10,7 @@ import socket
 from contextlib import AsyncExitStack
 
 import aiohttp
+import asyncpg
 import pytest
 from aiogram import Bot
 
@@ -112,6 +113,14 @@ async def test_a_bot_in_webhook_mode_serves_healthz_refuses_a_wrong_secret_and_r
     assert [c.method for c in fake.calls].count("deleteWebhook") == 0
 
 
+async def query(database_url: str, sql: str) -> list[tuple]:
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        return [tuple(row) for row in await connection.fetch(sql)]
+    finally:
+        await connection.close()
+
+
 CATALOG = f"""
 programmes:
   - key: yoga
@@ -163,16 +172,22 @@ async def test_a_dialog_started_on_one_instance_goes_on_on_the_other(fake, tmp_p
         assert "Yoga — Evening flow" in alice.last_bot_message().text
 
         fake.point_webhook(url_b)
-        mark = len(fake.webhook_deliveries)
         await alice.click(re.compile(r"6:00\sPM · 3 spots left"))  # a button A sent
         assert "3 spots left" in alice.last_bot_message().text
         await alice.click("✅ Book")
         assert "You're booked!" in alice.last_bot_message().text
+        assert await query(database_url, "select client_id, status from bookings") == [
+            (1001, "active")
+        ]
 
-        on_b = {d.update_id for d in fake.webhook_deliveries[mark:]}
-        assert {d.url for d in fake.webhook_deliveries[mark:]} == {url_b}
+    on_a = {d.update_id for d in fake.deliveries_to(url_a)}
+    on_b = {d.update_id for d in fake.deliveries_to(url_b)}
+    assert start.update_id in on_a
+    assert len(on_b) == 2  # the session, then Book
+    assert all(d.ok for d in fake.webhook_deliveries)
     events_a, events_b = update_events(a), update_events(b)
-    assert start.update_id in events_a
+    assert on_a <= set(events_a)
+    assert not on_a & set(events_b)
     assert on_b <= set(events_b)
     assert not on_b & set(events_a)
     assert {events_b[u]["outcome"] for u in on_b} == {"handled"}
