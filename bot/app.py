@@ -61,7 +61,7 @@ from bot.scheduler import build_scheduler, run_with
 from bot.sender import Reachability, ReachableAgain, Sender
 from bot.sessions import sessions_router
 from bot.staff import staff_router
-from bot.webhook import Check, serve_webhook
+from bot.webhook import Check, serve_webhook, telegram_update_types
 from domain import announce
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
@@ -317,4 +317,6 @@ async def run(settings: Settings, clock: Clock = utc_now) -> None:
             log.warning("removing the webhook a previous run in webhook mode set")
             await running.bot.delete_webhook()
         log.info("Spotbook is running as @%s (long polling)", running.me.username)
-        await running.dp.start_polling(running.bot, polling_timeout=10)
+        await running.dp.start_polling(
+            running.bot, polling_timeout=10, allowed_updates=telegram_update_types(running.dp)
+        )

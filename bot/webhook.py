@@ -13,6 +13,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -133,11 +134,16 @@ async def _set_webhook(bot: Bot, dp: Dispatcher, settings: Settings, endpoint: s
         await bot.set_webhook(
             endpoint,
             secret_token=secret,
-            # as polling does: Telegram sends only the update types that have handlers
-            allowed_updates=dp.resolve_used_update_types(),
+            allowed_updates=telegram_update_types(dp),
         )
     except TelegramBadRequest as error:
         raise ConfigError(f"Telegram refused WEBHOOK_URL={endpoint}: {error.message}") from None
+
+
+def telegram_update_types(dp: Dispatcher) -> list[str]:
+    """The update types that have handlers, for Telegram to send only those: aiogram's list
+    without aiogram-dialog's own (aiogd_update), which is no Telegram update type."""
+    return [name for name in dp.resolve_used_update_types() if name in Update.model_fields]
 
 
 async def _finish_in_flight(updates: SimpleRequestHandler) -> None:

@@ -7,11 +7,15 @@ import logging
 
 import pytest
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import webhook
+from bot.app import build_dispatcher
 from bot.config import Settings
-from bot.webhook import build_web_app
+from bot.deps import Deps
+from bot.i18n import build_i18n
+from bot.webhook import build_web_app, telegram_update_types
 
 SETTINGS = Settings(
     bot_token=None,
@@ -118,3 +122,14 @@ async def test_an_update_whose_handler_fails_is_logged_with_its_traceback(monkey
     assert failed.getMessage() == "update 13 failed"
     assert failed.exc_info is not None
     assert str(failed.exc_info[1]) == "the handler failed"
+
+
+def test_telegram_is_asked_for_the_update_types_the_bot_handles_and_only_telegrams():
+    deps = Deps(db=None, settings=Settings(bot_token=None), clock=None)
+    dp = build_dispatcher(deps, build_i18n("en"))
+
+    types = telegram_update_types(dp)
+
+    assert {"message", "callback_query", "pre_checkout_query", "my_chat_member"} <= set(types)
+    assert "aiogd_update" in dp.resolve_used_update_types()  # aiogram-dialog's own
+    assert set(types) <= set(Update.model_fields)

@@ -71,9 +71,9 @@ async def test_a_bot_in_webhook_mode_serves_healthz_refuses_a_wrong_secret_and_r
         registered = await fake.wait_for_call("setWebhook", since=since)
         assert registered.params["url"] == f"http://127.0.0.1:{port}/telegram"
         assert registered.params["secret_token"] == SECRET
-        assert {"message", "callback_query", "pre_checkout_query"} <= set(
-            registered.params["allowed_updates"]
-        )
+        allowed = set(registered.params["allowed_updates"])
+        assert {"message", "callback_query", "pre_checkout_query", "my_chat_member"} <= allowed
+        assert "aiogd_update" not in allowed  # aiogram-dialog's, not Telegram's
 
         async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
             assert (health.status, await health.json()) == (200, {"status": "ok", "database": "ok"})
