@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Spotbook booking bot")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="run the bot with long polling (the default)")
+    commands.add_parser(
+        "run", help="run the bot (the default): long polling, or a webhook server (WEBHOOK_URL)"
+    )
     commands.add_parser("migrate", help="bring the database schema up to date")
     importer = commands.add_parser("import-catalog", help="load programmes, classes and sessions")
     importer.add_argument("file", help="a catalog YAML file, e.g. examples/studio.yaml")
@@ -21,11 +23,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        setup_logging(settings.log_level, settings.log_format)
         if args.command == "import-catalog":
             from bot.cli import import_catalog_file
 
@@ -34,10 +32,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.cli import migrate
 
             return asyncio.run(migrate(settings))
-        from bot.app import run_polling
+        from bot.app import run
 
         settings.require_token()
-        asyncio.run(run_polling(settings))
+        asyncio.run(run(settings))
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2

@@ -1,12 +1,15 @@
-"""Wiring: the dispatcher with its dialogs and middlewares, and the polling run."""
+"""Wiring: the dispatcher with its dialogs and middlewares, and the run (long polling, or
+a webhook server: bot/webhook.py)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -18,8 +21,9 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramUnauthorizedError,
 )
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -31,6 +35,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.entities import stack
+from redis.exceptions import RedisError
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,6 +52,7 @@ from bot.dialogs.staff import staff_dialog
 from bot.fees import fees_router
 from bot.handlers import commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
+from bot.logs import log_updates
 from bot.offers import offers_router
 from bot.packages import packages_router
 from bot.payments import payments_router
@@ -54,6 +61,7 @@ from bot.scheduler import build_scheduler, run_with
 from bot.sender import Reachability, ReachableAgain, Sender
 from bot.sessions import sessions_router
 from bot.staff import staff_router
+from bot.webhook import Check, serve_webhook, telegram_update_types
 from domain import announce
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
@@ -100,6 +108,7 @@ def build_dispatcher(
     )
     setup_dialogs(dp, **dialog_options)
     setup_i18n(dp, i18n)  # after setup_dialogs, or background dialog updates miss i18n
+    log_updates(dp)  # after setup_dialogs too: it notes the dialog state an update is for
     return dp
 
 
@@ -168,7 +177,7 @@ async def open_database(settings: Settings) -> AsyncEngine:
     engine = None
     try:
         engine = create_engine(settings.database_url)
-        await upgrade_to_head(engine)
+        await _upgrade_one_at_a_time(engine)
     except (OSError, DBAPIError) as error:
         if engine is not None:
             await engine.dispose()
@@ -179,6 +188,25 @@ async def open_database(settings: Settings) -> AsyncEngine:
             "Check that it exists and is reachable."
         ) from None
     return engine
+
+
+# any constant both instances agree on: the key of PostgreSQL's advisory lock for migrations
+_MIGRATION_LOCK = 0x5B07B00C
+
+
+async def _upgrade_one_at_a_time(engine: AsyncEngine) -> None:
+    """Instances started together on one PostgreSQL database would each create the same
+    tables (and all but one fail): the first to take the lock upgrades, the others then find
+    the schema at head. SQLite is one file for one process."""
+    if engine.dialect.name != "postgresql":
+        await upgrade_to_head(engine)
+        return
+    async with engine.connect() as lock:
+        await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
 
 
 async def check_telegram(bot: Bot, settings: Settings) -> User:
@@ -193,7 +221,61 @@ async def check_telegram(bot: Bot, settings: Settings) -> User:
         raise ConfigError(f"cannot reach the Telegram Bot API at {where}: {error}") from None
 
 
-async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
+async def open_storage(settings: Settings) -> BaseStorage:
+    """Dialog and FSM state: this process's memory, or Redis (REDIS_URL) so that a dialog
+    started on one instance goes on on another; a clear ConfigError if Redis is unreachable."""
+    if settings.redis_url is None:
+        return MemoryStorage()
+    storage = RedisStorage.from_url(
+        settings.redis_url,
+        # aiogram-dialog keeps its stacks and contexts under the destiny part of the key;
+        # the bot id keeps two bots sharing one Redis apart
+        key_builder=DefaultKeyBuilder(
+            prefix=settings.redis_key_prefix, with_bot_id=True, with_destiny=True
+        ),
+    )
+    try:
+        await storage.redis.ping()
+    except (OSError, RedisError) as error:
+        await storage.close()
+        where = re.sub(r"//[^@/]*@", "//***@", settings.redis_url)
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigError(f"cannot reach Redis at REDIS_URL={where}: {reason}") from None
+    return storage
+
+
+def dialog_options(storage: BaseStorage) -> dict[str, object]:
+    if isinstance(storage, RedisStorage):
+        # its own key builder, not the default one (which lacks destiny) that
+        # aiogram-dialog would build for a RedisEventIsolation
+        return {"events_isolation": storage.create_isolation()}
+    return {}
+
+
+@dataclass(frozen=True)
+class Running:
+    bot: Bot
+    me: User
+    dp: Dispatcher
+    engine: AsyncEngine
+    storage: BaseStorage
+
+    async def check_database(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    def health_checks(self) -> dict[str, Check]:
+        checks: dict[str, Check] = {"database": self.check_database}
+        if isinstance(self.storage, RedisStorage):
+            checks["redis"] = self.storage.redis.ping
+        return checks
+
+
+@asynccontextmanager
+async def wired(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Running]:
+    """What both run modes share: Telegram and the database checked (the schema upgraded),
+    dialog state opened, the dispatcher with its scheduler and courier, the command menus.
+    Everything is closed on the way out."""
     bot = build_bot(settings)
     try:
         me = await check_telegram(bot, settings)
@@ -201,7 +283,9 @@ async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
     except ConfigError:
         await bot.session.close()
         raise
+    storage: BaseStorage | None = None
     try:
+        storage = await open_storage(settings)
         i18n = build_i18n(settings.default_locale)
         db = session_factory(engine)
         sender = Sender.from_settings(bot, settings, Reachability(db, now=clock))
@@ -211,11 +295,29 @@ async def run_polling(settings: Settings, clock: Clock = utc_now) -> None:
         async with db() as session:
             for chat_id in settings.announce_chats:
                 await announce.configured_chat(session, chat_id, clock())
-        dp = build_dispatcher(deps, i18n)
+        dp = build_dispatcher(deps, i18n, storage, **dialog_options(storage))
         run_with(dp, build_scheduler(bot, deps, i18n), deps)
         await set_commands(bot, i18n, settings.admin_ids)
-        log.info("Spotbook is running as @%s (long polling)", me.username)
-        await dp.start_polling(bot, polling_timeout=10)
+        yield Running(bot=bot, me=me, dp=dp, engine=engine, storage=storage)
     finally:
         await bot.session.close()
+        if storage is not None:
+            await storage.close()
         await engine.dispose()
+
+
+async def run(settings: Settings, clock: Clock = utc_now) -> None:
+    """Long polling, or a webhook server when WEBHOOK_URL is set; until SIGTERM or SIGINT."""
+    async with wired(settings, clock) as running:
+        if settings.webhook_endpoint is not None:
+            log.info("Spotbook is running as @%s (webhook)", running.me.username)
+            await serve_webhook(running.dp, running.bot, settings, running.health_checks())
+            return
+        if (await running.bot.get_webhook_info()).url:
+            # back from webhook mode: Telegram refuses getUpdates while a webhook is set
+            log.warning("removing the webhook a previous run in webhook mode set")
+            await running.bot.delete_webhook()
+        log.info("Spotbook is running as @%s (long polling)", running.me.username)
+        await running.dp.start_polling(
+            running.bot, polling_timeout=10, allowed_updates=telegram_update_types(running.dp)
+        )

@@ -23,6 +23,11 @@ SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+a
 # what a yes/no setting accepts (the seed's YES/NO among them), in any case
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# what Telegram accepts as a webhook's secret_token
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class ConfigError(Exception):
@@ -40,6 +45,17 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     currency: str = "EUR"
     log_level: str = "INFO"
+    # "text" for a person at a terminal, "json" (one object per line) for a log collector
+    log_format: str = "text"
+    # dialog state in Redis instead of this process's memory, so several instances share it
+    redis_url: str | None = None
+    redis_key_prefix: str = "spotbook"
+    # webhook mode: Telegram POSTs updates to WEBHOOK_URL + WEBHOOK_PATH; unset: long polling
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_path: str = "/telegram"
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(8080, ge=1, le=65535)
     # seed 003: a client may join programmes up to `minus` ranks below theirs, `plus` above
     rank_allowance_minus: int = Field(1, ge=0)
     rank_allowance_plus: int = Field(0, ge=0)
@@ -185,6 +201,77 @@ class Settings(BaseSettings):
         if word not in set(EnrolmentNotes):
             raise ValueError(f"off, optional or required, not {value!r}")
         return word
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"one of {', '.join(LOG_LEVELS)}, not {value!r}")
+        return value.strip().upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _check_log_format(cls, value: str) -> str:
+        if value.strip().lower() not in LOG_FORMATS:
+            raise ValueError(f"text or json, not {value!r}")
+        return value.strip().lower()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(REDIS_SCHEMES):
+            raise ValueError("a URL such as redis://127.0.0.1:6379/0")
+        return value
+
+    @field_validator("redis_key_prefix")
+    @classmethod
+    def _check_redis_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+            raise ValueError(f"letters, digits, _ . or - (such as spotbook), not {value!r}")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", value):
+            raise ValueError("the bot's public base URL such as https://bot.example.com")
+        return value.rstrip("/")
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _check_webhook_path(cls, value: str) -> str:
+        if not re.fullmatch(r"/[A-Za-z0-9_./-]*", value) or value.rstrip("/") == "/healthz":
+            raise ValueError(f"a path such as /telegram (not /healthz), not {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.webhook_url is None:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not _SECRET_TOKEN.fullmatch(secret):
+            raise ValueError(
+                "webhook mode (WEBHOOK_URL) needs WEBHOOK_SECRET: 1 to 256 characters "
+                "A-Z, a-z, 0-9, _ or - (e.g. the output of openssl rand -hex 32)"
+            )
+        # only a self-hosted Bot API server delivers to plain http
+        if not self.webhook_url.startswith("https://") and not self.telegram_api_base:
+            raise ValueError(
+                "Telegram delivers webhooks only over HTTPS: WEBHOOK_URL must start with "
+                "https:// (plain http works only with a self-hosted TELEGRAM_API_BASE)"
+            )
+        return self
+
+    @property
+    def webhook_endpoint(self) -> str | None:
+        """Where Telegram POSTs updates, or None in polling mode."""
+        if self.webhook_url is None:
+            return None
+        return self.webhook_url + self.webhook_path
 
     @field_validator("telegram_api_base")
     @classmethod

@@ -21,6 +21,12 @@ channels through :class:`FakeGroup`::
         assert len(fake.edit_calls(fans.chat_id, card.message_id)) <= 3
         fans.remove_bot()  # my_chat_member; the bot's requests to it now answer 403
 
+Updates wait for ``getUpdates`` (long polling) until the bot calls ``setWebhook``; from then
+on the fake POSTs each one to the webhook URL with the ``X-Telegram-Bot-Api-Secret-Token``
+header, in order, retrying (as Telegram does) until the bot answers 2xx. Like a load
+balancer in front of several bot instances, ``fake.point_webhook(url)`` sends the next
+updates elsewhere; :attr:`FakeTelegram.webhook_deliveries` records every attempt.
+
 The fake validates what the bot sends the way Telegram does (HTML markup, callback data
 size, editing rules, ...). Telegram answers that a correct bot may legitimately get
 ("message is not modified", a blocked user) are returned but not recorded; answers that
@@ -50,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
@@ -68,6 +75,7 @@ __all__ = [
     "SentInvoice",
     "StarRefund",
     "UploadedFile",
+    "WebhookDelivery",
     "parse_html",
 ]
 
@@ -282,6 +290,21 @@ class StarRefund:
     invoice_payload: str
 
 
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to the bot's webhook: ``status`` is the HTTP status it answered
+    (``None`` when the connection failed: then ``error`` says why)."""
+
+    update_id: int
+    url: str
+    status: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
 class ApiError(Exception):
     """Raise from a method handler to answer ``{"ok": false, ...}``.
 
@@ -377,6 +400,8 @@ _EDIT_METHODS = frozenset(
     {"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "editMessageMedia"}
 )
 _INT_RE = re.compile(r"-?\d+")
+_SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what setWebhook's secret_token allows
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Update types Telegram sends when allowed_updates is empty or was never set: all but these
 # (my_chat_member, the bot added to or removed from a chat, is a default one).
 _NOT_DEFAULT_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -718,6 +743,14 @@ class FakeTelegram:
         self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        # how long the fake waits before delivering again after the bot refused an update or
+        # could not be reached (Telegram waits longer, and longer each time)
+        self.webhook_retry_seconds = 0.2
+        self._webhook_error: tuple[int, str] | None = None  # (unix time, description)
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_client: aiohttp.ClientSession | None = None
         self.users: dict[int, FakeUser] = {}
         self.groups: dict[int, FakeGroup] = {}  # groups, supergroups and channels
         self.chats: dict[int, FakeChat] = {}  # chat id -> the user (private chat) or group
@@ -768,10 +801,18 @@ class FakeTelegram:
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
+        self._webhook_client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        self._webhook_task = asyncio.create_task(self._deliver_to_webhook())
 
     async def stop(self) -> None:
         self._closing = True
-        self._changes.notify()  # pending long polls return at once
+        self._changes.notify()  # pending long polls return at once, so does delivery
+        if self._webhook_task is not None:
+            await self._webhook_task
+            self._webhook_task = None
+        if self._webhook_client is not None:
+            await self._webhook_client.close()
+            self._webhook_client = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -844,6 +885,44 @@ class FakeTelegram:
     def mark(self) -> int:
         """A position in :attr:`calls`; pass it as ``since=`` to only consider later activity."""
         return len(self.calls)
+
+    def point_webhook(self, url: str) -> None:
+        """Deliver the next updates to ``url`` instead, with the same secret token and update
+        types: what a load balancer in front of several bot instances decides."""
+        if not self.webhook_url:
+            raise AssertionError("no webhook is set: the bot has not called setWebhook")
+        self.webhook_url = url
+        self._changes.notify()
+
+    async def wait_for_delivery(
+        self,
+        predicate: Callable[[WebhookDelivery], bool] | None = None,
+        *,
+        since: int = 0,
+        timeout: float = 10,
+    ) -> WebhookDelivery:
+        """The first webhook POST (from :attr:`webhook_deliveries` index ``since`` on), answered
+        or failed, that matches ``predicate``."""
+
+        def find() -> WebhookDelivery | None:
+            for delivery in self.webhook_deliveries[since:]:
+                if predicate is None or predicate(delivery):
+                    return delivery
+            return None
+
+        if not await self._changes.wait_until(lambda: find() is not None, timeout):
+            shown = "\n".join(f"  {d}" for d in self.webhook_deliveries[since:][-15:])
+            raise AssertionError(
+                f"no webhook delivery (since #{since}) matched within {timeout}s; "
+                f"deliveries:\n{shown or '  (none)'}"
+            )
+        found = find()
+        assert found is not None
+        return found
+
+    def deliveries_to(self, url_prefix: str) -> list[WebhookDelivery]:
+        """The webhook POSTs (successful or not) to URLs starting with ``url_prefix``."""
+        return [d for d in self.webhook_deliveries if d.url.startswith(url_prefix)]
 
     def fail_next(
         self,
@@ -954,7 +1033,8 @@ class FakeTelegram:
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
-        """Updates not yet confirmed by the bot (via getUpdates ``offset``)."""
+        """Updates not yet confirmed by the bot (via getUpdates ``offset``) or, with a webhook,
+        not yet accepted by it (a 2xx answer)."""
         return list(self._updates)
 
     def bot_user(self) -> dict[str, Any]:
@@ -1290,9 +1370,15 @@ class FakeTelegram:
 
         def ready() -> bool:
             self._drop_disallowed_updates()
-            return bool(self._updates) or self._closing or generation != self._poll_generation
+            return (
+                bool(self._updates)
+                or self._closing
+                or generation != self._poll_generation
+                or bool(self.webhook_url)
+            )
 
         await self._changes.wait_until(ready, timeout)
+        self._check_poll_conflict()
         if generation != self._poll_generation:
             raise ApiError(
                 409,
@@ -1325,22 +1411,100 @@ class FakeTelegram:
 
     def _delete_webhook(self, call: ApiCall) -> bool:
         self.webhook_url = ""
+        self.webhook_secret = None
+        self._webhook_error = None
         if call.params.get("drop_pending_updates"):
             self._updates.clear()
+        self._changes.notify()
         return True
 
     def _set_webhook(self, call: ApiCall) -> bool:
-        self.webhook_url = str(call.params.get("url", ""))
-        if call.params.get("drop_pending_updates"):
+        p = call.params
+        url = str(p.get("url", ""))
+        if not url:  # Telegram: an empty URL removes the webhook
+            return self._delete_webhook(call)
+        parts = urlsplit(url)
+        # http is what a self-hosted Bot API server (--local) accepts besides https
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ApiError(
+                400, "Bad Request: bad webhook: invalid webhook URL specified", record=True
+            )
+        secret = p.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN_RE.fullmatch(str(secret)):
+            raise ApiError(
+                400, "Bad Request: secret token contains unallowed characters", record=True
+            )
+        if "allowed_updates" in p:
+            allowed = p["allowed_updates"]
+            if not isinstance(allowed, list):
+                raise ApiError(400, "Bad Request: can't parse allowed updates", record=True)
+            self._allowed_updates = set(allowed) if allowed else None
+        if p.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook_url = url
+        self.webhook_secret = None if secret is None else str(secret)
+        self._webhook_error = None
+        self._changes.notify()  # a long poll under way ends with the conflict
         return True
 
     def _get_webhook_info(self, call: ApiCall) -> dict[str, Any]:
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url,
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+        if self.webhook_url:
+            info["max_connections"] = 40
+            if self._allowed_updates is not None:
+                info["allowed_updates"] = sorted(self._allowed_updates)
+            if self._webhook_error is not None:
+                info["last_error_date"], info["last_error_message"] = self._webhook_error
+        return info
+
+    async def _deliver_to_webhook(self) -> None:
+        """POST pending updates to the webhook one at a time, in order, while one is set."""
+
+        def due() -> bool:
+            if self._closing:
+                return True
+            if not self.webhook_url:
+                return False
+            self._drop_disallowed_updates()
+            return bool(self._updates)
+
+        while True:
+            await self._changes.wait_until(due, timeout=3600)
+            if self._closing:
+                return
+            if not due():
+                continue
+            update, url = self._updates[0], self.webhook_url
+            delivery = await self._post_update(update, url)
+            self.webhook_deliveries.append(delivery)
+            if delivery.ok:
+                self._updates = [u for u in self._updates if u is not update]
+                self._changes.notify()
+                continue
+            self._webhook_error = (int(time.time()), delivery.error or f"HTTP {delivery.status}")
+            self._changes.notify()
+            # again after a pause, or at once when the webhook moves
+            await self._changes.wait_until(
+                lambda url=url: self._closing or self.webhook_url != url,
+                self.webhook_retry_seconds,
+            )
+
+    async def _post_update(self, update: dict[str, Any], url: str) -> WebhookDelivery:
+        assert self._webhook_client is not None
+        headers = {SECRET_HEADER: self.webhook_secret} if self.webhook_secret else {}
+        try:
+            async with self._webhook_client.post(url, json=update, headers=headers) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, OSError, TimeoutError) as e:
+            reason = str(e) or type(e).__name__
+            return WebhookDelivery(update["update_id"], url, None, f"Connection failed: {reason}")
+        error = None if 200 <= status < 300 else f"Wrong response from the webhook: {status}"
+        return WebhookDelivery(update["update_id"], url, status, error)
 
     def _send_message(self, call: ApiCall) -> dict[str, Any]:
         return self.store_bot_message(call.params)

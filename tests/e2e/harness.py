@@ -30,7 +30,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.fake_telegram import CallPredicate, FakeTelegram
 
 __all__ = ["REPO_ROOT", "BotProcess", "api_session", "bot_process", "polling", "run_cli"]
 
@@ -126,10 +126,14 @@ async def bot_process(
     cwd: str | os.PathLike[str] | None = None,
     ready_timeout: float = 30,
     expect_traceback: bool = False,
+    ready_method: str = "getUpdates",
+    ready_when: CallPredicate | None = None,
 ) -> AsyncIterator[BotProcess]:
-    """Start ``python -m <module> *args``; yield once it polls the fake for updates.
+    """Start ``python -m <module> *args``; yield once it polls the fake for updates (or, with
+    ``ready_method="setWebhook"``, once it set its webhook: a bot in webhook mode; with two
+    starting at once, ``ready_when`` tells which call is this one's, e.g. by its URL).
 
-    Fails with the bot's output if it exits or does not call ``getUpdates`` within
+    Fails with the bot's output if it exits or does not call ``ready_method`` within
     ``ready_timeout``. On exit it is stopped with SIGTERM and :meth:`BotProcess.assert_clean`
     runs (unless the body raised: then the bot's output is attached to that error as a note).
     """
@@ -158,7 +162,7 @@ async def bot_process(
     bot = BotProcess(process, log_path, expect_traceback=expect_traceback)
     try:
         try:
-            await _wait_ready(fake, bot, since, ready_timeout)
+            await _wait_ready(fake, bot, since, ready_timeout, ready_method, ready_when)
         except BaseException:
             await bot.stop()
             raise
@@ -219,8 +223,18 @@ async def polling(
         await task
 
 
-async def _wait_ready(fake: FakeTelegram, bot: BotProcess, since: int, timeout: float) -> None:
-    polled = asyncio.create_task(fake.wait_for_call("getUpdates", since=since, timeout=timeout))
+async def _wait_ready(
+    fake: FakeTelegram,
+    bot: BotProcess,
+    since: int,
+    timeout: float,
+    method: str = "getUpdates",
+    predicate: CallPredicate | None = None,
+) -> None:
+    doing = "polling" if method == "getUpdates" else f"calling {method}"
+    polled = asyncio.create_task(
+        fake.wait_for_call(method, predicate, since=since, timeout=timeout)
+    )
     exited = asyncio.create_task(bot.process.wait())
     try:
         done, _ = await asyncio.wait({polled, exited}, return_when=asyncio.FIRST_COMPLETED)
@@ -229,10 +243,10 @@ async def _wait_ready(fake: FakeTelegram, bot: BotProcess, since: int, timeout: 
             task.cancel()
     if exited in done:
         raise AssertionError(
-            bot.report(f"bot process exited with code {bot.returncode} before polling")
+            bot.report(f"bot process exited with code {bot.returncode} before {doing}")
         )
     if polled.exception() is not None:
-        raise AssertionError(bot.report(f"bot process did not call getUpdates within {timeout}s"))
+        raise AssertionError(bot.report(f"bot process did not call {method} within {timeout}s"))
 
 
 async def run_cli(

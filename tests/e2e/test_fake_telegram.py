@@ -44,8 +44,10 @@ from aiogram.types import (
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window, setup_dialogs
 from aiogram_dialog.widgets.kbd import Back, Button, Next
 from aiogram_dialog.widgets.text import Const, Format
+from aiohttp import web
 
 from tests.e2e.fake_telegram import (
+    SECRET_HEADER,
     ApiCall,
     FakeGroup,
     FakeTelegram,
@@ -53,6 +55,7 @@ from tests.e2e.fake_telegram import (
     InvalidUpdateError,
     StarRefund,
     UploadedFile,
+    WebhookDelivery,
     parse_html,
 )
 from tests.e2e.harness import BotProcess, api_session, bot_process, polling, run_cli
@@ -1328,3 +1331,169 @@ async def test_group_members_press_callback_buttons(fake: FakeTelegram, bot: Bot
     await responder
     with pytest.raises(AssertionError, match="is a URL button"):
         await fans.click(alice, "Book")
+
+
+# ----- webhook delivery --------------------------------------------------------------
+
+
+class Receiver:
+    """A stand-in for a bot's webhook server: records each POST and answers ``status``."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.got: list[tuple[str | None, dict]] = []  # (secret header, update)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}/hook"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.got.append((request.headers.get(SECRET_HEADER), await request.json()))
+        return web.json_response({}, status=self.status)
+
+    def texts(self) -> list[str]:
+        return [update["message"]["text"] for _, update in self.got]
+
+
+async def test_once_a_webhook_is_set_updates_are_posted_to_it_with_the_secret(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    async with Receiver() as hook:
+        assert await bot.set_webhook(hook.url, secret_token="s3cret-_token")
+        sent = await alice.send("/start")
+        await fake.wait_for_delivery(lambda d: d.update_id == sent.update_id)
+
+        [(secret, update)] = hook.got
+        assert secret == "s3cret-_token"
+        assert update["update_id"] == sent.update_id
+        assert update["message"]["text"] == "/start"
+        assert fake.pending_updates == []
+        assert [d.ok for d in fake.webhook_deliveries] == [True]
+
+        info = await bot.get_webhook_info()
+        assert (info.url, info.pending_update_count, info.last_error_message) == (hook.url, 0, None)
+        with pytest.raises(TelegramConflictError, match="webhook is active"):
+            await bot.get_updates(timeout=0)
+        assert len(take_errors(fake)) == 1
+
+
+async def test_a_refused_update_is_delivered_again_and_the_next_waits_its_turn(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    async with Receiver() as hook:
+        hook.status = 401
+        await bot.set_webhook(hook.url, secret_token="abc")
+        await alice.send("first")
+        last = await alice.send("second")
+        await fake.wait_for_delivery(lambda d: d.status == 401, since=1)
+
+        assert set(hook.texts()) == {"first"}  # tried again, and the second not before it
+        info = await bot.get_webhook_info()
+        assert info.pending_update_count == 2
+        assert info.last_error_message == "Wrong response from the webhook: 401"
+
+        hook.status = 200
+        second = await fake.wait_for_delivery(lambda d: d.ok and d.update_id == last.update_id)
+        assert hook.texts()[-2:] == ["first", "second"]
+        assert fake.webhook_deliveries[-2:] == [
+            WebhookDelivery(last.update_id - 1, hook.url, 200),
+            second,
+        ]
+        assert fake.pending_updates == []
+
+
+async def test_point_webhook_moves_delivery_and_delete_webhook_brings_back_polling(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    async with Receiver() as a, Receiver() as b:
+        await bot.set_webhook(a.url, secret_token="abc")
+        await alice.send("to a")
+        await fake.wait_for_delivery()
+
+        fake.point_webhook(b.url)
+        await alice.send("to b")
+        await fake.wait_for_delivery(since=1)
+        assert (a.texts(), b.texts()) == (["to a"], ["to b"])
+        assert b.got[0][0] == "abc"  # the same secret
+        assert [d.url for d in fake.deliveries_to(b.url)] == [b.url]
+
+        assert await bot.delete_webhook()
+        await alice.send("polled")
+        [update] = await bot.get_updates(timeout=0)
+        assert update.message is not None
+        assert update.message.text == "polled"
+        assert (len(a.got), len(b.got)) == (1, 1)
+
+
+async def test_an_unreachable_webhook_keeps_the_update_and_reports_the_error(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    async with Receiver() as gone:
+        url = gone.url
+    await bot.set_webhook(url, secret_token="abc")
+    sent = await alice.send("anyone there?")
+    delivery = await fake.wait_for_delivery(lambda d: d.update_id == sent.update_id)
+
+    assert (delivery.update_id, delivery.status) == (sent.update_id, None)
+    assert delivery.error is not None
+    assert delivery.error.startswith("Connection failed")
+    assert [u["update_id"] for u in fake.pending_updates] == [sent.update_id]
+    assert (await bot.get_webhook_info()).last_error_message == delivery.error
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "problem"),
+    [
+        ("ftp://example.com/hook", "abc", "bad webhook: invalid webhook URL specified"),
+        ("https://example.com/hook", "with space", "secret token contains unallowed characters"),
+        ("https://example.com/hook", "x" * 257, "secret token contains unallowed characters"),
+    ],
+)
+async def test_set_webhook_checks_the_url_and_the_secret_token(
+    fake: FakeTelegram, bot: Bot, url: str, secret: str, problem: str
+) -> None:
+    with pytest.raises(TelegramBadRequest, match=problem):
+        await bot.set_webhook(url, secret_token=secret)
+    assert fake.webhook_url == ""
+    assert len(take_errors(fake)) == 1
+
+
+async def test_set_webhook_allowed_updates_drop_other_update_types(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    async with Receiver() as hook:
+        await bot.set_webhook(hook.url, secret_token="abc", allowed_updates=["callback_query"])
+        await alice.send("a message the bot did not ask for")
+        fake.inject_update(
+            {
+                "callback_query": {
+                    "id": "1",
+                    "from": alice.user_json(),
+                    "chat_instance": "1",
+                    "data": "x",
+                }
+            }
+        )
+        await fake.wait_for_delivery()
+
+        assert [sorted(update) for _, update in hook.got] == [["callback_query", "update_id"]]
+        [error] = take_errors(fake)
+        assert "(message) was dropped" in error
