@@ -10,11 +10,13 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.storage.db import create_engine
 from domain.storage.migrate import upgrade_to_head
@@ -54,30 +56,124 @@ async def _copy_of_migrated_sqlite(target: Path) -> None:
     await asyncio.to_thread(shutil.copyfile, _sqlite_template, target)
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One statement the migrations sent to PostgreSQL, as the driver got it."""
+
+    sql: str
+    parameters: Any
+    many: bool
+
+
+# What the migrations sent the first time they ran in this process (into a real schema).
+_postgres_migrations: list[Statement] | None = None
+
+
+async def migrate_postgres_recording(engine: AsyncEngine, schema: str) -> list[Statement]:
+    """Runs the migrations for real into ``schema`` (``engine``'s search_path) and returns
+    every statement they sent, in order."""
+    statements: list[Statement] = []
+
+    def record(_connection, _cursor, sql, parameters, _context, many) -> None:
+        statements.append(Statement(sql, parameters, many))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    named = [s.sql for s in statements if schema in s.sql]
+    assert not named, f"a migration named its schema, a replay would reach into it: {named}"
+    return statements
+
+
+async def replay(connection: AsyncConnection, schema: str, statements: list[Statement]) -> None:
+    """Sends ``statements`` (the migrations' own, in their order) into ``schema`` with the
+    search_path they ran with: the same DDL and alembic_version writes, hence the same
+    schema (tests/storage/test_postgres_schema_copies.py compares them), without Alembic and
+    without a round trip per statement. Runs of statements without parameters (nearly all) go
+    as one script; the others (Alembic's catalog look-ups) one at a time."""
+    raw = (await connection.get_raw_connection()).driver_connection
+    script = [f'SET LOCAL search_path TO "{schema}"']
+    for statement in statements:
+        if not statement.parameters:
+            script.append(statement.sql)
+            continue
+        if script:
+            await raw.execute(";\n".join(script))
+            script = []
+        if statement.many:
+            await raw.executemany(statement.sql, statement.parameters)
+        else:
+            await raw.execute(statement.sql, *statement.parameters)
+    if script:
+        await raw.execute(";\n".join(script))
+
+
 @asynccontextmanager
-async def migrated_engine(kind: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+async def postgres_schema(*, migrate: bool = True) -> AsyncIterator[str]:
+    """A new schema ``test_<random>``, dropped at the end; with ``migrate`` it holds what the
+    migrations build (replayed, see ``replay``), else it is empty."""
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(POSTGRES_URL)
+    try:
+        connection = await admin.connect()
+    except Exception as error:  # refused, unknown host, auth: asyncpg and OSError alike
+        await admin.dispose()
+        postgres_unreachable(f"{type(error).__name__}: {error}")
+    try:
+        async with connection.begin():
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            if migrate and _postgres_migrations is not None:
+                await replay(connection, schema, _postgres_migrations)
+    except BaseException:
+        await connection.close()
+        await admin.dispose()
+        raise
+    try:
+        if migrate and _postgres_migrations is None:
+            await _first_migration(schema)
+        yield schema
+    finally:
+        async with connection.begin():
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await connection.close()
+        await admin.dispose()
+
+
+async def _first_migration(schema: str) -> None:
+    global _postgres_migrations
+    engine = create_engine(POSTGRES_URL, server_settings={"search_path": schema})
+    try:
+        _postgres_migrations = await migrate_postgres_recording(engine, schema)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def migrated_engine(
+    kind: str, tmp_path: Path, *, from_scratch: bool = False
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new database with the newest schema. The migrations run once per test
+    process; each test gets a copy of what they built (SQLite: the file; PostgreSQL: their
+    statements replayed into a new schema). ``from_scratch`` runs them for this test."""
     if kind == "sqlite":
-        await _copy_of_migrated_sqlite(tmp_path / "spotbook.db")
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/spotbook.db")
+        path = tmp_path / "spotbook.db"
+        if not from_scratch:
+            await _copy_of_migrated_sqlite(path)
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
         try:
+            if from_scratch:
+                await upgrade_to_head(engine)
             yield engine
         finally:
             await engine.dispose()
         return
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(POSTGRES_URL)
-    try:
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as error:  # refused, unknown host, auth: asyncpg and OSError alike
-        await admin.dispose()
-        postgres_unreachable(f"{type(error).__name__}: {error}")
-    engine = create_engine(POSTGRES_URL, server_settings={"search_path": schema})
-    try:
-        await upgrade_to_head(engine)
-        yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+    async with postgres_schema(migrate=not from_scratch) as schema:
+        engine = create_engine(POSTGRES_URL, server_settings={"search_path": schema})
+        try:
+            if from_scratch:
+                await upgrade_to_head(engine)
+            yield engine
+        finally:
+            await engine.dispose()
