@@ -155,6 +155,8 @@ async def test_a_test_schema_is_what_the_migrations_build():
 
 
 async def test_the_description_tells_a_drifted_copy_apart():
+    """Each drift is made in a transaction, described there and rolled back (DDL is
+    transactional in PostgreSQL); drawing from a sequence is not, so it comes last."""
     drifts = [
         # a partial unique index that lost its predicate
         "DROP INDEX uq_bookings_active_client_session; CREATE UNIQUE INDEX "
@@ -163,26 +165,31 @@ async def test_the_description_tells_a_drifted_copy_apart():
         "ALTER TABLE bookings DROP CONSTRAINT fk_bookings_session_id_sessions, "
         "ADD CONSTRAINT fk_bookings_session_id_sessions FOREIGN KEY (session_id) "
         "REFERENCES sessions (id)",
-        # a sequence that is not fresh
-        "SELECT nextval('bookings_id_seq')",
+        # a check constraint gone
+        "ALTER TABLE classes DROP CONSTRAINT ck_classes_capacity_positive",
         # a default drawing from another schema's sequence
-        "CREATE SCHEMA {other}; CREATE SEQUENCE {other}.s; "
-        "ALTER TABLE bookings ALTER COLUMN id SET DEFAULT nextval('{other}.s')",
+        'CREATE SCHEMA "{schema}_other"; CREATE SEQUENCE "{schema}_other".s; '
+        "ALTER TABLE bookings ALTER COLUMN id SET DEFAULT nextval('\"{schema}_other\".s')",
         # a server default gone
         "ALTER TABLE sessions ALTER COLUMN seats_taken DROP DEFAULT",
+        # a row left behind
+        "INSERT INTO clients (id, first_name, created_at) VALUES (1, 'Alice', now())",
+        # a sequence that is not fresh (not undone by the rollback: last)
+        "SELECT nextval('bookings_id_seq')",
     ]
-    async with postgres_schema() as reference:
-        expected = await describe_schema(reference)
-    for drift in drifts:
-        async with postgres_schema() as schema:
-            other = f"{schema}_other"
-            engine = create_engine(POSTGRES_URL, server_settings={"search_path": schema})
-            try:
-                async with engine.begin() as connection:
+    engine = create_engine(POSTGRES_URL)
+    try:
+        async with postgres_schema() as schema, engine.connect() as connection:
+            async with connection.begin():
+                expected = await describe(connection, schema)
+            for drift in drifts:
+                async with connection.begin() as transaction:
+                    await connection.execute(text(f'SET LOCAL search_path TO "{schema}"'))
                     raw = (await connection.get_raw_connection()).driver_connection
-                    await raw.execute(drift.format(other=other))
-                assert await describe_schema(schema) != expected, drift
-            finally:
-                async with engine.begin() as connection:
-                    await connection.execute(text(f'DROP SCHEMA IF EXISTS "{other}" CASCADE'))
-                await engine.dispose()
+                    await raw.execute(drift.format(schema=schema))
+                    assert await describe(connection, schema) != expected, drift
+                    await transaction.rollback()
+            async with connection.begin():
+                assert await describe(connection, schema) != expected  # the sequence drawn
+    finally:
+        await engine.dispose()
