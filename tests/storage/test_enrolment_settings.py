@@ -301,6 +301,7 @@ async def test_with_notes_off_no_note_is_kept(db_factory, studio, clock):
 # --- migration 0004 ---------------------------------------------------------------------
 
 
+@pytest.mark.migrated_from_scratch
 async def test_migration_0004_keeps_enrolments_and_comes_back_down(db_factory, clock):
     """From 0003 up (enrolments written before stay active), down (pending ones become
     active: 0003 knows no other open status) and up again."""

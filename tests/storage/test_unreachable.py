@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import select, text
 
@@ -88,6 +89,7 @@ async def test_reachability_keeps_the_database_and_its_memory_in_step(db_factory
     assert not await reachability.is_unreachable(1)
 
 
+@pytest.mark.migrated_from_scratch
 async def test_migration_0005_comes_back_down_and_up_with_clients_kept(db_factory):
     def migrate(connection, direction: str, revision: str) -> None:
         config = alembic_config()
