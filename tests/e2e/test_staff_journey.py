@@ -35,6 +35,7 @@ async def test_staff_upload_the_catalog_and_a_broken_file_changes_nothing(
             "bookings",
             "language",
             "admin",
+            "today",
             "import",
             "multi",
             "single",
