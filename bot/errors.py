@@ -107,6 +107,9 @@ MESSAGES: dict[str, str] = {
     "not_checked_in": N_("Check the client in first."),
     "already_checked_out": N_("This visit is checked out already: it can't be changed."),
     "marked_no_show": N_("This booking is marked as a no-show."),
+    "booking_in_package": N_(
+        "This session is part of a package and paid with it: it can't be moved onto a course."
+    ),
     "session_not_started": N_(
         "The session hasn't started yet: a no-show can be marked once it has."
     ),

@@ -23,12 +23,13 @@ from domain.errors import (
     BookingNotFound,
     CheckInCodeUnknown,
     DomainError,
+    InPackage,
     MarkedNoShow,
     NotCheckedIn,
     SessionNotStarted,
 )
 from domain.policy import Policy
-from domain.storage.models import Booking, BookingStatus
+from domain.storage.models import Booking, BookingStatus, PackageSlot
 
 CODE_PREFIX = "ci_"  # t.me/<bot>?start=ci_<token>
 
@@ -83,6 +84,8 @@ async def _convert(
 ) -> None:
     if await course_units.course_of_booking(db, booking.id) is not None:
         raise AlreadyFromCourse()
+    if await db.get(PackageSlot, booking.id) is not None:
+        raise InPackage()
     session = booking.session
     await course_units.take_unit(
         db,

@@ -331,6 +331,12 @@ class AlreadyCheckedOut(DomainError):
     code = "already_checked_out"
 
 
+class InPackage(DomainError):
+    """A session package's booking is paid with its package: it doesn't move onto a course."""
+
+    code = "booking_in_package"
+
+
 class SessionNotStarted(DomainError):
     """A no-show is marked once the session has begun."""
 

@@ -37,6 +37,7 @@ from domain.errors import (
     CourseNotFound,
     CourseNotOnSale,
     DomainError,
+    InPackage,
     NoFreeCourseUnit,
     NotCheckedIn,
     NotInCourse,
@@ -61,6 +62,8 @@ from domain.storage.models import (
     CourseOffer,
     CourseUnit,
     LedgerEntry,
+    Package,
+    PackageSlot,
     PassOffer,
     Programme,
     ProgrammeClass,
@@ -962,3 +965,32 @@ async def test_two_check_outs_at_once_redeem_once_and_the_other_is_told_it_is_do
     assert len(refused) == 1
     assert isinstance(refused[0], AlreadyCheckedOut), refused
     assert (await units(db_factory, five))[0] == ("redeemed", booking_id, False)
+
+
+async def test_a_session_of_a_package_does_not_move_onto_a_course(db_factory, studio):
+    five = await bought(db_factory, studio.five)
+    booking_id = await book(db_factory, studio.massage[0])
+    async with db_factory() as db:  # as domain.packages books a package: the slot names it
+        class_id = await db.scalar(
+            select(ClassSession.class_id).where(ClassSession.id == studio.massage[0])
+        )
+        package = Package(
+            client_id=ALICE.id,
+            class_id=class_id,
+            size=1,
+            price_minor=4000,
+            created_at=NOW,
+            cancel_cutoff_hours=24,
+            reschedule_cutoff_hours=24,
+            cancel_refund_percent=100,
+            reschedule_fee_percent=0,
+        )
+        db.add(package)
+        await db.flush()
+        db.add(PackageSlot(booking_id=booking_id, package_id=package.id, slot=1))
+        await db.commit()
+
+    with pytest.raises(InPackage):
+        await convert(db_factory, booking_id, five)
+
+    assert await units(db_factory, five) == free(5)

@@ -22,7 +22,7 @@ from bot.states import Staff
 from domain import attendance, course_units
 from domain.errors import DomainError
 from domain.storage import staff_queries
-from domain.storage.models import ProgrammeKind
+from domain.storage.models import PackageSlot, ProgrammeKind
 
 
 async def today_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -91,6 +91,7 @@ async def desk_data(deps: Deps, fmt: Formatter, client_id: int, session_id: int)
         booking_id = await staff_queries.active_booking_id(db, client_id, session_id)
         state = await attendance.desk_state(db, booking_id) if booking_id else None
         held = await course_units.course_of_booking(db, booking_id) if booking_id else None
+        in_package = bool(booking_id) and await db.get(PackageSlot, booking_id) is not None
         mine = await course_units.courses_of(db, client_id)
         any_courses = await course_units.any_courses(db, client_id)
     none = {"desk": False, "convert_to": [], "any_courses": any_courses}
@@ -98,7 +99,7 @@ async def desk_data(deps: Deps, fmt: Formatter, client_id: int, session_id: int)
         return {**none, "course_summary": _course_summary(mine)}
     started = state.starts_at <= deps.clock()
     usable = []
-    if state.programme_kind == ProgrammeKind.PAYG:
+    if state.programme_kind == ProgrammeKind.PAYG and not in_package:
         day = deps.settings.policy.local_day(state.starts_at)
         usable = [v for v in mine if v.course.valid_on(day) and v.free(state.programme_id)]
     label = _("🟩 Use course {title} ({left} left)")
