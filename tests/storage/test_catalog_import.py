@@ -43,6 +43,7 @@ async def test_a_first_import_adds_everything(db_factory):
         "passes": 0,
         "fees": 0,
         "session_types": 0,
+        "courses": 0,
     }
     assert await counts(db_factory) == (1, 1, 3)
 
@@ -426,6 +427,7 @@ async def test_sessions_staff_made_for_a_type_survive_every_reimport(db_factory)
         "passes": 0,
         "fees": 0,
         "session_types": 1,
+        "courses": 0,
     }
     # the staff session is none of the file's business: not even reported as missing from it
     assert unchanged.sessions_not_in_file == edited.sessions_not_in_file == 0
