@@ -18,7 +18,7 @@ run: setup
 
 test: setup
 	$(PY) -m ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: setup
 	$(PY) -m ruff check .
