@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from domain.storage import sqlite_driver
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 
@@ -21,7 +23,11 @@ def create_engine(url: str | URL, **connect_args: Any) -> AsyncEngine:
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
         _ensure_sqlite_folder(url)
-        engine = create_async_engine(url, connect_args={"timeout": 30, **connect_args})
+        args, kwargs = url.get_dialect()().create_connect_args(url)
+        kwargs = {**kwargs, "timeout": 30, **connect_args}
+        engine = create_async_engine(
+            url, async_creator=lambda: sqlite_driver.connect(*args, **kwargs)
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
