@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
 from bot.dialogs.common import choice_list, item_id, show_error, take_error
@@ -70,12 +71,9 @@ def offer_label(fmt: Formatter, offer: CourseOffer) -> str:
     )
 
 
-async def offer_lines(deps: Deps, fmt: Formatter, offers: list[CourseOffer]) -> str:
+async def offer_lines(db: AsyncSession, offers: list[CourseOffer]) -> str:
     """What each offer holds: '• Yoga ×5: 5 × Yoga, valid 90 days'."""
-    async with deps.db() as db:
-        names = await course_units.service_names(
-            db, {u.programme_id for o in offers for u in o.units}
-        )
+    names = await course_units.service_names(db, {u.programme_id for o in offers for u in o.units})
     lines = []
     for offer in offers:
         units = ", ".join(f"{u.count} × {html(names.get(u.programme_id, ''))}" for u in offer.units)
@@ -97,12 +95,13 @@ async def my_courses_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs
     async with deps.db() as db:
         mine = await course_units.courses_of(db, client.id)
         on_sale = await course_units.offers(db)
+        offers_text = await offer_lines(db, on_sale)
     payable = deps.settings.online_payment is not None
     return {
         "error": take_error(dialog_manager),
         "courses": "\n\n".join(course_text(fmt, view, today) for view in mine),
         "no_courses": not mine,
-        "offers_text": await offer_lines(deps, fmt, on_sale),
+        "offers_text": offers_text,
         "course_offers": [(o.id, offer_label(fmt, o)) for o in on_sale if payable],
         "sold_at_studio": bool(on_sale) and not payable,
         "course_note": dialog_manager.dialog_data.pop("course_note", ""),
@@ -168,17 +167,17 @@ async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:
 
 
 async def course_data(
-    deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
+    db: AsyncSession, deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
 ) -> dict[str, Any]:
     """Getter data for a programme's card: ``service_courses`` (what the courses on sale that
     hold this service contain), ``service_course_offers`` to buy (online payment only) and
-    ``my_service_courses`` (the client's courses here, with their grids)."""
+    ``my_service_courses`` (the client's courses here, with their grids); read in the
+    getter's session ``db``."""
     if programme_id is None:
         return {"service_courses": "", "service_course_offers": [], "my_service_courses": ""}
     today = deps.settings.policy.today(deps.clock())
-    async with deps.db() as db:
-        on_sale = await course_units.offers(db, programme_id)
-        mine = await course_units.courses_of(db, client_id)
+    on_sale = await course_units.offers(db, programme_id)
+    mine = await course_units.courses_of(db, client_id)
     held = [
         v
         for v in mine
@@ -186,7 +185,7 @@ async def course_data(
     ]
     payable = deps.settings.online_payment is not None
     return {
-        "service_courses": await offer_lines(deps, fmt, on_sale) if on_sale else "",
+        "service_courses": await offer_lines(db, on_sale) if on_sale else "",
         "service_course_offers": [(o.id, offer_label(fmt, o)) for o in on_sale if payable],
         "my_service_courses": "\n".join(
             _("🟩 Your course {title}: {grid}").format(title=html(v.title), grid=v.grid)
@@ -216,29 +215,26 @@ def course_choice(view: course_units.CourseView, service_id: int, label: str) ->
 
 
 async def book_from_choices(
-    deps: Deps, client_id: int, programme_id: int, day: date
+    db: AsyncSession, client_id: int, programme_id: int, day: date
 ) -> list[tuple[int, str]]:
     """The session card's '🟩 Book from <course> (N left)' buttons."""
-    async with deps.db() as db:
-        usable = await course_units.usable_for(db, client_id, programme_id, day)
+    usable = await course_units.usable_for(db, client_id, programme_id, day)
     label = _("🟩 Book from {title} ({left} left)")
     return [course_choice(view, programme_id, label) for view in usable]
 
 
 async def convert_choices(
-    deps: Deps, client_id: int, programme_id: int, day: date
+    db: AsyncSession, client_id: int, programme_id: int, day: date
 ) -> list[tuple[int, str]]:
     """A plain booking's '🟩 Use my course <course> (N left)' buttons."""
-    async with deps.db() as db:
-        usable = await course_units.usable_for(db, client_id, programme_id, day)
+    usable = await course_units.usable_for(db, client_id, programme_id, day)
     label = _("🟩 Use my course {title} ({left} left)")
     return [course_choice(view, programme_id, label) for view in usable]
 
 
-async def course_line(deps: Deps, booking_id: int) -> str:
+async def course_line(db: AsyncSession, booking_id: int) -> str:
     """'🟩 From your course Yoga ×5: 🟧🟧🟩🟩🟩' for a booking that holds a unit."""
-    async with deps.db() as db:
-        view = await course_units.course_of_booking(db, booking_id)
+    view = await course_units.course_of_booking(db, booking_id)
     if view is None:
         return ""
     return _("🟩 From your course {title}: {grid}").format(title=html(view.title), grid=view.grid)

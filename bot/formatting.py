@@ -4,19 +4,26 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, format_timedelta
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 
+# Babel's formatting is slow (a list of sessions spent more on it than on its query) and a
+# value formats the same way every time: each formatter keeps what it made for a while.
+_remembered = lru_cache(maxsize=4096)
 
+
+@_remembered
 def short_when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """For buttons: 'Tue, Dec 1, 6:00 PM' (in English)."""
     local = moment.astimezone(zone)
     return _join(format_skeleton("MMMEd", local, locale=locale), local, locale)
 
 
+@_remembered
 def long_when(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """For confirmations: 'Tuesday, December 1, 2026, 6:00 PM' (in English)."""
     local = moment.astimezone(zone)
@@ -30,27 +37,32 @@ def _join(day: str, local: datetime, locale: str) -> str:
     return pattern.replace("{1}", day).replace("{0}", time)
 
 
+@_remembered
 def day(value: date, locale: str) -> str:
     """A calendar day: 'Nov 30, 2026' (in English)."""
     return format_date(value, "medium", locale=locale)
 
 
+@_remembered
 def month(year: int, month: int, locale: str) -> str:
     """A month of a year: 'November 2026' (in English)."""
     return format_skeleton("yMMMM", date(year, month, 1), locale=locale)
 
 
+@_remembered
 def clock(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """A time of day on the business's clock: '6:00 PM' (in English)."""
     return format_time(moment.astimezone(zone), "short", locale=locale)
 
 
+@_remembered
 def time_of_day(moment: datetime, zone: ZoneInfo, locale: str) -> str:
     """For deadlines today or tomorrow: 'Tue 6:00 PM' (in English)."""
     local = moment.astimezone(zone)
     return _join(format_skeleton("E", local, locale=locale), local, locale)
 
 
+@_remembered
 def money(minor: int, currency: str, locale: str) -> str:
     if currency == "XTR":  # Telegram Stars: whole stars, unknown to Babel
         return f"{format_decimal(minor, locale=locale)} ⭐"
@@ -58,6 +70,7 @@ def money(minor: int, currency: str, locale: str) -> str:
     return format_currency(amount, currency, locale=locale)
 
 
+@_remembered
 def duration(minutes: int, locale: str) -> str:
     span = timedelta(minutes=minutes)
     if minutes % 60 == 0:

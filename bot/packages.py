@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 from aiogram_dialog import DialogManager
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import IsStaff, refuse
 from bot.courier import send_due
@@ -35,20 +36,25 @@ from domain.rules import MAX_NOTE_LENGTH, EnrolmentNotes, week_of
 from domain.storage.models import ProgrammeClass
 
 PICKED = "picked"
+SHOWN_PACKAGE = "package_shown"  # the package size of the sessions window last shown
 NOTE = "package_note"
 
 
 # --- picking N slots -----------------------------------------------------------------------
 
 
-async def pick_data(manager: DialogManager, deps: Deps, fmt: Formatter, class_id: int) -> dict:
+async def pick_data(
+    db: AsyncSession, manager: DialogManager, deps: Deps, fmt: Formatter, class_id: int
+) -> dict:
     """Getter data for a package class's sessions window: the week's free sessions as
-    toggles (✅ picked), what is still to pick, and week paging."""
-    async with deps.db() as db:
-        klass = await db.get(ProgrammeClass, class_id)
-        if klass is None or not klass.package_size:  # most classes: nothing more to read
-            return {"package": False}
-        free = await packages.free_sessions(db, class_id, deps.clock())
+    toggles (✅ picked), what is still to pick, and week paging; read in the getter's
+    session ``db``."""
+    klass = await db.get(ProgrammeClass, class_id)
+    # what the window shows decides what a click on a session does (browse.on_session)
+    manager.dialog_data[SHOWN_PACKAGE] = klass.package_size if klass else None
+    if klass is None or not klass.package_size:  # most classes: nothing more to read
+        return {"package": False}
+    free = await packages.free_sessions(db, class_id, deps.clock())
     size = klass.package_size
     if manager.dialog_data.get("picked_for") != class_id:  # another class: start afresh
         manager.dialog_data.update({"picked_for": class_id, PICKED: [], "week": 0})

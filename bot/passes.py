@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
 from bot.dialogs.common import choice_list, item_id, show_error
@@ -39,16 +40,16 @@ def pass_line(fmt: Formatter, view: passes.PassView) -> str:
 
 
 async def pass_data(
-    deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
+    db: AsyncSession, deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
 ) -> dict[str, Any]:
     """Getter data for a programme's passes: ``pass_offers`` to buy (online payment only),
-    ``my_passes`` (the client's valid passes here, one line each)."""
+    ``my_passes`` (the client's valid passes here, one line each); read in the getter's
+    session ``db``."""
     if programme_id is None:
         return {"pass_offers": [], "my_passes": ""}
     today = deps.settings.policy.today(deps.clock())
-    async with deps.db() as db:
-        on_sale = await passes.offers(db, programme_id)
-        mine = await passes.passes_of(db, client_id, today=today, programme_id=programme_id)
+    on_sale = await passes.offers(db, programme_id)
+    mine = await passes.passes_of(db, client_id, today=today, programme_id=programme_id)
     payable = deps.settings.online_payment is not None
     return {
         "pass_offers": [

@@ -150,12 +150,12 @@ async def _desk_data(deps: Deps, fmt, card: queries.BookingCard, *, in_package: 
     its check-in code."""
     async with deps.db() as db:
         state = await desk_state(db, card.id)
-    course_line = await courses.course_line(deps, card.id)
-    convert = []
-    payg = state is not None and state.programme_kind == ProgrammeKind.PAYG
-    if payg and state.open and not in_package and not course_line:
-        day = deps.settings.policy.local_day(card.starts_at)
-        convert = await courses.convert_choices(deps, state.client_id, state.programme_id, day)
+        course_line = await courses.course_line(db, card.id)
+        convert = []
+        payg = state is not None and state.programme_kind == ProgrammeKind.PAYG
+        if payg and state.open and not in_package and not course_line:
+            day = deps.settings.policy.local_day(card.starts_at)
+            convert = await courses.convert_choices(db, state.client_id, state.programme_id, day)
     return {
         "course_line": course_line,
         "convert_to": convert,

@@ -17,7 +17,7 @@ from bot.formatting import colour_dot
 from bot.passes import pass_data
 from bot.states import Catalog
 from domain.storage import queries
-from domain.storage.models import ProgrammeClass, ProgrammeKind
+from domain.storage.models import ProgrammeKind
 
 
 async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
@@ -115,9 +115,12 @@ async def classes_getter(
     dialog_manager: DialogManager, deps: Deps, event_from_user: User, **_kwargs
 ) -> dict:
     programme_id = dialog_manager.dialog_data["programme_id"]
+    fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
         programme = await queries.programme(db, programme_id)
         rows = await queries.classes_of(db, programme_id, deps.clock())
+        passes = await pass_data(db, deps, fmt, event_from_user.id, programme_id)
+        courses = await course_data(db, deps, fmt, event_from_user.id, programme_id)
     items = [
         (
             row.id,
@@ -135,8 +138,8 @@ async def classes_getter(
         "description": html(programme.description) if programme else "",
         "classes": items,
         "error": take_error(dialog_manager),
-        **await pass_data(deps, formatter_of(dialog_manager), event_from_user.id, programme_id),
-        **await course_data(deps, formatter_of(dialog_manager), event_from_user.id, programme_id),
+        **passes,
+        **courses,
     }
 
 
@@ -157,9 +160,14 @@ async def sessions_getter(
 ) -> dict:
     fmt = formatter_of(dialog_manager)
     class_id = dialog_manager.dialog_data["class_id"]
-    async with deps.db() as db:
+    async with deps.db() as db:  # one session for all the window reads
         klass = await queries.klass(db, class_id, deps.clock())
         rows = await queries.upcoming_sessions(db, class_id, deps.clock())
+        programme_id = klass.programme_id if klass else None
+        passes = await pass_data(db, deps, fmt, event_from_user.id, programme_id)
+        courses = await course_data(db, deps, fmt, event_from_user.id, programme_id)
+        # a package class: the sessions are toggles, a week at a time
+        package = await packages.pick_data(db, dialog_manager, deps, fmt, class_id)
     items = []
     for row in rows:
         spots = (
@@ -181,10 +189,9 @@ async def sessions_getter(
         "ongoing": bool(dialog_manager.dialog_data.get("ongoing")),
         "city": fmt.city(),
         "error": take_error(dialog_manager),
-        **await pass_data(deps, fmt, event_from_user.id, klass.programme_id if klass else None),
-        **await course_data(deps, fmt, event_from_user.id, klass.programme_id if klass else None),
-        # a package class: the sessions are toggles, a week at a time
-        **await packages.pick_data(dialog_manager, deps, fmt, class_id),
+        **passes,
+        **courses,
+        **package,
     }
 
 
@@ -193,15 +200,10 @@ async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
     if session_id is None:
         show_error(manager, "stale_button")
         return
-    size = await _package_size(manager)
+    size = manager.dialog_data.get(packages.SHOWN_PACKAGE)
     if size:
         await packages.on_pick(manager, session_id, size)
         return
     manager.dialog_data["session_id"] = session_id
     await manager.switch_to(Catalog.session)
 
-
-async def _package_size(manager: DialogManager) -> int | None:
-    async with deps_of(manager).db() as db:
-        klass = await db.get(ProgrammeClass, manager.dialog_data.get("class_id", 0))
-    return klass.package_size if klass else None

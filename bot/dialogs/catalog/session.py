@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import courses
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
@@ -34,6 +35,7 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
             if card is not None and card.kind == ProgrammeKind.ONGOING
             else None
         )
+        from_course = await _from_course(db, deps, card, client.id)
     error = take_error(dialog_manager)
     if card is None:
         missing = error or _("This session is no longer available.")
@@ -43,11 +45,7 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     wait = card.my_wait
     offered = wait is not None and wait.status == WaitStatus.OFFERED
     waiting = wait is not None and wait.status == WaitStatus.WAITING
-    open_to_me = not (mine or started or wait) and card.kind != ProgrammeKind.ONGOING
-    from_course = []
-    if open_to_me and card.spots_left > 0 and card.kind == ProgrammeKind.PAYG:
-        day = deps.settings.policy.local_day(card.starts_at)
-        from_course = await courses.book_from_choices(deps, client.id, card.programme_id, day)
+    open_to_me = _open_to(card, deps.clock())
     return {
         "missing": False,
         "title": html(f"{card.programme_title} — {card.class_title}"),
@@ -70,6 +68,25 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         "from_course": from_course,
         "error": error,
     }
+
+
+def _open_to(card: queries.SessionCard, now: datetime) -> bool:
+    """Not started, not the client's already (booked, queued or offered), not a class
+    enrolled in as a whole: the session can be booked or queued for."""
+    taken = card.my_booking_id is not None or card.my_wait is not None
+    return not taken and card.starts_at > now and card.kind != ProgrammeKind.ONGOING
+
+
+async def _from_course(
+    db: AsyncSession, deps: Deps, card: queries.SessionCard | None, client_id: int
+) -> list[tuple[int, str]]:
+    """'Book from <course>' buttons: for a pay-as-you-go session open to the client."""
+    if card is None or card.kind != ProgrammeKind.PAYG or card.spots_left <= 0:
+        return []
+    if not _open_to(card, deps.clock()):
+        return []
+    day = deps.settings.policy.local_day(card.starts_at)
+    return await courses.book_from_choices(db, client_id, card.programme_id, day)
 
 
 async def on_book(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
@@ -156,6 +173,7 @@ async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     data = dialog_manager.dialog_data
     async with deps.db() as db:
         card = await queries.booking_card(db, data["booking_id"], client_of(dialog_manager).id)
+        course_line = await courses.course_line(db, data["booking_id"])
     return {
         "title": html(f"{card.programme_title} — {card.class_title}") if card else "",
         "when": fmt.long_when(card.starts_at) if card else "",
@@ -165,7 +183,7 @@ async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
         "on_pass": data.get("pass_left") is not None,
         "pass_left": data.get("pass_left") or 0,
         "pass_problem": html(data.get("pass_problem") or ""),
-        "course_line": await courses.course_line(deps, data["booking_id"]),
+        "course_line": course_line,
         **await payment_state(deps, fmt, client_of(dialog_manager).id, data["booking_id"]),
     }
 
