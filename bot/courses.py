@@ -8,22 +8,19 @@ from datetime import date
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
-from bot.dialogs.common import choice_list, item_id, show_error, take_error
-from bot.errors import message_for
+from bot.deps import Deps, Formatter, client_of, formatter_of, html
+from bot.dialogs.common import choice_list, take_error
 from bot.i18n import T
-from bot.invoices import send_invoice
+from bot.invoices import buy_from_offer, on_buy
 from domain import course_units
 from domain.clients import ClientRef
 from domain.courses import GRID, LatePolicy, UnitState
-from domain.errors import DomainError
 from domain.payments import buy_course
 from domain.storage.models import CourseOffer
 
@@ -108,49 +105,34 @@ async def my_courses_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs
     }
 
 
-async def on_buy_course(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
-    offer_id = item_id(raw_id)
-    if offer_id is None:
-        show_error(manager, "stale_button")
-        return
-    note = await request_course_payment(
-        manager.middleware_data["bot"],
-        deps_of(manager),
-        formatter_of(manager),
-        client=client_of(manager),
-        offer_id=offer_id,
-    )
-    manager.dialog_data["course_note"] = note or _("The invoice is below: tap Pay on it.")
-
-
 async def request_course_payment(
     bot: Bot, deps: Deps, fmt: Formatter, *, client: ClientRef, offer_id: int
 ) -> str | None:
     """Send the invoice for a course; a line to show instead when it can't be bought here,
     or when the client's credit bought it."""
-    if deps.settings.online_payment is None:
-        return _("Courses are sold at the studio.")
-    try:
-        async with deps.db() as db:
-            offer, item, invoice = await buy_course(
-                db, client=client, offer_id=offer_id, policy=deps.settings.policy, now=deps.clock()
-            )
-            title, valid_days = offer.title, offer.valid_days
-    except DomainError as error:
-        return message_for(error.code, _, error.params)
-    if invoice is None:
-        bought = await bought_text(deps, fmt, item)
-        return _("✅ Paid from your credit.") + (f"\n{bought}" if bought else "")
-    if valid_days:
-        description = ngettext(
+
+    def describe(offer: CourseOffer) -> str:
+        if not offer.valid_days:
+            return _("A course: book its sessions in the bot.")
+        return ngettext(
             "A course: book its sessions in the bot. Valid for {days} day from today.",
             "A course: book its sessions in the bot. Valid for {days} days from today.",
-            valid_days,
-        ).format(days=valid_days)
-    else:
-        description = _("A course: book its sessions in the bot.")
-    await send_invoice(bot, deps, client.id, invoice, title=title, description=description)
-    return None
+            offer.valid_days,
+        ).format(days=offer.valid_days)
+
+    return await buy_from_offer(
+        bot,
+        deps,
+        client=client,
+        offer_id=offer_id,
+        buy=buy_course,
+        describe=describe,
+        bought_line=lambda item: bought_text(deps, fmt, item),
+        sold_at_studio=_("Courses are sold at the studio."),
+    )
+
+
+on_buy_course = on_buy(request_course_payment, "course_note")
 
 
 async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:

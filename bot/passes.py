@@ -6,21 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
-from bot.dialogs.common import choice_list, item_id, show_error
-from bot.errors import message_for
-from bot.invoices import send_invoice
+from bot.deps import Deps, Formatter, html
+from bot.dialogs.common import choice_list
+from bot.invoices import buy_from_offer, on_buy
 from domain import passes
 from domain.clients import ClientRef
-from domain.errors import DomainError
 from domain.payments import buy_pass
+from domain.storage.models import PassOffer
 
 PASS_OFFERS = "po"
 
@@ -68,47 +65,32 @@ def pass_widgets() -> list:
     ]
 
 
-async def on_buy_pass(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
-    offer_id = item_id(raw_id)
-    if offer_id is None:
-        show_error(manager, "stale_button")
-        return
-    note = await request_pass_payment(
-        manager.middleware_data["bot"],
-        deps_of(manager),
-        formatter_of(manager),
-        client=client_of(manager),
-        offer_id=offer_id,
-    )
-    manager.dialog_data["pass_note"] = note or _("The invoice is below: tap Pay on it.")
-
-
 async def request_pass_payment(
     bot: Bot, deps: Deps, fmt: Formatter, *, client: ClientRef, offer_id: int
 ) -> str | None:
     """Send the invoice for a pass; a line to show instead when it can't be bought here, or
     when the client's credit bought it."""
-    method = deps.settings.online_payment
-    if method is None:
-        return _("Passes are sold at the studio.")
-    try:
-        async with deps.db() as db:
-            offer, item, invoice = await buy_pass(
-                db, client=client, offer_id=offer_id, policy=deps.settings.policy, now=deps.clock()
-            )
-            title = offer.title
-    except DomainError as error:
-        return message_for(error.code, _, error.params)
-    if invoice is None:
-        bought = await bought_text(deps, fmt, item)
-        return _("✅ Paid from your credit.") + (f"\n{bought}" if bought else "")
-    description = ngettext(
-        "An entry pass: {entries} session, valid for {days} days from today.",
-        "An entry pass: {entries} sessions, valid for {days} days from today.",
-        offer.entries,
-    ).format(entries=offer.entries, days=offer.valid_days)
-    await send_invoice(bot, deps, client.id, invoice, title=title, description=description)
-    return None
+
+    def describe(offer: PassOffer) -> str:
+        return ngettext(
+            "An entry pass: {entries} session, valid for {days} days from today.",
+            "An entry pass: {entries} sessions, valid for {days} days from today.",
+            offer.entries,
+        ).format(entries=offer.entries, days=offer.valid_days)
+
+    return await buy_from_offer(
+        bot,
+        deps,
+        client=client,
+        offer_id=offer_id,
+        buy=buy_pass,
+        describe=describe,
+        bought_line=lambda item: bought_text(deps, fmt, item),
+        sold_at_studio=_("Passes are sold at the studio."),
+    )
+
+
+on_buy_pass = on_buy(request_pass_payment, "pass_note")
 
 
 async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:

@@ -19,15 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from domain import money
-from domain.clients import ClientRef, remember_client
 from domain.courses import Course, LatePolicy, Unit, UnitState
 from domain.errors import (
     AlreadyFromCourse,
     ClientNotFound,
-    CourseAlreadyBought,
     CourseNotFound,
     CourseNotOnSale,
-    InvalidPayment,
     NoFreeCourseUnit,
 )
 from domain.items import OfferItem
@@ -79,37 +76,6 @@ async def service_names(db: AsyncSession, programme_ids: set[int]) -> dict[int, 
         select(Programme.id, Programme.title).where(Programme.id.in_(programme_ids))
     )
     return dict(rows.all())
-
-
-async def invoice_course(
-    db: AsyncSession, *, client: ClientRef, offer_id: int, currency: str, now: datetime
-) -> tuple[CourseOffer, money.Money, str]:
-    """The offer, its price and a fresh ledger item to invoice it under. The client is
-    remembered (and committed) now: their payment lands on their ledger."""
-    offer = await db.get(CourseOffer, offer_id)
-    if offer is None or not offer.on_sale:
-        raise CourseNotOnSale()
-    await remember_client(db, client, now)
-    await db.commit()
-    return offer, money.Money(offer.price_minor, currency), str(OfferItem.new(ITEM_KIND, offer.id))
-
-
-async def check_course_payment(
-    db: AsyncSession, *, item: str, amount: money.Money, currency: str, credit: money.Money
-) -> None:
-    """Pre-checkout: still on sale at this price less the client's ``credit`` (spent on it
-    with the payment), this invoice not paid yet."""
-    parsed = parse_item(item)
-    if parsed is None:
-        raise InvalidPayment()
-    offer = await db.get(CourseOffer, parsed.offer_id)
-    if offer is None or not offer.on_sale:
-        raise CourseNotOnSale()
-    price = money.Money(offer.price_minor, currency)
-    if amount != money.spend_credit(credit, price).to_invoice:
-        raise CourseNotOnSale()
-    if await db.scalar(select(ClientCourse.id).where(ClientCourse.item == item)) is not None:
-        raise CourseAlreadyBought()
 
 
 async def grant_course(

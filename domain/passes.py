@@ -15,8 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import money
-from domain.clients import ClientRef, remember_client
-from domain.errors import DomainError, InvalidPayment, PassAlreadyBought, PassNotOnSale
+from domain.errors import DomainError
 from domain.items import OfferItem
 from domain.policy import Policy
 from domain.storage.models import ClientPass, LedgerEntry, PassOffer
@@ -45,38 +44,6 @@ async def offers(db: AsyncSession, programme_id: int) -> list[PassOffer]:
             .order_by(PassOffer.entries, PassOffer.id)
         )
     )
-
-
-async def invoice_pass(
-    db: AsyncSession, *, client: ClientRef, offer_id: int, currency: str, now: datetime
-) -> tuple[PassOffer, money.Money, str]:
-    """The offer, its price and a fresh ledger item to invoice it under. The client is
-    remembered (and committed) now: their payment lands on their ledger."""
-    offer = await db.get(PassOffer, offer_id)
-    if offer is None or not offer.on_sale:
-        raise PassNotOnSale()
-    await remember_client(db, client, now)
-    await db.commit()
-    item = OfferItem.new(ITEM_KIND, offer.id)
-    return offer, money.Money(offer.price_minor, currency), str(item)
-
-
-async def check_pass_payment(
-    db: AsyncSession, *, item: str, amount: money.Money, currency: str, credit: money.Money
-) -> None:
-    """Pre-checkout for a pass: still on sale at this price less the client's ``credit``
-    (spent on it with the payment), this invoice not paid yet."""
-    parsed = parse_item(item)
-    if parsed is None:
-        raise InvalidPayment()
-    offer = await db.get(PassOffer, parsed.offer_id)
-    if offer is None or not offer.on_sale:
-        raise PassNotOnSale()
-    price = money.Money(offer.price_minor, currency)
-    if amount != money.spend_credit(credit, price).to_invoice:
-        raise PassNotOnSale()
-    if await db.scalar(select(ClientPass.id).where(ClientPass.item == item)) is not None:
-        raise PassAlreadyBought()
 
 
 async def grant_pass(

@@ -17,15 +17,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import course_units, money, outbox, passes
-from domain.clients import ClientRef
+from domain.clients import ClientRef, remember_client
 from domain.errors import (
     AlreadyPaid,
     AmountChanged,
     BookingAlreadyCancelled,
     BookingNotFound,
+    CourseAlreadyBought,
+    CourseNotOnSale,
     DomainError,
     FeeNotFound,
     InvalidPayment,
+    PassAlreadyBought,
+    PassNotOnSale,
     SessionAlreadyStarted,
 )
 from domain.events import PaymentNudge
@@ -36,6 +40,8 @@ from domain.storage.models import (
     BookingStatus,
     ClassSession,
     Client,
+    ClientCourse,
+    ClientPass,
     CourseOffer,
     LedgerEntry,
     PassOffer,
@@ -81,18 +87,70 @@ PACKAGE_ITEM_KIND = "package"  # "package:<id>" (domain.packages)
 
 @dataclass(frozen=True)
 class Product:
-    """Something bought from an offer with an invoice (an entry pass, a course): how to price
-    its invoice, check it before payment, and write it with the payment (domain.items)."""
+    """Something bought from an offer with an invoice (an entry pass, a course): its offers
+    (``on_sale``, ``price_minor``), what a payment writes (unique by its ledger item, see
+    domain.items), why it can't be bought, and how it is written with the payment."""
 
-    invoice: Callable  # (db, *, client, offer_id, currency, now) -> (offer, price, item)
-    check: Callable  # (db, *, item, amount, currency, credit) -> None, or raises why not
+    kind: str
+    offer: type[PassOffer | CourseOffer]
+    bought: type[ClientPass | ClientCourse]
+    not_on_sale: type[DomainError]
+    already_bought: type[DomainError]
     grant: Callable  # (db, *, client_id, item, currency, policy, now) -> bool
+
+    async def invoice(
+        self, db: AsyncSession, *, client: ClientRef, offer_id: int, currency: str, now: datetime
+    ) -> tuple[PassOffer | CourseOffer, money.Money, str]:
+        """The offer, its price and a fresh ledger item to invoice it under. The client is
+        remembered (and committed) now: their payment lands on their ledger."""
+        offer = await db.get(self.offer, offer_id)
+        if offer is None or not offer.on_sale:
+            raise self.not_on_sale()
+        await remember_client(db, client, now)
+        await db.commit()
+        item = OfferItem.new(self.kind, offer.id)
+        return offer, money.Money(offer.price_minor, currency), str(item)
+
+    async def check(
+        self,
+        db: AsyncSession,
+        *,
+        item: str,
+        amount: money.Money,
+        currency: str,
+        credit: money.Money,
+    ) -> None:
+        """Pre-checkout: still on sale at this price less the client's ``credit`` (spent on it
+        with the payment), this invoice not paid yet."""
+        parsed = OfferItem.parse(item, self.kind)
+        if parsed is None:
+            raise InvalidPayment()
+        offer = await db.get(self.offer, parsed.offer_id)
+        if offer is None or not offer.on_sale:
+            raise self.not_on_sale()
+        price = money.Money(offer.price_minor, currency)
+        if amount != money.spend_credit(credit, price).to_invoice:
+            raise self.not_on_sale()
+        if await db.scalar(select(self.bought.id).where(self.bought.item == item)) is not None:
+            raise self.already_bought()
 
 
 PRODUCTS = {
-    passes.ITEM_KIND: Product(passes.invoice_pass, passes.check_pass_payment, passes.grant_pass),
+    passes.ITEM_KIND: Product(
+        passes.ITEM_KIND,
+        PassOffer,
+        ClientPass,
+        PassNotOnSale,
+        PassAlreadyBought,
+        passes.grant_pass,
+    ),
     course_units.ITEM_KIND: Product(
-        course_units.invoice_course, course_units.check_course_payment, course_units.grant_course
+        course_units.ITEM_KIND,
+        CourseOffer,
+        ClientCourse,
+        CourseNotOnSale,
+        CourseAlreadyBought,
+        course_units.grant_course,
     ),
 }
 

@@ -206,4 +206,3 @@ async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
         return
     manager.dialog_data["session_id"] = session_id
     await manager.switch_to(Catalog.session)
-
