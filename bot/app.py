@@ -29,12 +29,14 @@ from aiogram.types import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    CallbackQuery,
     User,
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.entities import stack
+from aiogram_dialog.manager.message_manager import MessageManager
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -50,7 +52,7 @@ from bot.dialogs.catalog import catalog_dialog
 from bot.dialogs.menu import menu_dialog
 from bot.dialogs.staff import staff_dialog
 from bot.fees import fees_router
-from bot.handlers import commands_router, fallback_router
+from bot.handlers import TELEGRAM_FAULTS, commands_router, fallback_router
 from bot.i18n import build_i18n, setup_i18n
 from bot.logs import log_updates
 from bot.offers import offers_router
@@ -244,12 +246,26 @@ async def open_storage(settings: Settings) -> BaseStorage:
     return storage
 
 
+class SpinnerTolerantMessages(MessageManager):
+    """Answering a tap only stops its button's spinner, after the new window was shown. If
+    Telegram fails that answer, aiogram-dialog would not keep the dialog's new state (it keeps
+    it only when the handler returns): the chat would show the new window while the dialog
+    stayed on the old one, and the next tap would act on the wrong window."""
+
+    async def answer_callback(self, bot: Bot, callback_query: CallbackQuery) -> None:
+        try:
+            await super().answer_callback(bot, callback_query)
+        except TELEGRAM_FAULTS as error:
+            log.warning("could not answer the tap of %s: %r", callback_query.from_user.id, error)
+
+
 def dialog_options(storage: BaseStorage) -> dict[str, object]:
+    options: dict[str, object] = {"message_manager": SpinnerTolerantMessages()}
     if isinstance(storage, RedisStorage):
         # its own key builder, not the default one (which lacks destiny) that
         # aiogram-dialog would build for a RedisEventIsolation
-        return {"events_isolation": storage.create_isolation()}
-    return {}
+        options["events_isolation"] = storage.create_isolation()
+    return options
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 
 from aiogram import F, Router
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
 from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
@@ -127,6 +135,30 @@ async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None
     await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
+# Telegram failing the bot's answer: down (5xx), out of reach (a lost connection, a timeout),
+# flood control (429), or the client blocked the bot (403)
+TELEGRAM_FAULTS = (
+    TelegramServerError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramForbiddenError,
+)
+
+
+async def telegram_failed(event: ErrorEvent) -> None:
+    """Telegram failed the answer to an update. What the update did is committed already (a
+    use case commits before its result is shown), and the dialog stays on the window the chat
+    still shows (aiogram-dialog keeps a new state only once it is shown), so the client's next
+    tap works: a warning, not a crash."""
+    log.warning(
+        "Telegram failed the answer to update %s: %r", event.update.update_id, event.exception
+    )
+    query = event.update.callback_query
+    if query is not None:  # stop the button's spinner, if Telegram takes that now
+        with contextlib.suppress(TelegramAPIError):
+            await query.answer()
+
+
 def commands_router() -> Router:
     router = Router(name="commands")
     router.message.filter(F.chat.type == "private")
@@ -136,6 +168,7 @@ def commands_router() -> Router:
     router.errors.register(
         stale_dialog, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
     )
+    router.errors.register(telegram_failed, ExceptionTypeFilter(*TELEGRAM_FAULTS))
     return router
 
 
