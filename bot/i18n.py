@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,9 @@ def compile_catalogs(path: Path = LOCALES) -> None:
             continue
         with po_path.open("rb") as source:
             catalog = read_po(source)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        # a file of this call's own: test workers and bot processes starting together compile
+        # at once, and each replaces the .mo with a whole one
+        tmp = mo_path.with_suffix(f".mo.{uuid.uuid4().hex}.tmp")
         with tmp.open("wb") as target:
             write_mo(target, catalog)
         tmp.replace(mo_path)
