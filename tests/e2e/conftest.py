@@ -6,16 +6,22 @@ import asyncio
 import contextlib
 import io
 import os
+import re
 import sqlite3
-from datetime import date, datetime, timedelta
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.cli import import_catalog_file
 from bot.config import load_settings
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.support.services import postgres_database
 
 ZONE = ZoneInfo("Europe/Prague")
 
@@ -30,27 +36,51 @@ async def fake():
     assert server.errors == [], "\n".join(server.errors)
 
 
-@pytest.fixture
-def bot_env(tmp_path) -> dict[str, str]:
-    return {
-        "DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db",
-        "TZ": "Europe/Prague",
-        "DEFAULT_LOCALE": "en",
-        "CURRENCY": "EUR",
-    }
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def bot_env(request, tmp_path) -> AsyncIterator[dict[str, str]]:
+    """The bot's environment, on each database: a SQLite file, or a PostgreSQL database of
+    its own (dropped afterwards)."""
+    env = {"TZ": "Europe/Prague", "DEFAULT_LOCALE": "en", "CURRENCY": "EUR"}
+    if request.param == "sqlite":
+        yield {"DATABASE_URL": f"sqlite:///{tmp_path}/e2e.db", **env}
+        return
+    async with postgres_database() as url:
+        yield {"DATABASE_URL": url, **env}
+
+
+def async_url(env: dict[str, str]) -> str:
+    """The bot's DATABASE_URL with the async driver, for a test's own engine."""
+    url = env["DATABASE_URL"]
+    if url.startswith("sqlite://"):
+        return url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+    return url
 
 
 class Database:
-    """Read (and, for stale-button tests, damage) the bot's SQLite file from the outside."""
+    """Read (and, for stale-button tests, damage) the bot's database from the outside, with
+    SQLite's ``?`` placeholders on either database."""
 
     def __init__(self, url: str) -> None:
-        self.path = Path(url.removeprefix("sqlite:///"))
+        self.url = url
+        self.postgres = not url.startswith("sqlite")
+        self.path = None if self.postgres else Path(url.removeprefix("sqlite:///"))
+
+    def moment(self, value: datetime) -> datetime | str:
+        """A moment as this database holds it (to write it, or compare what a query read):
+        naive UTC text on SQLite, an aware datetime on PostgreSQL."""
+        utc = value.astimezone(UTC)
+        return utc if self.postgres else utc.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def query(self, sql: str, *args) -> list[tuple]:
+        if self.postgres:
+            return _on_postgres(self.url, sql, args, fetch=True)
         with sqlite3.connect(self.path) as connection:
             return connection.execute(sql, args).fetchall()
 
     def execute(self, sql: str, *args) -> None:
+        if self.postgres:
+            _on_postgres(self.url, sql, args, fetch=False)
+            return
         with sqlite3.connect(self.path) as connection:
             connection.execute("PRAGMA foreign_keys=ON")
             connection.execute(sql, args)
@@ -68,6 +98,27 @@ class Database:
 @pytest.fixture
 def database(bot_env) -> Database:
     return Database(bot_env["DATABASE_URL"])
+
+
+def _on_postgres(url: str, sql: str, args: tuple, *, fetch: bool) -> list[tuple]:
+    """One statement on its own connection, from a thread of its own (the tests call this
+    synchronously, from inside their event loop)."""
+    numbered = iter(range(1, sql.count("?") + 1))
+    statement = re.sub(r"\?", lambda _m: f"${next(numbered)}", sql)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run() -> list[tuple]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            if fetch:
+                return [tuple(row) for row in await connection.fetch(statement, *args)]
+            await connection.execute(statement, *args)
+            return []
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, run()).result()
 
 
 async def import_text(path: Path, text: str, env: dict[str, str]) -> str:

@@ -19,7 +19,7 @@ from domain import outbox
 from domain.events import SessionReminder
 from domain.storage.db import create_engine, session_factory
 from domain.storage.models import Booking, ClassSession, Client
-from tests.e2e.conftest import import_text, soon
+from tests.e2e.conftest import async_url, import_text, soon
 from tests.e2e.fake_telegram import ApiCall, FakeTelegram
 from tests.e2e.harness import bot_process
 
@@ -50,7 +50,7 @@ programmes:
 async def seed_due_reminders(bot_env: dict[str, str], fake: FakeTelegram, clients: range) -> None:
     """Each client (a Telegram user of the fake) booked into one of the sessions, with a
     reminder of it due now."""
-    url = bot_env["DATABASE_URL"].replace("sqlite://", "sqlite+aiosqlite://", 1)
+    url = async_url(bot_env)
     engine = create_engine(url)
     now = datetime.now(UTC)
     try:

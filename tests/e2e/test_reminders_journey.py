@@ -61,7 +61,7 @@ def the_time_has_come(database) -> None:
     """Stand-in for waiting 18 hours: the pending reminders become due now."""
     database.execute(
         "update outbox set due_at = ? where kind = 'reminder' and state = 'pending'",
-        (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+        database.moment(datetime.now(UTC) - timedelta(seconds=1)),
     )
 
 
@@ -75,7 +75,7 @@ async def test_a_reminder_answered_cant_come_frees_the_place_and_tells_staff(
         assert "waiting list: number 1" in bob.last_bot_message().text
         due = database.query("select recipient, state, due_at from outbox")
         expected_due = (STARTS - timedelta(hours=2)).astimezone(UTC)
-        assert due == [(1001, "pending", expected_due.strftime("%Y-%m-%d %H:%M:%S.%f"))]
+        assert due == [(1001, "pending", database.moment(expected_due))]
 
         the_time_has_come(database)
         reminder = await alice.wait_message("⏰ Reminder: Clay morning — Wheel on")
