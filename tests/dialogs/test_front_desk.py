@@ -8,22 +8,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from aiogram_dialog.test_tools import BotClient, MockMessageManager
-from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.config import Settings
-from bot.deps import Deps
-from bot.i18n import build_i18n
 from domain import course_units
 from domain.booking import book_session
 from domain.clients import ClientRef, remember_client
 from domain.policy import Policy
 from domain.storage.models import Booking, ClassSession, CourseOffer, CourseUnit, LedgerEntry
-from tests.dialogs.test_staff_dialog import Conversation, ForgedData
+from tests.dialogs.test_staff_dialog import Conversation, ForgedData, staff_chats
 from tests.support.catalog import PRAGUE, load
-from tests.support.dialogs import RecordingBot
 
 STAFF = 500
 ALICE, BOB = ClientRef(1001, "Alice"), ClientRef(1002, "Bob")
@@ -54,20 +47,7 @@ courses:
 
 @pytest.fixture
 def chat_for(db_factory, clock):
-    storage = JsonMemoryStorage()
-    messages = MockMessageManager()
-    i18n = build_i18n("en")
-
-    def make(user_id: int = STAFF) -> Conversation:
-        settings = Settings(
-            TZ="Europe/Prague", currency="EUR", bot_token=None, admin_ids=frozenset({STAFF})
-        )
-        deps = Deps(db=db_factory, settings=settings, clock=clock)
-        dp = build_dispatcher(deps, i18n, storage=storage, message_manager=messages)
-        bot = RecordingBot()
-        return Conversation(BotClient(dp, user_id=user_id, chat_id=user_id, bot=bot), messages, bot)
-
-    return make
+    return staff_chats(db_factory, clock)
 
 
 @pytest.fixture

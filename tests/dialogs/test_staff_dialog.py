@@ -91,21 +91,31 @@ class Conversation:
         return [" ".join(b.text.split()) for row in markup.inline_keyboard for b in row]
 
 
-@pytest.fixture
-def chat_for(db_factory, clock):
+def staff_chats(
+    db_factory, clock, *, currency: str = "EUR", bot_type: type[RecordingBot] = RecordingBot
+):
+    """``make(user_id)``: a chat of that user with one bot whose staff is STAFF; all chats share
+    its storage and message manager, as one bot's users do."""
     storage = JsonMemoryStorage()
     messages = MockMessageManager()
     i18n = build_i18n("en")
 
     def make(user_id: int = STAFF, admin_ids: frozenset[int] = frozenset({STAFF})) -> Conversation:
-        settings = Settings(TZ="Europe/Prague", currency="EUR", bot_token=None, admin_ids=admin_ids)
+        settings = Settings(
+            TZ="Europe/Prague", currency=currency, bot_token=None, admin_ids=admin_ids
+        )
         deps = Deps(db=db_factory, settings=settings, clock=clock)
         dp = build_dispatcher(deps, i18n, storage=storage, message_manager=messages)
-        bot = RecordingBot()
+        bot = bot_type()
         client = BotClient(dp, user_id=user_id, chat_id=user_id, bot=bot)
         return Conversation(client, messages, bot)
 
     return make
+
+
+@pytest.fixture
+def chat_for(db_factory, clock):
+    return staff_chats(db_factory, clock)
 
 
 @pytest.fixture

@@ -6,18 +6,11 @@ from __future__ import annotations
 
 import pytest
 from aiogram.methods import SendMessage
-from aiogram_dialog.test_tools import BotClient, MockMessageManager
-from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_dispatcher
-from bot.config import Settings
-from bot.deps import Deps
-from bot.i18n import build_i18n
 from domain.attendance import check_in_code
-from tests.dialogs.test_staff_dialog import Conversation
-from tests.support.dialogs import RecordingBot
+from tests.dialogs.test_staff_dialog import staff_chats
 from tests.support.world import ALICE, BOB, STAFF, snapshot
 
 STAFF_ONLY = "This command is for staff only."
@@ -40,18 +33,7 @@ STAFF_COMMANDS = [
 
 @pytest.fixture
 def chat_for(db_factory, clock):
-    storage, messages = JsonMemoryStorage(), MockMessageManager()
-
-    def make(user_id: int) -> Conversation:
-        settings_ = Settings(
-            TZ="Europe/Prague", currency="EUR", bot_token=None, admin_ids=frozenset({STAFF})
-        )
-        deps = Deps(db=db_factory, settings=settings_, clock=clock)
-        dp = build_dispatcher(deps, build_i18n("en"), storage=storage, message_manager=messages)
-        bot = RecordingBot()
-        return Conversation(BotClient(dp, user_id=user_id, chat_id=user_id, bot=bot), messages, bot)
-
-    return make
+    return staff_chats(db_factory, clock)
 
 
 @pytest.mark.parametrize("command", STAFF_COMMANDS)

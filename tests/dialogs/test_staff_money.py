@@ -6,21 +6,15 @@ from __future__ import annotations
 import pytest
 from aiogram.methods import RefundStarPayment, SendDocument, SendMessage, TelegramMethod
 from aiogram.types import Message
-from aiogram_dialog.test_tools import BotClient, MockMessageManager
-from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.config import Settings
-from bot.deps import Deps
-from bot.i18n import build_i18n
 from domain import money
 from domain.booking import book_session
 from domain.clients import ClientRef
 from domain.payments import InvoiceFor, apply_payment, booking_item
 from domain.policy import Policy
 from domain.storage.models import ClassSession, LedgerEntry
-from tests.dialogs.test_staff_dialog import Conversation, ForgedData
+from tests.dialogs.test_staff_dialog import Conversation, ForgedData, staff_chats
 from tests.support.catalog import PRAGUE, load
 from tests.support.dialogs import RecordingBot
 
@@ -59,20 +53,7 @@ class TelegramBot(RecordingBot):
 
 @pytest.fixture
 def chat_for(db_factory, clock):
-    storage = JsonMemoryStorage()
-    messages = MockMessageManager()
-    i18n = build_i18n("en")
-
-    def make(user_id: int = STAFF) -> Conversation:
-        settings = Settings(
-            TZ="Europe/Prague", currency="XTR", bot_token=None, admin_ids=frozenset({STAFF})
-        )
-        deps = Deps(db=db_factory, settings=settings, clock=clock)
-        dp = build_dispatcher(deps, i18n, storage=storage, message_manager=messages)
-        bot = TelegramBot()
-        return Conversation(BotClient(dp, user_id=user_id, chat_id=user_id, bot=bot), messages, bot)
-
-    return make
+    return staff_chats(db_factory, clock, currency="XTR", bot_type=TelegramBot)
 
 
 @pytest.fixture
