@@ -60,28 +60,14 @@ async def book_session(
 ) -> Booked:
     """Book one session; staff may go into the class's overload, clients never. With
     ``course_id`` a free unit of the client's course pays for it instead of its price."""
-    session = await load_session(db, session_id)
-    if session is None:
-        raise SessionNotFound()
-    programme = session.klass.programme
-    if programme.kind == ProgrammeKind.ONGOING and not by_staff:
-        raise NeedsEnrolment(class_id=session.class_id)
-    if session.starts_at <= now:
-        raise SessionAlreadyStarted()
+    session = await _bookable_session(db, session_id, now, by_staff=by_staff)
     if await claim_own_offer(db, client.id, session_id, now):
         # the client held an offer for this very session: its seat is theirs already
         return await _write_booking(
             db, client, session, now, policy, by_staff, seat_taken=True, course_id=course_id
         )
-    rules.ensure_can_book(
-        starts_at=session.starts_at,
-        now=now,
-        capacity=session.klass.capacity,
-        seats_taken=session.seats_taken,
-        already_booked=await queries.has_active_booking(db, session_id, client.id),
-        max_overload=session.klass.max_overload,
-        by_staff=by_staff,
-    )
+    if not await _has_room(db, client.id, session, now, by_staff=by_staff):
+        raise SessionFull()
     return await _write_booking(
         db, client, session, now, policy, by_staff, seat_taken=False, course_id=course_id
     )
@@ -95,14 +81,69 @@ async def book_or_wait(
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
 ) -> Booked | Waitlisted:
-    """What a client's Book tap does: a place if there is one, else the waiting list."""
+    """What a client's Book tap does: a place if there is one, else the waiting list.
+
+    The same steps as book_session, so that the waiting list knows which kind of full it is.
+    """
+    session = await _bookable_session(db, session_id, now, by_staff=False)
+    if await claim_own_offer(db, client.id, session_id, now):
+        return await _write_booking(db, client, session, now, policy, False, seat_taken=True)
+    if not await _has_room(db, client.id, session, now, by_staff=False):
+        # full as this transaction read it, and the client holds no booking of it: the queue
+        # goes on from what was read (it still refuses if the class has no waiting list)
+        return await _wait(db, client, session_id, now, policy, checked=session)
     try:
-        return await book_session(db, client=client, session_id=session_id, now=now, policy=policy)
+        return await _write_booking(db, client, session, now, policy, False, seat_taken=False)
     except SessionFull:
-        pass  # queue instead; join_waitlist re-reads the session and refuses if it has no list
+        pass  # another tap took the last seat first; rolled back, so the queue reads it all again
+    return await _wait(db, client, session_id, now, policy, checked=None)
+
+
+async def _bookable_session(
+    db: AsyncSession, session_id: int, now: datetime, *, by_staff: bool
+) -> ClassSession:
+    session = await load_session(db, session_id)
+    if session is None:
+        raise SessionNotFound()
+    programme = session.klass.programme
+    if programme.kind == ProgrammeKind.ONGOING and not by_staff:
+        raise NeedsEnrolment(class_id=session.class_id)
+    if session.starts_at <= now:
+        raise SessionAlreadyStarted()
+    return session
+
+
+async def _has_room(
+    db: AsyncSession, client_id: int, session: ClassSession, now: datetime, *, by_staff: bool
+) -> bool:
+    """False if the session is full for them; the other rules of a booking raise."""
+    try:
+        rules.ensure_can_book(
+            starts_at=session.starts_at,
+            now=now,
+            capacity=session.klass.capacity,
+            seats_taken=session.seats_taken,
+            already_booked=await queries.has_active_booking(db, session.id, client_id),
+            max_overload=session.klass.max_overload,
+            by_staff=by_staff,
+        )
+    except SessionFull:
+        return False
+    return True
+
+
+async def _wait(
+    db: AsyncSession,
+    client: ClientRef,
+    session_id: int,
+    now: datetime,
+    policy: Policy,
+    *,
+    checked: ClassSession | None,
+) -> Waitlisted:
     try:
         entry_id, position = await join_waitlist(
-            db, client=client, session_id=session_id, now=now, policy=policy
+            db, client=client, session_id=session_id, now=now, policy=policy, checked=checked
         )
     except NoWaitingList:
         raise SessionFull() from None
@@ -145,11 +186,11 @@ async def _write_booking(
     course_id: int | None = None,
 ) -> Booked:
     programme = session.klass.programme
-    await remember_client(db, client, now)
+    rank = await remember_client(db, client, now)
     if session.klass.package_size and not by_staff:
         raise PackageOnly(size=session.klass.package_size)
     if not by_staff:
-        await ensure_eligible(db, client.id, programme, now, policy)
+        await ensure_eligible(db, client.id, programme, now, policy, client_rank=rank)
         await _ensure_within_limits(db, client.id, session, policy)
         day = policy.local_day(session.starts_at)
         await credits.ensure_credit_for(db, client.id, programme, day, policy)

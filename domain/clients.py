@@ -25,7 +25,9 @@ class ClientRef:
     language_code: str | None = None
 
 
-async def remember_client(db: AsyncSession, client: ClientRef, now: datetime) -> None:
+async def remember_client(db: AsyncSession, client: ClientRef, now: datetime) -> int:
+    """Insert or update the client; returns their rank, as the row now holds it (ours to the
+    end of the transaction, so the same as reading it afterwards)."""
     dialect = postgresql if db.bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Client).values(
         id=client.id,
@@ -34,12 +36,13 @@ async def remember_client(db: AsyncSession, client: ClientRef, now: datetime) ->
         created_at=now,
     )
     # A double tap from two devices may race here: both inserts must succeed.
-    await db.execute(
+    rank = await db.scalar(
         statement.on_conflict_do_update(
             index_elements=[Client.id],
             set_={"first_name": client.first_name},
-        )
+        ).returning(Client.rank)
     )
+    return rank or 0
 
 
 async def mark_unreachable(db: AsyncSession, client_id: int, now: datetime) -> bool:

@@ -20,13 +20,21 @@ from domain.storage.models import (
 
 
 async def ensure_eligible(
-    db: AsyncSession, client_id: int, programme: Programme, now: datetime, policy: Policy
+    db: AsyncSession,
+    client_id: int,
+    programme: Programme,
+    now: datetime,
+    policy: Policy,
+    *,
+    client_rank: int | None = None,
 ) -> None:
-    """Within the programme's dates, and within the rank allowance."""
+    """Within the programme's dates, and within the rank allowance. The client's rank is read
+    unless the caller has it from this transaction (remember_client returns it)."""
     rules.ensure_open_on(
         policy.today(now), valid_from=programme.valid_from, valid_until=programme.valid_until
     )
-    client_rank = await db.scalar(select(Client.rank).where(Client.id == client_id))
+    if client_rank is None:
+        client_rank = await db.scalar(select(Client.rank).where(Client.id == client_id))
     rules.ensure_rank_allows(
         programme_rank=programme.rank,
         client_rank=client_rank or 0,

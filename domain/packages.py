@@ -118,8 +118,8 @@ async def book_package(
     )
     if any(s.starts_at <= now for s in picked):
         raise SessionAlreadyStarted()
-    await remember_client(db, client, now)
-    await ensure_eligible(db, client.id, klass.programme, now, policy)
+    rank = await remember_client(db, client, now)
+    await ensure_eligible(db, client.id, klass.programme, now, policy, client_rank=rank)
     currency = policy.currency
     price = money.Money(klass.package_price_minor or 0, currency)
     cancel_hours, move_hours = _cutoffs(klass)

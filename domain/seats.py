@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -30,13 +30,17 @@ from domain.storage.models import (
     WaitStatus,
 )
 
+# Built once: every Book tap runs it, and building a statement and its cache key anew on each
+# call was a good part of the tap's Python time (as for the hot queries in storage.queries).
+_LOAD_SESSION = (
+    select(ClassSession)
+    .where(ClassSession.id == bindparam("session_id"))
+    .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
+)
+
 
 async def load_session(db: AsyncSession, session_id: int) -> ClassSession | None:
-    return await db.scalar(
-        select(ClassSession)
-        .where(ClassSession.id == session_id)
-        .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
-    )
+    return await db.scalar(_LOAD_SESSION, {"session_id": session_id})
 
 
 async def take_seat(db: AsyncSession, session_id: int, *, by_staff: bool = False) -> bool:

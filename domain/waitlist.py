@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
 
 from domain import outbox
 from domain.clients import ClientRef, remember_client
@@ -23,11 +22,10 @@ from domain.errors import (
 from domain.events import Event, OfferLapsed
 from domain.ongoing import promote_class
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.seats import enqueue, release_seat
+from domain.seats import enqueue, load_session, release_seat
 from domain.storage import queries
 from domain.storage.models import (
     ClassSession,
-    ProgrammeClass,
     ProgrammeKind,
     WaitlistEntry,
     WaitStatus,
@@ -35,14 +33,22 @@ from domain.storage.models import (
 
 
 async def join_waitlist(
-    db: AsyncSession, *, client: ClientRef, session_id: int, now: datetime, policy: Policy
+    db: AsyncSession,
+    *,
+    client: ClientRef,
+    session_id: int,
+    now: datetime,
+    policy: Policy,
+    checked: ClassSession | None = None,
 ) -> tuple[int, int]:
-    """Queue for a full session; returns the entry id and the 1-based position."""
-    session = await db.scalar(
-        select(ClassSession)
-        .where(ClassSession.id == session_id)
-        .options(joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme))
-    )
+    """Queue for a full session; returns the entry id and the 1-based position.
+
+    ``checked`` is the session as the caller loaded it (load_session) in this same transaction,
+    where it also found the client holds no active booking of it: neither is read again. (Read
+    again, the session would come back as this very object, unrefreshed, from the identity map.)
+    After a rollback the caller passes nothing: that is a new transaction.
+    """
+    session = checked if checked is not None else await load_session(db, session_id)
     if session is None:
         raise SessionNotFound()
     klass = session.klass
@@ -52,12 +58,12 @@ async def join_waitlist(
         raise NeedsEnrolment(class_id=klass.id)
     if not klass.waiting_list:
         raise NoWaitingList()
-    if await queries.has_active_booking(db, session_id, client.id):
+    if checked is None and await queries.has_active_booking(db, session_id, client.id):
         raise AlreadyBooked()
     if session.seats_taken < klass.capacity:
         raise HasRoom()
-    await remember_client(db, client, now)
-    await ensure_eligible(db, client.id, klass.programme, now, policy)
+    rank = await remember_client(db, client, now)
+    await ensure_eligible(db, client.id, klass.programme, now, policy, client_rank=rank)
     entry = WaitlistEntry(client_id=client.id, session_id=session_id, requested_at=now)
     position = await enqueue(db, entry)  # the entry gets its id here
     return entry.id, position
