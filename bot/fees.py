@@ -14,9 +14,9 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
 
 from bot.deps import Deps, Formatter, client_of, deps_of, html, i18n_of
-from bot.dialogs.common import choice_list, item_id, show_error
+from bot.dialogs.common import choice_list
 from bot.errors import message_for
-from bot.invoices import send_invoice
+from bot.invoices import on_invoice_choice, send_invoice
 from bot.notify import PayFee, fee_label
 from domain import credits, fees
 from domain.errors import DomainError
@@ -102,19 +102,17 @@ async def account_data(deps: Deps, fmt: Formatter, client_id: int) -> dict[str, 
     }
 
 
-async def on_fee_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
-    fee_id = item_id(raw_id)
-    if fee_id is None:
-        show_error(manager, "stale_button")
-        return
-    note = await request_fee_payment(
+async def _pay_fee(manager: DialogManager, fee_id: int) -> str | None:
+    return await request_fee_payment(
         manager.middleware_data["bot"],
         deps_of(manager),
         i18n_of(manager),
         client_id=client_of(manager).id,
         fee_id=fee_id,
     )
-    manager.dialog_data["fee_note"] = note or _("The invoice is below: tap Pay on it.")
+
+
+on_fee_chosen = on_invoice_choice(_pay_fee, "fee_note")
 
 
 def fee_widgets() -> list:

@@ -70,25 +70,38 @@ async def buy_from_offer(
     return None
 
 
-def on_buy(request: Callable[..., Awaitable[str | None]], note_key: str):
-    """The click on an offer's button: ``request`` (bot, deps, fmt, *, client, offer_id) sends
-    its invoice; what to say instead is kept in ``dialog_data[note_key]`` for the window."""
+def on_invoice_choice(
+    request: Callable[[DialogManager, int], Awaitable[str | None]], note_key: str
+):
+    """The click on a button of a list of things to pay (offers, fees): ``request(manager,
+    id)`` sends the invoice for the one chosen and returns what to say instead, if anything;
+    that, or where the invoice is, is kept in ``dialog_data[note_key]`` for the window."""
 
     async def clicked(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
-        offer_id = item_id(raw_id)
-        if offer_id is None:
+        chosen = item_id(raw_id)
+        if chosen is None:
             show_error(manager, "stale_button")
             return
-        note = await request(
+        note = await request(manager, chosen)
+        manager.dialog_data[note_key] = note or _("The invoice is below: tap Pay on it.")
+
+    return clicked
+
+
+def on_buy(request: Callable[..., Awaitable[str | None]], note_key: str):
+    """The click on an offer's button: ``request`` (bot, deps, fmt, *, client, offer_id) sends
+    its invoice (see on_invoice_choice)."""
+
+    async def buy(manager: DialogManager, offer_id: int) -> str | None:
+        return await request(
             manager.middleware_data["bot"],
             deps_of(manager),
             formatter_of(manager),
             client=client_of(manager),
             offer_id=offer_id,
         )
-        manager.dialog_data[note_key] = note or _("The invoice is below: tap Pay on it.")
 
-    return clicked
+    return on_invoice_choice(buy, note_key)
 
 
 def _clip(text: str, limit: int) -> str:
