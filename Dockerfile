@@ -9,7 +9,7 @@ COPY domain ./domain
 COPY locales ./locales
 COPY examples ./examples
 RUN pip install --no-cache-dir . \
-    && python -c "from bot.i18n import compile_catalogs; compile_catalogs()"
+    && python -c "from bot.text.i18n import compile_catalogs; compile_catalogs()"
 
 # SQLite lives here unless DATABASE_URL points at PostgreSQL; mount a volume to keep it.
 VOLUME ["/app/data"]

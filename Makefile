@@ -26,4 +26,4 @@ lint: setup
 
 # Re-extract messages from bot/ into locales/ after changing user-facing text.
 messages: setup
-	$(PY) -m bot.i18n_tools
+	$(PY) -m bot.text.i18n_tools

@@ -30,10 +30,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from domain.booking import Booked, Waitlisted, book_or_wait
-from domain.catalog import import_catalog
-from domain.catalog_file import parse_catalog
-from domain.clients import ClientRef
+from domain.booking.bookings import Booked, Waitlisted, book_or_wait
+from domain.catalog.file import parse_catalog
+from domain.catalog.importer import import_catalog
+from domain.clients.record import ClientRef
 from domain.storage.db import SessionFactory, create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
 from domain.storage.models import Booking, BookingStatus, ClassSession, WaitlistEntry, WaitStatus

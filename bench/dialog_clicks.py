@@ -45,13 +45,13 @@ from aiogram_dialog.widgets.kbd import ScrollingGroup, Select, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.config import Settings
 from bot.deps import Deps
 from bot.dialogs.common import PAGE_SIZE
-from bot.i18n import build_i18n
-from domain.catalog import import_catalog
-from domain.catalog_file import parse_catalog
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.catalog.file import parse_catalog
+from domain.catalog.importer import import_catalog
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
 from domain.storage.models import ProgrammeClass

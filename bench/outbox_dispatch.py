@@ -6,8 +6,9 @@
 
 Each run starts from a fresh database (a SQLite file in a temp folder; a throwaway PostgreSQL
 schema), migrated and given a catalog, clients and their bookings, whose reminders
-``domain.outbox.remind`` schedules as the booking use cases do (24 h and 2 h before). The
-clock then stands where every 24 h reminder is due, and the real :class:`bot.courier.Courier`
+``domain.notices.outbox.remind`` schedules as the booking use cases do (24 h and 2 h before). The
+clock then stands where every 24 h reminder is due, and the real
+:class:`bot.delivery.courier.Courier`
 drains the outbox: it claims, renders, sends and marks every row, talking HTTP to the fake
 Telegram Bot API of tests/e2e, which runs in a process of its own (bench/_fake_api.py) so
 that its work does not slow the dispatcher's event loop.
@@ -65,15 +66,15 @@ from bench.booking_contention import (
     postgres_engine,
     sqlite_engine,
 )
-from bot.app import build_bot
-from bot.config import Settings
-from bot.courier import Courier
+from bot.delivery.courier import Courier
+from bot.delivery.sender import Reachability, Sender
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from bot.sender import Reachability, Sender
-from domain import outbox
-from domain.catalog import import_catalog
-from domain.catalog_file import parse_catalog
+from bot.runtime.app import build_bot
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.catalog.file import parse_catalog
+from domain.catalog.importer import import_catalog
+from domain.notices import outbox
 from domain.storage.db import SessionFactory, session_factory
 from domain.storage.migrate import upgrade_to_head
 from domain.storage.models import (

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from bot.config import ConfigError, load_settings
-from bot.logs import setup_logging
+from bot.runtime.config import ConfigError, load_settings
+from bot.runtime.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,14 +25,14 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         setup_logging(settings.log_level, settings.log_format)
         if args.command == "import-catalog":
-            from bot.cli import import_catalog_file
+            from bot.runtime.cli import import_catalog_file
 
             return asyncio.run(import_catalog_file(settings, args.file))
         if args.command == "migrate":
-            from bot.cli import migrate
+            from bot.runtime.cli import migrate
 
             return asyncio.run(migrate(settings))
-        from bot.app import run
+        from bot.runtime.app import run
 
         settings.require_token()
         asyncio.run(run(settings))

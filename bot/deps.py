@@ -15,15 +15,15 @@ from aiogram.utils.i18n import I18n
 from aiogram_dialog import DialogManager
 from babel.dates import get_timezone_location
 
-from bot import formatting
-from bot.config import Settings
-from domain.clients import ClientRef
+from bot.runtime.config import Settings
+from bot.text import formatting
+from domain.clients.record import ClientRef
 from domain.storage.db import SessionFactory
 
 if TYPE_CHECKING:
-    from bot.announce import Announcer
-    from bot.courier import Courier
-    from bot.sender import Sender
+    from bot.delivery.announce import Announcer
+    from bot.delivery.courier import Courier
+    from bot.delivery.sender import Sender
 
 Clock = Callable[[], datetime]
 
@@ -41,11 +41,11 @@ class Deps:
     db: SessionFactory
     settings: Settings
     clock: Clock = utc_now
-    # the one rate-limited path for messages sent unasked (see bot/sender.py); one per bot
+    # the one rate-limited path for messages sent unasked (see bot/delivery/sender.py); one per bot
     sender: Sender | None = None
-    # sends the notification outbox (bot/courier.py); None: each send_due drains it inline
+    # sends the notification outbox (bot/delivery/courier.py); None: each send_due drains it inline
     courier: Courier | None = None
-    # posts and refreshes announcement cards in groups (bot/announce.py); None: not running
+    # posts and refreshes announcement cards in groups (bot/delivery/announce.py); None: not running
     announcer: Announcer | None = None
 
 

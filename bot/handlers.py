@@ -26,12 +26,12 @@ from bot.deps import Deps, client_ref
 from bot.dialogs.catalog import open_programme
 from bot.dialogs.common import open_over_menu
 from bot.dialogs.staff.desk import open_check_in
-from bot.errors import message_for
 from bot.states import Catalog, MainMenu, MyBookings
-from domain import announce
-from domain.clients import remember_client
+from bot.text.errors import message_for
+from domain.clients.record import remember_client
 from domain.storage import queries
 from domain.storage.models import Programme
+from domain.timetable import announce
 
 log = logging.getLogger(__name__)
 

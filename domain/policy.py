@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
-from domain.rules import EnrolmentNotes, RankAllowance, ReminderOffset
+from domain.booking.rules import EnrolmentNotes, RankAllowance
+from domain.notices.rules import ReminderOffset
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalog_report import decode, ensure_small_enough, report_lines
-from bot.i18n import build_i18n
-from bot.staff import MESSAGE_LIMIT, split_message
-from domain.catalog import ImportReport
-from domain.catalog_file import MAX_CATALOG_BYTES, CatalogInvalid, CatalogProblem
+from bot.commands.catalog_report import decode, ensure_small_enough, report_lines
+from bot.commands.staff import MESSAGE_LIMIT, split_message
+from bot.text.i18n import build_i18n
+from domain.catalog.file import MAX_CATALOG_BYTES, CatalogInvalid, CatalogProblem
+from domain.catalog.importer import ImportReport
 
 
 def utf16_len(text: str) -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import DOMAIN, LOCALES
-from bot.i18n_tools import extract
+from bot.text.i18n import DOMAIN, LOCALES
+from bot.text.i18n_tools import extract
 
 PLACEHOLDER = re.compile(r"{(\w*)[^{}]*}")
 CATALOGS = sorted(LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))

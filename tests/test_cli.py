@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import main
-from bot.config import load_settings
-from domain.rules import EnrolmentNotes
+from bot.runtime.config import load_settings
+from domain.booking.rules import EnrolmentNotes
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "studio.yaml"
 

@@ -8,8 +8,8 @@ import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from bot import i18n
-from bot.i18n import DOMAIN, LOCALES, compile_catalogs
+from bot.text import i18n
+from bot.text.i18n import DOMAIN, LOCALES, compile_catalogs
 
 
 def test_two_compilers_at_once_both_finish_and_leave_whole_catalogs(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import Settings
+from bot.runtime.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))

@@ -4,9 +4,9 @@ import inspect
 import re
 
 import domain.errors
-from bot.errors import MESSAGES, message_for
+from bot.text.errors import MESSAGES, message_for
 
-# Catalog problems have their own table (bot/catalog_messages.py), one message per problem.
+# Catalog problems have their own table (bot/text/catalog_messages.py), one message per problem.
 OWN_TABLES = {"catalog_invalid", "domain_error"}
 
 

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import formatting
+from bot.text import formatting
 
 PRAGUE = ZoneInfo("Europe/Prague")
 

@@ -29,5 +29,8 @@ def test_domain_never_imports_aiogram_or_the_bot():
 
 def test_the_rules_do_not_import_storage():
     assert not {
-        name for name in imported_modules(DOMAIN / "rules.py") if name.startswith("domain.storage")
+        f"{path.relative_to(DOMAIN.parent)}: {name}"
+        for path in DOMAIN.rglob("rules.py")
+        for name in imported_modules(path)
+        if name.startswith("domain.storage") or name.split(".")[0] == "sqlalchemy"
     }

@@ -12,7 +12,7 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
-from bot.logs import JsonFormatter, log_updates, setup_logging
+from bot.runtime.logs import JsonFormatter, log_updates, setup_logging
 
 ALICE = User(id=1001, is_bot=False, first_name="Alice")
 CHAT = Chat(id=1001, type="private")

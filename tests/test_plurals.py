@@ -11,7 +11,7 @@ import pytest
 from babel import Locale
 from babel.messages.pofile import read_po
 
-from bot.i18n import DOMAIN, LOCALES, build_i18n
+from bot.text.i18n import DOMAIN, LOCALES, build_i18n
 
 I18N = build_i18n("en")
 SPOTS = ("🟢 {n} spot left", "🟢 {n} spots left")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.__main__ import main
-from bot.app import open_storage
-from bot.config import ConfigError, load_settings
+from bot.runtime.app import open_storage
+from bot.runtime.config import ConfigError, load_settings
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from aiogram import Dispatcher
 
-from bot.config import Settings
-from bot.courier import Courier, dispatch_outbox
+from bot.delivery.courier import Courier, dispatch_outbox
 from bot.deps import Deps
-from bot.scheduler import (
+from bot.runtime.config import Settings
+from bot.runtime.scheduler import (
     build_scheduler,
     fees_and_attendance,
     pass_on_expired_offers,

@@ -15,7 +15,7 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 from aiogram.types import Chat, Message
 
-from bot.sender import Sender
+from bot.delivery.sender import Sender
 
 
 class FakeTime:

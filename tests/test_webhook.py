@@ -10,12 +10,12 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot import webhook
-from bot.app import build_dispatcher
-from bot.config import Settings
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from bot.webhook import build_web_app, telegram_update_types
+from bot.runtime import webhook
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.runtime.webhook import build_web_app, telegram_update_types
+from bot.text.i18n import build_i18n
 
 SETTINGS = Settings(
     bot_token=None,

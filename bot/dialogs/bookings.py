@@ -10,9 +10,8 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot import courses, packages
-from bot.courses import CONVERT_TO
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.dialogs import courses, packages
 from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import (
     ERROR_LINE,
@@ -28,15 +27,16 @@ from bot.dialogs.common import (
     shown_error,
     take_error,
 )
-from bot.i18n import T
-from bot.payments import payment_state, payment_widgets
+from bot.dialogs.courses import CONVERT_TO
+from bot.dialogs.payments.checkout import payment_state, payment_widgets
 from bot.states import Catalog, MyBookings
-from domain import packages as domain_packages
-from domain.attendance import CODE_PREFIX, check_in_code, convert_to_course, desk_state
-from domain.booking import cancel_booking
+from bot.text.i18n import T
+from domain.booking.bookings import cancel_booking
+from domain.desk.attendance import CODE_PREFIX, check_in_code, convert_to_course, desk_state
 from domain.errors import DomainError
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind, WaitStatus
+from domain.timetable import packages as domain_packages
 
 BOOKINGS, WAITS, MOVE_TARGETS = "b", "w", "mv"
 

@@ -15,11 +15,11 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, ScrollingGroup, Select, S
 from aiogram_dialog.widgets.kbd.select import OnItemClick
 from aiogram_dialog.widgets.text import Format
 
-from bot.courier import send_due
+from bot.delivery.courier import send_due
 from bot.deps import deps_of, formatter_of, i18n_of
-from bot.errors import describe, message_for
-from bot.i18n import T
 from bot.states import MainMenu
+from bot.text.errors import describe, message_for
+from bot.text.i18n import T
 from domain.errors import DomainError
 
 R = TypeVar("R")

@@ -15,9 +15,9 @@ from babel import Locale
 
 from bot.deps import READER_ZONE, client_of, deps_of, formatter_of, i18n_of
 from bot.dialogs.common import ERROR_LINE, back_to, show_error, take_error
-from bot.i18n import T, remember_preferences
 from bot.states import MainMenu
-from domain import clients
+from bot.text.i18n import T, remember_preferences
+from domain.clients import record as clients
 from domain.errors import DomainError
 
 

@@ -378,7 +378,7 @@ class OutboxState:
 
 class OutboxMessage(Base):
     """A message to send at ``due_at``: written in the transaction of the change that causes it,
-    claimed and sent by the dispatcher (see domain/outbox.py)."""
+    claimed and sent by the dispatcher (see domain/notices/outbox.py)."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -405,9 +405,11 @@ class OutboxMessage(Base):
 
 
 class LedgerEntry(Base):
-    """One line of a client's ledger: a domain.money.Entry (kind, item, amount, method, what a
+    """One line of a client's ledger: a domain.billing.money.Entry (kind, item, amount, method,
+    what a
     charge is for, Telegram's charge id). Amounts are positive minor units; the kind says which
-    way they go. The balance is derived from the lines (domain.money.balance), never stored."""
+    way they go. The balance is derived from the lines (domain.billing.money.balance), never
+    stored."""
 
     __tablename__ = "ledger"
 
@@ -541,7 +543,7 @@ class SessionType(Base):
     hold_minutes: Mapped[int] = mapped_column(Integer, default=1440, server_default="1440")
     programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
     # a single type's package options as JSON: [{"key", "name", "price_minor", "description"}]
-    # in file order (read through domain.sessions.package_options); None: no packages
+    # in file order (read through domain.timetable.sessions.package_options); None: no packages
     packages: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
@@ -655,7 +657,7 @@ class CourseOffer(Base):
     price_minor: Mapped[int] = mapped_column(Integer)
     # days from the day it is bought; None: it never expires
     valid_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    # what a late cancel or a no-show does to its unit (domain.courses.LatePolicy)
+    # what a late cancel or a no-show does to its unit (domain.courses.rules.LatePolicy)
     late_policy: Mapped[str] = mapped_column(String(8), default="forfeit")
     # the catalog no longer lists it: not sold any more (courses bought from it stay)
     on_sale: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.rules import spots_left
+from domain.booking.rules import spots_left
 from domain.storage.models import (
     Booking,
     BookingStatus,

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import money
+from domain.billing import money
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -290,7 +290,7 @@ class Owing:
 
 async def clients_owing(db: AsyncSession, currency: str) -> list[Owing]:
     """Clients whose balance in ``currency`` is due, the most owed first. The balance is derived
-    by domain.money from the ledger lines, as everywhere, not summed again in SQL."""
+    by domain.billing.money from the ledger lines, as everywhere, not summed again in SQL."""
     rows = await db.execute(
         select(LedgerEntry, Client.first_name)
         .join(Client, LedgerEntry.client_id == Client.id)

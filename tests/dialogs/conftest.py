@@ -5,10 +5,10 @@ from aiogram_dialog.api.entities import stack
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
-from bot.app import build_dispatcher
-from bot.config import Settings
 from bot.deps import Deps
-from bot.i18n import build_i18n
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
 from tests.support.catalog import TWO_CLASSES, YOGA, load
 from tests.support.dialogs import Chat
 from tests.support.world import build_world

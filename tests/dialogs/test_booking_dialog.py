@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from domain.booking import book_session
-from domain.clients import ClientRef
+from domain.booking.bookings import book_session
+from domain.clients.record import ClientRef
 from domain.storage.models import ClassSession
 from tests.support.catalog import YOGA, load
 from tests.support.dialogs import ForgedButton, active_bookings

@@ -10,16 +10,16 @@ from aiogram.exceptions import TelegramServerError
 from aiogram.methods import SendMessage
 from sqlalchemy import select
 
-from bot import courier as courier_module
-from bot.config import Settings
-from bot.courier import Courier
+from bot.delivery import courier as courier_module
+from bot.delivery.courier import Courier
+from bot.delivery.sender import Sender
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from bot.sender import Sender
-from domain import outbox
-from domain.booking import book_session
-from domain.clients import ClientRef
-from domain.events import Promoted
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.booking.bookings import book_session
+from domain.clients.record import ClientRef
+from domain.notices import outbox
+from domain.notices.events import Promoted
 from domain.policy import Policy
 from domain.storage.models import Booking, ClassSession, OutboxMessage
 from tests.dialogs.test_notices import Outbox

@@ -9,10 +9,10 @@ from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.config import Settings
 from bot.deps import Deps
-from bot.i18n import build_i18n
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
 from domain.storage.models import Enrolment
 from tests.support.catalog import load
 from tests.support.dialogs import Chat, RecordingBot

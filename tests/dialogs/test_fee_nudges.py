@@ -8,16 +8,16 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.config import Settings
-from bot.courier import send_due
+from bot.delivery.courier import send_due
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from domain import money
-from domain.clients import ClientRef
-from domain.fees import raise_fees
-from domain.ongoing import enrol_in_class
-from domain.payments import InvoiceFor, apply_payment
-from domain.refunds import waive_fee
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.billing import money
+from domain.billing.fees import raise_fees
+from domain.billing.payments import InvoiceFor, apply_payment
+from domain.billing.refunds import waive_fee
+from domain.booking.ongoing import enrol_in_class
+from domain.clients.record import ClientRef
 from domain.storage.models import OutboxMessage, Programme, ProgrammeClass
 from tests.dialogs.test_notices import Outbox
 from tests.support.catalog import load

@@ -14,10 +14,10 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import build_dispatcher
-from bot.config import Settings
 from bot.deps import Deps
-from bot.i18n import build_i18n
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
 from tests.dialogs.test_staff_dialog import Conversation
 from tests.support.dialogs import RecordingBot
 from tests.support.world import ALICE, STAFF, snapshot

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from domain import course_units
-from domain.booking import book_session
-from domain.clients import ClientRef, remember_client
+from domain.booking.bookings import book_session
+from domain.clients.record import ClientRef, remember_client
+from domain.courses import units as course_units
 from domain.policy import Policy
 from domain.storage.models import Booking, ClassSession, CourseOffer, CourseUnit, LedgerEntry
 from tests.dialogs.test_staff_dialog import Conversation, ForgedData, staff_chats

@@ -12,15 +12,15 @@ from aiogram_dialog.test_tools import BotClient, MockMessageManager
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
-from bot import notify
-from bot.app import build_dispatcher
-from bot.config import Settings
+from bot.delivery import notify
 from bot.deps import Deps
 from bot.dialogs.settings import language_name
-from bot.i18n import build_i18n
-from domain.booking import book_or_wait
-from domain.clients import ClientRef
-from domain.events import SessionReminder
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.booking.bookings import book_or_wait
+from domain.clients.record import ClientRef
+from domain.notices.events import SessionReminder
 from domain.storage.models import ClassSession, Client
 from tests.support.catalog import load
 from tests.support.dialogs import Chat

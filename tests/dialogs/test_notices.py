@@ -18,14 +18,14 @@ from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select, update
 
-from bot.app import build_dispatcher
-from bot.config import Settings
-from bot.courier import send_due
+from bot.delivery.courier import send_due
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from bot.scheduler import pass_on_expired_offers
-from domain.booking import book_or_wait, cancel_booking
-from domain.clients import ClientRef
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.runtime.scheduler import pass_on_expired_offers
+from bot.text.i18n import build_i18n
+from domain.booking.bookings import book_or_wait, cancel_booking
+from domain.clients.record import ClientRef
 from domain.storage.models import Booking, BookingStatus, ClassSession, ProgrammeClass
 from tests.support.catalog import YOGA, load
 

@@ -12,13 +12,13 @@ from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.config import Settings
-from bot.courier import send_due
+from bot.delivery.courier import send_due
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from domain.booking import book_or_wait
-from domain.clients import ClientRef
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.booking.bookings import book_or_wait
+from domain.clients.record import ClientRef
 from domain.storage.models import Booking, BookingStatus, ClassSession, OutboxMessage
 from tests.dialogs.test_notices import Outbox
 from tests.support.catalog import load

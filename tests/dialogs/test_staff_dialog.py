@@ -12,12 +12,12 @@ from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
-from bot.app import build_dispatcher
-from bot.config import Settings
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from domain.booking import Waitlisted, book_or_wait, book_session
-from domain.clients import ClientRef
+from bot.runtime.app import build_dispatcher
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.booking.bookings import Waitlisted, book_or_wait, book_session
+from domain.clients.record import ClientRef
 from domain.storage.models import Booking, BookingStatus, ClassSession, Client, WaitlistEntry
 from tests.support.catalog import load
 from tests.support.dialogs import RecordingBot

@@ -9,7 +9,7 @@ from aiogram.methods import SendMessage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.attendance import check_in_code
+from domain.desk.attendance import check_in_code
 from tests.dialogs.test_staff_dialog import staff_chats
 from tests.support.world import ALICE, BOB, STAFF, snapshot
 

@@ -8,10 +8,10 @@ from aiogram.methods import RefundStarPayment, SendDocument, SendMessage, Telegr
 from aiogram.types import Message
 from sqlalchemy import select
 
-from domain import money
-from domain.booking import book_session
-from domain.clients import ClientRef
-from domain.payments import InvoiceFor, apply_payment, booking_item
+from domain.billing import money
+from domain.billing.payments import InvoiceFor, apply_payment, booking_item
+from domain.booking.bookings import book_session
+from domain.clients.record import ClientRef
 from domain.policy import Policy
 from domain.storage.models import ClassSession, LedgerEntry
 from tests.dialogs.test_staff_dialog import Conversation, ForgedData, staff_chats

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import rules
+from domain.booking import rules
 from domain.errors import AlreadyBooked, BookingAlreadyCancelled, SessionAlreadyStarted, SessionFull
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

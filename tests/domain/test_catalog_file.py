@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.catalog_messages import LINE_WRAPPER, PROBLEM_MESSAGES, describe_problem
-from domain import catalog_file
-from domain.catalog_file import (
+from bot.text.catalog_messages import LINE_WRAPPER, PROBLEM_MESSAGES, describe_problem
+from domain.catalog import file as catalog_file
+from domain.catalog.file import (
     MAX_CATALOG_BYTES,
     PROGRAMME_KINDS,
     PROMOTIONS,

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.catalog_messages import IMPORT_MESSAGES, PROBLEM_MESSAGES, describe_problem
-from domain.catalog_file import Catalog, CatalogInvalid, parse_catalog
+from bot.text.catalog_messages import IMPORT_MESSAGES, PROBLEM_MESSAGES, describe_problem
+from domain.catalog.file import Catalog, CatalogInvalid, parse_catalog
 
 EXAMPLE = (Path(__file__).parents[2] / "examples" / "studio.yaml").read_text(encoding="utf-8")
 LINES = EXAMPLE.splitlines()

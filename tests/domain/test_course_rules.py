@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from domain.courses import LatePolicy, UnitState, new_course
+from domain.courses.rules import LatePolicy, UnitState, new_course
 from domain.errors import (
     AlreadyFromCourse,
     CourseExpired,

@@ -2,8 +2,8 @@
 
 import pytest
 
+from domain.booking.rules import MAX_NOTE_LENGTH, EnrolmentNotes, enrolment_note
 from domain.errors import NoteRequired, NoteTooLong
-from domain.rules import MAX_NOTE_LENGTH, EnrolmentNotes, enrolment_note
 
 
 def test_a_note_is_kept_trimmed_and_a_blank_one_is_no_note():

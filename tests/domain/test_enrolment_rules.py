@@ -2,9 +2,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain import rules
+from domain.booking import rules
+from domain.booking.rules import Period, RankAllowance, Waiting
 from domain.errors import ProgrammeNotOpen, RankTooHigh, RankTooLow, SessionFull
-from domain.rules import Period, RankAllowance, Waiting
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 SEED_DEFAULTS = RankAllowance(minus=1, plus=0)

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import money
+from domain.billing import money
+from domain.billing.money import ChargeFor, EntryKind, Method, Money, RefundRoute
+from domain.booking.rules import Period
 from domain.errors import (
     AmountNotPositive,
     CurrencyMismatch,
@@ -18,8 +20,6 @@ from domain.errors import (
     RefundOverCap,
     WaiverOverDue,
 )
-from domain.money import ChargeFor, EntryKind, Method, Money, RefundRoute
-from domain.rules import Period
 
 PRAGUE = ZoneInfo("Europe/Prague")
 

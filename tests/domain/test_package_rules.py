@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from domain import ics, money
+from domain.billing import money
+from domain.booking.rules import (
+    change_deadline,
+    ensure_can_change,
+    ensure_package_picks,
+    ensure_within_limits,
+)
 from domain.errors import (
     DayLimitReached,
     MixedServices,
@@ -18,12 +24,7 @@ from domain.errors import (
     WeekLimitReached,
     WrongPackageCount,
 )
-from domain.rules import (
-    change_deadline,
-    ensure_can_change,
-    ensure_package_picks,
-    ensure_within_limits,
-)
+from domain.timetable import ics
 
 PRAGUE = ZoneInfo("Europe/Prague")
 EUR = "EUR"

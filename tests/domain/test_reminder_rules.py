@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain import outbox
-from domain.events import (
+from domain.booking.rules import is_late_cancellation
+from domain.notices import outbox
+from domain.notices.events import (
     BookingReleased,
     LateCancellation,
     MoneyReturned,
@@ -17,9 +18,8 @@ from domain.events import (
     SessionReminder,
     SpotOffered,
 )
-from domain.rules import (
+from domain.notices.rules import (
     ReminderOffset,
-    is_late_cancellation,
     parse_reminder_offsets,
     release_deadline,
     reminder_time,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.errors import BadSpotCount, LocalTimeInvalid, SpotsOverlap, StartInPast
-from domain.spots import ensure_no_overlap, local_start, spot_starts
+from domain.timetable.spots import ensure_no_overlap, local_start, spot_starts
 
 PRAGUE = ZoneInfo("Europe/Prague")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -18,8 +18,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.cli import import_catalog_file
-from bot.config import load_settings
+from bot.runtime.cli import import_catalog_file
+from bot.runtime.config import load_settings
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.support.services import postgres_database
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.dialogs.settings import language_name
-from bot.i18n import build_i18n
+from bot.text.i18n import build_i18n
 from tests.e2e.harness import bot_process
 
 pytestmark = pytest.mark.e2e

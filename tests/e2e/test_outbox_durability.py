@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from domain import outbox
-from domain.events import SessionReminder
+from domain.notices import outbox
+from domain.notices.events import SessionReminder
 from domain.storage.db import create_engine, session_factory
 from domain.storage.models import Booking, ClassSession, Client
 from tests.e2e.conftest import async_url, import_text, soon

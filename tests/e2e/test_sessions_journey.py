@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from bot.i18n import build_i18n
+from bot.text.i18n import build_i18n
 from tests.e2e.conftest import import_text, soon
 from tests.e2e.harness import bot_process
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from domain.catalog_file import MAX_CATALOG_BYTES
+from domain.catalog.file import MAX_CATALOG_BYTES
 from tests.e2e.harness import bot_process, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from domain.booking import book_session, cancel_booking
-from domain.clients import ClientRef
+from domain.booking.bookings import book_session, cancel_booking
+from domain.clients.record import ClientRef
 from domain.errors import (
     AlreadyBooked,
     BookingAlreadyCancelled,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from domain.booking import book_session
-from domain.catalog_file import CatalogInvalid, parse_catalog
-from domain.clients import ClientRef
+from domain.booking.bookings import book_session
+from domain.catalog.file import CatalogInvalid, parse_catalog
+from domain.clients.record import ClientRef
 from domain.storage.models import (
     BillingPeriod,
     ClassSession,

@@ -12,8 +12,21 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from domain import course_units, money
-from domain.attendance import (
+from domain.billing import money
+from domain.billing.credits import count_attendance
+from domain.billing.payments import (
+    InvoiceFor,
+    apply_payment,
+    balance,
+    booking_due,
+    buy_course,
+    check_before_payment,
+)
+from domain.booking.bookings import book_session, cancel_booking
+from domain.clients.record import ClientRef, remember_client
+from domain.courses import units as course_units
+from domain.courses.units import courses_of, offers, sell_at_venue, usable_for
+from domain.desk.attendance import (
     CheckedOut,
     booking_of_code,
     check_in,
@@ -22,10 +35,6 @@ from domain.attendance import (
     convert_to_course,
     mark_no_show,
 )
-from domain.booking import book_session, cancel_booking
-from domain.clients import ClientRef, remember_client
-from domain.course_units import courses_of, offers, sell_at_venue, usable_for
-from domain.credits import count_attendance
 from domain.errors import (
     AlreadyCheckedIn,
     AlreadyCheckedOut,
@@ -43,14 +52,6 @@ from domain.errors import (
     NotInCourse,
     SessionAlreadyStarted,
     SessionNotStarted,
-)
-from domain.payments import (
-    InvoiceFor,
-    apply_payment,
-    balance,
-    booking_due,
-    buy_course,
-    check_before_payment,
 )
 from domain.policy import Policy
 from domain.storage.models import (
@@ -970,7 +971,8 @@ async def test_two_check_outs_at_once_redeem_once_and_the_other_is_told_it_is_do
 async def test_a_session_of_a_package_does_not_move_onto_a_course(db_factory, studio):
     five = await bought(db_factory, studio.five)
     booking_id = await book(db_factory, studio.massage[0])
-    async with db_factory() as db:  # as domain.packages books a package: the slot names it
+    # as domain.timetable.packages books a package: the slot names it
+    async with db_factory() as db:
         class_id = await db.scalar(
             select(ClassSession.class_id).where(ClassSession.id == studio.massage[0])
         )

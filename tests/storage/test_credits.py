@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select, update
 
-from domain.booking import book_session, cancel_booking
-from domain.clients import ClientRef
-from domain.credits import count_attendance, credits_of
+from domain.billing.credits import count_attendance, credits_of
+from domain.booking.bookings import book_session, cancel_booking
+from domain.booking.ongoing import enrol_in_class, leave_class
+from domain.booking.outcomes import Booked
+from domain.booking.rules import Period
+from domain.clients.record import ClientRef
 from domain.errors import NoAttendanceCredit
-from domain.ongoing import enrol_in_class, leave_class
-from domain.outcomes import Booked
 from domain.policy import Policy
-from domain.rules import Period
 from domain.storage.models import (
     AttendanceCredit,
     BillingPeriod,

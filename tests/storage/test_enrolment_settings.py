@@ -9,14 +9,14 @@ from alembic import command
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from domain.booking import book_session
-from domain.clients import ClientRef
+from domain.booking.bookings import book_session
+from domain.booking.ongoing import ClassWaitlisted, Enrolled, enrol_or_wait, leave_class
+from domain.booking.rules import EnrolmentNotes
+from domain.clients.record import ClientRef
+from domain.desk.staff_bookings import book_client, confirm_enrolment
 from domain.errors import AlreadyEnrolled, EnrolmentNotPending, NoteRequired, NoteTooLong
-from domain.events import EnrolledFromWaitlist, EnrolmentConfirmed
-from domain.ongoing import ClassWaitlisted, Enrolled, enrol_or_wait, leave_class
+from domain.notices.events import EnrolledFromWaitlist, EnrolmentConfirmed
 from domain.policy import Policy
-from domain.rules import EnrolmentNotes
-from domain.staff import book_client, confirm_enrolment
 from domain.storage.migrate import alembic_config
 from domain.storage.models import (
     Booking,

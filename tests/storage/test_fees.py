@@ -12,19 +12,19 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from domain import money
-from domain.clients import ClientRef, remember_client
-from domain.errors import AlreadyPaid, AmountChanged, FeeNotFound, NothingDue
-from domain.fees import FeeItem, fees_due, raise_fees
-from domain.ongoing import enrol_in_class, leave_class
-from domain.payments import (
+from domain.billing import money
+from domain.billing.fees import FeeItem, fees_due, raise_fees
+from domain.billing.payments import (
     InvoiceFor,
     apply_payment,
     check_before_payment,
     invoice_fee,
 )
+from domain.billing.refunds import fee_paid_at_venue, waive_fee
+from domain.booking.ongoing import enrol_in_class, leave_class
+from domain.clients.record import ClientRef, remember_client
+from domain.errors import AlreadyPaid, AmountChanged, FeeNotFound, NothingDue
 from domain.policy import Policy
-from domain.refunds import fee_paid_at_venue, waive_fee
 from domain.storage.models import (
     LedgerEntry,
     OutboxMessage,

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from domain import money
-from domain.booking import book_or_wait
-from domain.clients import ClientRef
-from domain.holds import hold_ends_at, release_unpaid
-from domain.payments import InvoiceFor, apply_payment, booking_item
+from domain.billing import money
+from domain.billing.payments import InvoiceFor, apply_payment, booking_item
+from domain.booking.bookings import book_or_wait
+from domain.booking.holds import hold_ends_at, release_unpaid
+from domain.clients.record import ClientRef
 from domain.policy import Policy
 from domain.storage.models import (
     Booking,

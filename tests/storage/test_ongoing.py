@@ -7,8 +7,17 @@ from unittest.mock import ANY
 import pytest
 from sqlalchemy import func, select, update
 
-from domain.booking import book_session, cancel_booking, take_offer
-from domain.clients import ClientRef
+from domain.booking.bookings import book_session, cancel_booking, take_offer
+from domain.booking.makeups import book_with_makeup
+from domain.booking.ongoing import (
+    ClassWaitlisted,
+    Enrolled,
+    enrol_in_class,
+    enrol_or_wait,
+    leave_class,
+)
+from domain.clients.record import ClientRef
+from domain.desk.staff_bookings import book_from_waitlist
 from domain.errors import (
     AlreadyEnrolled,
     ClassFull,
@@ -17,11 +26,8 @@ from domain.errors import (
     NotEnrolled,
     RankTooLow,
 )
-from domain.events import EnrolledFromWaitlist, SpotOffered
-from domain.makeups import book_with_makeup
-from domain.ongoing import ClassWaitlisted, Enrolled, enrol_in_class, enrol_or_wait, leave_class
+from domain.notices.events import EnrolledFromWaitlist, SpotOffered
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.staff import book_from_waitlist
 from domain.storage import staff_queries
 from domain.storage.models import (
     Booking,

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from domain import outbox
-from domain.booking import book_or_wait, book_session, cancel_booking
-from domain.clients import ClientRef
+from domain.booking.bookings import book_or_wait, book_session, cancel_booking
+from domain.booking.ongoing import enrol_or_wait, leave_class
+from domain.clients.record import ClientRef
 from domain.errors import BookingNotFound, SessionFull
-from domain.events import EnrolmentConfirmed, Promoted, SessionReminder
-from domain.ongoing import enrol_or_wait, leave_class
+from domain.notices import outbox
+from domain.notices.events import EnrolmentConfirmed, Promoted, SessionReminder
+from domain.notices.reminders import confirm_attendance, release_unconfirmed
 from domain.policy import Policy
-from domain.reminders import confirm_attendance, release_unconfirmed
 from domain.storage.models import (
     Booking,
     BookingStatus,

@@ -19,14 +19,14 @@ from aiogram.enums import ParseMode
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.config import Settings
-from bot.courier import Courier
+from bot.delivery.courier import Courier
+from bot.delivery.notify import ReminderAnswer
+from bot.delivery.sender import Reachability, Sender
 from bot.deps import Deps
-from bot.i18n import build_i18n
-from bot.notify import ReminderAnswer
-from bot.sender import Reachability, Sender
-from domain import outbox
-from domain.events import SessionReminder
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
+from domain.notices import outbox
+from domain.notices.events import SessionReminder
 from domain.storage.db import SessionFactory, create_engine, session_factory
 from domain.storage.models import Booking, BookingStatus, ClassSession, Client, OutboxMessage
 from tests.conftest import NOW, FakeClock

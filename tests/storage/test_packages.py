@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from domain import money, packages, refunds
-from domain.booking import book_session
-from domain.clients import ClientRef, remember_client
+from domain.billing import money, refunds
+from domain.billing.payments import InvoiceFor, balance, check_before_payment, invoice_package
+from domain.booking.bookings import book_session
+from domain.clients.record import ClientRef, remember_client
 from domain.errors import (
     AmountChanged,
     BookingNotFound,
@@ -27,7 +28,6 @@ from domain.errors import (
     TooLateToChange,
     WrongPackageCount,
 )
-from domain.payments import InvoiceFor, balance, check_before_payment, invoice_package
 from domain.policy import Policy
 from domain.storage.models import (
     Booking,
@@ -39,6 +39,7 @@ from domain.storage.models import (
     PackageSlot,
     ProgrammeClass,
 )
+from domain.timetable import packages
 from tests.support.catalog import PRAGUE, load
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -11,12 +11,18 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from domain import money
-from domain.booking import book_or_wait, book_session, cancel_booking
-from domain.clients import ClientRef, remember_client
+from domain.billing import money
+from domain.billing.passes import offers
+from domain.billing.payments import (
+    InvoiceFor,
+    apply_payment,
+    balance,
+    buy_pass,
+    check_before_payment,
+)
+from domain.booking.bookings import book_or_wait, book_session, cancel_booking
+from domain.clients.record import ClientRef, remember_client
 from domain.errors import PassAlreadyBought, PassExpired, PassNotOnSale, PassUsedUp
-from domain.passes import offers
-from domain.payments import InvoiceFor, apply_payment, balance, buy_pass, check_before_payment
 from domain.policy import Policy
 from domain.storage.models import (
     Booking,

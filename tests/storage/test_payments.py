@@ -10,11 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from domain import money
-from domain.booking import book_session, cancel_booking
-from domain.clients import ClientRef, remember_client
-from domain.errors import AlreadyPaid, AmountChanged, BookingNotFound, InvalidPayment
-from domain.payments import (
+from domain.billing import money
+from domain.billing.payments import (
     InvoiceFor,
     apply_payment,
     balance,
@@ -22,6 +19,9 @@ from domain.payments import (
     check_before_payment,
     invoice_booking,
 )
+from domain.booking.bookings import book_session, cancel_booking
+from domain.clients.record import ClientRef, remember_client
+from domain.errors import AlreadyPaid, AmountChanged, BookingNotFound, InvalidPayment
 from domain.policy import Policy
 from domain.storage.models import ClassSession, LedgerEntry, OutboxMessage
 from tests.support.catalog import PRAGUE, load

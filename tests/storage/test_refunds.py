@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from domain import money
-from domain.booking import book_session
-from domain.clients import ClientRef
+from domain.billing import money
+from domain.billing.payments import InvoiceFor, apply_payment, balance, booking_item
+from domain.billing.refunds import mark_paid_at_venue, refund_booking, waive_due
+from domain.booking.bookings import book_session
+from domain.clients.record import ClientRef
 from domain.errors import (
     AmountNotPositive,
     BookingNotFound,
@@ -22,9 +24,7 @@ from domain.errors import (
     StarsRefundRefused,
     WaiverOverDue,
 )
-from domain.payments import InvoiceFor, apply_payment, balance, booking_item
 from domain.policy import Policy
-from domain.refunds import mark_paid_at_venue, refund_booking, waive_due
 from domain.storage.models import ClassSession, LedgerEntry, OutboxMessage
 from domain.storage.staff_queries import clients_owing
 from tests.support.catalog import PRAGUE, load

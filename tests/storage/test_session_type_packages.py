@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from domain import payments, sessions
-from domain.clients import ClientRef
+from domain.billing import payments
+from domain.clients.record import ClientRef
 from domain.errors import PackageChoiceNeeded, PackageOptionNotFound, ReservationNotFound
 from domain.policy import Policy
-from domain.sessions import PackageOption
 from domain.storage.models import LedgerEntry, Programme, ProgrammeKind, SessionType, TypedSession
+from domain.timetable import sessions
+from domain.timetable.sessions import PackageOption
 from tests.support.catalog import PRAGUE
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from domain import announce, sessions
-from domain.booking import book_session
-from domain.clients import ClientRef, remember_client
+from domain.booking.bookings import book_session
+from domain.clients.record import ClientRef, remember_client
 from domain.errors import (
     NotAnnounceable,
     ReservationNotFound,
@@ -35,6 +34,7 @@ from domain.storage.models import (
     ProgrammeKind,
     SessionType,
 )
+from domain.timetable import announce, sessions
 from tests.support.catalog import PRAGUE
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

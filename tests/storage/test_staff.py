@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from domain.booking import Waitlisted, book_or_wait, book_session
-from domain.clients import ClientRef
+from domain.booking.bookings import Waitlisted, book_or_wait, book_session
+from domain.clients.record import ClientRef
+from domain.desk.staff_bookings import book_client, book_from_waitlist, set_client_rank
 from domain.errors import (
     AlreadyBooked,
     ClientNotFound,
@@ -14,7 +15,6 @@ from domain.errors import (
     RankOutOfRange,
     SessionFull,
 )
-from domain.staff import book_client, book_from_waitlist, set_client_rank
 from domain.storage import staff_queries
 from domain.storage.models import ClassSession, Client, WaitlistEntry
 from tests.support.catalog import load

@@ -8,8 +8,8 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from bot.sender import Reachability
-from domain.clients import (
+from bot.delivery.sender import Reachability
+from domain.clients.record import (
     ClientRef,
     mark_reachable,
     mark_unreachable,

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from domain import booking
-from domain.booking import (
+from domain.booking import bookings as booking
+from domain.booking.bookings import (
     Booked,
     Waitlisted,
     book_or_wait,
@@ -17,7 +17,8 @@ from domain.booking import (
     cancel_booking,
     take_offer,
 )
-from domain.clients import ClientRef
+from domain.booking.waitlist import expire_offers, join_waitlist, leave_waitlist, position
+from domain.clients.record import ClientRef
 from domain.errors import (
     AlreadyBooked,
     AlreadyWaiting,
@@ -26,7 +27,7 @@ from domain.errors import (
     OfferNotFound,
     SessionFull,
 )
-from domain.events import OfferLapsed, Promoted, SpotOffered
+from domain.notices.events import OfferLapsed, Promoted, SpotOffered
 from domain.policy import DEFAULT_POLICY
 from domain.storage.models import (
     Booking,
@@ -36,7 +37,6 @@ from domain.storage.models import (
     WaitlistEntry,
     WaitStatus,
 )
-from domain.waitlist import expire_offers, join_waitlist, leave_waitlist, position
 from tests.support.catalog import load
 
 ALICE, BOB, CAROL, DAN = (
@@ -162,7 +162,8 @@ async def test_a_client_holding_a_place_in_a_full_session_is_not_queued_for_it(d
 
 
 def rival_books_before(name, rival, session_id, db_factory, clock, monkeypatch) -> None:
-    """Right before the next tap calls domain.booking.<name>, `rival` books the session in their
+    """Right before the next tap calls domain.booking.bookings.<name>, `rival` books the session in
+    their
     own unit of work: the race a crowd only mostly hits (see the 500 below), made certain."""
     real = getattr(booking, name)
     raced = False

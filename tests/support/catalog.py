@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from domain.catalog import ImportReport, import_catalog
-from domain.catalog_file import parse_catalog
+from domain.catalog.file import parse_catalog
+from domain.catalog.importer import ImportReport, import_catalog
 from domain.storage.db import SessionFactory
 
 PRAGUE = ZoneInfo("Europe/Prague")

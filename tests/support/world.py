@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from domain import course_units
-from domain.booking import book_or_wait, book_session
-from domain.clients import ClientRef, remember_client
+from domain.booking.bookings import book_or_wait, book_session
+from domain.clients.record import ClientRef, remember_client
+from domain.courses import units as course_units
 from domain.policy import Policy
 from domain.storage.models import (
     Booking,

@@ -10,8 +10,8 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.catalog import ongoing, session
 from bot.dialogs.common import ERROR_LINE, back_to, on_main_menu, present
-from bot.i18n import TP, T
 from bot.states import Catalog
+from bot.text.i18n import TP, T
 
 
 def class_windows() -> list[Window]:

@@ -10,9 +10,8 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot import packages
-from bot.courses import BOOK_FROM, course_widgets
 from bot.deps import client_of, deps_of
+from bot.dialogs import packages
 from bot.dialogs.catalog import browse, session
 from bot.dialogs.catalog.browse import open_catalog, open_programme
 from bot.dialogs.catalog.class_windows import class_windows
@@ -24,10 +23,11 @@ from bot.dialogs.common import (
     on_main_menu,
     present,
 )
-from bot.i18n import TP, T
-from bot.passes import pass_widgets
-from bot.payments import payment_widgets
+from bot.dialogs.courses import BOOK_FROM, course_widgets
+from bot.dialogs.payments.checkout import payment_widgets
+from bot.dialogs.payments.passes import pass_widgets
 from bot.states import Catalog
+from bot.text.i18n import TP, T
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind
 

@@ -12,9 +12,9 @@ from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, send_notices, show_error, shown_error, take_error
 from bot.states import Catalog
+from domain.booking.ongoing import Enrolled, enrol_or_wait, leave_class
+from domain.booking.rules import MAX_NOTE_LENGTH, EnrolmentNotes
 from domain.errors import NoteRequired, NoteTooLong
-from domain.ongoing import Enrolled, enrol_or_wait, leave_class
-from domain.rules import MAX_NOTE_LENGTH, EnrolmentNotes
 from domain.storage import queries
 from domain.storage.models import WaitStatus
 

@@ -6,8 +6,8 @@ from aiogram_dialog import DialogManager
 
 from bot.deps import client_of, deps_of
 from bot.dialogs.common import attempt, send_notices
-from domain.booking import take_offer
-from domain.waitlist import leave_waitlist
+from domain.booking.bookings import take_offer
+from domain.booking.waitlist import leave_waitlist
 
 
 async def take_place(manager: DialogManager, entry_id: int | None):

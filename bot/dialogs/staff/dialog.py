@@ -19,8 +19,8 @@ from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.access import StaffOnly
 from bot.dialogs.common import ERROR_LINE, choice_list
 from bot.dialogs.staff import desk, getters, handlers, money
-from bot.i18n import TP, T
 from bot.states import Staff
+from bot.text.i18n import TP, T
 
 SESSIONS, WAITS, CLIENTS, KNOWN = f"{P}s", f"{P}w", f"{P}c", f"{P}k"
 FEES, TODAY, CONVERT, REDEEM, SELL = f"{P}f", f"{P}t", f"{P}cv", f"{P}rd", f"{P}sell"

@@ -11,12 +11,12 @@ from aiogram_dialog import DialogManager
 from bot.deps import Deps, Formatter, formatter_of, html
 from bot.dialogs.common import take_error
 from bot.dialogs.staff import money
-from bot.errors import message_for
-from domain import packages as domain_packages
-from domain.catalog_file import RANK_RANGE
+from bot.text.errors import message_for
+from domain.catalog.file import RANK_RANGE
 from domain.storage import staff_queries
 from domain.storage.models import WaitStatus
 from domain.storage.staff_queries import Roster
+from domain.timetable import packages as domain_packages
 
 DAYS_AHEAD = 14
 

@@ -15,9 +15,14 @@ from aiogram_dialog import DialogManager
 from bot.deps import deps_of
 from bot.dialogs.common import item_id, send_notices, show_error
 from bot.states import Staff
-from domain.catalog_file import RANK_RANGE
+from domain.catalog.file import RANK_RANGE
+from domain.desk.staff_bookings import (
+    book_client,
+    book_from_waitlist,
+    confirm_enrolment,
+    set_client_rank,
+)
 from domain.errors import AlreadyBooked, DomainError, RankOutOfRange, SessionFull
-from domain.staff import book_client, book_from_waitlist, confirm_enrolment, set_client_rank
 from domain.storage import staff_queries
 
 # Telegram user ids are positive and fit in 52 bits.

@@ -1,5 +1,5 @@
 """Staff money actions on the client card: the booking's account, Paid at the venue, Refund,
-Waive, and who owes what (with a CSV export). Handlers read the input, call domain.refunds,
+Waive, and who owes what (with a CSV export). Handlers read the input, call domain.billing.refunds,
 and show the outcome or the translated error; the client is told of a refund directly."""
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from babel.numbers import get_currency_precision
 
+from bot.delivery.notify import fee_label
 from bot.deps import Deps, Formatter, deps_of, formatter_of, html
 from bot.dialogs.common import item_id, send_notices, show_error, take_error
-from bot.notify import fee_label
 from bot.states import Staff
-from domain import fees, money
-from domain.errors import DomainError, FeeNotFound, StarsRefundRefused
-from domain.payments import booking_item, entries
-from domain.refunds import (
+from domain.billing import fees, money
+from domain.billing.payments import booking_item, entries
+from domain.billing.refunds import (
     RefundDone,
     fee_paid_at_venue,
     mark_paid_at_venue,
@@ -33,6 +32,7 @@ from domain.refunds import (
     waive_due,
     waive_fee,
 )
+from domain.errors import DomainError, FeeNotFound, StarsRefundRefused
 from domain.storage import staff_queries
 
 log = logging.getLogger(__name__)

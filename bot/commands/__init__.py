@@ -1,0 +1,1 @@
+"""Staff text commands: sessions, reservations, announcements, catalog upload."""

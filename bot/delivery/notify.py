@@ -1,0 +1,495 @@
+"""What each message sent unasked says: notices of a freed place, offers, lapsed offers,
+confirmed enrolments, reminders before a session, released bookings, and staff notices of
+late cancellations. The dispatcher (bot/delivery/courier.py) renders outbox rows with :func:`render`
+in the recipient's language and the business's time zone, a batch at a time just before
+sending it: :func:`preload` reads the batch's recipients and bookings in two queries, and
+render then finds them in the session instead of reading each on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, joinedload
+
+from bot.deps import Deps, Formatter, html
+from bot.text.i18n import available_locale, zone_named
+from domain.billing import fees, payments
+from domain.billing.fees import FeeItem
+from domain.notices import rules as reminder_rules
+from domain.notices.events import (
+    BookingReleased,
+    EnrolledFromWaitlist,
+    EnrolmentConfirmed,
+    Event,
+    FeeNudge,
+    LateCancellation,
+    MoneyReturned,
+    OfferLapsed,
+    PackageChanged,
+    PaymentNudge,
+    Promoted,
+    ReservationRequest,
+    SessionReminder,
+    SpotOffered,
+)
+from domain.storage import queries, staff_queries
+from domain.storage.models import Booking, BookingStatus, ClassSession, Client, ProgrammeClass
+from domain.timetable import sessions
+
+
+class OfferAnswer(CallbackData, prefix="offer"):
+    action: str  # "take" or "skip"
+    entry_id: int
+
+
+class PayBooking(CallbackData, prefix="pay"):
+    booking_id: int
+
+
+class ReservationAnswer(CallbackData, prefix="resv"):
+    action: str  # "yes" or "no"
+    booking_id: int
+
+
+class ReservationPick(CallbackData, prefix="resvp"):
+    """Confirm a reservation by picking one of its session type's packages."""
+
+    booking_id: int
+    package: str  # the option's key (≤ 40 characters: the callback stays within 64 bytes)
+
+
+def reservation_buttons(
+    booking_id: int,
+    pay_label: str | None,
+    picks: Sequence[tuple[str, str]] = (),
+) -> InlineKeyboardMarkup:
+    """Confirm / Decline a reservation (bot/commands/sessions.py answers them), and Pay. With
+    ``picks`` (key, label) the client confirms by picking a package instead."""
+    decline = InlineKeyboardButton(
+        text=_("✖️ Decline"),
+        callback_data=ReservationAnswer(action="no", booking_id=booking_id).pack(),
+    )
+    if picks:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    text=label,
+                    callback_data=ReservationPick(booking_id=booking_id, package=key).pack(),
+                )
+            ]
+            for key, label in picks
+        ]
+        return InlineKeyboardMarkup(inline_keyboard=[*rows, [decline]])
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=_("✅ Confirm"),
+                callback_data=ReservationAnswer(action="yes", booking_id=booking_id).pack(),
+            ),
+            decline,
+        ]
+    ]
+    if pay_label:
+        rows += pay_button(booking_id, pay_label).inline_keyboard
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+class PayFee(CallbackData, prefix="payfee"):
+    fee_id: int  # the ledger line that charged it
+
+
+class ReminderAnswer(CallbackData, prefix="rem"):
+    action: str  # "coming", "cant" (asks to confirm), "cancel" (confirmed), "keep"
+    booking_id: int
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+# a booking with what its card shows: session, class, programme
+_CARD = (
+    joinedload(Booking.session).joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme)
+)
+
+
+async def preload(db: AsyncSession, events: Sequence[Event]) -> None:
+    """Load the recipients and bookings of ``events`` into ``db`` in two queries, so that
+    rendering them on this session reads nothing more (other kinds still read their own)."""
+    recipients = {event.recipient for event in events}
+    loaded: list[object] = list(await db.scalars(select(Client).where(Client.id.in_(recipients))))
+    bookings = {b for event in events if (b := getattr(event, "booking_id", None)) is not None}
+    if bookings:
+        query = select(Booking).where(Booking.id.in_(bookings)).options(_CARD)
+        loaded += await db.scalars(query)
+    # the identity map only holds objects weakly: keep them as long as the session
+    db.info.setdefault("preloaded", []).extend(loaded)
+
+
+async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rendered | None:
+    """The message for ``event``, or None when there is nothing left to say (the booking or
+    session it was about is gone, or the session has started)."""
+    recipient = await db.get(Client, event.recipient)
+    locale = _locale_for(recipient, i18n)
+    # the recipient's own time zone, if they set one (else the business's)
+    fmt = Formatter(deps.settings, locale, zone_named(recipient.time_zone if recipient else None))
+    with i18n.context(), i18n.use_locale(locale):
+        if isinstance(event, LateCancellation):
+            return await _late_cancellation(db, fmt, event)
+        if isinstance(event, SessionReminder | BookingReleased):
+            return await _about_booking(db, deps, fmt, event)
+        if isinstance(event, PaymentNudge):
+            return await _payment_nudge(db, deps, fmt, event)
+        if isinstance(event, FeeNudge):
+            return await _fee_nudge(db, deps, fmt, event)
+        if isinstance(event, ReservationRequest):
+            return await _reservation(db, deps, fmt, event)
+        if isinstance(event, PackageChanged):
+            return await _package_changed(db, fmt, event)
+        if isinstance(event, MoneyReturned):
+            return await _money_returned(db, fmt, event)
+        subject = await _subject(db, deps, event)
+        if subject is None:  # removed meanwhile: nothing left to say
+            return None
+        title, starts_at = subject
+        text = _text(event).format(
+            title=html(title),
+            when=fmt.long_when(starts_at) if starts_at else "",
+            until=fmt.time(event.expires_at) if isinstance(event, SpotOffered) else "",
+        )
+        markup = _offer_buttons(event.entry_id) if isinstance(event, SpotOffered) else None
+        return Rendered(text, markup)
+
+
+async def _about_booking(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: SessionReminder | BookingReleased
+) -> Rendered | None:
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    if card is None:
+        return None
+    if isinstance(event, BookingReleased) and event.reservation:
+        text = _(
+            "⌛ The spot reserved for you, <b>{title}</b> on {when}, was not confirmed in time, "
+            "so it is free again. Book it yourself if you can still come."
+        )
+        title = html(f"{card.programme_title} — {card.class_title}")
+        return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
+    if isinstance(event, BookingReleased) and event.unpaid:
+        text = _(
+            "⌛ <b>{title}</b> on {when} was not paid in time, so your place was given to "
+            "someone else. Book again if you can still come."
+        )
+        title = html(f"{card.programme_title} — {card.class_title}")
+        return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
+    if isinstance(event, BookingReleased):
+        text = _(
+            "⌛ You did not confirm <b>{title}</b> on {when}, so your place was given to "
+            "someone else. Book again if you can still come."
+        )
+        title = html(f"{card.programme_title} — {card.class_title}")
+        return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
+    if not card.is_active or card.starts_at != event.starts_at or card.starts_at <= deps.clock():
+        return None  # cancelled, moved (its new time has its own reminders) or begun
+    return reminder_message(card, deps, fmt)
+
+
+async def _booking_card(
+    db: AsyncSession, booking_id: int, client_id: int
+) -> queries.BookingCard | None:
+    """As queries.booking_card, but from the session when :func:`preload` put it there."""
+    return await db.run_sync(_card_in, booking_id, client_id)
+
+
+def _card_in(db: Session, booking_id: int, client_id: int) -> queries.BookingCard | None:
+    # synchronous, so that what preload did not load is loaded on access
+    booking = db.get(Booking, booking_id, options=[_CARD])
+    if booking is None or booking.client_id != client_id:  # someone else's reads as missing
+        return None
+    session, klass = booking.session, booking.session.klass
+    return queries.BookingCard(
+        id=booking.id,
+        session_id=booking.session_id,
+        programme_title=klass.programme.title,
+        class_title=klass.title,
+        starts_at=session.starts_at,
+        duration_minutes=klass.duration_minutes,
+        price_minor=klass.price_minor,
+        is_active=booking.status == BookingStatus.ACTIVE,
+    )
+
+
+async def _payment_nudge(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: PaymentNudge
+) -> Rendered | None:
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    if card is None or not card.is_active or card.starts_at <= deps.clock():
+        return None
+    due = await payments.booking_due(db, event.client_id, event.booking_id)
+    if due is None or due.due.minor == 0:  # paid meanwhile: the nudges stop
+        return None
+    amount = fmt.money(due.due.minor)
+    text = _("💳 {amount} is still to pay for <b>{title}</b> on {when}.").format(
+        amount=amount,
+        title=html(f"{card.programme_title} — {card.class_title}"),
+        when=fmt.long_when(card.starts_at),
+    )
+    pay = PayBooking(booking_id=event.booking_id).pack()
+    button = InlineKeyboardButton(
+        text=_("💳 Pay {amount}").format(amount=amount), callback_data=pay
+    )
+    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[button]]))
+
+
+async def _reservation(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: ReservationRequest
+) -> Rendered | None:
+    """Staff reserved a spot for the client: Confirm / Decline, and Pay when a price is due."""
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    if card is None or not card.is_active or card.starts_at <= deps.clock():
+        return None
+    if card.starts_at != event.starts_at:
+        return None  # moved since: the client is asked about the new time instead
+    booking = await db.get(Booking, event.booking_id)
+    if booking is None or booking.confirmed_at is not None or booking.hold_until is None:
+        return None  # answered meanwhile
+    text = _(
+        "📸 The studio reserved <b>{title}</b> for you on {when}. Please confirm by {until}, "
+        "or the spot is given back."
+    ).format(
+        title=html(f"{card.programme_title} — {card.class_title}"),
+        when=fmt.long_when(card.starts_at),
+        until=fmt.long_when(event.hold_until),
+    )
+    terms = await sessions.package_terms(db, card.session_id)
+    if terms.agreed is not None:
+        text += "\n" + package_line(fmt, terms.agreed)
+    picks: list[tuple[str, str]] = []
+    if terms.to_pick:
+        text += "\n" + _("Pick your package to confirm:")
+        text += "".join("\n" + package_line(fmt, option) for option in terms.options)
+        picks = [(o.key, package_label(fmt, o)) for o in terms.options]
+    due_text, pay = await still_due(db, deps, fmt, event.client_id, event.booking_id)
+    return Rendered(text + due_text, reservation_buttons(event.booking_id, pay, picks))
+
+
+async def still_due(
+    db: AsyncSession, deps: Deps, fmt: Formatter, client_id: int, booking_id: int
+) -> tuple[str, str | None]:
+    """A line "💳 To pay: …" for what the booking still owes (or ""), and the Pay button's
+    label when the client can pay in the bot."""
+    due = await payments.booking_due(db, client_id, booking_id)
+    if due is None or due.due.minor <= 0:
+        return "", None
+    amount = fmt.money(due.due.minor)
+    online = deps.settings.online_payment is not None
+    pay = _("💳 Pay {amount}").format(amount=amount) if online else None
+    return "\n" + _("💳 To pay: {amount}").format(amount=amount), pay
+
+
+def pay_button(booking_id: int, label: str) -> InlineKeyboardMarkup:
+    pay = InlineKeyboardButton(text=label, callback_data=PayBooking(booking_id=booking_id).pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[pay]])
+
+
+def package_label(fmt: Formatter, option: sessions.PackageOption) -> str:
+    """A package option's button: "📦 Full day — €1,500.00"."""
+    price = fmt.money(option.price_minor) if option.price_minor else _("free")
+    return _("📦 {name} — {price}").format(name=option.name, price=price)
+
+
+def package_line(fmt: Formatter, option: sessions.PackageOption) -> str:
+    line = "<b>" + html(package_label(fmt, option)) + "</b>"
+    return line + (": " + html(option.description) if option.description else "")
+
+
+async def _package_changed(
+    db: AsyncSession, fmt: Formatter, event: PackageChanged
+) -> Rendered | None:
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    if card is None:
+        return None
+    title = html(f"{card.programme_title} — {card.class_title}")
+    if event.change == "moved":
+        text = _(
+            "🔁 The studio moved a session of your package <b>{title}</b> to {when}. "
+            "Open it in My bookings for its calendar file."
+        )
+    else:
+        text = _("❌ The studio cancelled the session of your package <b>{title}</b> on {when}.")
+    return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
+
+
+def fee_label(fmt: Formatter, item: FeeItem, programme_title: str) -> str:
+    """ "Yoga: fee for November 2026", or for a scheduled fee "Yoga: fee due Sep 1, 2026"."""
+    if item.month is not None:
+        return _("{title}: fee for {month}").format(
+            title=programme_title, month=fmt.month(*item.month)
+        )
+    return _("{title}: fee due {day}").format(title=programme_title, day=fmt.day(item.day))
+
+
+async def _fee_nudge(
+    db: AsyncSession, deps: Deps, fmt: Formatter, event: FeeNudge
+) -> Rendered | None:
+    due = next(
+        (f for f in await fees.fees_due(db, event.client_id) if f.fee_id == event.fee_id), None
+    )
+    if due is None:  # paid or waived meanwhile: the nudges stop
+        return None
+    amount = fmt.money(due.due.minor)
+    text = _("💳 {amount} is due: <b>{fee}</b>.").format(
+        amount=amount, fee=html(fee_label(fmt, due.item, due.programme_title))
+    )
+    if deps.settings.online_payment is None:
+        return Rendered(text + "\n" + _("Please pay it at the studio."))
+    button = InlineKeyboardButton(
+        text=_("💳 Pay {amount}").format(amount=amount),
+        callback_data=PayFee(fee_id=event.fee_id).pack(),
+    )
+    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[button]]))
+
+
+async def _money_returned(db: AsyncSession, fmt: Formatter, event: MoneyReturned) -> Rendered:
+    card = await _booking_card(db, event.booking_id, event.client_id)
+    title = html(f"{card.programme_title} — {card.class_title}") if card else ""
+    text = _("↩️ The studio refunded {amount} for <b>{title}</b>.").format(
+        amount=fmt.money(event.amount_minor), title=title
+    )
+    if event.credit_minor:
+        line = _("{credit} of it is credit on your balance: it pays your next booking.")
+        text += "\n" + line.format(credit=fmt.money(event.credit_minor))
+    return Rendered(text)
+
+
+def reminder_message(card: queries.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:
+    """The reminder with its Coming / Can't come buttons (also shown again after "No, keep
+    it"), in the current locale."""
+    text = _("⏰ Reminder: <b>{title}</b> on {when}. Are you coming?").format(
+        title=html(f"{card.programme_title} — {card.class_title}"),
+        when=fmt.long_when(card.starts_at),
+    )
+    deadline = reminder_rules.release_deadline(
+        card.starts_at, deps.settings.policy.release_unconfirmed_hours
+    )
+    if deadline is not None and deadline > deps.clock():
+        text += "\n" + _("Please answer by {deadline}, or your place goes to someone else.").format(
+            deadline=fmt.long_when(deadline)
+        )
+    return Rendered(text, reminder_buttons(card.id))
+
+
+def reminder_buttons(booking_id: int) -> InlineKeyboardMarkup:
+    coming = ReminderAnswer(action="coming", booking_id=booking_id).pack()
+    cant = ReminderAnswer(action="cant", booking_id=booking_id).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("✅ Coming"), callback_data=coming),
+                InlineKeyboardButton(text=_("❌ Can't come"), callback_data=cant),
+            ]
+        ]
+    )
+
+
+async def _late_cancellation(
+    db: AsyncSession, fmt: Formatter, event: LateCancellation
+) -> Rendered | None:
+    line = await staff_queries.cancelled_booking(db, event.booking_id)
+    if line is None:
+        return None
+    text = _(
+        "⚠️ {name} cancelled <b>{title}</b> on {when}. Now {booked} of {capacity} booked, "
+        "{waiting} waiting."
+    ).format(
+        name=html(line.client_name or "?"),
+        title=html(f"{line.programme_title} — {line.class_title}"),
+        when=fmt.long_when(line.starts_at),
+        booked=line.booked,
+        capacity=line.capacity,
+        waiting=line.waiting,
+    )
+    return Rendered(text)
+
+
+def _text(event: Event) -> str:
+    """The message, still with its {title}, {when} and {until} to fill in."""
+    if isinstance(event, Promoted):
+        text = _(
+            "🎉 A place freed up and it is yours: you are booked for <b>{title}</b> on {when}."
+        )
+        if event.enrolment_pending:
+            text += "\n" + _("The studio will confirm your enrolment in this programme.")
+        return text
+    if isinstance(event, EnrolledFromWaitlist) and event.pending:
+        return _(
+            "🎉 A place freed up and it is yours: your places in <b>{title}</b>, starting {when}, "
+            "are held while the studio confirms your enrolment. I'll let you know."
+        )
+    if isinstance(event, EnrolledFromWaitlist):
+        return _(
+            "🎉 A place freed up and it is yours: you are enrolled in <b>{title}</b>, "
+            "starting {when}."
+        )
+    if isinstance(event, SpotOffered):
+        return _(
+            "🎟 A place freed up in <b>{title}</b> on {when}. It is held for you until {until}: "
+            "take it or let the next person have it."
+        )
+    if isinstance(event, EnrolmentConfirmed):
+        return _("✅ The studio confirmed your enrolment in <b>{title}</b>. See you there!")
+    if isinstance(event, OfferLapsed):
+        return _(
+            "⌛ The place held for you in <b>{title}</b> on {when} has passed to the next "
+            "person on the waiting list."
+        )
+    raise TypeError(f"no text for {type(event).__name__}")
+
+
+async def _subject(
+    db: AsyncSession, deps: Deps, event: Event
+) -> tuple[str, datetime | None] | None:
+    """What the event is about, as a title and the (first) session's start."""
+    if isinstance(event, EnrolmentConfirmed):
+        title = await queries.enrolment_title(db, event.enrolment_id)
+        return (title, None) if title else None
+    if isinstance(event, Promoted):
+        card = await _booking_card(db, event.booking_id, event.client_id)
+        if card is None or not card.is_active:  # cancelled before we got to say it
+            return None
+        return f"{card.programme_title} — {card.class_title}", card.starts_at
+    if getattr(event, "session_id", None) is not None:
+        card = await queries.session_card(db, event.session_id, event.client_id)
+        return (f"{card.programme_title} — {card.class_title}", card.starts_at) if card else None
+    card = await queries.class_card(db, event.class_id, event.client_id, deps.clock())
+    if card is None or card.first_start is None:
+        return None
+    return f"{card.programme_title} — {card.title}", card.first_start
+
+
+def _offer_buttons(entry_id: int) -> InlineKeyboardMarkup:
+    take = OfferAnswer(action="take", entry_id=entry_id).pack()
+    skip = OfferAnswer(action="skip", entry_id=entry_id).pack()
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("✅ Take it"), callback_data=take),
+                InlineKeyboardButton(text=_("Skip"), callback_data=skip),
+            ]
+        ]
+    )
+
+
+def _locale_for(client: Client | None, i18n: I18n) -> str:
+    """The client's own language when we have it, else the business default."""
+    return available_locale(i18n, client.language_code if client else None)

@@ -1,0 +1,1 @@
+"""Paying in the chat: invoices, paying a booking, entry passes, monthly fees."""

@@ -1,0 +1,1 @@
+"""Words and formats people read: gettext, Babel formatting, error and catalog messages."""

@@ -1,0 +1,1 @@
+"""Money: the ledger, payments, refunds, monthly fees, entry passes, attendance credits."""

@@ -1,0 +1,31 @@
+"""What the booking use cases return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from domain.errors import DomainError
+from domain.notices.events import Event
+from domain.storage import queries
+
+
+@dataclass(frozen=True)
+class Booked:
+    card: queries.BookingCard
+    enrolled: bool = False  # this first booking also enrolled them in the programme
+    enrolment_pending: bool = False  # ... and that enrolment waits for staff to confirm it
+    pass_left: int | None = None  # paid with an entry pass: its entries left
+    pass_problem: DomainError | None = None  # why the client's pass could not pay for it
+
+
+@dataclass(frozen=True)
+class Waitlisted:
+    entry_id: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    card: queries.BookingCard
+    events: list[Event] = field(default_factory=list)
+    makeup: bool = False  # a make-up credit was given for cancelling in time

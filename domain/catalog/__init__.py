@@ -1,0 +1,1 @@
+"""The catalog file (programmes, classes, sessions, offers as YAML) and its import."""

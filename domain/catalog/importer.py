@@ -1,0 +1,400 @@
+"""Import a catalog file into the database: idempotent by stable keys, all or nothing.
+
+A session type gets a programme of its own, which staff fill with sessions in the bot. That
+programme is not a file programme: its key is one the file cannot write, and the import sets
+only its listing fields, never its classes or sessions.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from domain.catalog.file import (
+    BillingPeriodSpec,
+    Catalog,
+    CatalogInvalid,
+    CatalogProblem,
+    ClassSpec,
+    CourseSpec,
+    FeeRowSpec,
+    PassSpec,
+    ProgrammeSpec,
+    SessionTypeSpec,
+    session_type_programme_key,
+)
+from domain.storage.models import (
+    BillingPeriod,
+    ClassSession,
+    CourseOffer,
+    CourseOfferUnit,
+    PassOffer,
+    Programme,
+    ProgrammeClass,
+    ProgrammeFee,
+    ProgrammeKind,
+    SessionType,
+)
+from domain.timetable.sessions import PackageOption, stored_packages
+
+
+@dataclass
+class ImportReport:
+    added: dict[str, int] = field(
+        default_factory=lambda: {
+            "periods": 0,
+            "programmes": 0,
+            "classes": 0,
+            "sessions": 0,
+            "passes": 0,
+            "fees": 0,
+            "session_types": 0,
+            "courses": 0,
+        }
+    )
+    updated: dict[str, int] = field(
+        default_factory=lambda: {
+            "periods": 0,
+            "programmes": 0,
+            "classes": 0,
+            "passes": 0,
+            "fees": 0,
+            "session_types": 0,
+            "courses": 0,
+        }
+    )
+    # rows of a custom fee schedule the file no longer lists: deleted, the file has the say
+    removed: dict[str, int] = field(default_factory=lambda: {"fees": 0})
+    # sessions in the database that the file no longer lists: kept, since they may hold bookings
+    sessions_not_in_file: int = 0
+    # (title, link token) of each private programme (or session type's programme) in the file,
+    # for staff to share
+    private_links: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(self.added.values()) or any(self.updated.values()) or any(self.removed.values())
+
+
+async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
+    report = ImportReport()
+    existing = {
+        p.key: p
+        for p in await db.scalars(
+            select(Programme).options(
+                selectinload(Programme.classes).selectinload(ProgrammeClass.sessions)
+            )
+        )
+    }
+    problems: list[CatalogProblem] = []
+    await _import_periods(db, catalog.billing_periods, report)
+    for spec in catalog.programmes:
+        programme = existing.get(spec.key)
+        if programme is None:
+            programme = Programme(key=spec.key, classes=[])
+            db.add(programme)
+            report.added["programmes"] += 1
+        else:
+            report.updated["programmes"] += _differs(programme, **_programme_fields(spec))
+        for name, value in _programme_fields(spec).items():
+            setattr(programme, name, value)
+        if not spec.public:
+            programme.link_token = programme.link_token or secrets.token_urlsafe(9)
+            report.private_links.append((spec.title, programme.link_token))
+        _import_classes(programme, spec, report, problems)
+        await _import_passes(db, programme, spec.passes, report)
+        await _import_fees(db, programme, spec.fees, report)
+    await _import_session_types(db, catalog.session_types, existing, report)
+    if catalog.courses is not None:
+        await _import_courses(db, catalog.courses, report)
+    if problems:
+        await db.rollback()
+        raise CatalogInvalid(problems=problems)
+    await db.commit()
+    return report
+
+
+def _import_classes(
+    programme: Programme,
+    spec: ProgrammeSpec,
+    report: ImportReport,
+    problems: list[CatalogProblem],
+) -> None:
+    by_key = {c.key: c for c in programme.classes}
+    for class_spec in spec.classes:
+        klass = by_key.get(class_spec.key)
+        if klass is None:
+            klass = ProgrammeClass(key=class_spec.key, sessions=[])
+            programme.classes.append(klass)
+            report.added["classes"] += 1
+        else:
+            problems.extend(_capacity_problems(klass, class_spec))
+            report.updated["classes"] += _differs(klass, **_class_fields(class_spec))
+        for name, value in _class_fields(class_spec).items():
+            setattr(klass, name, value)
+        _import_sessions(klass, class_spec, report)
+
+
+def _import_sessions(klass: ProgrammeClass, spec: ClassSpec, report: ImportReport) -> None:
+    known = {s.starts_at for s in klass.sessions}
+    wanted = {s.starts_at for s in spec.sessions}
+    for starts_at in sorted(wanted - known):
+        klass.sessions.append(ClassSession(starts_at=starts_at, seats_taken=0))
+        report.added["sessions"] += 1
+    report.sessions_not_in_file += len(known - wanted)
+
+
+def _capacity_problems(klass: ProgrammeClass, spec: ClassSpec) -> list[CatalogProblem]:
+    """Lowering capacity below the bookings a session already holds would strand those clients."""
+    booked = max((s.seats_taken for s in klass.sessions), default=0)
+    if booked <= spec.capacity:
+        return []
+    params = {"class_key": spec.key, "capacity": spec.capacity, "booked": booked}
+    return [CatalogProblem(spec.line, "capacity_below_bookings", params)]
+
+
+def _programme_fields(spec: ProgrammeSpec) -> dict[str, object]:
+    return {
+        "title": spec.title,
+        "description": spec.description,
+        "kind": spec.kind,
+        "category": spec.category,
+        "rank": spec.rank,
+        "valid_from": spec.valid_from,
+        "valid_until": spec.valid_until,
+        "public": spec.public,
+        "colour": spec.colour,
+        "cancel_notice_hours": spec.cancel_notice_hours,
+        "makeups_carry_over": spec.makeups_carry_over,
+        "monthly_fee_minor": spec.monthly_fee_minor,
+        "fee_due_day": spec.fee_due_day,
+        "attendance_credits": spec.attendance_credits,
+    }
+
+
+async def _import_session_types(
+    db: AsyncSession,
+    specs: tuple[SessionTypeSpec, ...],
+    programmes: dict[str, Programme],
+    report: ImportReport,
+) -> None:
+    if not specs:
+        return
+    existing = {t.key: t for t in await db.scalars(select(SessionType))}
+    by_id = {p.id: p for p in programmes.values()}
+    for spec in specs:
+        session_type = existing.get(spec.key)
+        values = _session_type_fields(spec)
+        if session_type is None:
+            # A programme left by a deleted type of this key is taken over: its key is unique.
+            programme = programmes.get(session_type_programme_key(spec.key))
+            if programme is None:
+                programme = Programme(key=session_type_programme_key(spec.key), classes=[])
+                db.add(programme)
+            _set_type_programme(programme, spec)
+            await db.flush()  # the programme needs its id
+            db.add(SessionType(key=spec.key, programme_id=programme.id, **values))
+            report.added["session_types"] += 1
+        else:
+            programme = by_id[session_type.programme_id]
+            changed = _differs(session_type, **values) or _differs(
+                programme, **_type_programme_fields(spec)
+            )
+            report.updated["session_types"] += changed
+            for name, value in values.items():
+                setattr(session_type, name, value)
+            _set_type_programme(programme, spec)
+        if not spec.public:
+            programme.link_token = programme.link_token or secrets.token_urlsafe(9)
+            report.private_links.append((spec.name, programme.link_token))
+
+
+def _set_type_programme(programme: Programme, spec: SessionTypeSpec) -> None:
+    """Its listing only: its classes are the sessions staff made, not the file's to change."""
+    for name, value in _type_programme_fields(spec).items():
+        setattr(programme, name, value)
+
+
+def _session_type_fields(spec: SessionTypeSpec) -> dict[str, object]:
+    return {
+        "name": spec.name,
+        "kind": spec.kind,
+        "duration_minutes": spec.duration_minutes,
+        "break_minutes": spec.break_minutes,
+        "price_minor": spec.price_minor,
+        "hold_minutes": spec.hold_minutes,
+        "packages": stored_packages(
+            tuple(PackageOption(p.key, p.name, p.price_minor, p.description) for p in spec.packages)
+        ),
+    }
+
+
+def _type_programme_fields(spec: SessionTypeSpec) -> dict[str, object]:
+    return {
+        "title": spec.name,
+        "kind": ProgrammeKind.ONE_OFF,
+        "category": spec.category,
+        "description": spec.description,
+        "public": spec.public,
+        "cancel_notice_hours": spec.cancel_notice_hours,
+    }
+
+
+def _class_fields(spec: ClassSpec) -> dict[str, object]:
+    package = spec.package
+    return {
+        "title": spec.title,
+        "capacity": spec.capacity,
+        "duration_minutes": spec.duration_minutes,
+        "price_minor": spec.price_minor,
+        "max_overload": spec.max_overload,
+        "waiting_list": spec.waiting_list,
+        "promotion": spec.promotion,
+        "offer_hold_minutes": spec.offer_hold_minutes,
+        "package_size": package.sessions if package else None,
+        "package_price_minor": package.price_minor if package else None,
+        "cancel_cutoff_hours": package.cancel_cutoff_hours if package else None,
+        "reschedule_cutoff_hours": package.reschedule_cutoff_hours if package else None,
+        "cancel_refund_percent": package.cancel_refund_percent if package else 100,
+        "reschedule_fee_percent": package.reschedule_fee_percent if package else 0,
+        "max_per_day": spec.max_per_day,
+        "max_per_week": spec.max_per_week,
+    }
+
+
+async def _import_periods(
+    db: AsyncSession, specs: tuple[BillingPeriodSpec, ...], report: ImportReport
+) -> None:
+    existing = {p.key: p for p in await db.scalars(select(BillingPeriod))}
+    for spec in specs:
+        period = existing.get(spec.key)
+        values = {"name": spec.name, "starts_on": spec.starts_on, "ends_on": spec.ends_on}
+        if period is None:
+            db.add(BillingPeriod(key=spec.key, **values))
+            report.added["periods"] += 1
+            continue
+        report.updated["periods"] += _differs(period, **values)
+        for name, value in values.items():
+            setattr(period, name, value)
+
+
+async def _import_passes(
+    db: AsyncSession, programme: Programme, specs: tuple[PassSpec, ...], report: ImportReport
+) -> None:
+    """Passes the file no longer lists go off sale but stay: clients may hold passes bought
+    from them (and those stay valid)."""
+    if programme.id is None and not specs:
+        return  # a new programme has no offers to take off sale
+    await db.flush()  # a new programme needs its id
+    existing = {
+        o.key: o
+        for o in await db.scalars(select(PassOffer).where(PassOffer.programme_id == programme.id))
+    }
+    listed = {spec.key for spec in specs}
+    for offer in existing.values():
+        if offer.key not in listed and offer.on_sale:
+            offer.on_sale = False
+            report.updated["passes"] += 1
+    for spec in specs:
+        values = {
+            "title": spec.title,
+            "entries": spec.entries,
+            "price_minor": spec.price_minor,
+            "valid_days": spec.valid_days,
+            "on_sale": True,
+        }
+        offer = existing.get(spec.key)
+        if offer is None:
+            db.add(PassOffer(programme_id=programme.id, key=spec.key, **values))
+            report.added["passes"] += 1
+            continue
+        report.updated["passes"] += _differs(offer, **values)
+        for name, value in values.items():
+            setattr(offer, name, value)
+
+
+async def _import_courses(
+    db: AsyncSession, specs: tuple[CourseSpec, ...], report: ImportReport
+) -> None:
+    """The file's ``courses`` list is what is on sale: a course it no longer lists goes off
+    sale but stays (clients hold courses bought from it, which stay as they were sold)."""
+    await db.flush()  # new programmes need their ids
+    programme_ids = dict((await db.execute(select(Programme.key, Programme.id))).all())
+    existing = {
+        o.key: o
+        for o in await db.scalars(select(CourseOffer).options(selectinload(CourseOffer.units)))
+    }
+    listed = {spec.key for spec in specs}
+    for offer in existing.values():
+        if offer.key not in listed and offer.on_sale:
+            offer.on_sale = False
+            report.updated["courses"] += 1
+    for spec in specs:
+        values = {
+            "title": spec.title,
+            "price_minor": spec.price_minor,
+            "valid_days": spec.valid_days,
+            "late_policy": spec.late_cancel,
+            "on_sale": True,
+        }
+        units = [(programme_ids[key], count) for key, count in spec.units]
+        offer = existing.get(spec.key)
+        if offer is None:
+            offer = CourseOffer(key=spec.key, units=[], **values)
+            db.add(offer)
+            report.added["courses"] += 1
+        else:
+            now_units = [(u.programme_id, u.count) for u in offer.units]
+            changed = _differs(offer, **values) or now_units != units
+            report.updated["courses"] += changed
+        for name, value in values.items():
+            setattr(offer, name, value)
+        if [(u.programme_id, u.count) for u in offer.units] != units:
+            offer.units.clear()
+            await db.flush()  # the old rows go before the new ones take their keys
+            offer.units.extend(
+                CourseOfferUnit(programme_id=programme_id, count=count, position=position)
+                for position, (programme_id, count) in enumerate(units)
+            )
+
+
+async def _import_fees(
+    db: AsyncSession, programme: Programme, specs: tuple[FeeRowSpec, ...], report: ImportReport
+) -> None:
+    """The file's schedule replaces the stored one, matched by due date.
+
+    Unlike a pass offer, nobody holds a schedule row: fees already charged are ledger entries
+    of their own, so a row the file drops can go.
+    """
+    if programme.id is None and not specs:
+        return  # a new programme has no rows to remove
+    await db.flush()  # a new programme needs its id
+    existing = {
+        row.due_on: row
+        for row in await db.scalars(
+            select(ProgrammeFee).where(ProgrammeFee.programme_id == programme.id)
+        )
+    }
+    for spec in specs:
+        row = existing.pop(spec.due_on, None)
+        if row is None:
+            db.add(
+                ProgrammeFee(
+                    programme_id=programme.id, due_on=spec.due_on, amount_minor=spec.amount_minor
+                )
+            )
+            report.added["fees"] += 1
+            continue
+        report.updated["fees"] += _differs(row, amount_minor=spec.amount_minor)
+        row.amount_minor = spec.amount_minor
+    for row in existing.values():
+        await db.delete(row)
+        report.removed["fees"] += 1
+
+
+def _differs(row: object, **values: object) -> bool:
+    return any(getattr(row, name) != value for name, value in values.items())

@@ -1,0 +1,1 @@
+"""Courses and service packages bought before booking, and their units."""

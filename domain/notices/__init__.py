@@ -1,0 +1,1 @@
+"""Messages sent unasked: the outbox, the events written to it, reminders and their answers."""
