@@ -8,6 +8,8 @@ Each database starts fresh (a SQLite file in a temp folder; a throwaway PostgreS
 migrated and given a catalog with one future session per round. Each round fires `--attempts`
 concurrent `book_or_wait` calls from distinct clients at one session, times them, and checks the
 outcome: exactly `--places` booked, the rest waiting in arrival order. A wrong outcome exits 1.
+It also counts the SQL statements each tap sends (the median for a tap that booked and for one
+that was queued, and the most any queued tap took: the taps that lost a race and went round again).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from domain.booking.bookings import Booked, Waitlisted, book_or_wait
@@ -59,6 +62,22 @@ class Round:
     seconds: float
     booked: int
     waitlisted: int
+    booked_statements: list[int]  # per tap that booked
+    waitlisted_statements: list[int]  # per tap that was queued
+
+
+# The statements of the tap running in this task (each tap of a round is a task of its own, and
+# SQLAlchemy carries the context into the greenlet where it sends them).
+_TAP_STATEMENTS: ContextVar[list[int] | None] = ContextVar("tap_statements", default=None)
+
+
+def count_statements(engine: AsyncEngine) -> None:
+    def counted(*_args) -> None:
+        tally = _TAP_STATEMENTS.get()
+        if tally is not None:
+            tally[0] += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", counted)
 
 
 # --- setting up -----------------------------------------------------------------------------
@@ -136,26 +155,36 @@ async def postgres_engine(pool: tuple[int, int]) -> AsyncIterator[AsyncEngine]:
 
 
 async def attempt(
-    factory: SessionFactory, client: ClientRef, session_id: int, now: datetime
+    factory: SessionFactory,
+    client: ClientRef,
+    session_id: int,
+    now: datetime,
+    statements: dict[int, int],
 ) -> Booked | Waitlisted:
     """One client's Book tap, in its own unit of work, as the bot handles it."""
-    async with factory() as db:
-        return await book_or_wait(db, client=client, session_id=session_id, now=now)
+    tally = [0]
+    _TAP_STATEMENTS.set(tally)
+    try:
+        async with factory() as db:
+            return await book_or_wait(db, client=client, session_id=session_id, now=now)
+    finally:
+        statements[client.id] = tally[0]
 
 
 async def run_round(
     factory: SessionFactory, session_id: int, clients: list[ClientRef], base: datetime
-) -> tuple[float, list[Outcome]]:
+) -> tuple[float, list[Outcome], dict[int, int]]:
     """All clients at once; client n arrives n milliseconds after the first."""
+    statements: dict[int, int] = {}
     started = time.perf_counter()
     outcomes = await asyncio.gather(
         *(
-            attempt(factory, client, session_id, base + timedelta(milliseconds=n))
+            attempt(factory, client, session_id, base + timedelta(milliseconds=n), statements)
             for n, client in enumerate(clients)
         ),
         return_exceptions=True,
     )
-    return time.perf_counter() - started, outcomes
+    return time.perf_counter() - started, outcomes, statements
 
 
 async def verify(
@@ -207,6 +236,7 @@ def check(condition: bool, problem: str) -> None:
 
 async def bench(engine: AsyncEngine, args: argparse.Namespace) -> list[Round]:
     await upgrade_to_head(engine)
+    count_statements(engine)
     factory = session_factory(engine)
     base = datetime.now(UTC)
     sessions = await load_sessions(factory, args.places, args.rounds, base)
@@ -217,10 +247,20 @@ async def bench(engine: AsyncEngine, args: argparse.Namespace) -> list[Round]:
             ClientRef(id=number * args.attempts + n + 1, first_name=f"C{n}")
             for n in range(args.attempts)
         ]
-        seconds, outcomes = await run_round(factory, session_id, clients, base)
+        seconds, outcomes, statements = await run_round(factory, session_id, clients, base)
         await verify(factory, session_id, clients, outcomes, args.places)
-        booked = sum(isinstance(o, Booked) for o in outcomes)
-        rounds.append(Round(seconds, booked, waitlisted=len(outcomes) - booked))
+        by_outcome: dict[type, list[int]] = {Booked: [], Waitlisted: []}
+        for client, outcome in zip(clients, outcomes, strict=True):
+            by_outcome[type(outcome)].append(statements[client.id])
+        rounds.append(
+            Round(
+                seconds,
+                booked=len(by_outcome[Booked]),
+                waitlisted=len(by_outcome[Waitlisted]),
+                booked_statements=by_outcome[Booked],
+                waitlisted_statements=by_outcome[Waitlisted],
+            )
+        )
     return rounds
 
 
@@ -240,12 +280,17 @@ async def bench_database(kind: str, args: argparse.Namespace) -> bool:
         return False
     median = statistics.median(r.seconds for r in rounds)
     last = rounds[-1]
+    booked_statements = [n for r in rounds for n in r.booked_statements]
+    waitlisted_statements = [n for r in rounds for n in r.waitlisted_statements] or [0]
     print(
         f"{head} rounds={len(rounds)} pool={pool[0]}+{pool[1]}"
         f" median_seconds={median:.3f} min_seconds={min(r.seconds for r in rounds):.3f}"
         f" max_seconds={max(r.seconds for r in rounds):.3f}"
         f" requests_per_second={args.attempts / median:.1f}"
-        f" booked={last.booked} waitlisted={last.waitlisted}",
+        f" booked={last.booked} waitlisted={last.waitlisted}"
+        f" statements_per_booked_tap={statistics.median(booked_statements):g}"
+        f" statements_per_waitlisted_tap={statistics.median(waitlisted_statements):g}"
+        f" statements_per_waitlisted_tap_max={max(waitlisted_statements)}",
         flush=True,
     )
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -11,10 +12,11 @@ from sqlalchemy.orm import joinedload
 
 from domain.billing import credits, passes, payments
 from domain.booking import rules
+from domain.booking.actor import Actor
 from domain.booking.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.booking.makeups import issue_makeup, return_makeup
 from domain.booking.ongoing import Enrolled, take_class_offer
-from domain.booking.outcomes import Booked, Cancelled, Waitlisted
+from domain.booking.outcomes import Booked, Cancelled, SessionLabel, Waitlisted
 from domain.booking.seats import load_session, release_seat, take_seat
 from domain.booking.waitlist import claim_own_offer, join_waitlist
 from domain.clients.record import ClientRef, remember_client
@@ -26,12 +28,10 @@ from domain.errors import (
     BookingAlreadyCancelled,
     BookingNotFound,
     DomainError,
-    NeedsEnrolment,
     NoWaitingList,
     OfferExpired,
     OfferNotFound,
     PackageOnly,
-    SessionAlreadyStarted,
     SessionFull,
     SessionNotFound,
 )
@@ -39,6 +39,7 @@ from domain.notices import outbox
 from domain.notices.events import Event
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.storage import queries
+from domain.storage.db import rolled_back_unless_committed
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -58,22 +59,18 @@ async def book_session(
     session_id: int,
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
-    by_staff: bool = False,
+    actor: Actor | None = None,
     course_id: int | None = None,
 ) -> Booked:
-    """Book one session; staff may go into the class's overload, clients never. With
-    ``course_id`` a free unit of the client's course pays for it instead of its price."""
-    session = await _bookable_session(db, session_id, now, by_staff=by_staff)
-    if await claim_own_offer(db, client.id, session_id, now):
-        # the client held an offer for this very session: its seat is theirs already
-        return await _write_booking(
-            db, client, session, now, policy, by_staff, seat_taken=True, course_id=course_id
-        )
-    if not await _has_room(db, client.id, session, now, by_staff=by_staff):
-        raise SessionFull()
-    return await _write_booking(
-        db, client, session, now, policy, by_staff, seat_taken=False, course_id=course_id
-    )
+    """Book one session, as the client (the default) or as staff for them: staff may go into
+    the class's overload, clients never. With ``course_id`` a free unit of the client's course
+    pays for it instead of its price."""
+    actor = actor or Actor.client(client.id)
+    async with rolled_back_unless_committed(db):
+        opening = await _open_booking(db, client, session_id, actor, now, policy)
+        if not opening.has_place:
+            raise SessionFull()
+        return await _write_booking(db, opening, course_id=course_id)
 
 
 async def book_or_wait(
@@ -84,73 +81,124 @@ async def book_or_wait(
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
 ) -> Booked | Waitlisted:
-    """What a client's Book tap does: a place if there is one, else the waiting list.
-
-    The same steps as book_session, so that the waiting list knows which kind of full it is.
-    """
-    session = await _bookable_session(db, session_id, now, by_staff=False)
-    if await claim_own_offer(db, client.id, session_id, now):
-        return await _write_booking(db, client, session, now, policy, False, seat_taken=True)
-    if not await _has_room(db, client.id, session, now, by_staff=False):
-        # full as this transaction read it, and the client holds no booking of it: the queue
-        # goes on from what was read (it still refuses if the class has no waiting list)
-        return await _wait(db, client, session_id, now, policy, checked=session)
-    try:
-        return await _write_booking(db, client, session, now, policy, False, seat_taken=False)
-    except SessionFull:
-        pass  # another tap took the last seat first; rolled back, so the queue reads it all again
-    return await _wait(db, client, session_id, now, policy, checked=None)
+    """What a client's Book tap does: a place if there is one, else the waiting list."""
+    actor = Actor.client(client.id)
+    async with rolled_back_unless_committed(db):
+        opening = await _open_booking(db, client, session_id, actor, now, policy)
+        if not opening.has_place:
+            # full as this transaction read it, and the client holds no booking of it: the queue
+            # goes on from what was read (it still refuses if the class has no waiting list)
+            return await _wait(db, opening, checked=True)
+        try:
+            return await _write_booking(db, opening)
+        except SessionFull:
+            pass  # another tap took the last seat first: rolled back as the unit ends
+    async with rolled_back_unless_committed(db):
+        return await _wait(db, opening, checked=False)  # the queue reads it all again
 
 
-async def _bookable_session(
-    db: AsyncSession, session_id: int, now: datetime, *, by_staff: bool
-) -> ClassSession:
-    session = await load_session(db, session_id)
-    if session is None:
-        raise SessionNotFound()
-    programme = session.klass.programme
-    if programme.kind == ProgrammeKind.ONGOING and not by_staff:
-        raise NeedsEnrolment(class_id=session.class_id)
-    if session.starts_at <= now:
-        raise SessionAlreadyStarted()
-    return session
+@dataclass(frozen=True)
+class _Opening:
+    """A booking under way, as its opening steps found it."""
+
+    client: ClientRef
+    session_id: int
+    actor: Actor
+    now: datetime
+    policy: Policy
+    session: ClassSession  # as read in the transaction (a rollback expires it)
+    label: SessionLabel
+    seat_held: bool  # the client's own offer held a seat of it for them: theirs now
+    has_room: bool
+
+    @property
+    def has_place(self) -> bool:
+        return self.seat_held or self.has_room
 
 
-async def _has_room(
-    db: AsyncSession, client_id: int, session: ClassSession, now: datetime, *, by_staff: bool
-) -> bool:
-    """False if the session is full for them; the other rules of a booking raise."""
-    try:
-        rules.ensure_can_book(
-            starts_at=session.starts_at,
-            now=now,
-            capacity=session.klass.capacity,
-            seats_taken=session.seats_taken,
-            already_booked=await queries.has_active_booking(db, session.id, client_id),
-            max_overload=session.klass.max_overload,
-            by_staff=by_staff,
-        )
-    except SessionFull:
-        return False
-    return True
-
-
-async def _wait(
+async def _open_booking(
     db: AsyncSession,
     client: ClientRef,
     session_id: int,
+    actor: Actor,
     now: datetime,
     policy: Policy,
-    *,
-    checked: ClassSession | None,
-) -> Waitlisted:
+) -> _Opening:
+    """The steps every booking starts with, in the transaction that writes it: the session,
+    the seat an offer of the client's holds for them, whether it is open to them, its room."""
+    session = await load_session(db, session_id)
+    if session is None:
+        raise SessionNotFound()
+    seat_held = await claim_own_offer(db, client.id, session_id, now)
+    # with an offer claimed, a booking of theirs is refused by the unique index as it is written
+    booked = not seat_held and await queries.has_active_booking(db, session_id, client.id)
+    klass = session.klass
+    ongoing = klass.programme.kind == ProgrammeKind.ONGOING
+    rules.Bookable(klass.id, session.starts_at, ongoing, booked).ensure_open_to(actor, now)
+    has_room = rules.has_room(
+        capacity=klass.capacity,
+        seats_taken=session.seats_taken,
+        max_overload=klass.max_overload,
+        by_staff=actor.by_staff,
+    )
+    label = SessionLabel(klass.programme.title, klass.title, session.starts_at)
+    return _Opening(client, session_id, actor, now, policy, session, label, seat_held, has_room)
+
+
+async def _wait(db: AsyncSession, opening: _Opening, *, checked: bool) -> Waitlisted:
+    """Queue for the full session; ``checked``: as this transaction read it, else afresh."""
     try:
         entry_id, position = await join_waitlist(
-            db, client=client, session_id=session_id, now=now, policy=policy, checked=checked
+            db,
+            client=opening.client,
+            session_id=opening.session_id,
+            now=opening.now,
+            policy=opening.policy,
+            checked=opening.session if checked else None,
         )
     except NoWaitingList:
         raise SessionFull() from None
-    return Waitlisted(entry_id, position)
+    return Waitlisted(entry_id, position, opening.label)
+
+
+async def _write_booking(
+    db: AsyncSession, opening: _Opening, *, course_id: int | None = None
+) -> Booked:
+    """Write the booking the opening found a place for, its reminders and its payment, and
+    commit; the unit it runs in rolls everything back if a step refuses."""
+    client, session, by_staff = opening.client, opening.session, opening.actor.by_staff
+    rank = await remember_client(db, client, opening.now)
+    if not by_staff:
+        await _ensure_client_may_book(db, opening, rank)
+    enrolled, pending = await _join_payg_programme(db, opening)
+    if not opening.seat_held and not await take_seat(db, session.id, by_staff=by_staff):
+        raise SessionFull()
+    booking = await _add_booking(db, opening)
+    seat = outbox.BookedSeat(booking.id, client.id, session.starts_at)
+    await outbox.remind(db, [seat], opening.now, opening.policy)
+    pass_id, pass_problem = await _pay(db, opening, booking, course_id)
+    await _resolve_own_wait(db, opening)
+    booked = Booked(
+        _written_card(session, booking.id),
+        enrolled=enrolled,
+        enrolment_pending=pending,
+        pass_left=await passes.entries_left(db, pass_id) if pass_id else None,
+        pass_problem=pass_problem,
+    )
+    await db.commit()
+    return booked
+
+
+async def _ensure_client_may_book(db: AsyncSession, opening: _Opening, rank: int) -> None:
+    """What a client's own booking must meet and staff override."""
+    session, client_id, policy = opening.session, opening.client.id, opening.policy
+    klass = session.klass
+    if klass.package_size:
+        raise PackageOnly(size=klass.package_size)
+    await ensure_eligible(db, client_id, klass.programme, opening.now, policy, client_rank=rank)
+    await _ensure_within_limits(db, client_id, session, policy)
+    day = policy.local_day(session.starts_at)
+    await credits.ensure_credit_for(db, client_id, klass.programme, day, policy)
 
 
 async def _ensure_within_limits(
@@ -177,82 +225,79 @@ async def _ensure_within_limits(
     )
 
 
-async def _write_booking(
-    db: AsyncSession,
-    client: ClientRef,
-    session: ClassSession,
-    now: datetime,
-    policy: Policy,
-    by_staff: bool,
-    *,
-    seat_taken: bool,
-    course_id: int | None = None,
-) -> Booked:
-    programme = session.klass.programme
-    rank = await remember_client(db, client, now)
-    if session.klass.package_size and not by_staff:
-        raise PackageOnly(size=session.klass.package_size)
-    if not by_staff:
-        await ensure_eligible(db, client.id, programme, now, policy, client_rank=rank)
-        await _ensure_within_limits(db, client.id, session, policy)
-        day = policy.local_day(session.starts_at)
-        await credits.ensure_credit_for(db, client.id, programme, day, policy)
-    enrolled = pending = False
-    if programme.kind == ProgrammeKind.PAYG:
-        status = new_enrolment_status(policy, by_staff=by_staff)
-        enrolled = await join_programme(db, client.id, programme.id, now, status=status)
-        pending = enrolled and status == EnrolmentStatus.PENDING
-    if not seat_taken and not await take_seat(db, session.id, by_staff=by_staff):
-        await db.rollback()
-        raise SessionFull()
-    booking = Booking(session_id=session.id, client_id=client.id, created_at=now, by_staff=by_staff)
+async def _join_payg_programme(db: AsyncSession, opening: _Opening) -> tuple[bool, bool]:
+    """A first booking in a pay-as-you-go programme enrols the client in it: whether it did,
+    and whether that enrolment waits for staff to confirm it."""
+    programme = opening.session.klass.programme
+    if programme.kind != ProgrammeKind.PAYG:
+        return False, False
+    status = new_enrolment_status(opening.policy, by_staff=opening.actor.by_staff)
+    enrolled = await join_programme(db, opening.client.id, programme.id, opening.now, status=status)
+    return enrolled, enrolled and status == EnrolmentStatus.PENDING
+
+
+async def _add_booking(db: AsyncSession, opening: _Opening) -> Booking:
+    booking = Booking(
+        session_id=opening.session.id,
+        client_id=opening.client.id,
+        created_at=opening.now,
+        by_staff=opening.actor.by_staff,
+    )
     db.add(booking)
     try:
         await db.flush()
     except IntegrityError:
         # the same client won a race against themselves (two taps, two devices)
-        await db.rollback()
         raise AlreadyBooked() from None
-    await outbox.remind(
-        db, [outbox.BookedSeat(booking.id, client.id, session.starts_at)], now, policy
-    )
-    pass_id, pass_problem = None, None
+    return booking
+
+
+async def _pay(
+    db: AsyncSession, opening: _Opening, booking: Booking, course_id: int | None
+) -> tuple[int | None, DomainError | None]:
+    """A unit of the client's course pays when they book with it; else a pass or the price.
+    Returns the pass used, or None and why the client's pass could not pay."""
+    session, policy = opening.session, opening.policy
     if course_id is None:
-        pass_id, pass_problem = await payments.pay_for_booking(
-            db, booking=booking, session=session, policy=policy, now=now
+        return await payments.pay_for_booking(
+            db, booking=booking, session=session, policy=policy, now=opening.now
         )
-    else:
-        try:
-            await course_units.take_unit(
-                db,
-                course_id=course_id,
-                client_id=client.id,
-                booking_id=booking.id,
-                programme_id=programme.id,
-                day=policy.local_day(session.starts_at),
-                now=now,
-            )
-        except DomainError:
-            await db.rollback()
-            raise
-    # a client who books by other means no longer needs their place in the queue
+    await course_units.take_unit(
+        db,
+        course_id=course_id,
+        client_id=opening.client.id,
+        booking_id=booking.id,
+        programme_id=session.klass.programme.id,
+        day=policy.local_day(session.starts_at),
+        now=opening.now,
+    )
+    return None, None
+
+
+async def _resolve_own_wait(db: AsyncSession, opening: _Opening) -> None:
+    """A client who books by other means no longer needs their place in the queue."""
     await db.execute(
         update(WaitlistEntry)
         .where(
-            WaitlistEntry.session_id == session.id,
-            WaitlistEntry.client_id == client.id,
+            WaitlistEntry.session_id == opening.session.id,
+            WaitlistEntry.client_id == opening.client.id,
             WaitlistEntry.status == WaitStatus.WAITING,
         )
-        .values(status=WaitStatus.BOOKED, resolved_at=now)
+        .values(status=WaitStatus.BOOKED, resolved_at=opening.now)
     )
-    await db.commit()
-    card = await _card(db, booking.id, client.id)
-    return Booked(
-        card,
-        enrolled=enrolled,
-        enrolment_pending=pending,
-        pass_left=await passes.entries_left(db, pass_id) if pass_id else None,
-        pass_problem=pass_problem,
+
+
+def _written_card(session: ClassSession, booking_id: int) -> queries.BookingCard:
+    klass = session.klass
+    return queries.BookingCard(
+        id=booking_id,
+        session_id=session.id,
+        programme_title=klass.programme.title,
+        class_title=klass.title,
+        starts_at=session.starts_at,
+        duration_minutes=klass.duration_minutes,
+        price_minor=klass.price_minor,
+        is_active=True,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.errors import DomainError
 from domain.notices.events import Event
@@ -10,8 +11,17 @@ from domain.storage import queries
 
 
 @dataclass(frozen=True)
+class SessionLabel:
+    """How a screen names a session: its programme and class, and when it starts."""
+
+    programme_title: str
+    class_title: str
+    starts_at: datetime
+
+
+@dataclass(frozen=True)
 class Booked:
-    card: queries.BookingCard
+    card: queries.BookingCard  # book_session gives it as written, without reading it back
     enrolled: bool = False  # this first booking also enrolled them in the programme
     enrolment_pending: bool = False  # ... and that enrolment waits for staff to confirm it
     pass_left: int | None = None  # paid with an entry pass: its entries left
@@ -22,6 +32,7 @@ class Booked:
 class Waitlisted:
     entry_id: int
     position: int
+    session: SessionLabel
 
 
 @dataclass(frozen=True)

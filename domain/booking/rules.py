@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
+from domain.booking.actor import Actor
 from domain.errors import (
     AlreadyBooked,
     BookingAlreadyCancelled,
     DayLimitReached,
+    DomainError,
     MixedServices,
+    NeedsEnrolment,
     NoteRequired,
     NoteTooLong,
     ProgrammeNotOpen,
@@ -37,6 +40,42 @@ def seat_limit(*, capacity: int, max_overload: int, by_staff: bool) -> int:
     return capacity + (max_overload if by_staff else 0)
 
 
+def has_room(*, capacity: int, seats_taken: int, max_overload: int = 0, by_staff: bool) -> bool:
+    limit = seat_limit(capacity=capacity, max_overload=max_overload, by_staff=by_staff)
+    return seats_taken < limit
+
+
+@dataclass(frozen=True)
+class Bookable:
+    """A session as one client's booking meets it."""
+
+    class_id: int
+    starts_at: datetime
+    ongoing: bool  # of an ongoing class, which a client enrols in as a whole
+    booked: bool  # the client holds an active booking of it
+
+    def is_open_to(self, actor: Actor, now: datetime) -> bool:
+        """Whether the actor may book it (or queue for it, when it is full): it has not
+        started, the client holds no booking of it yet, and a client does not book one session
+        of an ongoing class (staff may)."""
+        return self.closed_to(actor, now) is None
+
+    def ensure_open_to(self, actor: Actor, now: datetime) -> None:
+        closed = self.closed_to(actor, now)
+        if closed is not None:
+            raise closed
+
+    def closed_to(self, actor: Actor, now: datetime) -> DomainError | None:
+        """Why it is not open to the actor, or None."""
+        if self.ongoing and not actor.by_staff:
+            return NeedsEnrolment(class_id=self.class_id)
+        if self.starts_at <= now:
+            return SessionAlreadyStarted()
+        if self.booked:
+            return AlreadyBooked()
+        return None
+
+
 def ensure_can_book(
     *,
     starts_at: datetime,
@@ -51,7 +90,9 @@ def ensure_can_book(
         raise SessionAlreadyStarted()
     if already_booked:
         raise AlreadyBooked()
-    if seats_taken >= seat_limit(capacity=capacity, max_overload=max_overload, by_staff=by_staff):
+    if not has_room(
+        capacity=capacity, seats_taken=seats_taken, max_overload=max_overload, by_staff=by_staff
+    ):
         raise SessionFull()
 
 

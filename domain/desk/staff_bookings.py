@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.booking.actor import Actor, Override
 from domain.booking.bookings import Booked, book_session
 from domain.booking.ongoing import enrol_from_class_queue
 from domain.catalog.file import RANK_RANGE
@@ -52,6 +53,7 @@ async def book_client(
     session_id: int,
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
+    reason: Override = Override.DESK,
 ) -> Booked:
     """Book a known client with staff rights: up to capacity + the class's overload."""
     client = await db.get(Client, client_id)
@@ -59,8 +61,9 @@ async def book_client(
         raise ClientNotFound(client_id=client_id)
     # the client's own name and language, not the staff member's
     ref = ClientRef(id=client.id, first_name=client.first_name, language_code=client.language_code)
+    actor = Actor.staff(reason=reason)
     return await book_session(
-        db, client=ref, session_id=session_id, now=now, policy=policy, by_staff=True
+        db, client=ref, session_id=session_id, now=now, policy=policy, actor=actor
     )
 
 
@@ -100,7 +103,12 @@ async def book_from_waitlist(
         raise NotWaiting()
     client_id = entry.client_id
     booked = await book_client(
-        db, client_id=client_id, session_id=session_id, now=now, policy=policy
+        db,
+        client_id=client_id,
+        session_id=session_id,
+        now=now,
+        policy=policy,
+        reason=Override.WAITING_LIST,
     )
     return client_id, booked
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,17 @@ def create_engine(url: str | URL, **connect_args: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def rolled_back_unless_committed(db: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """A unit of work within the session: whatever it wrote and did not commit is rolled back
+    as it ends, by an error or not, so the session is clean for what comes next."""
+    try:
+        yield db
+    finally:
+        if db.in_transaction():
+            await db.rollback()
 
 
 def _ensure_sqlite_folder(url: URL) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.billing.payments import charge_booking
+from domain.booking.actor import Actor, Override
 from domain.booking.bookings import book_session, cancel_loaded, load_booking
 from domain.clients.record import ClientRef, remember_client
 from domain.errors import (
@@ -242,8 +243,9 @@ async def reserve(
         _agree(typed, klass, _option(kind, package_key))
         await db.flush()
     await remember_client(db, client, now)
+    staff = Actor.staff(reason=Override.RESERVATION)
     booked = await book_session(
-        db, client=client, session_id=session_id, now=now, policy=policy, by_staff=True
+        db, client=client, session_id=session_id, now=now, policy=policy, actor=staff
     )
     hold_until = now + timedelta(minutes=kind.hold_minutes)
     await db.execute(

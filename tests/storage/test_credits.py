@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from domain.billing.credits import count_attendance, credits_of
+from domain.booking.actor import Actor, Override
 from domain.booking.bookings import book_session, cancel_booking
 from domain.booking.ongoing import enrol_in_class, leave_class
 from domain.booking.outcomes import Booked
@@ -128,7 +129,7 @@ async def test_the_policy_may_allow_booking_without_credit_and_staff_are_never_r
     await book(
         db_factory, s[1], policy=Policy(zone=PRAGUE, reminders=(), enrol_without_credit=True)
     )
-    await book(db_factory, s[2], by_staff=True)
+    await book(db_factory, s[2], actor=Actor.staff(reason=Override.DESK))
 
 
 async def test_a_session_that_began_uses_one_credit_once(db_factory):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from domain.booking import bookings as booking
+from domain.booking.actor import Actor, Override
 from domain.booking.bookings import (
     Booked,
     Waitlisted,
@@ -371,7 +372,8 @@ async def test_a_seat_freed_above_capacity_does_not_promote_anyone(db_factory, c
     await request(db_factory, BOB, session, clock)
     await request(db_factory, CAROL, session, clock)  # waits
     async with db_factory() as db:
-        await book_session(db, client=DAN, session_id=session, now=clock(), by_staff=True)
+        staff = Actor.staff(reason=Override.DESK)
+        await book_session(db, client=DAN, session_id=session, now=clock(), actor=staff)
 
     cancelled = await cancel(db_factory, ALICE, session, clock)
 

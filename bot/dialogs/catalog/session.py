@@ -10,15 +10,17 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
 from bot.dialogs import courses
 from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, item_id, open_over_menu, show_error, take_error
 from bot.dialogs.payments.checkout import payment_state
 from bot.states import Catalog, MyBookings
 from bot.text.errors import message_for
+from domain.booking.actor import Actor
 from domain.booking.bookings import Booked, book_or_wait, book_session
 from domain.booking.makeups import book_with_makeup, usable_credit
+from domain.booking.rules import Bookable
 from domain.storage import queries
 from domain.storage.models import ProgrammeKind, WaitStatus
 
@@ -45,7 +47,7 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     wait = card.my_wait
     offered = wait is not None and wait.status == WaitStatus.OFFERED
     waiting = wait is not None and wait.status == WaitStatus.WAITING
-    open_to_me = _open_to(card, deps.clock())
+    open_to_me = _open_to(card, client.id, deps.clock())
     return {
         "missing": False,
         "title": html(f"{card.programme_title} — {card.class_title}"),
@@ -70,11 +72,12 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     }
 
 
-def _open_to(card: queries.SessionCard, now: datetime) -> bool:
-    """Not started, not the client's already (booked, queued or offered), not a class
-    enrolled in as a whole: the session can be booked or queued for."""
-    taken = card.my_booking_id is not None or card.my_wait is not None
-    return not taken and card.starts_at > now and card.kind != ProgrammeKind.ONGOING
+def _open_to(card: queries.SessionCard, client_id: int, now: datetime) -> bool:
+    """The session can be booked or queued for, by the rule the Book tap applies; not when the
+    client is queued or offered a place of it already (the card shows that instead)."""
+    ongoing = card.kind == ProgrammeKind.ONGOING
+    bookable = Bookable(card.class_id, card.starts_at, ongoing, card.my_booking_id is not None)
+    return card.my_wait is None and bookable.is_open_to(Actor.client(client_id), now)
 
 
 async def _from_course(
@@ -83,7 +86,7 @@ async def _from_course(
     """'Book from <course>' buttons: for a pay-as-you-go session open to the client."""
     if card is None or card.kind != ProgrammeKind.PAYG or card.spots_left <= 0:
         return []
-    if not _open_to(card, deps.clock()):
+    if not _open_to(card, client_id, deps.clock()):
         return []
     day = deps.settings.policy.local_day(card.starts_at)
     return await courses.book_from_choices(db, client_id, card.programme_id, day)
@@ -103,7 +106,7 @@ async def on_book_from_course(
         show_error(manager, "stale_button")
         return
     booked = await _attempt_here(manager, book_session, course_id=course_id)
-    await _show_result(manager, booked)
+    await _show_result(manager, booked, from_course=True)
 
 
 async def on_makeup(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
@@ -141,12 +144,19 @@ async def _my_wait(manager: DialogManager) -> queries.WaitRow | None:
     return waits[0] if waits else None
 
 
-async def _show_result(manager: DialogManager, result: Any) -> None:
+async def _show_result(manager: DialogManager, result: Any, *, from_course: bool = False) -> None:
+    """The result window, from what the use case returned (nothing is read again)."""
     if result is None:  # refused: the card shows why
         return
+    named = result.card if isinstance(result, Booked) else result.session
+    manager.dialog_data.update(
+        session_title=f"{named.programme_title} — {named.class_title}",
+        session_starts_at=named.starts_at.isoformat(),  # dialog data stays JSON
+    )
     if isinstance(result, Booked):
         manager.dialog_data.update(
             booking_id=result.card.id,
+            from_course=from_course,
             enrolled=result.enrolled,
             enrolment_pending=result.enrolment_pending,
             pass_left=result.pass_left,
@@ -168,15 +178,25 @@ def _pass_problem(manager: DialogManager, booked: Booked) -> str | None:
     return message_for(problem.code, _, params)
 
 
+def _named_session(fmt: Formatter, data: dict) -> dict:
+    """The booked or queued session's title and time, as _show_result kept them (blank in a
+    dialog left on this window by a version that did not keep them)."""
+    starts_at = data.get("session_starts_at")
+    return {
+        "title": html(data.get("session_title", "")),
+        "when": fmt.long_when(datetime.fromisoformat(starts_at)) if starts_at else "",
+    }
+
+
 async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     data = dialog_manager.dialog_data
-    async with deps.db() as db:
-        card = await queries.booking_card(db, data["booking_id"], client_of(dialog_manager).id)
-        course_line = await courses.course_line(db, data["booking_id"])
+    course_line = ""
+    if data.get("from_course"):  # only a course's unit puts a line here
+        async with deps.db() as db:
+            course_line = await courses.course_line(db, data["booking_id"])
     return {
-        "title": html(f"{card.programme_title} — {card.class_title}") if card else "",
-        "when": fmt.long_when(card.starts_at) if card else "",
+        **_named_session(fmt, data),
         "city": fmt.city(),
         "enrolled": bool(data.get("enrolled")) and not data.get("enrolment_pending"),
         "enrolment_pending": bool(data.get("enrolment_pending")),
@@ -188,16 +208,11 @@ async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     }
 
 
-async def waitlisted_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
-    fmt = formatter_of(dialog_manager)
-    async with deps.db() as db:
-        card = await queries.session_card(
-            db, dialog_manager.dialog_data["session_id"], client_of(dialog_manager).id
-        )
+async def waitlisted_getter(dialog_manager: DialogManager, **_kwargs) -> dict:
+    data = dialog_manager.dialog_data
     return {
-        "title": html(f"{card.programme_title} — {card.class_title}") if card else "",
-        "when": fmt.long_when(card.starts_at) if card else "",
-        "position": dialog_manager.dialog_data.get("position", 0),
+        **_named_session(formatter_of(dialog_manager), data),
+        "position": data.get("position", 0),
     }
 
 
