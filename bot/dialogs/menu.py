@@ -9,7 +9,7 @@ from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.deps import Deps, formatter_of, html
-from bot.dialogs.catalog import open_catalog
+from bot.dialogs.catalog.browse import open_catalog
 from bot.dialogs.common import ERROR_LINE, back_to, choice_list, take_error
 from bot.dialogs.courses import COURSE_OFFERS, my_courses_getter, on_buy_course
 from bot.dialogs.payments import fees
