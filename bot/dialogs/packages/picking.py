@@ -18,6 +18,14 @@ from domain.timetable import packages
 
 PICKED = "picked"
 SHOWN_PACKAGE = "package_shown"  # the package size of the sessions window last shown
+# what the sessions window reads of a class that is not a package: nothing to pick, no weeks
+NOT_A_PACKAGE = {
+    "package": False,
+    "week_label": "",
+    "prev_week": False,
+    "next_week": False,
+    "ready": False,
+}
 
 
 async def pick_data(
@@ -30,7 +38,7 @@ async def pick_data(
     # what the window shows decides what a click on a session does (browse.on_session)
     manager.dialog_data[SHOWN_PACKAGE] = klass.package_size if klass else None
     if klass is None or not klass.package_size:  # most classes: nothing more to read
-        return {"package": False}
+        return dict(NOT_A_PACKAGE)
     free = await packages.free_sessions(db, class_id, deps.clock())
     size = klass.package_size
     if manager.dialog_data.get("picked_for") != class_id:  # another class: start afresh

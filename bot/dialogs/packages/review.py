@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
 from bot.deps import Deps, client_of, deps_of, formatter_of, html
-from bot.dialogs.common import show_error
+from bot.dialogs.common import show_error, take_error
 from bot.dialogs.packages.calendar import send_calendar
 from bot.dialogs.packages.picking import PICKED
 from bot.dialogs.payments.invoices import send_invoice
@@ -29,16 +29,25 @@ async def review_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     fmt = formatter_of(dialog_manager)
     class_id = dialog_manager.dialog_data["class_id"]
     picked = dialog_manager.dialog_data.get(PICKED, [])
+    error = take_error(dialog_manager)
     try:
         async with deps.db() as db:
             offer = await packages.terms(db, class_id, deps.settings.currency)
             free = {s.id: s for s in await packages.free_sessions(db, class_id, deps.clock())}
     except DomainError:
-        return {"title": "", "lines": "", "complete": False, "price": "", "policy": ""}
+        return {
+            "title": "",
+            "lines": "",
+            "complete": False,
+            "price": "",
+            "policy": "",
+            "error": error,
+        }
     chosen = sorted(free[i].starts_at for i in picked if i in free)
     mode = deps.settings.policy.enrolment_notes
     note = dialog_manager.dialog_data.get(NOTE, "")
     return {
+        "error": error,
         "asks_note": mode != EnrolmentNotes.OFF and not note,
         "needs_note": mode == EnrolmentNotes.REQUIRED and not note,
         "note": html(note),
@@ -113,9 +122,11 @@ async def booked_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
             db, client_id, dialog_manager.dialog_data["package_id"], deps.settings.currency
         )
         due = await package_due(db, client_id, view.id, deps.settings.currency) if view else None
+    error = take_error(dialog_manager)
     if view is None:
-        return {"title": "", "lines": ""}
+        return {"title": "", "lines": "", "error": error}
     return {
+        "error": error,
         "title": html(view.title),
         "lines": "\n".join(f"{s.slot}. {fmt.long_when(s.starts_at)}" for s in view.slots),
         "price": fmt.money(view.price.minor) if view.price.minor else "",

@@ -10,11 +10,23 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
 from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of
-from bot.dialogs.common import item_id, send_notices, show_error
+from bot.dialogs.common import item_id, send_notices, show_error, take_error
 from bot.dialogs.packages.calendar import send_calendar
 from bot.states import MyBookings
 from domain.errors import DomainError
 from domain.timetable import packages
+
+# what My bookings' windows read of a booking that is not a package's session
+NOT_IN_A_PACKAGE = {
+    "in_package": False,
+    "slot_line": "",
+    "refund": "",
+    "fee": "",
+    "can_cancel_pkg": False,
+    "can_move_pkg": False,
+    "cancel_until": "",
+    "move_until": "",
+}
 
 
 async def booking_data(deps: Deps, fmt: Formatter, client_id: int, booking_id: int) -> dict:
@@ -23,7 +35,7 @@ async def booking_data(deps: Deps, fmt: Formatter, client_id: int, booking_id: i
     async with deps.db() as db:
         mine = await packages.packages_of(db, client_id)
         if booking_id not in mine:
-            return {"in_package": False}
+            return dict(NOT_IN_A_PACKAGE)
         quote = await packages.quote(
             db,
             client_id=client_id,
@@ -84,7 +96,7 @@ async def move_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> d
     async with deps.db() as db:
         mine = await packages.packages_of(db, client_id)
         if booking_id not in mine:
-            return {"targets": [], "fee": ""}
+            return {"targets": [], "fee": "", "none": False, "error": take_error(dialog_manager)}
         view = await packages.package_of(db, client_id, mine[booking_id][0], deps.settings.currency)
         quote = await packages.quote(
             db,
@@ -99,6 +111,7 @@ async def move_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> d
         "targets": [(s.id, fmt.short_when(s.starts_at)) for s in free if s.id not in taken][:30],
         "fee": fmt.money(quote.fee.minor) if quote.fee.minor else "",
         "none": not free,
+        "error": take_error(dialog_manager),
     }
 
 
