@@ -19,6 +19,36 @@ BOOKINGS, WAITS, MOVE_TARGETS = "b", "w", "mv"
 BOOK, CODE, MOVE, CALENDAR, ASK_CANCEL = "book", "code", "move", "ics", "ask_cancel"
 CANCEL, KEEP, HOME = "cancel", "keep", "home"
 
+BOOKING_PREVIEW = {
+    "title": "Yoga — Private lessons, 3 sessions",
+    "when": "Wednesday, December 2, 2026, 12:00 PM",
+    "city": "Prague",
+    "duration": "60 minutes",
+    "active": True,
+    "cancelled": False,
+    "cancellable": True,
+    "too_late": False,
+    "error": None,
+    "to_pay": "",
+    "paid": False,
+    "can_pay": False,
+    "hold": "",
+    "in_package": True,
+    "slot_line": "📦 Session 1 of 3 of your package",
+    "refund": "€25.00",
+    "fee": "€5.00",
+    "can_cancel_pkg": True,
+    "can_move_pkg": True,
+    "cancel_until": "Tuesday, December 1, 2026, 12:00 PM",
+    "move_until": "Wednesday, December 2, 2026, 12:00 AM",
+    "course_line": "",
+    "convert_to": [],
+    "checked_in": "",
+    "checked_out": False,
+    "no_show": False,
+    "can_show_code": True,
+}
+
 
 def _any(data: dict, *_: object) -> bool:
     return not data["empty"]
@@ -79,6 +109,7 @@ booking_window = Window(
     back_to(MyBookings.list),
     state=MyBookings.booking,
     getter=getters.booking_getter,
+    preview_data=BOOKING_PREVIEW,
 )
 
 confirm_cancel_window = Window(

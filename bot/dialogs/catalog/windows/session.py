@@ -16,6 +16,44 @@ from bot.text.i18n import TP, T
 BOOK, WAIT, MAKEUP, TAKE, SKIP, LEAVE = "book", "wait", "makeup", "take", "skip", "leave"
 MY_BOOKINGS, HOME = "mine", "home"
 
+SESSION_PREVIEW = {
+    "missing": False,
+    "title": "Yoga — Evening calm",
+    "when": "Thursday, December 3, 2026, 6:30 PM",
+    "city": "Prague",
+    "duration": "75 minutes",
+    "price": "€14.00",
+    "spots": 3,
+    "mine": False,
+    "started": False,
+    "full": False,
+    "waiting": False,
+    "position": 0,
+    "offered": False,
+    "until": "",
+    "ongoing": False,
+    "can_makeup": False,
+    "can_book": True,
+    "can_wait": False,
+    "from_course": [(1, "🟩 Book from Yoga ×5 (4 left)")],
+    "error": None,
+}
+BOOKED_PREVIEW = {
+    "title": "Yoga — Evening calm",
+    "when": "Thursday, December 3, 2026, 6:30 PM",
+    "city": "Prague",
+    "enrolled": False,
+    "enrolment_pending": False,
+    "on_pass": False,
+    "pass_left": 0,
+    "pass_problem": "",
+    "course_line": "",
+    "to_pay": "€14.00",
+    "paid": False,
+    "can_pay": True,
+    "hold": "",
+}
+
 session_window = Window(
     ERROR_LINE,
     T("<b>{title}</b>\n🗓 {when} ({city} time)\n⏱ {duration}", when=present),
@@ -43,6 +81,7 @@ session_window = Window(
     back_to(Catalog.sessions),
     state=Catalog.session,
     getter=session.session_getter,
+    preview_data=SESSION_PREVIEW,
 )
 
 booked_window = Window(
@@ -67,6 +106,7 @@ booked_window = Window(
     Button(T("🏠 Main menu"), id=HOME, on_click=on_main_menu),
     state=Catalog.booked,
     getter=session.booked_getter,
+    preview_data=BOOKED_PREVIEW,
 )
 
 waitlisted_window = Window(

@@ -19,6 +19,25 @@ SESSIONS, TODAY, OWING, MENU = f"{P}s", f"{P}today", f"{P}owe", f"{P}menu"
 ADD, WAITS, CLIENTS, ROSTER_BACK = f"{P}add", f"{P}w", f"{P}c", f"{P}rback"
 KNOWN = f"{P}k"
 
+ROSTER_PREVIEW = {
+    "present": True,
+    "title": "Yoga — Evening calm",
+    "when": "Tuesday, December 1, 2026, 6:30 PM",
+    "city": "Prague",
+    "booked": 2,
+    "capacity": 16,
+    "overload": 0,
+    "booked_lines": "1. Alice · id 42 · ✅ checked in\n2. Bob · id 43 · 🟩 course",
+    "nobody": False,
+    "waiting_lines": "",
+    "booked_name": "",
+    "open": True,
+    "started": False,
+    "waits": [],
+    "clients": [(42, "👤 Alice"), (43, "👤 Bob")],
+    "error": None,
+}
+
 sessions_window = Window(
     ERROR_LINE,
     TP(
@@ -63,6 +82,7 @@ roster_window = Window(
     Button(T("◀️ Back"), id=ROSTER_BACK, on_click=desk.on_roster_back),
     state=Staff.roster,
     getter=getters.roster_getter,
+    preview_data=ROSTER_PREVIEW,
 )
 
 book_client_window = Window(
