@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bot.access import is_staff
 from bot.deps import Deps, client_ref
-from bot.dialogs.catalog import open_programme
+from bot.dialogs.catalog.browse import open_programme
 from bot.dialogs.common import open_over_menu
 from bot.dialogs.staff.desk import open_check_in
 from bot.states import Catalog, MainMenu, MyBookings

@@ -9,7 +9,7 @@ from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.deps import Deps, formatter_of, html
-from bot.dialogs.catalog import open_catalog
+from bot.dialogs.catalog.browse import open_catalog
 from bot.dialogs.common import ERROR_LINE, back_to, choice_list, take_error
 from bot.dialogs.courses import COURSE_OFFERS, my_courses_getter, on_buy_course
 from bot.dialogs.payments import fees
@@ -20,6 +20,8 @@ from bot.text.i18n import T
 from domain.billing.payments import account
 from domain.courses import units as course_units
 from domain.storage import queries
+
+BOOK, MY_BOOKINGS, COURSES, ACCOUNT, SETTINGS = "book", "mine", "courses", "account", "settings"
 
 
 async def menu_getter(
@@ -63,49 +65,49 @@ async def account_getter(
     }
 
 
+main_window = Window(
+    T("👋 Hello, <b>{name}</b>!\n\nBook a session, see your bookings or cancel one."),
+    Button(T("📅 Book a session"), id=BOOK, on_click=open_catalog),
+    Start(T("🗂 My bookings"), id=MY_BOOKINGS, state=MyBookings.list),
+    SwitchTo(T("🟩 My courses"), id=COURSES, state=MainMenu.courses, when="courses"),
+    SwitchTo(T("👤 My account"), id=ACCOUNT, state=MainMenu.account),
+    SwitchTo(T("🌐 Language and time zone"), id=SETTINGS, state=MainMenu.settings),
+    state=MainMenu.main,
+    getter=menu_getter,
+    preview_data={"name": "Alice", "courses": True},
+)
+
+account_window = Window(
+    ERROR_LINE,
+    T("<b>My account</b>"),
+    T("✅ Nothing to pay.", when="settled"),
+    Format("{pass_lines}", when="pass_lines"),
+    T("💰 Your credit: {credit}. It is spent on your next booking by itself.", when="credit"),
+    T("💳 To pay: {owed}", when="owed"),
+    Format("{due_lines}", when="due_lines"),
+    T("Open a booking in My bookings to pay for it.", when="due_lines"),
+    *fees.fee_widgets(),
+    Start(T("🗂 My bookings"), id=MY_BOOKINGS, state=MyBookings.list),
+    back_to(MainMenu.main),
+    state=MainMenu.account,
+    getter=account_getter,
+)
+
+courses_window = Window(
+    ERROR_LINE,
+    T("🟩 <b>My courses and packages</b>"),
+    T("You have no course yet.", when="no_courses"),
+    Format("{courses}", when="courses"),
+    T("\n🛒 <b>On sale</b>", when="offers_text"),
+    Format("{offers_text}", when="offers_text"),
+    T("Courses are sold at the studio.", when="sold_at_studio"),
+    Format("{course_note}", when="course_note"),
+    choice_list(COURSE_OFFERS, "course_offers", on_buy_course),
+    back_to(MainMenu.main),
+    state=MainMenu.courses,
+    getter=my_courses_getter,
+)
+
+
 def menu_dialog() -> Dialog:
-    return Dialog(
-        Window(
-            T("👋 Hello, <b>{name}</b>!\n\nBook a session, see your bookings or cancel one."),
-            Button(T("📅 Book a session"), id="book", on_click=open_catalog),
-            Start(T("🗂 My bookings"), id="mine", state=MyBookings.list),
-            SwitchTo(T("🟩 My courses"), id="courses", state=MainMenu.courses, when="courses"),
-            SwitchTo(T("👤 My account"), id="account", state=MainMenu.account),
-            SwitchTo(T("🌐 Language and time zone"), id="settings", state=MainMenu.settings),
-            state=MainMenu.main,
-            getter=menu_getter,
-        ),
-        Window(
-            ERROR_LINE,
-            T("<b>My account</b>"),
-            T("✅ Nothing to pay.", when="settled"),
-            Format("{pass_lines}", when="pass_lines"),
-            T(
-                "💰 Your credit: {credit}. It is spent on your next booking by itself.",
-                when="credit",
-            ),
-            T("💳 To pay: {owed}", when="owed"),
-            Format("{due_lines}", when="due_lines"),
-            T("Open a booking in My bookings to pay for it.", when="due_lines"),
-            *fees.fee_widgets(),
-            Start(T("🗂 My bookings"), id="mine", state=MyBookings.list),
-            back_to(MainMenu.main),
-            state=MainMenu.account,
-            getter=account_getter,
-        ),
-        Window(
-            ERROR_LINE,
-            T("🟩 <b>My courses and packages</b>"),
-            T("You have no course yet.", when="no_courses"),
-            Format("{courses}", when="courses"),
-            T("\n🛒 <b>On sale</b>", when="offers_text"),
-            Format("{offers_text}", when="offers_text"),
-            T("Courses are sold at the studio.", when="sold_at_studio"),
-            Format("{course_note}", when="course_note"),
-            choice_list(COURSE_OFFERS, "course_offers", on_buy_course),
-            back_to(MainMenu.main),
-            state=MainMenu.courses,
-            getter=my_courses_getter,
-        ),
-        settings_window(),
-    )
+    return Dialog(main_window, account_window, courses_window, settings_window)

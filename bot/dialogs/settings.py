@@ -20,6 +20,8 @@ from bot.text.i18n import T, remember_preferences
 from domain.clients import record as clients
 from domain.errors import DomainError
 
+LANGUAGES, STUDIO_ZONE = "lang", "studio_tz"
+
 
 def language_name(code: str) -> str:
     """A language in its own words: "Čeština", "Magyar", "Русский"."""
@@ -83,30 +85,29 @@ async def _set_zone(manager: DialogManager, name: str | None) -> None:
     READER_ZONE.set(zone)  # the re-rendered window shows it
 
 
-def settings_window() -> Window:
-    return Window(
-        ERROR_LINE,
-        T("🌐 <b>Language and time zone</b>\n\nPick the language I speak with you:"),
-        Select(
-            Format("{item[1]}"),
-            id="lang",
-            item_id_getter=lambda item: item[0],
-            items="languages",
-            on_click=on_language,
-        ),
-        T("\n🕒 Times are shown for {city} ({zone}).", when="zone"),
-        T(
-            "Living elsewhere? Send your time zone, like Europe/Budapest or America/New_York.",
-        ),
-        MessageInput(on_zone_text, content_types=ContentType.TEXT),
-        MessageInput(on_zone_not_text),
-        Button(
-            T("🏢 Use the studio's time zone"),
-            id="studio_tz",
-            on_click=on_studio_zone,
-            when="own_zone",
-        ),
-        back_to(MainMenu.main),
-        state=MainMenu.settings,
-        getter=settings_getter,
-    )
+settings_window = Window(
+    ERROR_LINE,
+    T("🌐 <b>Language and time zone</b>\n\nPick the language I speak with you:"),
+    Select(
+        Format("{item[1]}"),
+        id=LANGUAGES,
+        item_id_getter=lambda item: item[0],
+        items="languages",
+        on_click=on_language,
+    ),
+    T("\n🕒 Times are shown for {city} ({zone}).", when="zone"),
+    T(
+        "Living elsewhere? Send your time zone, like Europe/Budapest or America/New_York.",
+    ),
+    MessageInput(on_zone_text, content_types=ContentType.TEXT),
+    MessageInput(on_zone_not_text),
+    Button(
+        T("🏢 Use the studio's time zone"),
+        id=STUDIO_ZONE,
+        on_click=on_studio_zone,
+        when="own_zone",
+    ),
+    back_to(MainMenu.main),
+    state=MainMenu.settings,
+    getter=settings_getter,
+)

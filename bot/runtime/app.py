@@ -43,21 +43,21 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.commands.packages import packages_router
 from bot.commands.sessions import sessions_router
 from bot.commands.staff import staff_router
 from bot.delivery.announce import Announcer
 from bot.delivery.courier import Courier
 from bot.delivery.sender import Reachability, ReachableAgain, Sender
 from bot.deps import Clock, Deps, utc_now
-from bot.dialogs.bookings import bookings_dialog
-from bot.dialogs.catalog import catalog_dialog
+from bot.dialogs.bookings.dialog import bookings_dialog
+from bot.dialogs.catalog.dialog import catalog_dialog
 from bot.dialogs.menu import menu_dialog
 from bot.dialogs.offers import offers_router
-from bot.dialogs.packages import packages_router
 from bot.dialogs.payments.checkout import payments_router
 from bot.dialogs.payments.fees import fees_router
 from bot.dialogs.reminders import reminders_router
-from bot.dialogs.staff import staff_dialog
+from bot.dialogs.staff.dialog import staff_dialog
 from bot.handlers import TELEGRAM_FAULTS, commands_router, fallback_router
 from bot.runtime.config import ConfigError, Settings
 from bot.runtime.logs import log_updates

@@ -1,3 +1,2 @@
-from bot.dialogs.catalog.dialog import catalog_dialog, open_catalog, open_programme
-
-__all__ = ["catalog_dialog", "open_catalog", "open_programme"]
+"""The catalog dialog (Book a session): dialog.py lists its windows (windows/); browse.py,
+ongoing.py, session.py and queue.py are what they show and do."""

@@ -1,4 +1,5 @@
-"""Categories → programmes → classes → upcoming sessions: getters and handlers."""
+"""Categories → programmes → classes → upcoming sessions: getters and handlers; and where the
+catalog dialog opens (from the menu, a programme's share link, a session's link)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.deps import Deps, deps_of, formatter_of, html
-from bot.dialogs import packages
+from bot.deps import Deps, client_of, deps_of, formatter_of, html
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.dialogs.courses import course_data
+from bot.dialogs.packages import picking
 from bot.dialogs.payments.passes import pass_data
 from bot.states import Catalog
 from bot.text.formatting import colour_dot
@@ -41,6 +42,28 @@ async def open_programme(manager: DialogManager, deps: Deps, programme_id: int) 
         data["class_id"] = classes[0].id
         state = Catalog.class_card if ongoing else Catalog.sessions
     await open_over_menu(manager, state, data, ShowMode.SEND)
+
+
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    """Opened by a deep link: a programme (its ids come along) or one session."""
+    if isinstance(start_data, dict) and "programme_id" in start_data:
+        manager.dialog_data.update(start_data)
+        return
+    if not isinstance(start_data, dict) or "session_id" not in start_data:
+        return
+    deps = deps_of(manager)
+    session_id = start_data["session_id"]
+    manager.dialog_data["session_id"] = session_id
+    async with deps.db() as db:
+        card = await queries.session_card(db, session_id, client_of(manager).id)
+        classes = await queries.classes_of(db, card.programme_id, deps.clock()) if card else []
+    if card is not None:
+        manager.dialog_data.update(
+            programme_id=card.programme_id,
+            class_id=card.class_id,
+            one_class=len(classes) == 1,
+            ongoing=card.kind == ProgrammeKind.ONGOING,
+        )
 
 
 async def categories_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -167,7 +190,7 @@ async def sessions_getter(
         passes = await pass_data(db, deps, fmt, event_from_user.id, programme_id)
         courses = await course_data(db, deps, fmt, event_from_user.id, programme_id)
         # a package class: the sessions are toggles, a week at a time
-        package = await packages.pick_data(db, dialog_manager, deps, fmt, class_id)
+        package = await picking.pick_data(db, dialog_manager, deps, fmt, class_id)
     items = []
     for row in rows:
         spots = (
@@ -200,9 +223,9 @@ async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
     if session_id is None:
         show_error(manager, "stale_button")
         return
-    size = manager.dialog_data.get(packages.SHOWN_PACKAGE)
+    size = manager.dialog_data.get(picking.SHOWN_PACKAGE)
     if size:
-        await packages.on_pick(manager, session_id, size)
+        await picking.on_pick(manager, session_id, size)
         return
     manager.dialog_data["session_id"] = session_id
     await manager.switch_to(Catalog.session)

@@ -1,3 +1,2 @@
-from bot.dialogs.staff.dialog import staff_dialog
-
-__all__ = ["staff_dialog"]
+"""The staff dialog (/admin): dialog.py lists its windows (windows/); getters.py, handlers.py,
+desk.py and money.py are what they show and do."""
