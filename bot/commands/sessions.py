@@ -41,8 +41,10 @@ from bot.delivery.notify import (
     pay_button,
     still_due,
 )
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
 from bot.text.errors import message_for
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.clients.record import ClientRef
 from domain.errors import ClientNotFound, DomainError
 from domain.storage.models import Booking, Client

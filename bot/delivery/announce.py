@@ -29,7 +29,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.storage.models import Announcement
 from domain.timetable import announce
 

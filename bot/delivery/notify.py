@@ -20,8 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, joinedload
 
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
+from bot.text.formatting import html
 from bot.text.i18n import available_locale, zone_named
+from bot.text.reader import Formatter
 from domain.billing import fees, payments
 from domain.billing.fees import FeeItem
 from domain.notices import rules as reminder_rules

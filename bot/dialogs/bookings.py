@@ -10,7 +10,7 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs import courses, packages
 from bot.dialogs.catalog import open_catalog
 from bot.dialogs.common import (
@@ -30,6 +30,7 @@ from bot.dialogs.common import (
 from bot.dialogs.courses import CONVERT_TO
 from bot.dialogs.payments.checkout import payment_state, payment_widgets
 from bot.states import Catalog, MyBookings
+from bot.text.formatting import html
 from bot.text.i18n import T
 from domain.booking.bookings import cancel_booking
 from domain.desk.attendance import CODE_PREFIX, check_in_code, convert_to_course, desk_state

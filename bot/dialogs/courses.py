@@ -14,10 +14,12 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter, client_of, formatter_of, html
+from bot.deps import Deps, client_of, formatter_of
 from bot.dialogs.common import choice_list, take_error
 from bot.dialogs.payments.invoices import buy_from_offer, on_buy
+from bot.text.formatting import html
 from bot.text.i18n import T
+from bot.text.reader import Formatter
 from domain.billing.payments import buy_course
 from domain.clients.record import ClientRef
 from domain.courses import units as course_units

@@ -22,12 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.access import IsStaff, refuse
 from bot.commands.sessions import usage_hint
 from bot.delivery.courier import send_due
-from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs.common import item_id, send_notices, show_error
 from bot.dialogs.payments.invoices import send_invoice
 from bot.dialogs.staff.money import parse_amount, refund_summary, stars_refunder
 from bot.states import Catalog, MyBookings
 from bot.text.errors import describe
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.billing import money
 from domain.billing.payments import entries, invoice_package
 from domain.billing.refunds import refund_package

@@ -10,13 +10,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs import courses
 from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, item_id, open_over_menu, show_error, take_error
 from bot.dialogs.payments.checkout import payment_state
 from bot.states import Catalog, MyBookings
 from bot.text.errors import message_for
+from bot.text.formatting import html
 from domain.booking.bookings import Booked, book_or_wait, book_session
 from domain.booking.makeups import book_with_makeup, usable_credit
 from domain.storage import queries

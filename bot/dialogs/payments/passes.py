@@ -11,9 +11,11 @@ from aiogram.utils.i18n import ngettext
 from aiogram_dialog.widgets.text import Format
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
 from bot.dialogs.common import choice_list
 from bot.dialogs.payments.invoices import buy_from_offer, on_buy
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.billing import passes
 from domain.billing.payments import buy_pass
 from domain.clients.record import ClientRef

@@ -13,12 +13,14 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 
-from bot.deps import Deps, Formatter, deps_of, formatter_of, html
+from bot.deps import Deps, deps_of, formatter_of
 from bot.dialogs import courses
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.dialogs.staff.getters import client_getter, session_label
 from bot.dialogs.staff.handlers import on_session
 from bot.states import Staff
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.courses import units as course_units
 from domain.desk import attendance
 from domain.errors import DomainError
