@@ -33,10 +33,11 @@ from bot.states import Catalog, MyBookings
 from bot.text.formatting import html
 from bot.text.i18n import T
 from domain.booking.bookings import cancel_booking
+from domain.booking.status import WaitStatus
+from domain.catalog.kinds import ProgrammeKind
 from domain.desk.attendance import CODE_PREFIX, check_in_code, convert_to_course, desk_state
 from domain.errors import DomainError
 from domain.storage import queries
-from domain.storage.models import ProgrammeKind, WaitStatus
 from domain.timetable import packages as domain_packages
 
 BOOKINGS, WAITS, MOVE_TARGETS = "b", "w", "mv"

@@ -17,7 +17,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 from aiogram_dialog import DialogManager
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.access import IsStaff, refuse
 from bot.commands.sessions import usage_hint
@@ -36,7 +35,7 @@ from domain.billing.refunds import refund_package
 from domain.booking import rules
 from domain.booking.rules import MAX_NOTE_LENGTH, EnrolmentNotes, week_of
 from domain.errors import DomainError, WrongPackageCount
-from domain.storage.models import ProgrammeClass
+from domain.storage.db import UnitOfWork
 from domain.timetable import ics, packages
 
 PICKED = "picked"
@@ -48,18 +47,18 @@ NOTE = "package_note"
 
 
 async def pick_data(
-    db: AsyncSession, manager: DialogManager, deps: Deps, fmt: Formatter, class_id: int
+    db: UnitOfWork, manager: DialogManager, deps: Deps, fmt: Formatter, class_id: int
 ) -> dict:
     """Getter data for a package class's sessions window: the week's free sessions as
     toggles (✅ picked), what is still to pick, and week paging; read in the getter's
     session ``db``."""
-    klass = await db.get(ProgrammeClass, class_id)
+    offer = await packages.package_offer(db, class_id)
     # what the window shows decides what a click on a session does (browse.on_session)
-    manager.dialog_data[SHOWN_PACKAGE] = klass.package_size if klass else None
-    if klass is None or not klass.package_size:  # most classes: nothing more to read
+    manager.dialog_data[SHOWN_PACKAGE] = offer.size if offer else None
+    if offer is None:  # most classes: nothing more to read
         return {"package": False}
     free = await packages.free_sessions(db, class_id, deps.clock())
-    size = klass.package_size
+    size = offer.size
     if manager.dialog_data.get("picked_for") != class_id:  # another class: start afresh
         manager.dialog_data.update({"picked_for": class_id, PICKED: [], "week": 0})
     free_ids = {s.id for s in free}
@@ -76,7 +75,7 @@ async def pick_data(
     page = min(manager.dialog_data.get("week", 0), max(len(weeks) - 1, 0))
     shown = [s for s in free if weeks and week(s) == weeks[page]]
     left = size - len(picked)
-    price = klass.package_price_minor
+    price = offer.price_minor
     return {
         "package": True,
         "size": size,

@@ -16,8 +16,8 @@ from bot.dialogs.courses import course_data
 from bot.dialogs.payments.passes import pass_data
 from bot.states import Catalog
 from bot.text.formatting import colour_dot, html
+from domain.catalog.kinds import ProgrammeKind
 from domain.storage import queries
-from domain.storage.models import ProgrammeKind
 
 
 async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:

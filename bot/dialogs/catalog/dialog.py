@@ -28,8 +28,8 @@ from bot.dialogs.payments.checkout import payment_widgets
 from bot.dialogs.payments.passes import pass_widgets
 from bot.states import Catalog
 from bot.text.i18n import TP, T
+from domain.catalog.kinds import ProgrammeKind
 from domain.storage import queries
-from domain.storage.models import ProgrammeKind
 
 CATEGORIES, PROGRAMMES, CLASSES, SESSIONS = "g", "p", "c", "s"
 

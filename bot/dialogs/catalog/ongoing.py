@@ -15,9 +15,9 @@ from bot.states import Catalog
 from bot.text.formatting import html
 from domain.booking.ongoing import Enrolled, enrol_or_wait, leave_class
 from domain.booking.rules import MAX_NOTE_LENGTH, EnrolmentNotes
+from domain.booking.status import WaitStatus
 from domain.errors import NoteRequired, NoteTooLong
 from domain.storage import queries
-from domain.storage.models import WaitStatus
 
 
 async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
