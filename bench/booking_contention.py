@@ -34,12 +34,13 @@ from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from domain.booking.bookings import Booked, Waitlisted, book_or_wait
+from domain.booking.status import BookingStatus, WaitStatus
 from domain.catalog.file import parse_catalog
 from domain.catalog.importer import import_catalog
 from domain.clients.record import ClientRef
 from domain.storage.db import SessionFactory, create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
-from domain.storage.models import Booking, BookingStatus, ClassSession, WaitlistEntry, WaitStatus
+from domain.storage.models import Booking, ClassSession, WaitlistEntry
 
 POSTGRES_URL = os.environ.get(
     "SPOTBOOK_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

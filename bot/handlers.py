@@ -19,7 +19,6 @@ from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
-from sqlalchemy import select
 
 from bot.access import is_staff
 from bot.deps import Deps, client_ref
@@ -28,9 +27,8 @@ from bot.dialogs.common import open_over_menu
 from bot.dialogs.staff.desk import open_check_in
 from bot.states import Catalog, MainMenu, MyBookings
 from bot.text.errors import message_for
-from domain.clients.record import remember_client
+from domain.clients.record import register_client
 from domain.storage import queries
-from domain.storage.models import Programme
 from domain.timetable import announce
 
 log = logging.getLogger(__name__)
@@ -49,9 +47,8 @@ def session_link_payload(session_id: int) -> str:
 async def start(
     message: Message, command: CommandObject, dialog_manager: DialogManager, deps: Deps
 ) -> None:
-    async with deps.db() as db:  # known from now on: staff can reserve a spot for them
-        await remember_client(db, client_ref(message.from_user), deps.clock())
-        await db.commit()
+    async with deps.db() as db:
+        await register_client(db, client_ref(message.from_user), deps.clock())
     check_in = CHECK_IN_LINK.match(command.args or "")
     if check_in is not None:
         if not is_staff(message.from_user, deps):
@@ -87,13 +84,13 @@ async def start(
     await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-async def _linked_programme(deps: Deps, payload: str | None) -> Programme | None:
+async def _linked_programme(deps: Deps, payload: str | None) -> queries.ProgrammeRow | None:
     """A private programme's share link: p_<token> (its id alone would be guessable)."""
     match = PROGRAMME_LINK.match(payload or "")
     if match is None:
         return None
     async with deps.db() as db:
-        return await db.scalar(select(Programme).where(Programme.link_token == match.group(1)))
+        return await queries.programme_by_link(db, match.group(1))
 
 
 async def _linked_class(deps: Deps, payload: str | None) -> tuple[int, int] | None:

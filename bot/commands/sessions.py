@@ -41,11 +41,13 @@ from bot.delivery.notify import (
     pay_button,
     still_due,
 )
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
 from bot.text.errors import message_for
-from domain.clients.record import ClientRef
+from bot.text.formatting import html
+from bot.text.reader import Formatter
+from domain.clients.record import ClientRef, known_client
 from domain.errors import ClientNotFound, DomainError
-from domain.storage.models import Booking, Client
+from domain.storage import queries
 from domain.timetable import announce, sessions
 
 log = logging.getLogger(__name__)
@@ -77,10 +79,10 @@ async def _client(deps: Deps, raw: str) -> ClientRef:
     if not raw.isdigit() or len(raw) > 18:
         raise ClientNotFound()
     async with deps.db() as db:
-        client = await db.get(Client, int(raw))
+        client = await known_client(db, int(raw))
     if client is None:  # they must have opened the bot once: it can't write to them first
         raise ClientNotFound()
-    return ClientRef(client.id, client.first_name, client.language_code)
+    return client
 
 
 async def make_multi(message: Message, command: CommandObject, deps: Deps) -> None:
@@ -397,7 +399,7 @@ async def on_pick(callback: CallbackQuery, callback_data: ReservationPick, deps:
         return
     fmt = _fmt(deps)
     async with deps.db() as db:
-        booking = await db.get(Booking, booking_id)
+        booking = await queries.booking_ref(db, booking_id)
         assert booking is not None  # confirmed just now
         terms = await sessions.package_terms(db, booking.session_id)
         due_text, pay = await still_due(db, deps, fmt, booking.client_id, booking_id)

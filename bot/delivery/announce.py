@@ -29,8 +29,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.deps import Deps, Formatter, html
-from domain.storage.models import Announcement
+from bot.deps import Deps
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.timetable import announce
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class Announcer:
                 items = await announce.live(db)
                 languages = await announce.chat_languages(db) if items else {}
             sent = 0
-            by_chat: dict[int, list[Announcement]] = defaultdict(list)
+            by_chat: dict[int, list[announce.LiveCard]] = defaultdict(list)
             for item in items:
                 by_chat[item.chat_id].append(item)
             username = (await self.bot.me()).username if items else ""
@@ -126,7 +127,7 @@ class Announcer:
             return sent
 
     async def _refresh_chat(
-        self, chat_id: int, cards: list[Announcement], username: str, locale: str
+        self, chat_id: int, cards: list[announce.LiveCard], username: str, locale: str
     ) -> int:
         now = self.deps.clock()
         stamps = [c.edited_at for c in cards if c.edited_at is not None]
@@ -169,7 +170,7 @@ class Announcer:
     async def _edit(
         self,
         chat_id: int,
-        item: Announcement,
+        item: announce.LiveCard,
         text: str,
         markup: InlineKeyboardMarkup | None,
         *,

@@ -14,7 +14,7 @@ outrun the database the groups grow, but never beyond the batch in hand: a batch
 in full before the next is claimed.
 
 A claimed batch is rendered in one go, on one session that reads its recipients and bookings
-in two queries (bot/delivery/notify.py), then sent: a message says what was true when its batch was
+in two queries (domain/notices/batch.py), then sent: a message says what was true when its batch was
 taken up, seconds before it goes out (the buttons of a reminder check the booking again).
 """
 
@@ -31,10 +31,11 @@ from aiogram.methods import Response
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 
-from bot.delivery.notify import Rendered, preload, render
+from bot.delivery.notify import Rendered, render
 from bot.delivery.sender import Reachability, Sender
 from bot.deps import Deps
 from domain.notices import outbox
+from domain.notices.batch import preload
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@
 confirmed enrolments, reminders before a session, released bookings, and staff notices of
 late cancellations. The dispatcher (bot/delivery/courier.py) renders outbox rows with :func:`render`
 in the recipient's language and the business's time zone, a batch at a time just before
-sending it: :func:`preload` reads the batch's recipients and bookings in two queries, and
-render then finds them in the session instead of reading each on its own.
+sending it: domain.notices.batch.preload reads the batch's recipients and bookings in two
+queries, and render then finds them in the unit of work instead of reading each on its own.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, joinedload
 
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
+from bot.text.formatting import html
 from bot.text.i18n import available_locale, zone_named
+from bot.text.reader import Formatter
 from domain.billing import fees, payments
 from domain.billing.fees import FeeItem
+from domain.notices import batch
 from domain.notices import rules as reminder_rules
 from domain.notices.events import (
     BookingReleased,
@@ -42,7 +42,7 @@ from domain.notices.events import (
     SpotOffered,
 )
 from domain.storage import queries, staff_queries
-from domain.storage.models import Booking, BookingStatus, ClassSession, Client, ProgrammeClass
+from domain.storage.db import UnitOfWork
 from domain.timetable import sessions
 
 
@@ -118,29 +118,10 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
 
 
-# a booking with what its card shows: session, class, programme
-_CARD = (
-    joinedload(Booking.session).joinedload(ClassSession.klass).joinedload(ProgrammeClass.programme)
-)
-
-
-async def preload(db: AsyncSession, events: Sequence[Event]) -> None:
-    """Load the recipients and bookings of ``events`` into ``db`` in two queries, so that
-    rendering them on this session reads nothing more (other kinds still read their own)."""
-    recipients = {event.recipient for event in events}
-    loaded: list[object] = list(await db.scalars(select(Client).where(Client.id.in_(recipients))))
-    bookings = {b for event in events if (b := getattr(event, "booking_id", None)) is not None}
-    if bookings:
-        query = select(Booking).where(Booking.id.in_(bookings)).options(_CARD)
-        loaded += await db.scalars(query)
-    # the identity map only holds objects weakly: keep them as long as the session
-    db.info.setdefault("preloaded", []).extend(loaded)
-
-
-async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rendered | None:
+async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Rendered | None:
     """The message for ``event``, or None when there is nothing left to say (the booking or
     session it was about is gone, or the session has started)."""
-    recipient = await db.get(Client, event.recipient)
+    recipient = await batch.recipient(db, event.recipient)
     locale = _locale_for(recipient, i18n)
     # the recipient's own time zone, if they set one (else the business's)
     fmt = Formatter(deps.settings, locale, zone_named(recipient.time_zone if recipient else None))
@@ -173,9 +154,9 @@ async def render(db: AsyncSession, deps: Deps, i18n: I18n, event: Event) -> Rend
 
 
 async def _about_booking(
-    db: AsyncSession, deps: Deps, fmt: Formatter, event: SessionReminder | BookingReleased
+    db: UnitOfWork, deps: Deps, fmt: Formatter, event: SessionReminder | BookingReleased
 ) -> Rendered | None:
-    card = await _booking_card(db, event.booking_id, event.client_id)
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
     if card is None:
         return None
     if isinstance(event, BookingReleased) and event.reservation:
@@ -204,35 +185,10 @@ async def _about_booking(
     return reminder_message(card, deps, fmt)
 
 
-async def _booking_card(
-    db: AsyncSession, booking_id: int, client_id: int
-) -> queries.BookingCard | None:
-    """As queries.booking_card, but from the session when :func:`preload` put it there."""
-    return await db.run_sync(_card_in, booking_id, client_id)
-
-
-def _card_in(db: Session, booking_id: int, client_id: int) -> queries.BookingCard | None:
-    # synchronous, so that what preload did not load is loaded on access
-    booking = db.get(Booking, booking_id, options=[_CARD])
-    if booking is None or booking.client_id != client_id:  # someone else's reads as missing
-        return None
-    session, klass = booking.session, booking.session.klass
-    return queries.BookingCard(
-        id=booking.id,
-        session_id=booking.session_id,
-        programme_title=klass.programme.title,
-        class_title=klass.title,
-        starts_at=session.starts_at,
-        duration_minutes=klass.duration_minutes,
-        price_minor=klass.price_minor,
-        is_active=booking.status == BookingStatus.ACTIVE,
-    )
-
-
 async def _payment_nudge(
-    db: AsyncSession, deps: Deps, fmt: Formatter, event: PaymentNudge
+    db: UnitOfWork, deps: Deps, fmt: Formatter, event: PaymentNudge
 ) -> Rendered | None:
-    card = await _booking_card(db, event.booking_id, event.client_id)
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
     if card is None or not card.is_active or card.starts_at <= deps.clock():
         return None
     due = await payments.booking_due(db, event.client_id, event.booking_id)
@@ -252,16 +208,15 @@ async def _payment_nudge(
 
 
 async def _reservation(
-    db: AsyncSession, deps: Deps, fmt: Formatter, event: ReservationRequest
+    db: UnitOfWork, deps: Deps, fmt: Formatter, event: ReservationRequest
 ) -> Rendered | None:
     """Staff reserved a spot for the client: Confirm / Decline, and Pay when a price is due."""
-    card = await _booking_card(db, event.booking_id, event.client_id)
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
     if card is None or not card.is_active or card.starts_at <= deps.clock():
         return None
     if card.starts_at != event.starts_at:
         return None  # moved since: the client is asked about the new time instead
-    booking = await db.get(Booking, event.booking_id)
-    if booking is None or booking.confirmed_at is not None or booking.hold_until is None:
+    if not await batch.awaits_answer(db, event.booking_id):
         return None  # answered meanwhile
     text = _(
         "📸 The studio reserved <b>{title}</b> for you on {when}. Please confirm by {until}, "
@@ -284,7 +239,7 @@ async def _reservation(
 
 
 async def still_due(
-    db: AsyncSession, deps: Deps, fmt: Formatter, client_id: int, booking_id: int
+    db: UnitOfWork, deps: Deps, fmt: Formatter, client_id: int, booking_id: int
 ) -> tuple[str, str | None]:
     """A line "💳 To pay: …" for what the booking still owes (or ""), and the Pay button's
     label when the client can pay in the bot."""
@@ -314,9 +269,9 @@ def package_line(fmt: Formatter, option: sessions.PackageOption) -> str:
 
 
 async def _package_changed(
-    db: AsyncSession, fmt: Formatter, event: PackageChanged
+    db: UnitOfWork, fmt: Formatter, event: PackageChanged
 ) -> Rendered | None:
-    card = await _booking_card(db, event.booking_id, event.client_id)
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
     if card is None:
         return None
     title = html(f"{card.programme_title} — {card.class_title}")
@@ -340,7 +295,7 @@ def fee_label(fmt: Formatter, item: FeeItem, programme_title: str) -> str:
 
 
 async def _fee_nudge(
-    db: AsyncSession, deps: Deps, fmt: Formatter, event: FeeNudge
+    db: UnitOfWork, deps: Deps, fmt: Formatter, event: FeeNudge
 ) -> Rendered | None:
     due = next(
         (f for f in await fees.fees_due(db, event.client_id) if f.fee_id == event.fee_id), None
@@ -360,8 +315,8 @@ async def _fee_nudge(
     return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[[button]]))
 
 
-async def _money_returned(db: AsyncSession, fmt: Formatter, event: MoneyReturned) -> Rendered:
-    card = await _booking_card(db, event.booking_id, event.client_id)
+async def _money_returned(db: UnitOfWork, fmt: Formatter, event: MoneyReturned) -> Rendered:
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
     title = html(f"{card.programme_title} — {card.class_title}") if card else ""
     text = _("↩️ The studio refunded {amount} for <b>{title}</b>.").format(
         amount=fmt.money(event.amount_minor), title=title
@@ -403,7 +358,7 @@ def reminder_buttons(booking_id: int) -> InlineKeyboardMarkup:
 
 
 async def _late_cancellation(
-    db: AsyncSession, fmt: Formatter, event: LateCancellation
+    db: UnitOfWork, fmt: Formatter, event: LateCancellation
 ) -> Rendered | None:
     line = await staff_queries.cancelled_booking(db, event.booking_id)
     if line is None:
@@ -456,15 +411,13 @@ def _text(event: Event) -> str:
     raise TypeError(f"no text for {type(event).__name__}")
 
 
-async def _subject(
-    db: AsyncSession, deps: Deps, event: Event
-) -> tuple[str, datetime | None] | None:
+async def _subject(db: UnitOfWork, deps: Deps, event: Event) -> tuple[str, datetime | None] | None:
     """What the event is about, as a title and the (first) session's start."""
     if isinstance(event, EnrolmentConfirmed):
         title = await queries.enrolment_title(db, event.enrolment_id)
         return (title, None) if title else None
     if isinstance(event, Promoted):
-        card = await _booking_card(db, event.booking_id, event.client_id)
+        card = await batch.booking_card(db, event.booking_id, event.client_id)
         if card is None or not card.is_active:  # cancelled before we got to say it
             return None
         return f"{card.programme_title} — {card.class_title}", card.starts_at
@@ -490,6 +443,6 @@ def _offer_buttons(entry_id: int) -> InlineKeyboardMarkup:
     )
 
 
-def _locale_for(client: Client | None, i18n: I18n) -> str:
+def _locale_for(client: batch.Recipient | None, i18n: I18n) -> str:
     """The client's own language when we have it, else the business default."""
     return available_locale(i18n, client.language_code if client else None)

@@ -12,17 +12,18 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter, client_of, formatter_of, html
+from bot.deps import Deps, client_of, formatter_of
 from bot.dialogs.common import choice_list, take_error
 from bot.dialogs.payments.invoices import buy_from_offer, on_buy
+from bot.text.formatting import html
 from bot.text.i18n import T
-from domain.billing.payments import buy_course
+from bot.text.reader import Formatter
+from domain.billing.payments import OfferTerms, buy_course
 from domain.clients.record import ClientRef
 from domain.courses import units as course_units
 from domain.courses.rules import GRID, LatePolicy, UnitState
-from domain.storage.models import CourseOffer
+from domain.storage.db import UnitOfWork
 
 COURSE_OFFERS = "co"  # My courses: buy one
 BOOK_FROM = "cb"  # a session card: book it from this course
@@ -62,13 +63,13 @@ def course_text(fmt: Formatter, view: course_units.CourseView, today: date) -> s
     return "\n".join(lines)
 
 
-def offer_label(fmt: Formatter, offer: CourseOffer) -> str:
+def offer_label(fmt: Formatter, offer: course_units.CourseOfferView) -> str:
     return _("🛒 Buy {title} — {price}").format(
         title=offer.title, price=fmt.money(offer.price_minor)
     )
 
 
-async def offer_lines(db: AsyncSession, offers: list[CourseOffer]) -> str:
+async def offer_lines(db: UnitOfWork, offers: list[course_units.CourseOfferView]) -> str:
     """What each offer holds: '• Yoga ×5: 5 × Yoga, valid 90 days'."""
     names = await course_units.service_names(db, {u.programme_id for o in offers for u in o.units})
     lines = []
@@ -111,7 +112,7 @@ async def request_course_payment(
     """Send the invoice for a course; a line to show instead when it can't be bought here,
     or when the client's credit bought it."""
 
-    def describe(offer: CourseOffer) -> str:
+    def describe(offer: OfferTerms) -> str:
         if not offer.valid_days:
             return _("A course: book its sessions in the bot.")
         return ngettext(
@@ -149,7 +150,7 @@ async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:
 
 
 async def course_data(
-    db: AsyncSession, deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
+    db: UnitOfWork, deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
 ) -> dict[str, Any]:
     """Getter data for a programme's card: ``service_courses`` (what the courses on sale that
     hold this service contain), ``service_course_offers`` to buy (online payment only) and
@@ -197,7 +198,7 @@ def course_choice(view: course_units.CourseView, service_id: int, label: str) ->
 
 
 async def book_from_choices(
-    db: AsyncSession, client_id: int, programme_id: int, day: date
+    db: UnitOfWork, client_id: int, programme_id: int, day: date
 ) -> list[tuple[int, str]]:
     """The session card's '🟩 Book from <course> (N left)' buttons."""
     usable = await course_units.usable_for(db, client_id, programme_id, day)
@@ -206,7 +207,7 @@ async def book_from_choices(
 
 
 async def convert_choices(
-    db: AsyncSession, client_id: int, programme_id: int, day: date
+    db: UnitOfWork, client_id: int, programme_id: int, day: date
 ) -> list[tuple[int, str]]:
     """A plain booking's '🟩 Use my course <course> (N left)' buttons."""
     usable = await course_units.usable_for(db, client_id, programme_id, day)
@@ -214,7 +215,7 @@ async def convert_choices(
     return [course_choice(view, programme_id, label) for view in usable]
 
 
-async def course_line(db: AsyncSession, booking_id: int) -> str:
+async def course_line(db: UnitOfWork, booking_id: int) -> str:
     """'🟩 From your course Yoga ×5: 🟧🟧🟩🟩🟩' for a booking that holds a unit."""
     view = await course_units.course_of_booking(db, booking_id)
     if view is None:

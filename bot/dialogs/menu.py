@@ -8,7 +8,7 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.deps import Deps, formatter_of, html
+from bot.deps import Deps, formatter_of
 from bot.dialogs.catalog.browse import open_catalog
 from bot.dialogs.common import ERROR_LINE, back_to, choice_list, take_error
 from bot.dialogs.courses import COURSE_OFFERS, my_courses_getter, on_buy_course
@@ -16,6 +16,7 @@ from bot.dialogs.payments import fees
 from bot.dialogs.payments.passes import account_lines
 from bot.dialogs.settings import settings_window
 from bot.states import MainMenu, MyBookings
+from bot.text.formatting import html
 from bot.text.i18n import T
 from domain.billing.payments import account
 from domain.courses import units as course_units

@@ -9,8 +9,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.courier import send_due
 from bot.delivery.notify import OfferAnswer
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
 from bot.text.errors import message_for
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.booking.bookings import take_offer
 from domain.booking.ongoing import Enrolled
 from domain.booking.waitlist import leave_waitlist

@@ -15,8 +15,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.delivery.courier import send_due
 from bot.delivery.notify import ReminderAnswer, Rendered, reminder_message
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
 from bot.text.errors import message_for
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.booking.bookings import cancel_booking
 from domain.errors import BookingAlreadyCancelled, BookingNotFound, DomainError
 from domain.notices.reminders import confirm_attendance

@@ -13,10 +13,11 @@ from aiogram_dialog.widgets.kbd import Button, Select
 from aiogram_dialog.widgets.text import Format
 from babel import Locale
 
-from bot.deps import READER_ZONE, client_of, deps_of, formatter_of, i18n_of
+from bot.deps import client_of, deps_of, formatter_of, i18n_of
 from bot.dialogs.common import ERROR_LINE, back_to, show_error, take_error
 from bot.states import MainMenu
 from bot.text.i18n import T, remember_preferences
+from bot.text.reader import READER_ZONE
 from domain.clients import record as clients
 from domain.errors import DomainError
 

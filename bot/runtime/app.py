@@ -38,10 +38,6 @@ from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.entities import stack
 from aiogram_dialog.manager.message_manager import MessageManager
 from redis.exceptions import RedisError
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.commands.packages import packages_router
 from bot.commands.sessions import sessions_router
@@ -64,8 +60,8 @@ from bot.runtime.logs import log_updates
 from bot.runtime.scheduler import build_scheduler, run_with
 from bot.runtime.webhook import Check, serve_webhook, telegram_update_types
 from bot.text.i18n import build_i18n, setup_i18n
-from domain.storage.db import create_engine, session_factory
-from domain.storage.migrate import upgrade_to_head
+from domain.storage.db import DatabaseError, Engine, create_engine, ping, session_factory, shown_url
+from domain.storage.migrate import upgrade_one_at_a_time
 from domain.timetable import announce
 
 log = logging.getLogger(__name__)
@@ -174,41 +170,22 @@ def _command_menus() -> tuple[list[BotCommand], list[BotCommand], list[BotComman
     return client, staff, group
 
 
-async def open_database(settings: Settings) -> AsyncEngine:
+async def open_database(settings: Settings) -> Engine:
     """The engine, with the schema brought up to date; a clear ConfigError if unreachable."""
     engine = None
     try:
         engine = create_engine(settings.database_url)
-        await _upgrade_one_at_a_time(engine)
-    except (OSError, DBAPIError) as error:
+        await upgrade_one_at_a_time(engine)
+    except (OSError, DatabaseError) as error:
         if engine is not None:
             await engine.dispose()
-        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        where = shown_url(settings.database_url)
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise ConfigError(
             f"cannot open the database at DATABASE_URL={where}: {reason}. "
             "Check that it exists and is reachable."
         ) from None
     return engine
-
-
-# any constant both instances agree on: the key of PostgreSQL's advisory lock for migrations
-_MIGRATION_LOCK = 0x5B07B00C
-
-
-async def _upgrade_one_at_a_time(engine: AsyncEngine) -> None:
-    """Instances started together on one PostgreSQL database would each create the same
-    tables (and all but one fail): the first to take the lock upgrades, the others then find
-    the schema at head. SQLite is one file for one process."""
-    if engine.dialect.name != "postgresql":
-        await upgrade_to_head(engine)
-        return
-    async with engine.connect() as lock:
-        await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
-        try:
-            await upgrade_to_head(engine)
-        finally:
-            await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
 
 
 async def check_telegram(bot: Bot, settings: Settings) -> User:
@@ -273,12 +250,11 @@ class Running:
     bot: Bot
     me: User
     dp: Dispatcher
-    engine: AsyncEngine
+    engine: Engine
     storage: BaseStorage
 
     async def check_database(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await ping(self.engine)
 
     def health_checks(self) -> dict[str, Check]:
         checks: dict[str, Check] = {"database": self.check_database}

@@ -11,16 +11,14 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from domain.booking.rules import EnrolmentNotes, RankAllowance
 from domain.notices.rules import ReminderOffset, parse_reminder_offsets
 from domain.policy import Policy
+from domain.storage.db import async_url
 
 STARS = "XTR"  # Telegram Stars: whole stars, no minor unit
 PAYMENT_METHODS = {"stars", "card", "venue"}
-SUPPORTED_DATABASES = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 # what a yes/no setting accepts (the seed's YES/NO among them), in any case
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -286,20 +284,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError(
-                "a URL such as sqlite+aiosqlite:///data/spotbook.db "
-                "or postgresql+asyncpg://user:password@host/db"
-            ) from None
-        backend = url.get_backend_name()
-        if backend not in SUPPORTED_DATABASES:
-            raise ValueError(f"SQLite or PostgreSQL, not {backend}")
-        # plain postgresql:// or sqlite:/// work too: we pick the async driver
-        return url.set(drivername=SUPPORTED_DATABASES[backend]).render_as_string(
-            hide_password=False
-        )
+        return async_url(value)  # plain postgresql:// or sqlite:/// work too
 
     @field_validator("tz")
     @classmethod

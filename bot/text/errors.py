@@ -11,7 +11,7 @@ from domain.billing.money import Money
 from domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from bot.deps import Formatter
+    from bot.text.reader import Formatter
 
 MESSAGES: dict[str, str] = {
     "session_not_found": N_("This session is no longer available."),

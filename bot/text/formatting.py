@@ -1,10 +1,12 @@
-"""Dates, times, money and durations for people: Babel, in the business's time zone."""
+"""Dates, times, money and durations for people (Babel, in the business's time zone), and
+the studio's or a user's text made safe to show in HTML."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from html import escape
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -107,3 +109,8 @@ def colour_dot(colour: str | None) -> str:
     return min(
         _DOTS, key=lambda dot: sum((a - b) ** 2 for a, b in zip(_DOTS[dot], rgb, strict=True))
     )
+
+
+def html(value: str) -> str:
+    """Catalog titles and names are the studio's or the user's text: never markup."""
+    return escape(value, quote=False)

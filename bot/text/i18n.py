@@ -18,7 +18,7 @@ from aiogram_dialog.widgets.text import Text
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.deps import READER_ZONE
+from bot.text.reader import READER_ZONE
 from domain.clients.record import preferences
 
 LOCALES = Path(__file__).resolve().parents[2] / "locales"

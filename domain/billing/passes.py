@@ -28,6 +28,19 @@ def parse_item(item: str) -> OfferItem | None:
 
 
 @dataclass(frozen=True)
+class PassOfferView:
+    """A pass on sale: ``entries`` sessions for ``price_minor``, valid ``valid_days`` days."""
+
+    id: int
+    programme_id: int
+    key: str
+    title: str
+    entries: int
+    price_minor: int
+    valid_days: int
+
+
+@dataclass(frozen=True)
 class PassView:
     id: int
     title: str
@@ -36,14 +49,22 @@ class PassView:
     expires_on: date
 
 
-async def offers(db: AsyncSession, programme_id: int) -> list[PassOffer]:
-    return list(
-        await db.scalars(
-            select(PassOffer)
-            .where(PassOffer.programme_id == programme_id, PassOffer.on_sale)
-            .order_by(PassOffer.entries, PassOffer.id)
+async def offers(db: AsyncSession, programme_id: int) -> list[PassOfferView]:
+    """The programme's passes on sale, fewest entries first."""
+    rows = await db.execute(
+        select(
+            PassOffer.id,
+            PassOffer.programme_id,
+            PassOffer.key,
+            PassOffer.title,
+            PassOffer.entries,
+            PassOffer.price_minor,
+            PassOffer.valid_days,
         )
+        .where(PassOffer.programme_id == programme_id, PassOffer.on_sale)
+        .order_by(PassOffer.entries, PassOffer.id)
     )
+    return [PassOfferView(*row) for row in rows]
 
 
 async def grant_pass(

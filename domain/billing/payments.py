@@ -79,6 +79,23 @@ class InvoiceFor:
         return cls(item, int(amount), currency)
 
 
+@dataclass(frozen=True)
+class OfferTerms:
+    """What buying from an offer (a pass, a course) gets: its title, price and validity, and
+    a pass's entries (None for a course), as the invoice describes it."""
+
+    id: int
+    title: str
+    price_minor: int
+    valid_days: int | None
+    entries: int | None = None
+
+    @classmethod
+    def of(cls, offer: PassOffer | CourseOffer) -> OfferTerms:
+        entries = offer.entries if isinstance(offer, PassOffer) else None
+        return cls(offer.id, offer.title, offer.price_minor, offer.valid_days, entries)
+
+
 def booking_item(booking_id: int) -> str:
     return f"booking:{booking_id}"
 
@@ -224,7 +241,7 @@ async def buy_pass(
     offer_id: int,
     policy: Policy,
     now: datetime,
-) -> tuple[PassOffer, str, InvoiceFor | None]:
+) -> tuple[OfferTerms, str, InvoiceFor | None]:
     """Buying a pass (see buy)."""
     return await buy(
         db, PRODUCTS[passes.ITEM_KIND], client=client, offer_id=offer_id, policy=policy, now=now
@@ -238,7 +255,7 @@ async def buy_course(
     offer_id: int,
     policy: Policy,
     now: datetime,
-) -> tuple[CourseOffer, str, InvoiceFor | None]:
+) -> tuple[OfferTerms, str, InvoiceFor | None]:
     """Buying a course or service package (see buy)."""
     kind = course_units.ITEM_KIND
     return await buy(db, PRODUCTS[kind], client=client, offer_id=offer_id, policy=policy, now=now)
@@ -252,26 +269,27 @@ async def buy(
     offer_id: int,
     policy: Policy,
     now: datetime,
-) -> tuple:
-    """Buying from an offer: the offer, the ledger item and the invoice. Credit on the
+) -> tuple[OfferTerms, str, InvoiceFor | None]:
+    """Buying from an offer: its terms, the ledger item and the invoice. Credit on the
     client's balance is spent first: when it covers the price the thing is theirs at once
     (committed; no invoice: None); else the invoice is for the rest, and the credit is spent
     when that is paid (pre-checkout checks the amount again)."""
     offer, price, item = await product.invoice(
         db, client=client, offer_id=offer_id, currency=policy.currency, now=now
     )
+    terms = OfferTerms.of(offer)
     await lock_account(db, client.id)
     use = money.spend_credit(await available_credit(db, client.id, policy.currency), price)
     if use.needs_invoice:
         await db.commit()
-        return offer, item, InvoiceFor(item, use.to_invoice.minor, use.to_invoice.currency)
+        return terms, item, InvoiceFor(item, use.to_invoice.minor, use.to_invoice.currency)
     await product.grant(
         db, client_id=client.id, item=item, currency=price.currency, policy=policy, now=now
     )
     await db.flush()
     await _settle_from_credit(db, client.id, item, now)
     await db.commit()
-    return offer, item, None
+    return terms, item, None
 
 
 async def _settle_from_credit(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -70,19 +71,32 @@ async def return_makeup(db: AsyncSession, booking: Booking, *, in_time: bool) ->
         )
 
 
+@dataclass(frozen=True)
+class UsableCredit:
+    id: int
+    usable_until: date | None  # None: it never lapses
+
+
 async def usable_credit(
-    db: AsyncSession, client_id: int, programme_id: int, day
-) -> MakeupCredit | None:
-    return await db.scalar(
-        select(MakeupCredit)
-        .where(
-            MakeupCredit.client_id == client_id,
-            MakeupCredit.programme_id == programme_id,
-            MakeupCredit.status == MakeupStatus.AVAILABLE,
-            or_(MakeupCredit.usable_until.is_(None), MakeupCredit.usable_until >= day),
+    db: AsyncSession, client_id: int, programme_id: int, day: date
+) -> UsableCredit | None:
+    """The client's make-up credit for the programme usable on the local ``day``: the one
+    soonest to lapse."""
+    row = (
+        await db.execute(
+            select(MakeupCredit.id, MakeupCredit.usable_until)
+            .where(
+                MakeupCredit.client_id == client_id,
+                MakeupCredit.programme_id == programme_id,
+                MakeupCredit.status == MakeupStatus.AVAILABLE,
+                or_(MakeupCredit.usable_until.is_(None), MakeupCredit.usable_until >= day),
+            )
+            .order_by(
+                MakeupCredit.usable_until.is_(None), MakeupCredit.usable_until, MakeupCredit.id
+            )
         )
-        .order_by(MakeupCredit.usable_until.is_(None), MakeupCredit.usable_until, MakeupCredit.id)
-    )
+    ).first()
+    return UsableCredit(*row) if row else None
 
 
 async def book_with_makeup(

@@ -45,6 +45,18 @@ async def remember_client(db: AsyncSession, client: ClientRef, now: datetime) ->
     return rank or 0
 
 
+async def known_client(db: AsyncSession, client_id: int) -> ClientRef | None:
+    """Someone who opened the bot once (the bot can't write to anyone first); None if not."""
+    client = await db.get(Client, client_id)
+    return ClientRef(client.id, client.first_name, client.language_code) if client else None
+
+
+async def register_client(db: AsyncSession, client: ClientRef, now: datetime) -> None:
+    """They opened the bot: known from now on (staff can reserve a spot for them)."""
+    await remember_client(db, client, now)
+    await db.commit()
+
+
 async def mark_unreachable(db: AsyncSession, client_id: int, now: datetime) -> bool:
     """Telegram refused to deliver to them (they blocked the bot): stop sending until they
     write again. True if the mark is new; an unknown id (e.g. a group chat) changes nothing."""

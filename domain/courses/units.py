@@ -51,7 +51,28 @@ def parse_item(item: str) -> OfferItem | None:
 # --- on sale ---------------------------------------------------------------------------------
 
 
-async def offers(db: AsyncSession, programme_id: int | None = None) -> list[CourseOffer]:
+@dataclass(frozen=True)
+class OfferUnit:
+    """``count`` units of one service (a pay-as-you-go programme)."""
+
+    programme_id: int
+    count: int
+
+
+@dataclass(frozen=True)
+class CourseOfferView:
+    """A course or service package on sale, with its units in file order."""
+
+    id: int
+    key: str
+    title: str
+    price_minor: int
+    valid_days: int | None  # from the day it is bought; None: it never expires
+    late_policy: str  # LatePolicy's value
+    units: tuple[OfferUnit, ...]
+
+
+async def offers(db: AsyncSession, programme_id: int | None = None) -> list[CourseOfferView]:
     """Courses on sale (those holding a unit of ``programme_id`` when given), cheapest first."""
     query = select(CourseOffer).where(CourseOffer.on_sale).options(selectinload(CourseOffer.units))
     if programme_id is not None:
@@ -59,7 +80,19 @@ async def offers(db: AsyncSession, programme_id: int | None = None) -> list[Cour
             CourseOfferUnit.programme_id == programme_id
         )
         query = query.where(CourseOffer.id.in_(holding))
-    return list(await db.scalars(query.order_by(CourseOffer.price_minor, CourseOffer.id)))
+    rows = await db.scalars(query.order_by(CourseOffer.price_minor, CourseOffer.id))
+    return [
+        CourseOfferView(
+            id=row.id,
+            key=row.key,
+            title=row.title,
+            price_minor=row.price_minor,
+            valid_days=row.valid_days,
+            late_policy=row.late_policy,
+            units=tuple(OfferUnit(u.programme_id, u.count) for u in row.units),
+        )
+        for row in rows
+    ]
 
 
 async def any_courses(db: AsyncSession, client_id: int) -> bool:

@@ -31,6 +31,7 @@ from domain.errors import (
 )
 from domain.policy import Policy
 from domain.storage.models import Booking, BookingStatus, PackageSlot
+from domain.storage.queries import BookingRef
 
 CODE_PREFIX = "ci_"  # t.me/<bot>?start=ci_<token>
 
@@ -296,11 +297,11 @@ async def check_in_code(db: AsyncSession, *, booking_id: int, client_id: int) ->
     return booking.check_in_token
 
 
-async def booking_of_code(db: AsyncSession, token: str) -> Booking:
+async def booking_of_code(db: AsyncSession, token: str) -> BookingRef:
     """The active booking a check-in code names (for staff)."""
     booking = None
     if token and len(token) <= 24:
         booking = await db.scalar(select(Booking).where(Booking.check_in_token == token))
     if booking is None or booking.status != BookingStatus.ACTIVE:
         raise CheckInCodeUnknown()
-    return booking
+    return BookingRef(booking.id, booking.client_id, booking.session_id)

@@ -1,4 +1,8 @@
-"""Engine and unit-of-work factory. Repositories and queries never commit; use cases do."""
+"""Engine and unit-of-work factory. Repositories and queries never commit; use cases do.
+
+Outside domain/ (the bot, its runtime wiring) nothing speaks SQLAlchemy: it opens a
+:data:`UnitOfWork` from the factory and hands it to use cases and read models, and asks this
+module about the database itself (its URL, whether it answers, the error it fails with)."""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,7 +23,44 @@ from sqlalchemy.ext.asyncio import (
 
 from domain.storage import sqlite_driver
 
-SessionFactory = async_sessionmaker[AsyncSession]
+# One transaction's worth of reads and writes, as a use case or a read model takes it. Code
+# outside domain/ only opens it (``async with factory() as db``) and passes it on.
+UnitOfWork = AsyncSession
+SessionFactory = async_sessionmaker[UnitOfWork]
+Engine = AsyncEngine
+# what a database that refuses or can't be reached raises (the driver's error, wrapped; the
+# driver's own is its ``orig``)
+DatabaseError = DBAPIError
+
+# the databases we run on, and the async driver each is reached with
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def async_url(value: str) -> str:
+    """A database URL with the async driver of its database (plain postgresql:// or
+    sqlite:/// work too); ValueError saying what is expected when it is none of ours."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            "a URL such as sqlite+aiosqlite:///data/spotbook.db "
+            "or postgresql+asyncpg://user:password@host/db"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in ASYNC_DRIVERS:
+        raise ValueError(f"SQLite or PostgreSQL, not {backend}")
+    return url.set(drivername=ASYNC_DRIVERS[backend]).render_as_string(hide_password=False)
+
+
+def shown_url(value: str | URL) -> str:
+    """The URL as logs and error messages show it: without its password."""
+    return make_url(value).render_as_string(hide_password=True)
+
+
+async def ping(engine: Engine) -> None:
+    """Raises (DatabaseError, OSError) unless the database answers a trivial query."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
 
 
 def create_engine(url: str | URL, **connect_args: Any) -> AsyncEngine:

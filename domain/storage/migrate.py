@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,3 +28,22 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+# any constant both instances agree on: the key of PostgreSQL's advisory lock for migrations
+_MIGRATION_LOCK = 0x5B07B00C
+
+
+async def upgrade_one_at_a_time(engine: AsyncEngine) -> None:
+    """Instances started together on one PostgreSQL database would each create the same
+    tables (and all but one fail): the first to take the lock upgrades, the others then find
+    the schema at head. SQLite is one file for one process."""
+    if engine.dialect.name != "postgresql":
+        await upgrade_to_head(engine)
+        return
+    async with engine.connect() as lock:
+        await lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+        try:
+            await upgrade_to_head(engine)
+        finally:
+            await lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})

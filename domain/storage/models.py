@@ -1,4 +1,6 @@
-"""SQLAlchemy models. Times are stored in UTC; money in integer minor units."""
+"""SQLAlchemy models. Times are stored in UTC; money in integer minor units. The words of
+their states and kinds live with their contexts (domain/booking/status.py,
+domain/catalog/kinds.py); they are imported here, where the columns default to them."""
 
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from domain.booking.status import BookingStatus, EnrolmentStatus, MakeupStatus, WaitStatus
+from domain.catalog.kinds import ProgrammeKind, Promotion
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -55,17 +60,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class ProgrammeKind:
-    ONGOING = "ongoing"  # enrol once in a class: booked into all its remaining sessions
-    ONE_OFF = "one_off"  # one date
-    PAYG = "payg"  # enrol once in the programme, then book sessions one by one
-
-
-class Promotion:
-    AUTO = "auto"  # a freed place goes straight to the first waiting client
-    OFFER = "offer"  # it is offered to them, with Take / Skip and a hold time
 
 
 class Programme(Base):
@@ -180,11 +174,6 @@ class Client(Base):
     unreachable_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class BookingStatus:
-    ACTIVE = "active"
-    CANCELLED = "cancelled"
-
-
 class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
@@ -251,13 +240,6 @@ class BillingPeriod(Base):
     ends_on: Mapped[date] = mapped_column(Date)
 
 
-class EnrolmentStatus:
-    PENDING = "pending"  # places are held; staff confirm it (ENROLMENT_ACTIVE_BY_DEFAULT=false)
-    ACTIVE = "active"
-    LEFT = "left"
-    OPEN = (PENDING, ACTIVE)  # counts as enrolled: one per programme, and what leaving ends
-
-
 # The predicate of the partial unique index; inserts name it in ON CONFLICT, so keep one text.
 OPEN_ENROLMENT = "status IN ('pending', 'active')"
 
@@ -290,16 +272,6 @@ class Enrolment(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # what the client told the teacher when enrolling (ENROLMENT_NOTES)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-class WaitStatus:
-    WAITING = "waiting"
-    OFFERED = "offered"  # holds a seat until offer_expires_at
-    BOOKED = "booked"
-    SKIPPED = "skipped"
-    EXPIRED = "expired"
-    LEFT = "left"
-    OPEN = (WAITING, OFFERED)
 
 
 class WaitlistEntry(Base):
@@ -344,11 +316,6 @@ class WaitlistEntry(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # a class's queue: the note given when joining it goes to the enrolment it leads to
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-class MakeupStatus:
-    AVAILABLE = "available"
-    USED = "used"
 
 
 class MakeupCredit(Base):

@@ -84,6 +84,15 @@ class WaitRow:
 
 
 @dataclass(frozen=True)
+class BookingRef:
+    """A booking as who holds which session."""
+
+    id: int
+    client_id: int
+    session_id: int
+
+
+@dataclass(frozen=True)
 class BookingCard:
     id: int
     session_id: int
@@ -153,6 +162,14 @@ async def categories(db: AsyncSession, today: date) -> list[str]:
 async def programme(db: AsyncSession, programme_id: int) -> ProgrammeRow | None:
     row = (
         await db.execute(select(*_PROGRAMME_COLUMNS).where(Programme.id == programme_id))
+    ).first()
+    return ProgrammeRow(*row) if row else None
+
+
+async def programme_by_link(db: AsyncSession, token: str) -> ProgrammeRow | None:
+    """A programme by its share link's token (private programmes are found only so)."""
+    row = (
+        await db.execute(select(*_PROGRAMME_COLUMNS).where(Programme.link_token == token))
     ).first()
     return ProgrammeRow(*row) if row else None
 
@@ -290,6 +307,11 @@ async def booking_card(db: AsyncSession, booking_id: int, client_id: int) -> Boo
         )
     ).first()
     return BookingCard(*row) if row else None
+
+
+async def booking_ref(db: AsyncSession, booking_id: int) -> BookingRef | None:
+    booking = await db.get(Booking, booking_id)
+    return BookingRef(booking.id, booking.client_id, booking.session_id) if booking else None
 
 
 async def upcoming_bookings(db: AsyncSession, client_id: int, now: datetime) -> list[BookingCard]:

@@ -76,12 +76,22 @@ async def chat_gone(db: AsyncSession, chat_id: int, reason: str, now: datetime) 
     return gone.rowcount == 1
 
 
-async def chats(db: AsyncSession, *, gone: bool = False) -> list[AnnounceChat]:
-    query = select(AnnounceChat).order_by(AnnounceChat.added_at, AnnounceChat.chat_id)
+@dataclass(frozen=True)
+class ChatView:
+    chat_id: int
+    title: str
+    language: str | None  # its cards' language; None: the business's default
+
+
+async def chats(db: AsyncSession, *, gone: bool = False) -> list[ChatView]:
+    """The registered chats, oldest first: those the bot is in, or (``gone``) was removed from."""
+    query = select(AnnounceChat.chat_id, AnnounceChat.title, AnnounceChat.language).order_by(
+        AnnounceChat.added_at, AnnounceChat.chat_id
+    )
     query = query.where(
         AnnounceChat.gone_at.is_not(None) if gone else AnnounceChat.gone_at.is_(None)
     )
-    return list(await db.scalars(query))
+    return [ChatView(*row) for row in await db.execute(query)]
 
 
 async def set_chat_language(
@@ -207,16 +217,34 @@ async def card(db: AsyncSession, class_id: int, now: datetime) -> Card | None:
     )
 
 
-async def live(db: AsyncSession) -> list[Announcement]:
+@dataclass(frozen=True)
+class LiveCard:
+    """An announcement to post (no ``message_id`` yet) or keep up to date."""
+
+    id: int
+    chat_id: int
+    class_id: int
+    message_id: int | None
+    shown: str  # what the card says now: it is edited only when that changes
+    edited_at: datetime | None
+
+
+async def live(db: AsyncSession) -> list[LiveCard]:
     """Cards to post or keep up to date, in registered chats the bot is still in."""
-    return list(
-        await db.scalars(
-            select(Announcement)
-            .join(AnnounceChat, AnnounceChat.chat_id == Announcement.chat_id)
-            .where(Announcement.state == AnnouncementState.LIVE, AnnounceChat.gone_at.is_(None))
-            .order_by(Announcement.chat_id, Announcement.id)
+    rows = await db.execute(
+        select(
+            Announcement.id,
+            Announcement.chat_id,
+            Announcement.class_id,
+            Announcement.message_id,
+            Announcement.shown,
+            Announcement.edited_at,
         )
+        .join(AnnounceChat, AnnounceChat.chat_id == Announcement.chat_id)
+        .where(Announcement.state == AnnouncementState.LIVE, AnnounceChat.gone_at.is_(None))
+        .order_by(Announcement.chat_id, Announcement.id)
     )
+    return [LiveCard(*row) for row in rows]
 
 
 async def shown(

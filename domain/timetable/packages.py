@@ -467,20 +467,53 @@ async def packages_of(db: AsyncSession, client_id: int) -> dict[int, tuple[int, 
     return {booking_id: (pid, slot, size) for booking_id, pid, slot, size in rows}
 
 
+@dataclass(frozen=True)
+class PackageOffer:
+    """What a class sells as a package: ``size`` sessions, picked by the client, for
+    ``price_minor`` (None or 0: free)."""
+
+    size: int
+    price_minor: int | None
+
+
+async def package_offer(db: AsyncSession, class_id: int) -> PackageOffer | None:
+    """The class's package; None when the class is gone or is booked session by session."""
+    row = (
+        await db.execute(
+            select(ProgrammeClass.package_size, ProgrammeClass.package_price_minor).where(
+                ProgrammeClass.id == class_id
+            )
+        )
+    ).first()
+    if row is None or not row.package_size:
+        return None
+    return PackageOffer(row.package_size, row.package_price_minor)
+
+
+async def in_package(db: AsyncSession, booking_id: int) -> bool:
+    """The booking is a session of a package (changed only as one: cancel, reschedule)."""
+    return await db.get(PackageSlot, booking_id) is not None
+
+
+@dataclass(frozen=True)
+class FreeSession:
+    id: int
+    starts_at: datetime
+
+
 async def free_sessions(
     db: AsyncSession, class_id: int, now: datetime, *, limit: int = 200
-) -> list[ClassSession]:
+) -> list[FreeSession]:
     """Sessions of the class ahead with a place left, soonest first."""
     capacity = select(ProgrammeClass.capacity).where(ProgrammeClass.id == class_id)
-    return list(
-        await db.scalars(
-            select(ClassSession)
-            .where(
-                ClassSession.class_id == class_id,
-                ClassSession.starts_at > now,
-                ClassSession.seats_taken < capacity.scalar_subquery(),
-            )
-            .order_by(ClassSession.starts_at)
-            .limit(limit)
+    rows = await db.execute(
+        select(ClassSession.id, ClassSession.starts_at)
+        .where(
+            ClassSession.class_id == class_id,
+            ClassSession.starts_at > now,
+            ClassSession.seats_taken < capacity.scalar_subquery(),
         )
+        .order_by(ClassSession.starts_at)
+        .limit(limit)
     )
+    return [FreeSession(id_, starts_at) for id_, starts_at in rows]

@@ -25,8 +25,9 @@ from bot.runtime.config import Settings
 from bot.runtime.scheduler import pass_on_expired_offers
 from bot.text.i18n import build_i18n
 from domain.booking.bookings import book_or_wait, cancel_booking
+from domain.booking.status import BookingStatus
 from domain.clients.record import ClientRef
-from domain.storage.models import Booking, BookingStatus, ClassSession, ProgrammeClass
+from domain.storage.models import Booking, ClassSession, ProgrammeClass
 from tests.support.catalog import YOGA, load
 
 ALICE, BOB, CAROL, DAN = (

@@ -18,8 +18,9 @@ from bot.runtime.app import build_dispatcher
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
 from domain.booking.bookings import book_or_wait
+from domain.booking.status import BookingStatus
 from domain.clients.record import ClientRef
-from domain.storage.models import Booking, BookingStatus, ClassSession, OutboxMessage
+from domain.storage.models import Booking, ClassSession, OutboxMessage
 from tests.dialogs.test_notices import Outbox
 from tests.support.catalog import load
 

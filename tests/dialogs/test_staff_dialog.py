@@ -17,8 +17,9 @@ from bot.runtime.app import build_dispatcher
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
 from domain.booking.bookings import Waitlisted, book_or_wait, book_session
+from domain.booking.status import BookingStatus
 from domain.clients.record import ClientRef
-from domain.storage.models import Booking, BookingStatus, ClassSession, Client, WaitlistEntry
+from domain.storage.models import Booking, ClassSession, Client, WaitlistEntry
 from tests.support.catalog import load
 from tests.support.dialogs import RecordingBot
 

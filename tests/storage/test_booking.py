@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.booking.bookings import book_session, cancel_booking
+from domain.booking.status import BookingStatus
 from domain.clients.record import ClientRef
 from domain.errors import (
     AlreadyBooked,
@@ -17,7 +18,7 @@ from domain.errors import (
     SessionFull,
     SessionNotFound,
 )
-from domain.storage.models import Booking, BookingStatus, ClassSession, Client
+from domain.storage.models import Booking, ClassSession, Client
 from tests.support.catalog import load
 
 ALICE = ClientRef(id=1001, first_name="Alice", language_code="en")

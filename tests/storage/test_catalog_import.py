@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from domain.booking.bookings import book_session
 from domain.catalog.file import CatalogInvalid, parse_catalog
 from domain.clients.record import ClientRef
+from domain.storage import queries
 from domain.storage.models import (
     BillingPeriod,
     ClassSession,
@@ -182,6 +183,18 @@ async def test_a_private_programme_gets_a_share_link_that_survives_reimports(db_
     assert not again.changed
     assert len(token) >= 12
     assert token.replace("-", "").replace("_", "").isalnum()
+
+
+async def test_a_share_link_leads_to_its_private_programme_and_a_wrong_one_nowhere(db_factory):
+    private = YOGA.replace("    title: Yoga & Breath", "    title: Yoga & Breath\n    public: no")
+    ((_, token),) = (await load(db_factory, private)).private_links
+
+    async with db_factory() as db:
+        found = await queries.programme_by_link(db, token)
+        wrong = await queries.programme_by_link(db, token[:-1] + ("x" if token[-1] != "x" else "y"))
+
+    assert (found.title, found.public) == ("Yoga & Breath", False)
+    assert wrong is None
 
 
 MONTHLY = YOGA.replace(

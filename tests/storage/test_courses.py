@@ -16,6 +16,7 @@ from domain.billing import money
 from domain.billing.credits import count_attendance
 from domain.billing.payments import (
     InvoiceFor,
+    OfferTerms,
     apply_payment,
     balance,
     booking_due,
@@ -996,3 +997,15 @@ async def test_a_session_of_a_package_does_not_move_onto_a_course(db_factory, st
         await convert(db_factory, booking_id, five)
 
     assert await units(db_factory, five) == free(5)
+
+
+async def test_buying_a_course_names_what_the_invoice_sells(db_factory, studio):
+    async def terms(offer_id: int) -> OfferTerms:
+        async with db_factory() as db:
+            bought = await buy_course(db, client=ALICE, offer_id=offer_id, policy=POLICY, now=NOW)
+        return bought[0]
+
+    five, mix = await terms(studio.five), await terms(studio.mix)
+
+    assert five == OfferTerms(studio.five, "Massage ×5", 15000, valid_days=10, entries=None)
+    assert mix == OfferTerms(studio.mix, "Physio & massage", 10000, valid_days=None, entries=None)

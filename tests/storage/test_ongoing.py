@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from unittest.mock import ANY
 
 import pytest
 from sqlalchemy import func, select, update
 
 from domain.booking.bookings import book_session, cancel_booking, take_offer
-from domain.booking.makeups import book_with_makeup
+from domain.booking.makeups import UsableCredit, book_with_makeup, usable_credit
 from domain.booking.ongoing import (
     ClassWaitlisted,
     Enrolled,
@@ -344,3 +345,42 @@ async def test_staff_see_a_class_queue_on_the_roster_and_enrol_from_it_into_the_
     assert len(await active(db_factory, CAROL)) == 3  # every remaining session, over capacity
     async with db_factory() as db:
         assert (await staff_queries.roster(db, dec_1)).waiting == []
+
+
+async def test_the_usable_makeup_is_the_one_soonest_to_lapse_and_never_a_used_or_lapsed_one(
+    db_factory, pottery, clock
+):
+    await enrol(db_factory, ALICE, "tue", clock)
+    dec_1, dec_8, dec_15 = [
+        await my_booking(db_factory, ALICE, s) for s in (await session_ids(db_factory, "tue"))[1:]
+    ]
+    async with db_factory() as db:
+        programme_id = await db.scalar(select(ProgrammeClass.programme_id).limit(1))
+
+        def credit(source: int, until: date | None, status: str = "available") -> MakeupCredit:
+            return MakeupCredit(
+                client_id=ALICE.id,
+                programme_id=programme_id,
+                source_booking_id=source,
+                issued_at=clock(),
+                usable_until=until,
+                status=status,
+            )
+
+        credits = [
+            credit(dec_1, None),
+            credit(dec_8, date(2026, 12, 31)),
+            credit(dec_15, date(2026, 12, 5), status="used"),
+        ]
+        db.add_all(credits)
+        await db.commit()
+        ids = [credit.id for credit in credits]
+
+    async with db_factory() as db:
+        in_december = await usable_credit(db, ALICE.id, programme_id, date(2026, 12, 3))
+        in_january = await usable_credit(db, ALICE.id, programme_id, date(2027, 1, 5))
+        bobs = await usable_credit(db, BOB.id, programme_id, date(2026, 12, 3))
+
+    assert in_december == UsableCredit(ids[1], date(2026, 12, 31))
+    assert in_january == UsableCredit(ids[0], None)
+    assert bobs is None

@@ -4,16 +4,17 @@ are released. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from domain.booking.bookings import book_or_wait, book_session, cancel_booking
 from domain.booking.ongoing import enrol_or_wait, leave_class
 from domain.clients.record import ClientRef
 from domain.errors import BookingNotFound, SessionFull
-from domain.notices import outbox
+from domain.notices import batch, outbox
 from domain.notices.events import EnrolmentConfirmed, Promoted, SessionReminder
 from domain.notices.reminders import confirm_attendance, release_unconfirmed
 from domain.policy import Policy
@@ -382,3 +383,47 @@ async def test_nobody_confirms_someone_elses_booking(db_factory, yoga, clock):
             )
         booking = await db.scalar(select(Booking))
     assert booking.confirmed_at is None
+
+
+@contextmanager
+def statements_sent(db):
+    """The SQL the unit of work ``db`` sends to the database meanwhile."""
+    sent: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    engine = db.bind.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_preloaded_batch_is_rendered_without_reading_again(db_factory, yoga, clock):
+    dana = ClientRef(4, "Dana", "cs")
+    for client in (ALICE, dana):
+        await book(db_factory, client, yoga, clock())
+    alices, danas = await booking_of(db_factory, ALICE), await booking_of(db_factory, dana)
+    events = [
+        SessionReminder(ALICE.id, alices, DEC_1, "24h"),
+        SessionReminder(dana.id, danas, DEC_1, "24h"),
+    ]
+
+    async with db_factory() as db:
+        with statements_sent(db) as preloading:
+            await batch.preload(db, events)
+        with statements_sent(db) as rendering:
+            cards = [await batch.booking_card(db, e.booking_id, e.client_id) for e in events]
+            recipients = [await batch.recipient(db, e.recipient) for e in events]
+            someone_elses = await batch.booking_card(db, danas, ALICE.id)
+
+    assert len(preloading) == 2  # the recipients, then the bookings with their sessions
+    assert rendering == []
+    assert [(c.id, c.class_title, c.starts_at, c.is_active) for c in cards] == [
+        (alices, "Morning flow", DEC_1, True),
+        (danas, "Morning flow", DEC_1, True),
+    ]
+    assert recipients == [batch.Recipient(None, None), batch.Recipient("cs", None)]
+    assert someone_elses is None

@@ -25,10 +25,11 @@ from bot.delivery.sender import Reachability, Sender
 from bot.deps import Deps
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
+from domain.booking.status import BookingStatus
 from domain.notices import outbox
 from domain.notices.events import SessionReminder
 from domain.storage.db import SessionFactory, create_engine, session_factory
-from domain.storage.models import Booking, BookingStatus, ClassSession, Client, OutboxMessage
+from domain.storage.models import Booking, ClassSession, Client, OutboxMessage
 from tests.conftest import NOW, FakeClock
 from tests.e2e.fake_telegram import ApiCall, FakeTelegram
 from tests.e2e.harness import api_session

@@ -442,3 +442,40 @@ async def test_the_clients_note_is_kept_once_for_the_package_as_enrolment_notes_
     view = await book_with("  Left-handed  ", required)
     async with db_factory() as db:
         assert await packages.package_notes(db, view.id) == "Left-handed"
+
+
+async def test_a_package_class_shows_its_size_price_and_free_sessions_ahead(db_factory, service):
+    view = await book(db_factory, service[:3])  # capacity 1: these three are full now
+    (other,) = await session_ids_of(db_factory, "other")
+    async with db_factory() as db:
+        await book_session(db, client=BOB, session_id=other, now=NOW, policy=POLICY)
+        plain = await db.scalar(select(Booking.id).where(Booking.session_id == other))
+    one = await class_id(db_factory)
+    nov_26_10_prague = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+    async with db_factory() as db:
+        offer = await packages.package_offer(db, one)
+        not_a_package = await packages.package_offer(db, await class_id(db_factory, "other"))
+        gone = await packages.package_offer(db, 999_999)
+        free = await packages.free_sessions(db, one, NOW)
+        free_later = await packages.free_sessions(db, one, nov_26_10_prague)
+        in_package = await packages.in_package(db, view.slots[0].booking_id)
+        plain_in_package = await packages.in_package(db, plain)
+
+    assert offer == packages.PackageOffer(size=3, price_minor=15000)
+    assert (not_a_package, gone) == (None, None)
+    assert [s.id for s in free] == service[3:]  # the full ones left out
+    assert [s.id for s in free_later] == service[4:]  # and those begun
+    assert (in_package, plain_in_package) == (True, False)
+
+
+async def session_ids_of(db_factory, key: str) -> list[int]:
+    async with db_factory() as db:
+        return list(
+            await db.scalars(
+                select(ClassSession.id)
+                .join(ProgrammeClass)
+                .where(ProgrammeClass.key == key)
+                .order_by(ClassSession.starts_at)
+            )
+        )

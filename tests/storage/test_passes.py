@@ -15,6 +15,7 @@ from domain.billing import money
 from domain.billing.passes import offers
 from domain.billing.payments import (
     InvoiceFor,
+    OfferTerms,
     apply_payment,
     balance,
     buy_pass,
@@ -363,3 +364,10 @@ async def test_a_place_given_from_the_waiting_list_is_paid_with_the_clients_pass
     assert alices.pass_id == (await the_pass(db_factory)).id
     assert (await the_pass(db_factory)).used == 1
     assert charged == 0
+
+
+async def test_buying_a_pass_names_what_the_invoice_sells(db_factory, offer):
+    async with db_factory() as db:
+        terms, _, _ = await buy_pass(db, client=ALICE, offer_id=offer.id, policy=POLICY, now=NOW)
+
+    assert terms == OfferTerms(offer.id, "3-entry pass", 2000, valid_days=10, entries=3)

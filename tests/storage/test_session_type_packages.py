@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from domain.billing import payments
+from domain.catalog.kinds import ProgrammeKind
 from domain.clients.record import ClientRef
 from domain.errors import PackageChoiceNeeded, PackageOptionNotFound, ReservationNotFound
 from domain.policy import Policy
-from domain.storage.models import LedgerEntry, Programme, ProgrammeKind, SessionType, TypedSession
+from domain.storage.models import LedgerEntry, Programme, SessionType, TypedSession
 from domain.timetable import sessions
 from domain.timetable.sessions import PackageOption
 from tests.support.catalog import PRAGUE

@@ -23,6 +23,7 @@ from domain.errors import (
     SpotsOverlap,
     WrongSessionKind,
 )
+from domain.notices import batch
 from domain.policy import Policy
 from domain.storage.models import (
     Announcement,
@@ -377,3 +378,53 @@ async def test_a_card_counts_spots_left_and_is_over_when_every_spot_began(db_fac
     async with db_factory() as db:
         assert await announce.link_target(db, made.link_token) is not None
         assert await announce.link_target(db, "nope-nope-nope") is None
+
+
+async def test_live_cards_are_the_open_ones_in_chats_the_bot_is_still_in(db_factory, types):
+    made = await multi(db_factory, count=2)
+    other = await multi(db_factory, count=1, at="2026-12-06 10:00")
+    async with db_factory() as db:
+        await announce.register_chat(db, -1001, "Studio fans", NOW)
+        await announce.register_chat(db, -1002, "Old group", NOW)
+        await announce.set_chat_language(db, -1001, "cs", ["en", "cs"])
+    async with db_factory() as db:
+        await announce.publish(db, made.class_id, NOW)
+    async with db_factory() as db:
+        await announce.publish(db, other.class_id, NOW)
+    async with db_factory() as db:
+        cards = {(c.chat_id, c.class_id): c.id for c in await announce.live(db)}
+        await announce.shown(db, cards[-1001, made.class_id], "3 spots left", NOW, message_id=77)
+        await announce.close(db, cards[-1001, other.class_id])
+        await announce.chat_gone(db, -1002, "bot kicked", NOW)
+
+    async with db_factory() as db:
+        live = await announce.live(db)
+        active = await announce.chats(db)
+        gone = await announce.chats(db, gone=True)
+
+    assert [(c.chat_id, c.class_id, c.message_id, c.shown, c.edited_at) for c in live] == [
+        (-1001, made.class_id, 77, "3 spots left", NOW)
+    ]
+    assert active == [announce.ChatView(-1001, "Studio fans", "cs")]
+    assert gone == [announce.ChatView(-1002, "Old group", None)]
+
+
+async def test_a_reservation_awaits_the_clients_answer_until_they_give_it(db_factory, types):
+    made = await multi(db_factory, count=2)
+    first, second = await spots_of(db_factory, made.class_id)
+    reserved = await reserve(db_factory, first.id, ALICE)
+    async with db_factory() as db:
+        await book_session(db, client=BOB, session_id=second.id, now=NOW, policy=POLICY)
+        booked = await db.scalar(select(Booking.id).where(Booking.client_id == BOB.id))
+
+    async with db_factory() as db:
+        before = await batch.awaits_answer(db, reserved)
+        plain = await batch.awaits_answer(db, booked)
+    async with db_factory() as db:
+        await sessions.answer_reservation(
+            db, client_id=ALICE.id, booking_id=reserved, confirm=True, now=NOW, policy=POLICY
+        )
+    async with db_factory() as db:
+        after = await batch.awaits_answer(db, reserved)
+
+    assert (before, plain, after) == (True, False, False)

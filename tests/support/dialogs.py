@@ -14,7 +14,8 @@ from aiogram_dialog.test_tools.bot_client import FakeBot
 from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from sqlalchemy import select
 
-from domain.storage.models import Booking, BookingStatus
+from domain.booking.status import BookingStatus
+from domain.storage.models import Booking
 
 
 class ForgedButton:

@@ -6,14 +6,16 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
-from bot.deps import Deps, client_of, formatter_of, html
+from bot.deps import Deps, client_of, formatter_of
 from bot.dialogs import courses
 from bot.dialogs.common import take_error
 from bot.dialogs.packages import slots
 from bot.dialogs.payments.checkout import payment_state
+from bot.text.formatting import html
+from domain.booking.status import WaitStatus
+from domain.catalog.kinds import ProgrammeKind
 from domain.desk.attendance import desk_state
 from domain.storage import queries
-from domain.storage.models import ProgrammeKind, WaitStatus
 from domain.timetable import packages as domain_packages
 
 

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Button
 
-from bot.deps import client_of, deps_of, html
+from bot.deps import client_of, deps_of
 from bot.dialogs.common import (
     attempt,
     item_id,
@@ -21,6 +21,7 @@ from bot.dialogs.common import (
 )
 from bot.dialogs.packages import slots
 from bot.states import Catalog, MyBookings
+from bot.text.formatting import html
 from domain.booking.bookings import cancel_booking
 from domain.desk.attendance import CODE_PREFIX, check_in_code, convert_to_course
 from domain.errors import DomainError

@@ -10,15 +10,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.dialogs.courses import course_data
 from bot.dialogs.packages import picking
 from bot.dialogs.payments.passes import pass_data
 from bot.states import Catalog
-from bot.text.formatting import colour_dot
+from bot.text.formatting import colour_dot, html
+from domain.catalog.kinds import ProgrammeKind
 from domain.storage import queries
-from domain.storage.models import ProgrammeKind
 
 
 async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:

@@ -8,15 +8,16 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, send_notices, show_error, shown_error, take_error
 from bot.states import Catalog
+from bot.text.formatting import html
 from domain.booking.ongoing import Enrolled, enrol_or_wait, leave_class
 from domain.booking.rules import MAX_NOTE_LENGTH, EnrolmentNotes
+from domain.booking.status import WaitStatus
 from domain.errors import NoteRequired, NoteTooLong
 from domain.storage import queries
-from domain.storage.models import WaitStatus
 
 
 async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:

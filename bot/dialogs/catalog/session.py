@@ -8,21 +8,24 @@ from typing import Any
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs import courses
 from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, item_id, open_over_menu, show_error, take_error
 from bot.dialogs.payments.checkout import payment_state
 from bot.states import Catalog, MyBookings
 from bot.text.errors import message_for
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.booking.actor import Actor
 from domain.booking.bookings import Booked, book_or_wait, book_session
 from domain.booking.makeups import book_with_makeup, usable_credit
 from domain.booking.rules import Bookable
+from domain.booking.status import WaitStatus
+from domain.catalog.kinds import ProgrammeKind
 from domain.storage import queries
-from domain.storage.models import ProgrammeKind, WaitStatus
+from domain.storage.db import UnitOfWork
 
 
 async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -81,7 +84,7 @@ def _open_to(card: queries.SessionCard, client_id: int, now: datetime) -> bool:
 
 
 async def _from_course(
-    db: AsyncSession, deps: Deps, card: queries.SessionCard | None, client_id: int
+    db: UnitOfWork, deps: Deps, card: queries.SessionCard | None, client_id: int
 ) -> list[tuple[int, str]]:
     """'Book from <course>' buttons: for a pay-as-you-go session open to the client."""
     if card is None or card.kind != ProgrammeKind.PAYG or card.spots_left <= 0:

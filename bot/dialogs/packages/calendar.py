@@ -6,7 +6,8 @@ from aiogram import Bot
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import gettext as _
 
-from bot.deps import Deps, Formatter
+from bot.deps import Deps
+from bot.text.reader import Formatter
 from domain.timetable import ics, packages
 
 

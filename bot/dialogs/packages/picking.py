@@ -7,13 +7,13 @@ from datetime import date
 from typing import Any
 
 from aiogram_dialog import DialogManager
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter
+from bot.deps import Deps
 from bot.dialogs.common import show_error
+from bot.text.reader import Formatter
 from domain.booking.rules import week_of
 from domain.errors import WrongPackageCount
-from domain.storage.models import ProgrammeClass
+from domain.storage.db import UnitOfWork
 from domain.timetable import packages
 
 PICKED = "picked"
@@ -29,18 +29,18 @@ NOT_A_PACKAGE = {
 
 
 async def pick_data(
-    db: AsyncSession, manager: DialogManager, deps: Deps, fmt: Formatter, class_id: int
+    db: UnitOfWork, manager: DialogManager, deps: Deps, fmt: Formatter, class_id: int
 ) -> dict:
     """Getter data for a package class's sessions window: the week's free sessions as
     toggles (✅ picked), what is still to pick, and week paging; read in the getter's
     session ``db``."""
-    klass = await db.get(ProgrammeClass, class_id)
+    offer = await packages.package_offer(db, class_id)
     # what the window shows decides what a click on a session does (browse.on_session)
-    manager.dialog_data[SHOWN_PACKAGE] = klass.package_size if klass else None
-    if klass is None or not klass.package_size:  # most classes: nothing more to read
+    manager.dialog_data[SHOWN_PACKAGE] = offer.size if offer else None
+    if offer is None:  # most classes: nothing more to read
         return dict(NOT_A_PACKAGE)
     free = await packages.free_sessions(db, class_id, deps.clock())
-    size = klass.package_size
+    size = offer.size
     if manager.dialog_data.get("picked_for") != class_id:  # another class: start afresh
         manager.dialog_data.update({"picked_for": class_id, PICKED: [], "week": 0})
     free_ids = {s.id for s in free}
@@ -57,7 +57,7 @@ async def pick_data(
     page = min(manager.dialog_data.get("week", 0), max(len(weeks) - 1, 0))
     shown = [s for s in free if weeks and week(s) == weeks[page]]
     left = size - len(picked)
-    price = klass.package_price_minor
+    price = offer.price_minor
     return {
         "package": True,
         "size": size,

@@ -9,12 +9,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
-from bot.deps import Deps, client_of, deps_of, formatter_of, html
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs.common import show_error, take_error
 from bot.dialogs.packages.calendar import send_calendar
 from bot.dialogs.packages.picking import PICKED
 from bot.dialogs.payments.invoices import send_invoice
 from bot.states import Catalog
+from bot.text.formatting import html
 from domain.billing import money
 from domain.billing.payments import entries, invoice_package
 from domain.booking import rules

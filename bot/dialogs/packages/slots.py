@@ -9,10 +9,11 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 
-from bot.deps import Deps, Formatter, client_of, deps_of, formatter_of
+from bot.deps import Deps, client_of, deps_of, formatter_of
 from bot.dialogs.common import item_id, send_notices, show_error, take_error
 from bot.dialogs.packages.calendar import send_calendar
 from bot.states import MyBookings
+from bot.text.reader import Formatter
 from domain.errors import DomainError
 from domain.timetable import packages
 

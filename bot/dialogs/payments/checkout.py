@@ -21,12 +21,14 @@ from aiogram_dialog.widgets.kbd import Button
 from aiogram_dialog.widgets.text import Format
 
 from bot.delivery.notify import PayBooking
-from bot.deps import Deps, Formatter, client_of, deps_of, html, i18n_of
+from bot.deps import Deps, client_of, deps_of, i18n_of
 from bot.dialogs import courses
 from bot.dialogs.payments import passes
 from bot.dialogs.payments.invoices import send_invoice
 from bot.text.errors import message_for
+from bot.text.formatting import html
 from bot.text.i18n import T
+from bot.text.reader import Formatter
 from domain.billing import money
 from domain.billing.payments import (
     InvoiceFor,

@@ -14,10 +14,12 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.text import Format
 
 from bot.delivery.notify import PayFee, fee_label
-from bot.deps import Deps, Formatter, client_of, deps_of, html, i18n_of
+from bot.deps import Deps, client_of, deps_of, i18n_of
 from bot.dialogs.common import choice_list
 from bot.dialogs.payments.invoices import on_invoice_choice, send_invoice
 from bot.text.errors import message_for
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.billing import credits, fees
 from domain.billing.payments import invoice_fee
 from domain.errors import DomainError

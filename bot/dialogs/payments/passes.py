@@ -9,15 +9,16 @@ from aiogram import Bot
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog.widgets.text import Format
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.deps import Deps, Formatter, html
+from bot.deps import Deps
 from bot.dialogs.common import choice_list
 from bot.dialogs.payments.invoices import buy_from_offer, on_buy
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.billing import passes
-from domain.billing.payments import buy_pass
+from domain.billing.payments import OfferTerms, buy_pass
 from domain.clients.record import ClientRef
-from domain.storage.models import PassOffer
+from domain.storage.db import UnitOfWork
 
 PASS_OFFERS = "po"
 
@@ -37,7 +38,7 @@ def pass_line(fmt: Formatter, view: passes.PassView) -> str:
 
 
 async def pass_data(
-    db: AsyncSession, deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
+    db: UnitOfWork, deps: Deps, fmt: Formatter, client_id: int, programme_id: int | None
 ) -> dict[str, Any]:
     """Getter data for a programme's passes: ``pass_offers`` to buy (online payment only),
     ``my_passes`` (the client's valid passes here, one line each); read in the getter's
@@ -71,7 +72,7 @@ async def request_pass_payment(
     """Send the invoice for a pass; a line to show instead when it can't be bought here, or
     when the client's credit bought it."""
 
-    def describe(offer: PassOffer) -> str:
+    def describe(offer: OfferTerms) -> str:
         return ngettext(
             "An entry pass: {entries} session, valid for {days} days from today.",
             "An entry pass: {entries} sessions, valid for {days} days from today.",

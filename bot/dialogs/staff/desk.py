@@ -13,17 +13,20 @@ from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, ShowMode
 
-from bot.deps import Deps, Formatter, deps_of, formatter_of, html
+from bot.deps import Deps, deps_of, formatter_of
 from bot.dialogs import courses
 from bot.dialogs.common import item_id, open_over_menu, show_error, take_error
 from bot.dialogs.staff.getters import client_getter, session_label
 from bot.dialogs.staff.handlers import on_session
 from bot.states import Staff
+from bot.text.formatting import html
+from bot.text.reader import Formatter
+from domain.catalog.kinds import ProgrammeKind
 from domain.courses import units as course_units
 from domain.desk import attendance
 from domain.errors import DomainError
 from domain.storage import staff_queries
-from domain.storage.models import PackageSlot, ProgrammeKind
+from domain.timetable import packages
 
 
 async def today_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
@@ -92,7 +95,7 @@ async def desk_data(deps: Deps, fmt: Formatter, client_id: int, session_id: int)
         booking_id = await staff_queries.active_booking_id(db, client_id, session_id)
         state = await attendance.desk_state(db, booking_id) if booking_id else None
         held = await course_units.course_of_booking(db, booking_id) if booking_id else None
-        in_package = bool(booking_id) and await db.get(PackageSlot, booking_id) is not None
+        in_package = bool(booking_id) and await packages.in_package(db, booking_id)
         mine = await course_units.courses_of(db, client_id)
         any_courses = await course_units.any_courses(db, client_id)
     none = {"desk": False, "convert_to": [], "any_courses": any_courses}

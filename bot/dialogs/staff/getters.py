@@ -8,13 +8,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 
-from bot.deps import Deps, Formatter, formatter_of, html
+from bot.deps import Deps, formatter_of
 from bot.dialogs.common import take_error
 from bot.dialogs.staff import money
 from bot.text.errors import message_for
+from bot.text.formatting import html
+from bot.text.reader import Formatter
+from domain.booking.status import WaitStatus
 from domain.catalog.file import RANK_RANGE
 from domain.storage import staff_queries
-from domain.storage.models import WaitStatus
 from domain.storage.staff_queries import Roster
 from domain.timetable import packages as domain_packages
 

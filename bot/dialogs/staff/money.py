@@ -19,9 +19,11 @@ from aiogram_dialog import DialogManager
 from babel.numbers import get_currency_precision
 
 from bot.delivery.notify import fee_label
-from bot.deps import Deps, Formatter, deps_of, formatter_of, html
+from bot.deps import Deps, deps_of, formatter_of
 from bot.dialogs.common import item_id, send_notices, show_error, take_error
 from bot.states import Staff
+from bot.text.formatting import html
+from bot.text.reader import Formatter
 from domain.billing import fees, money
 from domain.billing.payments import booking_item, entries
 from domain.billing.refunds import (
