@@ -3,7 +3,7 @@
 import ast
 from pathlib import Path
 
-DOMAIN = Path(__file__).resolve().parent.parent / "domain"
+DOMAIN = Path(__file__).resolve().parents[2] / "domain"
 
 
 def imported_modules(path: Path) -> set[str]:
