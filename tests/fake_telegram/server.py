@@ -62,7 +62,8 @@ BUILTIN_METHODS: dict[str, Callable[[Any, ApiCall], Any]] = {
 
 
 class FakeTelegram:
-    """An in-process HTTP server speaking the Telegram Bot API (see the module docstring)."""
+    """An in-process HTTP server speaking the Telegram Bot API (see the package docstring,
+    ``tests/fake_telegram/__init__.py``)."""
 
     def __init__(
         self,
