@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.e2e.fake_telegram import ApiError, FakeTelegram
+from tests.fake_telegram import ApiError, FakeTelegram
 
 
 @dataclass

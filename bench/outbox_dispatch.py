@@ -10,7 +10,7 @@ schema), migrated and given a catalog, clients and their bookings, whose reminde
 clock then stands where every 24 h reminder is due, and the real
 :class:`bot.delivery.courier.Courier`
 drains the outbox: it claims, renders, sends and marks every row, talking HTTP to the fake
-Telegram Bot API of tests/e2e, which runs in a process of its own (bench/_fake_api.py) so
+Telegram Bot API (tests/fake_telegram), which runs in a process of its own (bench/_fake_api.py) so
 that its work does not slow the dispatcher's event loop.
 
 Three runs per database:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from bot.runtime.cli import import_catalog_file
 from bot.runtime.config import load_settings
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram
 from tests.support.services import postgres_database
 
 ZONE = ZoneInfo("Europe/Prague")

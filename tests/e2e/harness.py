@@ -1,4 +1,4 @@
-"""Run the bot as a real subprocess against :class:`~tests.e2e.fake_telegram.FakeTelegram`.
+"""Run the bot as a real subprocess against :class:`~tests.fake_telegram.FakeTelegram`.
 
 ::
 
@@ -30,7 +30,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from tests.e2e.fake_telegram import CallPredicate, FakeTelegram
+from tests.fake_telegram import CallPredicate, FakeTelegram
 
 __all__ = ["REPO_ROOT", "BotProcess", "api_session", "bot_process", "polling", "run_cli"]
 

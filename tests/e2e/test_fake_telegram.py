@@ -46,7 +46,8 @@ from aiogram_dialog.widgets.kbd import Back, Button, Next
 from aiogram_dialog.widgets.text import Const, Format
 from aiohttp import web
 
-from tests.e2e.fake_telegram import (
+from tests.e2e.harness import BotProcess, api_session, bot_process, polling, run_cli
+from tests.fake_telegram import (
     SECRET_HEADER,
     ApiCall,
     FakeGroup,
@@ -58,7 +59,6 @@ from tests.e2e.fake_telegram import (
     WebhookDelivery,
     parse_html,
 )
-from tests.e2e.harness import BotProcess, api_session, bot_process, polling, run_cli
 
 ECHO_BOT = "tests.e2e.echo_bot"
 

@@ -20,8 +20,8 @@ from domain.notices.events import SessionReminder
 from domain.storage.db import create_engine, session_factory
 from domain.storage.models import Booking, ClassSession, Client
 from tests.e2e.conftest import async_url, import_text, soon
-from tests.e2e.fake_telegram import ApiCall, FakeTelegram
 from tests.e2e.harness import bot_process
+from tests.fake_telegram import ApiCall, FakeTelegram
 
 pytestmark = pytest.mark.e2e
 

@@ -20,8 +20,8 @@ from collections.abc import Callable
 import pytest
 
 from tests.e2e.conftest import Database, import_text, soon
-from tests.e2e.fake_telegram import ApiCall, FakeMessage, FakeTelegram, FakeUser
 from tests.e2e.harness import bot_process
+from tests.fake_telegram import ApiCall, FakeMessage, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
 

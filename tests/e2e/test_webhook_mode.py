@@ -15,8 +15,8 @@ import pytest
 from aiogram import Bot
 
 from tests.e2e.conftest import import_text, soon
-from tests.e2e.fake_telegram import SECRET_HEADER, FakeTelegram
 from tests.e2e.harness import BotProcess, api_session, bot_process
+from tests.fake_telegram import SECRET_HEADER, FakeTelegram
 from tests.support.services import REDIS_URL, postgres_database, redis_prefix
 
 pytestmark = pytest.mark.e2e

@@ -31,8 +31,8 @@ from domain.notices.events import SessionReminder
 from domain.storage.db import SessionFactory, create_engine, session_factory
 from domain.storage.models import Booking, ClassSession, Client, OutboxMessage
 from tests.conftest import NOW, FakeClock
-from tests.e2e.fake_telegram import ApiCall, FakeTelegram
 from tests.e2e.harness import api_session
+from tests.fake_telegram import ApiCall, FakeTelegram
 from tests.support.catalog import load
 from tests.support.databases import POSTGRES_URL, migrated_engine
 

@@ -11,7 +11,7 @@ from bot.__main__ import main
 from bot.runtime.config import load_settings
 from domain.booking.rules import EnrolmentNotes
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "studio.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "studio.yaml"
 
 
 @pytest.fixture

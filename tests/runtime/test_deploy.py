@@ -10,7 +10,7 @@ import yaml
 
 from bot.runtime.config import Settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 CADDYFILE = (ROOT / "deploy" / "Caddyfile").read_text(encoding="utf-8")
 BOTS = sorted(name for name in COMPOSE["services"] if name.startswith("bot"))

@@ -1,0 +1,1 @@
+"""Sending to Telegram: the rate-limited sender, on fake time."""
