@@ -20,7 +20,7 @@ from bot.runtime.app import build_dispatcher
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 CONFIGURATION = ROOT / "docs" / "configuration.md"
 USER_GUIDE = ROOT / "docs" / "user-guide.md"
