@@ -13,7 +13,9 @@ in the time zone) are checked in file.py after these models.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from functools import cache
@@ -130,9 +132,13 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _spellings(words: list[str]) -> list[str]:
-    """Words matched in any case, as an editor offers them: lower, Title and UPPER."""
-    return list(dict.fromkeys([*words, *(w.title() for w in words), *(w.upper() for w in words)]))
+def _words(words: Iterable[str]) -> dict[str, Any]:
+    """Words matched in any case: an editor offers them as written here."""
+    words = list(words)
+    any_case = "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word) for word in words
+    )
+    return {"anyOf": [{"enum": words}, {"type": "string", "pattern": f"^(?:{any_case})$"}]}
 
 
 # --- scalar types ------------------------------------------------------------------------------
@@ -257,7 +263,8 @@ class Boolean(_Scalar):
         return parsed
 
     def json_schema(self) -> dict[str, Any]:
-        return {"enum": [True, False, *_spellings(list(_BOOLEANS))]}
+        words = _words(_BOOLEANS)
+        return {"anyOf": [{"type": "boolean"}, *words["anyOf"]]}
 
 
 @dataclass(frozen=True)
@@ -274,7 +281,7 @@ class Choice(_Scalar):
         return stored
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "enum": _spellings([written for written, _ in self.spellings])}
+        return _words(written for written, _ in self.spellings)
 
 
 def _choice(values: tuple[str, ...] | dict[str, str], choices: str | None = None) -> Choice:
@@ -350,7 +357,7 @@ class Weekday(_Scalar):
         return number
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "enum": _spellings(list(WEEKDAYS))}
+        return _words(WEEKDAYS)
 
 
 @dataclass(frozen=True)
@@ -376,7 +383,9 @@ class UnitService(_Scalar):
 class Entry(BaseModel):
     """A group of `name: value` lines; `noun` is how a problem names it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, model_title_generator=lambda model: model.noun.capitalize()
+    )
     noun: ClassVar[str]
 
     @model_validator(mode="before")
@@ -702,8 +711,12 @@ class CatalogFile(Entry):
 
 
 def json_schema() -> dict[str, Any]:
-    """The published JSON Schema of the catalog file."""
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        **CatalogFile.model_json_schema(),
-    }
+    """The published JSON Schema of the catalog file (docs/catalog.schema.json).
+
+    Draft 7: the version editors' YAML support (yaml-language-server) implements.
+    """
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **CatalogFile.model_json_schema()}
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
