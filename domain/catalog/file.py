@@ -369,18 +369,16 @@ def _add_schema_problem(problems: _Problems, error: Any) -> None:
     where = _locate(error["loc"], problems.raw)
     params, field = error.get("ctx") or {}, where.field
     at_key = where._replace(line=where.key_line)  # for a problem with a key rather than a value
+    name = written_key(field)  # as written; None for a list or a mapping used as a name
     match error["type"]:
-        case "missing" if where.loc[-2:] == ("package", "sessions") and where.line_is_parents:
-            # reported at "package:" rather than at the package's first field
-            problems.add(where._replace(line=where.parent_key_line), "missing_field", field=field)
         case "missing":
             problems.add(where, "missing_field", field=field)
-        case "extra_forbidden" if where.written_key is None:  # `? [a, b]`: a list as a name
+        case "extra_forbidden" if name is None:
             problems.add(at_key, "unknown_field", field="?")
         case "extra_forbidden" if where.repeats_field:  # the loader kept the repeat aside
-            problems.add(at_key, "duplicate_field", field=shown(where.written_key))
+            problems.add(at_key, "duplicate_field", field=shown(name))
         case "extra_forbidden":
-            problems.add(at_key, "unknown_field", field=shown(where.written_key))
+            problems.add(at_key, "unknown_field", field=shown(name))
         case "not_a_mapping":
             problems.add(where, "not_a_mapping", field=params["noun"])
         case "list_type":
@@ -431,9 +429,6 @@ class _Where(NamedTuple):
     field: str  # the nearest field's name: the one a problem names
     line: int  # of the value; of its key, or of the mapping, when absent
     key_line: int  # of the last key of `loc`
-    parent_key_line: int  # of the key before it
-    line_is_parents: bool  # the value is absent and has no key: `line` is the mapping's
-    written_key: str | None  # the last key as written (None: a list or a mapping as a key)
     repeats_field: bool  # the last key is a field of its entry, written a second time
 
 
@@ -462,17 +457,9 @@ def _locate(loc: Iterable[str | int], raw: object) -> _Where:
             field = str(part)
         path.append(part)
         values.append(_child(values[-1], part))
-    last, before = (path[-1], values[-2]) if path else ("", raw)
+    last_key_line = key_line(values[-2], str(path[-1])) if path else 0
     return _Where(
-        loc=tuple(path),
-        order=tuple(order),
-        field=field,
-        line=line_of(raw, path),
-        key_line=key_line(before, str(last)),
-        parent_key_line=key_line(values[-3], str(path[-2])) if len(path) > 1 else 0,
-        line_is_parents=isinstance(before, Map) and last not in before.key_lines,
-        written_key=written_key(str(last)),
-        repeats_field=repeats_field,
+        tuple(path), tuple(order), field, line_of(raw, path), last_key_line, repeats_field
     )
 
 
@@ -810,6 +797,9 @@ class _Rules:
             self.problems.drop(at)
             self.problems.add(at, "package_on_ongoing", line=line, after=1)
         elif isinstance(written, Map):
+            if "sessions" not in written.key_lines:  # reported at "package:", not under it
+                self.problems.drop((*at, "sessions"))
+                self.problems.add((*at, "sessions"), "missing_field", line=line, field="sessions")
             package = _Entry(written, schema.Package, at, self)
             sessions = package.value("sessions")
             if kind == "one_off" and sessions is not None and sessions > 1:

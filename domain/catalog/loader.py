@@ -98,7 +98,7 @@ def line_of(value: object, loc: Iterable[str | int]) -> int:
     line = getattr(value, "line", 0)
     for part in loc:
         if isinstance(value, Map) and isinstance(part, str):
-            if part not in value:
+            if isinstance(value.get(part), Null | None):
                 return value.key_lines.get(part, value.line)
             value = value[part]
         elif isinstance(value, Seq) and isinstance(part, int) and 0 <= part < len(value):

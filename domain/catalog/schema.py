@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, partial
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
@@ -255,109 +256,74 @@ class Price(_Scalar):
 
 
 @dataclass(frozen=True)
-class Boolean(_Scalar):
-    def parse(self, text: str, context: dict[str, Any]) -> bool:
-        parsed = _BOOLEANS.get(text.lower())
-        if parsed is None:
-            raise _refuse("bad_boolean", value=shown(text))
-        return parsed
+class Word(_Scalar):
+    """One of `words` (written in any case), read as the value it maps to."""
+
+    words: tuple[tuple[str, object], ...]  # (as written, value)
+    code: str
+    choices: str | None = None  # as a problem lists them (when it does)
+
+    def parse(self, text: str, context: dict[str, Any]) -> object:
+        value = dict(self.words).get(text.lower(), _NOT_A_WORD)
+        if value is _NOT_A_WORD:
+            extra = {} if self.choices is None else {"choices": self.choices}
+            raise _refuse(self.code, value=shown(text), **extra)
+        return value
 
     def json_schema(self) -> dict[str, Any]:
-        words = _words(_BOOLEANS)
-        return {"anyOf": [{"type": "boolean"}, *words["anyOf"]]}
+        return _words(written for written, _ in self.words)
 
 
-@dataclass(frozen=True)
-class Choice(_Scalar):
-    """One of `spellings` (matched in any case), stored as the value it maps to."""
+_NOT_A_WORD = object()
 
-    spellings: tuple[tuple[str, str], ...]
-    choices: str  # as a problem lists them
 
-    def parse(self, text: str, context: dict[str, Any]) -> str:
-        stored = dict(self.spellings).get(text.lower())
-        if stored is None:
-            raise _refuse("bad_choice", value=shown(text), choices=self.choices)
-        return stored
+class Boolean(Word):
+    def __init__(self) -> None:
+        super().__init__(tuple(_BOOLEANS.items()), "bad_boolean")
 
     def json_schema(self) -> dict[str, Any]:
-        return _words(written for written, _ in self.spellings)
+        return {"anyOf": [{"type": "boolean"}, *super().json_schema()["anyOf"]]}
 
 
-def _choice(values: tuple[str, ...] | dict[str, str], choices: str | None = None) -> Choice:
+def _choice(values: tuple[str, ...] | dict[str, str], choices: str | None = None) -> Word:
     spellings = values if isinstance(values, dict) else {value: value for value in values}
-    return Choice(tuple(spellings.items()), choices or ", ".join(spellings))
+    return Word(tuple(spellings.items()), "bad_choice", choices or ", ".join(spellings))
 
 
 @dataclass(frozen=True)
-class Colour(_Scalar):
-    def parse(self, text: str, context: dict[str, Any]) -> str:
-        if not _COLOUR_RE.fullmatch(text):
-            raise _refuse("bad_colour", value=shown(text))
-        return text.lower()
+class Form(_Scalar):
+    """Text of a fixed form (`regex`): `read` makes its value from the match, or raises
+    ValueError when there is none (2026-02-30)."""
 
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_COLOUR_RE.pattern}$"}
+    regex: re.Pattern[str]
+    code: str
+    read: Callable[[re.Match[str]], object]
+    json_format: str | None = None
 
-
-@dataclass(frozen=True)
-class Date(_Scalar):
-    def parse(self, text: str, context: dict[str, Any]) -> date:
-        match = _DATE_RE.fullmatch(text)
-        try:
+    def parse(self, text: str, context: dict[str, Any]) -> object:
+        match = self.regex.fullmatch(text)
+        with suppress(ValueError):
             if match is not None:
-                return date(int(match[1]), int(match[2]), int(match[3]))
-        except ValueError:  # 2026-02-30
-            pass
-        raise _refuse("bad_date", value=shown(text))
+                return self.read(match)
+        raise _refuse(self.code, value=shown(text))
 
     def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "format": "date", "pattern": f"^{_DATE_RE.pattern}$"}
+        form = {} if self.json_format is None else {"format": self.json_format}
+        return {"type": "string", "pattern": f"^{self.regex.pattern}$", **form}
 
 
-@dataclass(frozen=True)
-class Clock(_Scalar):
-    def parse(self, text: str, context: dict[str, Any]) -> time:
-        match = _TIME_RE.fullmatch(text)
-        try:
-            if match is not None:
-                return time(int(match[1]), int(match[2]))
-        except ValueError:
-            pass
-        raise _refuse("bad_time", value=shown(text))
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_TIME_RE.pattern}$"}
+def _numbers(match: re.Match[str]) -> list[int]:
+    return [int(group) for group in match.groups()]
 
 
-@dataclass(frozen=True)
-class LocalDateTime(_Scalar):
-    """A date and a wall-clock time of the business time zone: 2026-12-01 18:00."""
-
-    def parse(self, text: str, context: dict[str, Any]) -> datetime:
-        match = _DATETIME_RE.fullmatch(text)
-        try:
-            if match is not None:
-                year, month, day, hour, minute = (int(part) for part in match.groups())
-                return datetime(year, month, day, hour, minute)
-        except ValueError:
-            pass
-        raise _refuse("bad_datetime", value=shown(text))
-
-    def json_schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": f"^{_DATETIME_RE.pattern}$"}
-
-
-@dataclass(frozen=True)
-class Weekday(_Scalar):
-    def parse(self, text: str, context: dict[str, Any]) -> int:
-        number = WEEKDAYS.get(text.lower())
-        if number is None:
-            raise _refuse("bad_weekday", value=shown(text))
-        return number
-
-    def json_schema(self) -> dict[str, Any]:
-        return _words(WEEKDAYS)
+Colour = partial(Form, _COLOUR_RE, "bad_colour", lambda match: match[0].lower())
+Date = partial(Form, _DATE_RE, "bad_date", lambda match: date(*_numbers(match)), "date")
+Clock = partial(Form, _TIME_RE, "bad_time", lambda match: time(*_numbers(match)))
+# a date and a wall-clock time of the business time zone: 2026-12-01 18:00
+LocalDateTime = partial(
+    Form, _DATETIME_RE, "bad_datetime", lambda match: datetime(*_numbers(match))
+)
+Weekday = partial(Word, tuple(WEEKDAYS.items()), "bad_weekday")
 
 
 @dataclass(frozen=True)
