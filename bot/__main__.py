@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `python -m bot import-catalog FILE` and `migrate` are for staff."""
+"""`python -m bot` runs the bot; `python -m bot import-catalog FILE` and `migrate` are for staff;
+`python -m bot catalog-schema` prints the catalog file's JSON Schema for editors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import asyncio
 import sys
 
 from bot.runtime.config import ConfigError, load_settings
-from bot.runtime.logs import setup_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="bring the database schema up to date")
     importer = commands.add_parser("import-catalog", help="load programmes, classes and sessions")
     importer.add_argument("file", help="a catalog YAML file, e.g. examples/studio.yaml")
+    commands.add_parser(
+        "catalog-schema", help="print the catalog file's JSON Schema (docs/catalog.schema.json)"
+    )
     args = parser.parse_args(argv)
+    if args.command == "catalog-schema":  # needs no settings, and must not load aiogram
+        from domain.catalog.schema import json_schema_text
+
+        sys.stdout.write(json_schema_text())
+        return 0
+
+    # aiogram is imported from here on: it takes seconds
+    from bot.runtime.logs import setup_logging
 
     try:
         settings = load_settings()

@@ -1,16 +1,17 @@
 """The catalog file: programmes, their classes and sessions, as YAML a studio owner can edit.
 
-Beside the programmes the file may list billing periods (semesters and the like) and session
-types (seed 001 Booking Sessions: what staff later make multi and single sessions from).
+Beside the programmes the file may list billing periods (semesters and the like), session
+types (what staff later make multi and single sessions from) and courses.
 
 `parse_catalog` turns the text into a `Catalog` or raises `CatalogInvalid` listing every
 problem it found, each with a 1-based line number, a stable code and plain params, so the
 bot can show "line 7: unknown field "capcity"" in the owner's language.
 
-The YAML is composed into a node tree and walked by hand instead of `yaml.safe_load`:
-YAML 1.1 implicit typing turns `18:00` into 1080 and `2026-12-01` into a date, and silently
-keeps the last of two duplicate keys. Reading each scalar's text keeps every value as the
-owner wrote it, and nodes carry line numbers.
+A file is read in three steps. `loader` turns the text into plain values that keep every
+scalar as the owner wrote it and remember their lines. The models of `schema` check the
+shape and each field. The rules here check what spans fields and entries: unique keys,
+ranges, what needs what, sessions in the time zone. Every problem code a file can get is
+written in this module, from the schema's errors or from a rule.
 
 All times in the file are local to the business time zone; sessions come out in UTC.
 """
@@ -18,18 +19,51 @@ All times in the file are local to the business time zone; sessions come out in 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NamedTuple, TypeVar
+from contextlib import suppress
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from functools import cache, lru_cache, partial
+from types import NoneType, UnionType
+from typing import Annotated, Any, NamedTuple, Union, get_args, get_origin
 from zoneinfo import ZoneInfo
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from pydantic import BaseModel, Tag, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
+from domain.catalog import schema
+from domain.catalog.loader import (
+    AliasRefused,
+    Map,
+    Null,
+    Seq,
+    Text,
+    YamlRefused,
+    key_line,
+    line_of,
+    load,
+    written_key,
+)
+from domain.catalog.schema import (
+    DEFAULT_CANCEL_NOTICE_HOURS,
+    DEFAULT_FEE_DUE_DAY,
+    DEFAULT_OFFER_HOLD_MINUTES,
+    DEFAULT_SESSION_HOLD_MINUTES,
+    MAX_FEE_ROWS,
+    MAX_PERIOD_DAYS,
+    MAX_TYPE_PACKAGES,
+    MAX_WEEKLY_SPAN_DAYS,
+    SESSION_TYPE_PROGRAMME_PREFIX,
+    CatalogFile,
+    shown,
+)
+from domain.catalog.schema import KEY_RE as _KEY_RE  # noqa: F401 - tests read it here
+from domain.catalog.schema import PROGRAMME_KINDS as PROGRAMME_KINDS
+from domain.catalog.schema import PROMOTIONS as PROMOTIONS
+from domain.catalog.schema import RANK_RANGE as RANK_RANGE
+from domain.catalog.schema import SESSION_KINDS as SESSION_KINDS
 from domain.errors import DomainError
-
-_Spec = TypeVar("_Spec")
 
 MAX_CATALOG_BYTES = 1024 * 1024
 MAX_SESSIONS_PER_CLASS = 1000
@@ -38,162 +72,12 @@ MAX_SESSIONS_PER_CATALOG = 50_000
 # Past this many the owner has a systematic mistake to fix, and a longer list is no help
 # (and would not fit a chat message anyway).
 MAX_PROBLEMS = 100
-MAX_TITLE_CHARS = 100
-MAX_DESCRIPTION_CHARS = 1000
-CAPACITY_RANGE = (1, 1000)
-DURATION_RANGE = (5, 1440)
-DEFAULT_DURATION_MINUTES = 60
-MAX_WEEKLY_SPAN_DAYS = 366
-# Fits a 32-bit INTEGER column in every database we might store it in.
-MAX_PRICE_MINOR = 2**31 - 1
-MAX_CATEGORY_CHARS = 60
-RANK_RANGE = (-100, 100)
-CANCEL_NOTICE_HOURS_RANGE = (0, 720)
-DEFAULT_CANCEL_NOTICE_HOURS = 24
-MAX_OVERLOAD_RANGE = (0, 1000)
-PASS_ENTRIES_RANGE = (1, 1000)
-PASS_VALID_DAYS_RANGE = (1, 3660)
-COURSE_UNITS_RANGE = (1, 50)  # units of one service in a course
-OFFER_HOLD_RANGE = (5, 10080)  # minutes: up to a week
-DEFAULT_OFFER_HOLD_MINUTES = 120
-MAX_PERIOD_NAME_CHARS = 100
-MAX_PERIOD_DAYS = 400
-FEE_DUE_DAY_RANGE = (1, 31)  # past the month's end means its last day (money.due_date)
-DEFAULT_FEE_DUE_DAY = 1
-MAX_FEE_ROWS = 60  # five years of monthly dates
-ATTENDANCE_CREDITS_RANGE = (1, 100)
-BREAK_RANGE = (0, 600)  # minutes between two spots of a session type
-PACKAGE_SESSIONS_RANGE = (1, 20)  # seed 002: one to twenty sessions per booking
-PERCENT_RANGE = (0, 100)
-CUTOFF_HOURS_RANGE = (0, 720)
-LIMIT_RANGE = (1, 100)  # bookings of a class per client per day / week
-DEFAULT_SESSION_HOLD_MINUTES = 1440  # a staff reservation waits a day for the client
 
-# Stored values; the file may spell a kind as below (see _KIND_SPELLINGS).
-PROGRAMME_KINDS = ("ongoing", "one_off", "payg")
-PROMOTIONS = ("auto", "offer")
-SESSION_KINDS = ("multi", "single")
-
-# A session type's programme is stored under this prefix plus the type's key. _KEY_RE never
-# accepts "@", so no programme written in the file can take (and rewrite) that key; the type
-# key is one character shorter than other keys to keep the result within String(40).
-SESSION_TYPE_PROGRAMME_PREFIX = "@"
-MAX_SESSION_TYPE_KEY_CHARS = 40 - len(SESSION_TYPE_PROGRAMME_PREFIX)
-
-_KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-# [0-9] rather than \d: \d also matches other scripts' digits, which int() would accept.
-_INTEGER_RE = re.compile(r"-?[0-9]{1,12}")
-_PRICE_RE = re.compile(r"([0-9]{1,12})(?:\.([0-9]+))?")
-_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
-_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})")
-_DATETIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[ T]([0-9]{1,2}):([0-9]{2})")
-_WEEKDAYS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("mon", "monday"),
-            ("tue", "tuesday"),
-            ("wed", "wednesday"),
-            ("thu", "thursday"),
-            ("fri", "friday"),
-            ("sat", "saturday"),
-            ("sun", "sunday"),
-        ]
-    )
-    for name in names
-}
-# What the file may say for each stored value; matched case-insensitively.
-_KIND_SPELLINGS = {
-    "ongoing": "ongoing",
-    "one-off": "one_off",
-    "one_off": "one_off",
-    "pay-as-you-go": "payg",
-    "payg": "payg",
-}
-_KIND_CHOICES = "ongoing, one-off, pay-as-you-go"  # as the owner should write them
-_PROMOTION_SPELLINGS = {value: value for value in PROMOTIONS}
-_SESSION_KIND_SPELLINGS = {value: value for value in SESSION_KINDS}
-_BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
-_COLOUR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+# Fields charged to, or counted for, enrolled clients: a one-off programme has no enrolment.
+_ENROLMENT_FIELDS = ("monthly_fee", "fee_due_day", "fees", "attendance_credits")
 # `colour: #ffcc00` without quotes: YAML reads "#" as the start of a comment, leaving the
 # field empty. Caught by looking at the rest of the line after the field name.
 _UNQUOTED_COLOUR_RE = re.compile(r"[ \t]*:[ \t]+(#[0-9a-fA-F]+)(?=[ \t\r\n\x00]|$)")
-_FOLDED_TEXT_FIELDS = frozenset({"title", "name", "category"})
-_NULL_TAG = "tag:yaml.org,2002:null"
-# Values echoed back in messages are cut short: a chat message has a size limit.
-_MAX_SHOWN_CHARS = 60
-
-_ROOT_FIELDS = frozenset({"programmes", "billing_periods", "session_types", "courses"})
-_PERIOD_FIELDS = frozenset({"key", "name", "from", "until"})
-_PROGRAMME_FIELDS = frozenset(
-    {
-        "key",
-        "title",
-        "description",
-        "classes",
-        "kind",
-        "category",
-        "rank",
-        "valid_from",
-        "valid_until",
-        "public",
-        "colour",
-        "cancel_notice_hours",
-        "makeups_carry_over",
-        "passes",
-        "monthly_fee",
-        "fee_due_day",
-        "fees",
-        "attendance_credits",
-    }
-)
-# Charged to, or counted for, enrolled clients: a one-off programme has no enrolment.
-_ENROLMENT_FIELDS = ("monthly_fee", "fee_due_day", "fees", "attendance_credits")
-_PASS_FIELDS = frozenset({"key", "title", "entries", "price", "valid_days"})
-_COURSE_FIELDS = frozenset({"key", "title", "price", "valid_days", "late_cancel", "units"})
-# what a late cancel or a no-show does to the unit: used up, or free again
-_LATE_CANCEL = {"forfeit": "forfeit", "return": "return"}
-_FEE_FIELDS = frozenset({"due", "amount"})
-_CLASS_FIELDS = frozenset(
-    {
-        "key",
-        "title",
-        "capacity",
-        "duration",
-        "price",
-        "sessions",
-        "weekly",
-        "max_overload",
-        "waiting_list",
-        "promotion",
-        "offer_hold",
-        "package",
-        "max_per_day",
-        "max_per_week",
-    }
-)
-_PACKAGE_FIELDS = frozenset(
-    {"sessions", "price", "cancel_until", "reschedule_until", "cancel_refund", "reschedule_fee"}
-)
-_WEEKLY_FIELDS = frozenset({"days", "time", "from", "until", "except"})
-_SESSION_TYPE_FIELDS = frozenset(
-    {
-        "key",
-        "name",
-        "kind",
-        "duration",
-        "break",
-        "price",
-        "hold",
-        "category",
-        "description",
-        "public",
-        "cancel_notice_hours",
-        "packages",
-    }
-)
-_TYPE_PACKAGE_FIELDS = frozenset({"key", "name", "price", "description"})
-MAX_TYPE_PACKAGES = 10  # one button each under the client's confirmation request
 
 
 @dataclass(frozen=True)
@@ -215,7 +99,7 @@ class ClassSpec:
     waiting_list: bool = True
     promotion: str = "auto"  # one of PROMOTIONS: what happens when a place frees up
     offer_hold_minutes: int = DEFAULT_OFFER_HOLD_MINUTES  # how long an offer waits for an answer
-    package: PackageSpec | None = None  # booked only as a package of N sessions (seed 002)
+    package: PackageSpec | None = None  # booked only as a package of N sessions
     max_per_day: int | None = None  # bookings of this class per client per local day
     max_per_week: int | None = None
 
@@ -279,13 +163,6 @@ class FeeRowSpec:
     line: int
 
 
-class _Billing(NamedTuple):
-    monthly_fee_minor: int | None
-    fee_due_day: int
-    fees: tuple[FeeRowSpec, ...]
-    attendance_credits: int | None
-
-
 @dataclass(frozen=True)
 class BillingPeriodSpec:
     key: str
@@ -318,8 +195,8 @@ class SessionTypeSpec:
 
 @dataclass(frozen=True)
 class TypePackageSpec:
-    """A package option of a single session type (seed 001): what the client gets for its
-    price. Staff pick one when making the session, or the client picks when confirming."""
+    """A package option of a single session type: what the client gets for its price. Staff
+    pick one when making the session, or the client picks when confirming."""
 
     key: str
     name: str
@@ -380,129 +257,341 @@ def parse_catalog(text: str, *, tz: ZoneInfo, currency_digits: int) -> Catalog:
         raise CatalogInvalid(
             [CatalogProblem(0, "too_large", {"size": size, "limit": MAX_CATALOG_BYTES})]
         )
-    root = _compose(text)
-    parser = _Parser(tz=tz, currency_digits=currency_digits)
     try:
-        catalog = parser.catalog(root)
-    except _StopChecking:  # the reason is among the problems
-        catalog = Catalog(programmes=())
-    if parser.problems:
-        raise CatalogInvalid(sorted(parser.problems, key=lambda problem: problem.line))
-    return catalog
-
-
-# --- YAML -------------------------------------------------------------------------------
-
-
-class _AliasUsed(Exception):
-    def __init__(self, line: int) -> None:
-        super().__init__(line)
-        self.line = line
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """Refuses `*alias` references.
-
-    The format has no use for them, and they are a cheap way to make a small file expand
-    into an enormous catalog (the "billion laughs" pattern).
-    """
-
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            raise _AliasUsed(self.peek_event().start_mark.line + 1)
-        return super().compose_node(parent, index)
-
-
-def _compose(text: str) -> Node | None:
-    """The document's node tree (None for an empty file); syntax errors become problems."""
+        raw = load(text)
+    except AliasRefused as refused:
+        raise CatalogInvalid([CatalogProblem(refused.line, "alias_not_supported", {})]) from None
+    except YamlRefused as refused:
+        problem = CatalogProblem(refused.line, "yaml_syntax", {"detail": refused.detail})
+        raise CatalogInvalid([problem]) from None
+    if raw is None:
+        raise CatalogInvalid([CatalogProblem(0, "empty_catalog", {})])
+    context = {"currency_digits": currency_digits}
+    problems = _Problems(raw)
+    model = None
     try:
-        return yaml.compose(text, Loader=_NoAliasLoader)
-    except _AliasUsed as exc:
-        raise CatalogInvalid([CatalogProblem(exc.line, "alias_not_supported", {})]) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 0
-        detail = exc.problem or exc.context or str(exc)
-        raise CatalogInvalid([CatalogProblem(line, "yaml_syntax", {"detail": detail})]) from None
-    except yaml.reader.ReaderError as exc:
-        # Raised for characters YAML forbids; it knows the offset, not the line.
-        line = text.count("\n", 0, exc.position) + 1
-        problem = CatalogProblem(line, "yaml_syntax", {"detail": exc.reason})
-        raise CatalogInvalid([problem]) from None
-    except yaml.YAMLError as exc:
-        raise CatalogInvalid([CatalogProblem(0, "yaml_syntax", {"detail": str(exc)})]) from None
-    except RecursionError:
-        # The composer recurses once per nesting level; thousands of `[` exhaust the stack.
-        problem = CatalogProblem(0, "yaml_syntax", {"detail": "the file is nested too deeply"})
-        raise CatalogInvalid([problem]) from None
+        model = CatalogFile.model_validate(raw, context=context)
+    except ValidationError as invalid:
+        for error in invalid.errors(include_url=False, include_input=False):
+            _add_schema_problem(problems, error)
+    rules = _Rules(problems, raw, tz=tz, context=context)
+    with suppress(_StopChecking):  # the reason is among the problems
+        rules.catalog()
+    found = problems.listed()
+    if found:
+        raise CatalogInvalid(found)
+    if model is None:  # the schema's problems were all in courses, which are not read
+        without_courses = {name: value for name, value in raw.items() if name != "courses"}
+        model = CatalogFile.model_validate(without_courses, context=context)
+    return _catalog(model, raw, rules.sessions)
 
 
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
+# --- problems ------------------------------------------------------------------------------
+#
+# Problems come out sorted by line. Problems on one line keep the order in which the file is
+# checked: an entry's unknown and repeated fields first, then its fields in the order the
+# schema declares them, each field's rules right after the field, the entry's own rules
+# last. That order also decides which problems are listed when there are too many.
 
-
-def _is_null(node: Node) -> bool:
-    """`field:` with nothing after it (or `~`, `null`): treated as if the field were absent."""
-    return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
-
-
-def _shown(value: str) -> str:
-    if len(value) <= _MAX_SHOWN_CHARS:
-        return value
-    return value[: _MAX_SHOWN_CHARS - 1] + "…"
-
-
-def _local_text(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-# --- validation -------------------------------------------------------------------------
+Loc = tuple[str | int, ...]  # where in the file's values: field names and list indexes
+_Order = tuple[tuple[int, int], ...]
 
 
 class _StopChecking(Exception):
-    """Raised after adding a problem that makes checking the rest of the file pointless."""
+    """Raised after a problem that makes checking the rest of the file pointless."""
 
 
-class _Problems(list[CatalogProblem]):
-    def add(self, at: Node | int, code: str, **params: str | int) -> None:
-        self.append(CatalogProblem(at if isinstance(at, int) else _line(at), code, params))
-        if len(self) >= MAX_PROBLEMS:
-            self.append(CatalogProblem(0, "too_many_problems", {"limit": MAX_PROBLEMS}))
-            raise _StopChecking
+class _Problem(NamedTuple):
+    loc: Loc
+    order: _Order
+    problem: CatalogProblem
 
 
-class _Mapping:
-    """A YAML mapping whose duplicate and unknown fields have been reported."""
+class _Problems:
+    def __init__(self, raw: object) -> None:
+        self.raw = raw
+        self._found: list[_Problem] = []
+        self._under: Counter[Loc] = Counter()  # how many problems lie under each location
+        self._dropped: dict[Loc, int] = {}  # where, and how many problems were found then
+        self._last: _Order | None = None
 
-    def __init__(self, node: MappingNode, allowed: frozenset[str], problems: _Problems) -> None:
-        self.node = node
-        self._problems = problems
-        self._values: dict[str, tuple[ScalarNode, Node]] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):  # `? [a, b]`: a list used as a field name
-                problems.add(key_node, "unknown_field", field="?")
-                continue
-            name = key_node.value
-            if name in self._values:
-                # Keep the first: PyYAML would silently keep the last, hiding the typo.
-                problems.add(key_node, "duplicate_field", field=_shown(name))
-            elif name not in allowed:
-                problems.add(key_node, "unknown_field", field=_shown(name))
-            else:
-                self._values[name] = (key_node, value_node)
+    def add(
+        self,
+        at: Loc | _Where,
+        code: str,
+        *,
+        line: int | None = None,
+        after: int = 0,
+        **params: str | int,
+    ) -> None:
+        """A problem at `at`, on the line of its value unless `line` says otherwise; a rule's
+        problem comes `after` the schema's own problems there."""
+        where = at if isinstance(at, _Where) else _locate(at, self.raw)
+        problem = CatalogProblem(where.line if line is None else line, code, params)
+        self._found.append(_Problem(where.loc, (*where.order, (1, after)), problem))
+        self._under.update(where.loc[:n] for n in range(len(where.loc) + 1))
 
-    def key_node(self, name: str) -> ScalarNode | None:
-        entry = self._values.get(name)
-        return None if entry is None else entry[0]
+    def last_one(self) -> _StopChecking:
+        """The problem just added is the last: nothing after it in the file is checked."""
+        self._last = self._found[-1].order
+        return _StopChecking()
 
-    def get(self, name: str, *, required: bool = False) -> Node | None:
-        """The field's value node; None when absent or empty (reported when required)."""
-        entry = self._values.get(name)
-        if entry is not None and not _is_null(entry[1]):
-            return entry[1]
-        if required:
-            self._problems.add(entry[0] if entry else self.node, "missing_field", field=name)
-        return None
+    def within(self, loc: Loc, *, but: Iterable[Loc] = ()) -> bool:
+        """Any problem under `loc` (other than under the `but` parts of it)?"""
+        return self._under[loc] > sum(self._under[(*loc, *part)] for part in but)
+
+    def drop(self, loc: Loc) -> None:
+        """Forget the problems found so far under `loc`: the file is not read there."""
+        if self._under[loc] and not self._dropped_at(loc, len(self._found) - 1):
+            self._under.subtract({loc[:n]: self._under[loc] for n in range(len(loc) + 1)})
+            self._dropped[loc] = len(self._found)
+
+    def _dropped_at(self, loc: Loc, index: int) -> bool:
+        """Whether the problem found `index`-th, at `loc`, has been forgotten."""
+        return any(index < self._dropped.get(loc[:n], 0) for n in range(len(loc) + 1))
+
+    def listed(self) -> list[CatalogProblem]:
+        listed = []
+        kept = [f for n, f in enumerate(self._found) if not self._dropped_at(f.loc, n)]
+        for found in sorted(kept, key=lambda found: found.order):
+            listed.append(found.problem)
+            if found.order == self._last:
+                break
+            if len(listed) >= MAX_PROBLEMS:
+                listed.append(CatalogProblem(0, "too_many_problems", {"limit": MAX_PROBLEMS}))
+                break
+        return sorted(listed, key=lambda problem: problem.line)
+
+
+def _add_schema_problem(problems: _Problems, error: Any) -> None:
+    """The problem of one of the schema's errors (its type is the problem's code, or the
+    pydantic error it stands for)."""
+    where = _locate(error["loc"], problems.raw)
+    params, field = error.get("ctx") or {}, where.field
+    at_key = where._replace(line=where.key_line)  # for a problem with a key rather than a value
+    name = written_key(field)  # as written; None for a list or a mapping used as a name
+    match error["type"]:
+        case "missing":
+            problems.add(where, "missing_field", field=field)
+        case "extra_forbidden" if name is None:
+            problems.add(at_key, "unknown_field", field="?")
+        case "extra_forbidden" if where.repeats_field:  # the loader kept the repeat aside
+            problems.add(at_key, "duplicate_field", field=shown(name))
+        case "extra_forbidden":
+            problems.add(at_key, "unknown_field", field=shown(name))
+        case "not_a_mapping":
+            problems.add(where, "not_a_mapping", field=params["noun"])
+        case "list_type":
+            problems.add(where, "not_a_list", field=field)
+        case "dict_type" | "too_short" if field == "units":  # a course's units
+            problems.add(where, "course_needs_units")
+        case "too_short":
+            problems.add(where, "empty_list", field=field)
+        case "too_long" if field == "fees":
+            problems.add(where, "too_many_fees", limit=params["max_length"])
+        case "too_long":  # a session type's packages
+            problems.add(where, "too_many_type_packages", max=params["max_length"])
+        case "not_a_scalar" if error["loc"][-1] == "[key]":  # a list used as a name
+            problems.add(at_key, "not_a_scalar", field=field)
+        case "not_a_scalar":
+            problems.add(where, "not_a_scalar", field=field)
+        case "bad_key":
+            problems.add(where, "bad_key", **params)
+        case "key_too_long":  # only session type keys are shorter than the rest
+            problems.add(where, "session_type_key_too_long", **params)
+        case "bad_text":
+            problems.add(where, "bad_text", field=field, **params)
+        case "bad_integer":
+            problems.add(where, "bad_integer", field=field, **params)
+        case "bad_boolean":
+            problems.add(where, "bad_boolean", field=field, **params)
+        case "bad_choice":
+            problems.add(where, "bad_choice", field=field, **params)
+        case "bad_price":
+            problems.add(where, "bad_price", **params)
+        case "bad_colour":
+            problems.add(where, "bad_colour", **params)
+        case "bad_date":
+            problems.add(where, "bad_date", **params)
+        case "bad_time":
+            problems.add(where, "bad_time", **params)
+        case "bad_datetime":
+            problems.add(where, "bad_datetime", **params)
+        case "bad_weekday":
+            problems.add(where, "bad_weekday", **params)
+        case other:
+            raise AssertionError(f"the schema raised {other!r}, which has no problem code")
+
+
+class _Where(NamedTuple):
+    loc: Loc  # without the schema's union tags and "[key]"
+    order: _Order
+    field: str  # the nearest field's name: the one a problem names
+    line: int  # of the value; of its key, or of the mapping, when absent
+    key_line: int  # of the last key of `loc`
+    repeats_field: bool  # the last key is a field of its entry, written a second time
+
+
+def _locate(loc: Iterable[str | int], raw: object) -> _Where:
+    """Follow a location (the schema's or a rule's) through the schema and the file."""
+    annotation: Any = CatalogFile
+    values: list[object] = [raw]
+    path: list[str | int] = []
+    order: list[tuple[int, int]] = []
+    field, repeats_field = "catalog", False
+    for part in loc:
+        step = _step(annotation, part if isinstance(part, str) else None, values[-1].__class__)
+        annotation = step.annotation
+        if step.kind == "tag":  # not a part of the file
+            continue
+        if step.kind == "key":  # a mapping's key rather than its value
+            order.append((-1, 0))
+            continue
+        if step.kind == "extra":  # an unknown or repeated field: reported before the others
+            order.append((-1, _position(values[-1], part)))
+            repeats_field = written_key(str(part)) in _fields_of(step.model)
+        else:
+            rank = _position(values[-1], part) if step.kind == "entry" else step.rank
+            order.append((0, part if step.kind == "item" and isinstance(part, int) else rank))
+        if step.kind in ("field", "extra"):
+            field = str(part)
+        path.append(part)
+        values.append(_child(values[-1], part))
+    last_key_line = key_line(values[-2], str(path[-1])) if path else 0
+    return _Where(
+        tuple(path), tuple(order), field, line_of(raw, path), last_key_line, repeats_field
+    )
+
+
+class _Step(NamedTuple):
+    kind: str  # tag, key, field, extra (not a field of `model`), entry (of a mapping), item
+    rank: int
+    annotation: Any  # of what the step reaches
+    model: Any = None
+
+
+@lru_cache(maxsize=4096)
+def _step(annotation: Any, name: str | None, container: type) -> _Step:
+    """One step of a location through the schema: `name` for a field or a key (None for a
+    list index), from a value of type `container`."""
+    annotation = _bare(annotation)
+    if tags := _tags(annotation):  # one rule or a list of them: the member the value is
+        if name in tags:
+            return _Step("tag", 0, tags[name])
+        annotation = _bare(tags["many" if issubclass(container, Seq) else "one"])
+    if name == "[key]":
+        return _Step("key", 0, annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        known = _fields_of(annotation).get(name)
+        if known is None:
+            return _Step("extra", 0, None, annotation)
+        return _Step("field", known.rank, known.annotation)
+    if get_origin(annotation) is dict:
+        return _Step("entry", 0, get_args(annotation)[1])
+    return _Step("item", 0, (get_args(annotation) or (None,))[0])
+
+
+def _bare(annotation: Any) -> Any:
+    """The type itself: without Annotated metadata, and without `| None`."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, UnionType) and NoneType in get_args(annotation):
+            (annotation,) = (arg for arg in get_args(annotation) if arg is not NoneType)
+        else:
+            return annotation
+
+
+def _tags(annotation: Any) -> dict[str | int, Any]:
+    """The members of a tagged union by tag; empty for any other type."""
+    if get_origin(annotation) not in (Union, UnionType):
+        return {}
+    return {
+        meta.tag: member
+        for member in get_args(annotation)
+        for meta in getattr(member, "__metadata__", ())
+        if isinstance(meta, Tag)
+    }
+
+
+class _Field(NamedTuple):
+    rank: int  # in the model's declaration
+    annotation: Any  # with its constraints
+    info: FieldInfo
+
+
+@cache
+def _fields_of(model: type[BaseModel]) -> dict[str | int, _Field]:
+    """A model's fields by the name the file gives them."""
+    return {
+        info.alias or name: _Field(
+            rank,
+            Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation,
+            info,
+        )
+        for rank, (name, info) in enumerate(model.model_fields.items())
+    }
+
+
+def _position(value: object, key: str | int) -> int:
+    return value.positions.get(str(key), 0) if isinstance(value, Map) else 0
+
+
+def _child(value: object, part: str | int) -> object:
+    if isinstance(value, dict):
+        return value.get(part)
+    if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        return value[part]
+    return None
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+@cache
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)
+
+
+class _Entry:
+    """A mapping of the file read through its model: each field as the model's type reads
+    it, or None when invalid (the schema has said why)."""
+
+    def __init__(self, raw: Map, model: type[BaseModel], loc: Loc, rules: _Rules) -> None:
+        self.raw, self.model, self.loc, self.rules = raw, model, loc, rules
+
+    def has(self, name: str) -> bool:
+        return name in self.raw and not isinstance(self.raw[name], Null)
+
+    def value(self, name: str) -> Any:
+        """The field's value; its default when absent (None when it has none)."""
+        field = _fields_of(self.model)[name]
+        if not self.has(name):
+            return None if field.info.is_required() else field.info.default
+        return self.rules.read(field.annotation, self.raw[name])
+
+    def item(self, name: str, raw: object) -> Any:
+        """An item of a list field (a value of a mapping field) as its type reads it."""
+        return self.rules.read(get_args(_bare(_fields_of(self.model)[name].annotation))[-1], raw)
+
+    def items(self, name: str) -> list[object]:
+        found = self.raw.get(name)
+        return list(found) if isinstance(found, Seq) else []
+
+    def entries(self, name: str, model: type[BaseModel]) -> Iterator[_Entry]:
+        """The list's items that are mappings (the schema reports the others)."""
+        for index, item in enumerate(self.items(name)):
+            if isinstance(item, Map):
+                yield _Entry(item, model, (*self.loc, name, index), self.rules)
+
+    def at(self, *parts: str | int) -> Loc:
+        return (*self.loc, *parts)
+
+    def line(self) -> int:
+        return self.raw.line
+
+    def key_line(self, name: str) -> int:
+        return key_line(self.raw, name)
 
 
 class _LocalStart(NamedTuple):
@@ -510,679 +599,317 @@ class _LocalStart(NamedTuple):
     line: int
 
 
-class _Parser:
-    def __init__(self, *, tz: ZoneInfo, currency_digits: int) -> None:
-        self.tz = tz
-        self.currency_digits = currency_digits
-        self.problems = _Problems()
+class _Rules:
+    """What the schema cannot say, checked in the order the file is read: each entry's
+    rules once its fields are read, and nothing where the file is not read at all (the
+    passes of a programme that may not sell any, the rules after too many sessions)."""
+
+    def __init__(
+        self, problems: _Problems, raw: object, *, tz: ZoneInfo, context: dict[str, Any]
+    ) -> None:
+        self.problems, self.raw, self.tz, self.context = problems, raw, tz, context
         self.session_count = 0
+        self.sessions: dict[Loc, tuple[SessionSpec, ...]] = {}  # by class
 
-    # Structure: each level reports its own problems and returns None when invalid, so that
-    # one bad class does not stop the rest of the file from being checked.
+    def read(self, annotation: Any, raw: object) -> Any:
+        with suppress(ValidationError):
+            return _adapter(annotation).validate_python(raw, context=self.context)
+        return None
 
-    def catalog(self, root: Node | None) -> Catalog:
-        if root is None:
-            self.problems.add(0, "empty_catalog")
-            return Catalog(programmes=())
-        if not isinstance(root, MappingNode):
-            self.problems.add(root, "not_a_mapping", field="catalog")
-            return Catalog(programmes=())
-        fields = _Mapping(root, _ROOT_FIELDS, self.problems)
-        periods_node = fields.get("billing_periods")
-        periods = () if periods_node is None else self.billing_periods(periods_node)
-        types_node = fields.get("session_types")
-        types = () if types_node is None else self.session_types(types_node)
-        # A file may hold only session types; without them it must list programmes.
-        items = fields.get("programmes", required=types_node is None)
-        if items is None:
-            return Catalog(programmes=(), billing_periods=periods, session_types=types)
-        if isinstance(items, SequenceNode) and not items.value:
-            if types_node is None:
-                self.problems.add(items, "empty_catalog")
-            return Catalog(programmes=(), billing_periods=periods, session_types=types)
+    def catalog(self) -> None:
+        if not isinstance(self.raw, Map):
+            return  # the schema says so; there is nothing more to check
+        root = _Entry(self.raw, CatalogFile, (), self)
+        self.billing_periods(root)
+        type_keys: set[str] = set()  # unique among the session types; programmes have their own
+        for entry in root.entries("session_types", schema.SessionType):
+            self.session_type(entry, type_keys)
+        programmes = root.raw.get("programmes")
+        if not root.has("programmes") or programmes == []:
+            # A file may hold only session types; without them it must list programmes.
+            if not root.has("session_types"):
+                code = "empty_catalog" if root.has("programmes") else "missing_field"
+                params = {} if root.has("programmes") else {"field": "programmes"}
+                self.problems.add(("programmes",), code, **params)
+            self.problems.drop(("courses",))  # they would name programmes: none to name
+            return
         keys: set[str] = set()
-        programmes = [self.programme(node, keys) for node in self.items(items, "programmes")]
-        parsed = tuple(programme for programme in programmes if programme is not None)
-        courses_node = fields.get("courses")
-        return Catalog(
-            programmes=parsed,
-            billing_periods=periods,
-            session_types=types,
-            courses=None if courses_node is None else self.courses(courses_node, parsed, keys),
-        )
+        kinds = {}  # of the programmes without problems
+        for entry in root.entries("programmes", schema.Programme):
+            kind = self.programme(entry, keys)
+            if not self.problems.within(entry.loc):
+                kinds[entry.value("key")] = kind
+        course_keys: set[str] = set()
+        for entry in root.entries("courses", schema.Course):
+            self.course(entry, course_keys, kinds, keys)
 
-    def courses(
-        self, node: Node, programmes: tuple[ProgrammeSpec, ...], programme_keys: set[str]
-    ) -> tuple[CourseSpec, ...]:
-        """Courses name programmes of this file (``programme_keys``: every key seen, also of
-        a programme with problems, which is reported there rather than here)."""
-        kinds = {p.key: p.kind for p in programmes}
-        specs = self.keyed(
-            self.items(node, "courses"),
-            lambda item, keys: self.course(item, keys, kinds, programme_keys),
-        )
-        return specs or ()
+    def key(self, entry: _Entry, seen: set[str]) -> None:
+        """An entry's key must not be taken by an earlier sibling (`seen`)."""
+        key = self.read(schema.KeyText, entry.raw["key"]) if entry.has("key") else None
+        if key in seen:
+            self.problems.drop(entry.at("key"))  # a repeated key is repeated, however long
+            self.problems.add(entry.at("key"), "duplicate_key", after=1, value=key)
+        elif key is not None:
+            seen.add(key)
 
-    def course(
-        self, node: Node, keys: set[str], kinds: dict[str, str], programme_keys: set[str]
-    ) -> CourseSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="course")
-            return None
-        fields = _Mapping(node, _COURSE_FIELDS, self.problems)
-        key = self.key(fields.get("key", required=True), keys)
-        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
-        price_node = fields.get("price", required=True)
-        price = None if price_node is None else self.price(price_node)
-        if price_node is not None and price == 0:
-            self.problems.add(price_node, "course_price_not_positive")
-            price = None
-        valid_node = fields.get("valid_days")
-        valid_days = self.integer(valid_node, "valid_days", PASS_VALID_DAYS_RANGE)
-        late_node = fields.get("late_cancel")
-        late = (
-            "forfeit"
-            if late_node is None
-            else self.choice(late_node, "late_cancel", _LATE_CANCEL, "forfeit, return")
-        )
-        units = self.course_units(fields.get("units", required=True), kinds, programme_keys)
-        if None in (key, title, price, late, units) or (valid_node and valid_days is None):
-            return None
-        return CourseSpec(key, title, price, units, _line(node), valid_days, late)
-
-    def course_units(
-        self, node: Node | None, kinds: dict[str, str], programme_keys: set[str]
-    ) -> tuple[tuple[str, int], ...] | None:
-        """``units: {massage: 5}`` or several services ``{massage: 3, physio: 2}``."""
-        if node is None:
-            return None
-        if not isinstance(node, MappingNode) or not node.value:
-            self.problems.add(node, "course_needs_units")
-            return None
-        before = len(self.problems)
-        units: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            service = self.scalar(key_node, "units")
-            count = self.integer(value_node, "units", COURSE_UNITS_RANGE)
-            if service is None or count is None:
-                continue
-            if service in units:
-                self.problems.add(key_node, "duplicate_key", value=_shown(service))
-            elif service not in programme_keys:
-                self.problems.add(key_node, "course_unknown_service", value=_shown(service))
-            elif service in kinds and kinds[service] != "payg":
-                self.problems.add(key_node, "course_service_not_payg", value=_shown(service))
-            units[service] = count
-        if len(self.problems) > before:
-            return None
-        return tuple(units.items())
-
-    def session_types(self, node: Node) -> tuple[SessionTypeSpec, ...]:
-        items = self.items(node, "session_types")
-        if isinstance(node, SequenceNode) and not items:
-            self.problems.add(node, "empty_list", field="session_types")
-        keys: set[str] = set()  # unique among the session types; programmes have their own
-        specs = [self.session_type(item, keys) for item in items]
-        return tuple(spec for spec in specs if spec is not None)
-
-    def session_type(self, node: Node, keys: set[str]) -> SessionTypeSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="session type")
-            return None
-        before = len(self.problems)
-        fields = _Mapping(node, _SESSION_TYPE_FIELDS, self.problems)
-        key_node = fields.get("key", required=True)
-        key = self.key(key_node, keys)
-        if key is not None and key_node is not None and len(key) > MAX_SESSION_TYPE_KEY_CHARS:
-            self.problems.add(
-                key_node, "session_type_key_too_long", value=key, max=MAX_SESSION_TYPE_KEY_CHARS
-            )
-        name = self.text(fields.get("name", required=True), "name", MAX_TITLE_CHARS)
-        kind_node = fields.get("kind", required=True)
-        kind = (
-            None
-            if kind_node is None
-            else self.choice(kind_node, "kind", _SESSION_KIND_SPELLINGS, ", ".join(SESSION_KINDS))
-        )
-        duration = self.integer(fields.get("duration", required=True), "duration", DURATION_RANGE)
-        break_minutes = self.optional_integer(fields, "break", BREAK_RANGE, default=0)
-        price_node = fields.get("price")
-        price = None if price_node is None else self.price(price_node)
-        hold = self.optional_integer(
-            fields, "hold", OFFER_HOLD_RANGE, default=DEFAULT_SESSION_HOLD_MINUTES
-        )
-        category_node = fields.get("category")
-        category = (
-            ""
-            if category_node is None
-            else self.text(category_node, "category", MAX_CATEGORY_CHARS, empty_ok=True)
-        )
-        description_node = fields.get("description")
-        description = (
-            ""
-            if description_node is None
-            else self.text(description_node, "description", MAX_DESCRIPTION_CHARS, empty_ok=True)
-        )
-        public = self.boolean(fields.get("public"), "public", default=True)
-        notice = self.optional_integer(
-            fields,
-            "cancel_notice_hours",
-            CANCEL_NOTICE_HOURS_RANGE,
-            default=DEFAULT_CANCEL_NOTICE_HOURS,
-        )
-        if len(self.problems) > before or key is None or name is None or kind is None:
-            return None
-        if duration is None or break_minutes is None or hold is None or notice is None:
-            return None
-        if category is None or description is None or public is None:
-            return None
-        packages = self.type_packages(fields.get("packages"), kind)
-        if packages is None:
-            return None
-        return SessionTypeSpec(
-            key=key,
-            name=name,
-            kind=kind,
-            duration_minutes=duration,
-            line=_line(node),
-            break_minutes=break_minutes,
-            price_minor=price,
-            hold_minutes=hold,
-            category=category,
-            description=description,
-            public=public,
-            cancel_notice_hours=notice,
-            packages=packages,
-        )
-
-    def type_packages(self, node: Node | None, kind: str) -> tuple[TypePackageSpec, ...] | None:
-        if node is None:
-            return ()
-        if kind != "single":
-            self.problems.add(node, "type_packages_need_single")
-            return None
-        items = self.items(node, "packages")
-        if isinstance(node, SequenceNode) and not items:
-            self.problems.add(node, "empty_list", field="packages")
-            return None
-        if len(items) > MAX_TYPE_PACKAGES:
-            self.problems.add(node, "too_many_type_packages", max=MAX_TYPE_PACKAGES)
-            return None
-        return self.keyed(items, self.type_package)  # a package key is unique within its type
-
-    def type_package(self, node: Node, keys: set[str]) -> TypePackageSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="package")
-            return None
-        fields = _Mapping(node, _TYPE_PACKAGE_FIELDS, self.problems)
-        key = self.key(fields.get("key", required=True), keys)
-        name = self.text(fields.get("name", required=True), "name", MAX_TITLE_CHARS)
-        price_node = fields.get("price", required=True)
-        price = None if price_node is None else self.price(price_node)
-        description_node = fields.get("description")
-        description = (
-            ""
-            if description_node is None
-            else self.text(description_node, "description", MAX_DESCRIPTION_CHARS, empty_ok=True)
-        )
-        if key is None or name is None or price is None or description is None:
-            return None
-        return TypePackageSpec(key, name, price, _line(node), description)
-
-    def billing_periods(self, node: Node) -> tuple[BillingPeriodSpec, ...]:
+    def billing_periods(self, root: _Entry) -> None:
         keys: set[str] = set()  # unique among the periods; programmes have their own
-        periods = [self.billing_period(item, keys) for item in self.items(node, "billing_periods")]
-        valid = sorted(
-            (period for period in periods if period is not None),
-            key=lambda period: (period.starts_on, period.line),
-        )
+        valid = []
+        for entry in root.entries("billing_periods", schema.BillingPeriod):
+            self.key(entry, keys)
+            first, last = entry.value("from"), entry.value("until")
+            if _bad_range(first, last, MAX_PERIOD_DAYS):
+                self.problems.add(
+                    entry.at("until"), "bad_range", after=1, start=str(first), end=str(last)
+                )
+            if not self.problems.within(entry.loc):
+                valid.append((first, entry.line(), entry.value("key"), last))
         # Sorted by start, a period overlaps an earlier one exactly when it starts on or
         # before the latest end so far; the later-starting one is the one to point at.
-        latest: BillingPeriodSpec | None = None
-        for period in valid:
-            if latest is not None and period.starts_on <= latest.ends_on:
+        latest: tuple[str, date] | None = None
+        for first, line, key, last in sorted(valid, key=lambda period: period[:2]):
+            if latest is not None and first <= latest[1]:
                 self.problems.add(
-                    period.line, "overlapping_periods", first=latest.key, second=period.key
+                    ("billing_periods",),
+                    "overlapping_periods",
+                    line=line,
+                    after=1,
+                    first=latest[0],
+                    second=key,
                 )
-            if latest is None or period.ends_on > latest.ends_on:
-                latest = period
-        return tuple(valid)
+            if latest is None or last > latest[1]:
+                latest = (key, last)
 
-    def billing_period(self, node: Node, keys: set[str]) -> BillingPeriodSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="billing period")
-            return None
-        before = len(self.problems)
-        fields = _Mapping(node, _PERIOD_FIELDS, self.problems)
-        key = self.key(fields.get("key", required=True), keys)
-        name = self.text(fields.get("name", required=True), "name", MAX_PERIOD_NAME_CHARS)
-        first = self.date(fields.get("from", required=True), "from")
-        until_node = fields.get("until", required=True)
-        last = self.date(until_node, "until")
-        if (
-            first is not None
-            and last is not None
-            and until_node is not None
-            and (last < first or (last - first).days + 1 > MAX_PERIOD_DAYS)
-        ):
-            self.problems.add(
-                until_node, "bad_range", start=first.isoformat(), end=last.isoformat()
-            )
-        if len(self.problems) > before or key is None or name is None:
-            return None
-        if first is None or last is None:
-            return None
-        return BillingPeriodSpec(
-            key=key, name=name, starts_on=first, ends_on=last, line=_line(node)
-        )
+    def session_type(self, entry: _Entry, keys: set[str]) -> None:
+        self.key(entry, keys)
+        if not entry.has("packages"):
+            return
+        if self.problems.within(entry.loc, but=[("packages",)]):
+            self.problems.drop(entry.at("packages"))  # read once the type itself is fine
+        elif entry.value("kind") != "single":
+            self.problems.drop(entry.at("packages"))
+            self.problems.add(entry.at("packages"), "type_packages_need_single", after=1)
+        elif len(entry.items("packages")) <= MAX_TYPE_PACKAGES:
+            package_keys: set[str] = set()  # a package key is unique within its type
+            for package in entry.entries("packages", schema.TypePackage):
+                self.key(package, package_keys)
 
-    def programme(self, node: Node, keys: set[str]) -> ProgrammeSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="programme")
-            return None
-        before = len(self.problems)
-        fields = _Mapping(node, _PROGRAMME_FIELDS, self.problems)
-        key = self.key(fields.get("key", required=True), keys)
-        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
-        description_node = fields.get("description")
-        description = (
-            ""
-            if description_node is None
-            else self.text(description_node, "description", MAX_DESCRIPTION_CHARS, empty_ok=True)
-        )
-        kind_node = fields.get("kind")
-        kind = (
-            "payg"
-            if kind_node is None
-            else self.choice(kind_node, "kind", _KIND_SPELLINGS, _KIND_CHOICES)
-        )
-        category_node = fields.get("category")
-        category = (
-            ""
-            if category_node is None
-            else self.text(category_node, "category", MAX_CATEGORY_CHARS, empty_ok=True)
-        )
-        rank_node = fields.get("rank")
-        rank = None if rank_node is None else self.integer(rank_node, "rank", RANK_RANGE)
-        valid_from = self.date(fields.get("valid_from"), "valid_from")
-        valid_until_node = fields.get("valid_until")
-        valid_until = self.date(valid_until_node, "valid_until")
+    def programme(self, entry: _Entry, keys: set[str]) -> str | None:
+        """Checks a programme; its kind (None when invalid)."""
+        self.key(entry, keys)
+        valid_from, valid_until = entry.value("valid_from"), entry.value("valid_until")
         if valid_from is not None and valid_until is not None and valid_until < valid_from:
+            start, end = str(valid_from), str(valid_until)
+            self.problems.add(entry.at("valid_until"), "bad_range", after=1, start=start, end=end)
+        written = entry.raw.get("colour")
+        if isinstance(written, Null) and (match := _UNQUOTED_COLOUR_RE.match(written.after_key)):
+            line = entry.key_line("colour")
             self.problems.add(
-                valid_until_node or node,
-                "bad_range",
-                start=valid_from.isoformat(),
-                end=valid_until.isoformat(),
+                entry.at("colour"), "bad_colour", line=line, after=1, value=shown(match[1])
             )
-        public = self.boolean(fields.get("public"), "public", default=True)
-        colour = self.colour(fields)
-        notice_node = fields.get("cancel_notice_hours")
-        cancel_notice_hours = (
-            DEFAULT_CANCEL_NOTICE_HOURS
-            if notice_node is None
-            else self.integer(notice_node, "cancel_notice_hours", CANCEL_NOTICE_HOURS_RANGE)
-        )
-        makeups_carry_over = self.boolean(
-            fields.get("makeups_carry_over"), "makeups_carry_over", default=False
-        )
-        billing = self.billing(fields, kind)
-        classes: list[ClassSpec | None] = []
-        classes_node = fields.get("classes", required=True)
-        if classes_node is not None:
-            class_keys: set[str] = set()  # a class key is unique within its programme
-            one_off = kind == "one_off"
-            classes = [
-                self.class_(item, class_keys, one_off=one_off, kind=kind)
-                for item in self.items(classes_node, "classes")
-            ]
-            if isinstance(classes_node, SequenceNode) and not classes_node.value:
-                self.problems.add(classes_node, "empty_list", field="classes")
-        if len(self.problems) > before or key is None or title is None or description is None:
-            return None
-        if kind is None or category is None or public is None or makeups_carry_over is None:
-            return None
-        if billing is None:
-            return None
-        passes = self.passes(fields.get("passes"), kind)
-        if cancel_notice_hours is None or passes is None:
-            return None
-        return ProgrammeSpec(
-            key=key,
-            title=title,
-            description=description,
-            classes=tuple(spec for spec in classes if spec is not None),
-            line=_line(node),
-            kind=kind,
-            category=category,
-            rank=rank,
-            valid_from=valid_from,
-            valid_until=valid_until,
-            public=public,
-            colour=colour,
-            cancel_notice_hours=cancel_notice_hours,
-            makeups_carry_over=makeups_carry_over,
-            passes=passes,
-            monthly_fee_minor=billing.monthly_fee_minor,
-            fee_due_day=billing.fee_due_day,
-            fees=billing.fees,
-            attendance_credits=billing.attendance_credits,
-        )
+        kind = entry.value("kind")
+        self.billing(entry, kind)
+        class_keys: set[str] = set()  # a class key is unique within its programme
+        for class_ in entry.entries("classes", schema.Class):
+            self.class_(class_, class_keys, kind)
+        self.passes(entry, kind)
+        return kind
 
-    def billing(self, fields: _Mapping, kind: str | None) -> _Billing | None:
-        """The monthly fee, the fee schedule and attendance credits; None when any is invalid."""
-        before = len(self.problems)
-        if kind == "one_off":
-            for name in _ENROLMENT_FIELDS:
-                if fields.get(name) is not None:
-                    at = fields.key_node(name) or fields.node
-                    self.problems.add(at, "needs_enrolment", field=name)
-            if len(self.problems) > before:
-                return None
-        fee_node = fields.get("monthly_fee")
-        monthly_fee = None if fee_node is None else self.price(fee_node, "monthly_fee")
-        day_node = fields.get("fee_due_day")
-        fee_due_day = (
-            DEFAULT_FEE_DUE_DAY
-            if day_node is None
-            else self.integer(day_node, "fee_due_day", FEE_DUE_DAY_RANGE)
-        )
-        fees_node = fields.get("fees")
-        fees = () if fees_node is None else self.fee_schedule(fees_node)
-        credits_node = fields.get("attendance_credits")
-        attendance_credits = (
-            None
-            if credits_node is None
-            else self.integer(credits_node, "attendance_credits", ATTENDANCE_CREDITS_RANGE)
-        )
+    def billing(self, entry: _Entry, kind: str | None) -> None:
+        """The monthly fee, the fee schedule and attendance credits."""
+        if kind == "one_off" and any(entry.has(name) for name in _ENROLMENT_FIELDS):
+            for name in filter(entry.has, _ENROLMENT_FIELDS):
+                self.problems.drop(entry.at(name))  # not read: it should not be there at all
+                line = entry.key_line(name)
+                self.problems.add(entry.at(name), "needs_enrolment", line=line, field=name)
+            return
         # `monthly_fee: 0` is the same as leaving it out.
-        has_monthly_fee = fee_node is not None and monthly_fee != 0
-        if has_monthly_fee and fees_node is not None:
-            self.problems.add(fields.key_node("fees") or fields.node, "fees_and_monthly_fee")
-        elif day_node is not None and not has_monthly_fee:
-            at = fields.key_node("fee_due_day") or fields.node
-            self.problems.add(at, "fee_due_day_without_fee")
-        if len(self.problems) > before or fee_due_day is None or fees is None:
-            return None
-        return _Billing(monthly_fee or None, fee_due_day, fees, attendance_credits)
+        has_monthly_fee = entry.has("monthly_fee") and entry.value("monthly_fee") != 0
+        at = entry.at("attendance_credits")  # after the last billing field is read
+        if has_monthly_fee and entry.has("fees"):
+            line = entry.key_line("fees")
+            self.problems.add(at, "fees_and_monthly_fee", line=line, after=1)
+        elif entry.has("fee_due_day") and not has_monthly_fee:
+            line = entry.key_line("fee_due_day")
+            self.problems.add(at, "fee_due_day_without_fee", line=line, after=1)
+        if len(entry.items("fees")) > MAX_FEE_ROWS:
+            return
+        due_dates: set[date] = set()  # each due date once
+        for row in entry.entries("fees", schema.FeeRow):
+            due = row.value("due")
+            if due in due_dates:
+                line = line_of(row.raw, ("due",))
+                self.problems.add(row.loc, "duplicate_fee_date", line=line, after=1, value=str(due))
+            elif due is not None:
+                due_dates.add(due)
+            if row.has("amount") and row.value("amount") == 0:
+                line = line_of(row.raw, ("amount",))
+                self.problems.add(row.loc, "fee_amount_not_positive", line=line, after=2)
 
-    def fee_schedule(self, node: Node) -> tuple[FeeRowSpec, ...] | None:
-        items = self.items(node, "fees")
-        if isinstance(node, SequenceNode) and not items:
-            self.problems.add(node, "empty_list", field="fees")
-        if len(items) > MAX_FEE_ROWS:
-            self.problems.add(node, "too_many_fees", limit=MAX_FEE_ROWS)
-            return None
-        before = len(self.problems)
-        seen: set[date] = set()  # each due date once
-        rows = [self.fee_row(item, seen) for item in items]
-        if len(self.problems) > before:
-            return None
-        return tuple(sorted((row for row in rows if row is not None), key=lambda row: row.due_on))
+    def passes(self, entry: _Entry, kind: str | None) -> None:
+        if not entry.has("passes"):
+            return
+        if self.problems.within(entry.loc, but=[("passes",)]):
+            self.problems.drop(entry.at("passes"))  # read once the programme itself is fine
+        elif kind != "payg":
+            self.problems.drop(entry.at("passes"))
+            self.problems.add(entry.at("passes"), "passes_need_payg", after=1)
+        else:
+            keys: set[str] = set()  # a pass key is unique within its programme
+            for offer in entry.entries("passes", schema.Pass):
+                self.key(offer, keys)
+                if offer.has("price") and offer.value("price") == 0:
+                    line = line_of(offer.raw, ("price",))
+                    self.problems.add(offer.loc, "pass_price_not_positive", line=line, after=1)
 
-    def fee_row(self, node: Node, seen: set[date]) -> FeeRowSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="fee")
-            return None
-        fields = _Mapping(node, _FEE_FIELDS, self.problems)
-        due_node = fields.get("due", required=True)
-        due = self.date(due_node, "due")
-        amount_node = fields.get("amount", required=True)
-        amount = None if amount_node is None else self.price(amount_node, "amount")
-        if due is not None and due_node is not None and due in seen:
-            self.problems.add(due_node, "duplicate_fee_date", value=due.isoformat())
-            due = None
-        elif due is not None:
-            seen.add(due)
-        if amount_node is not None and amount == 0:
-            self.problems.add(amount_node, "fee_amount_not_positive")
-            amount = None
-        if due is None or amount is None:
-            return None
-        return FeeRowSpec(due, amount, _line(node))
-
-    def passes(self, node: Node | None, kind: str | None) -> tuple[PassSpec, ...] | None:
-        if node is None:
-            return ()
-        if kind is not None and kind != "payg":
-            self.problems.add(node, "passes_need_payg")
-            return None
-        # a pass key is unique within its programme
-        return self.keyed(self.items(node, "passes"), self.entry_pass)
-
-    def entry_pass(self, node: Node, keys: set[str]) -> PassSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="pass")
-            return None
-        fields = _Mapping(node, _PASS_FIELDS, self.problems)
-        key = self.key(fields.get("key", required=True), keys)
-        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
-        entries = self.integer(fields.get("entries", required=True), "entries", PASS_ENTRIES_RANGE)
-        price_node = fields.get("price", required=True)
-        price = None if price_node is None else self.price(price_node)
-        valid_days = self.integer(
-            fields.get("valid_days", required=True), "valid_days", PASS_VALID_DAYS_RANGE
-        )
-        if price_node is not None and price == 0:
-            self.problems.add(price_node, "pass_price_not_positive")
-            return None
-        if key is None or title is None or entries is None or price is None or valid_days is None:
-            return None
-        return PassSpec(key, title, entries, price, valid_days, _line(node))
-
-    def class_(
-        self, node: Node, keys: set[str], *, one_off: bool = False, kind: str | None = None
-    ) -> ClassSpec | None:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="class")
-            return None
-        before = len(self.problems)
-        fields = _Mapping(node, _CLASS_FIELDS, self.problems)
-        key_node = fields.get("key", required=True)
-        key = self.key(key_node, keys)
-        title = self.text(fields.get("title", required=True), "title", MAX_TITLE_CHARS)
-        capacity = self.integer(fields.get("capacity", required=True), "capacity", CAPACITY_RANGE)
-        duration_node = fields.get("duration")
-        duration = (
-            DEFAULT_DURATION_MINUTES
-            if duration_node is None
-            else self.integer(duration_node, "duration", DURATION_RANGE)
-        )
-        price_node = fields.get("price")
-        price = None if price_node is None else self.price(price_node)
-        overload_node = fields.get("max_overload")
-        max_overload = (
-            0
-            if overload_node is None
-            else self.integer(overload_node, "max_overload", MAX_OVERLOAD_RANGE)
-        )
-        waiting_list = self.boolean(fields.get("waiting_list"), "waiting_list", default=True)
-        promotion_node = fields.get("promotion")
-        promotion = (
-            "auto"
-            if promotion_node is None
-            else self.choice(
-                promotion_node, "promotion", _PROMOTION_SPELLINGS, ", ".join(PROMOTIONS)
-            )
-        )
-        hold_node = fields.get("offer_hold")
-        offer_hold = (
-            DEFAULT_OFFER_HOLD_MINUTES
-            if hold_node is None
-            else self.integer(hold_node, "offer_hold", OFFER_HOLD_RANGE)
-        )
-        package_key = fields.key_node("package")
-        package = self.package(fields.get("package"), package_key, kind, price)
-        limits = [
-            None if (n := fields.get(name)) is None else self.integer(n, name, LIMIT_RANGE)
-            for name in ("max_per_day", "max_per_week")
-        ]
-        if package_key is not None and any(
-            fields.get(name) is not None for name in ("max_per_day", "max_per_week")
-        ):
-            # seed 002: a session package works only with unlimited bookings per day and week.
-            # One problem for both limits, on the "package:" line.
-            self.problems.add(package_key, "package_with_limits")
+    def class_(self, entry: _Entry, keys: set[str], kind: str | None) -> None:
+        self.key(entry, keys)
+        if "package" in entry.raw:
+            self.package(entry, kind)
+            if entry.has("max_per_day") or entry.has("max_per_week"):
+                # A session package works only with unlimited bookings per day and week. One
+                # problem for both limits, on the "package:" line.
+                line = entry.key_line("package")
+                self.problems.add(
+                    entry.at("max_per_week"), "package_with_limits", line=line, after=1
+                )
         # Name the class even when its key is invalid, so the message says which one.
-        class_key = key_node.value if isinstance(key_node, ScalarNode) else ""
-        before_sessions = len(self.problems)
-        sessions = self.class_sessions(fields, _shown(class_key))
-        if one_off and len(self.problems) == before_sessions and len(sessions) != 1:
+        written = entry.raw.get("key")
+        class_key = shown(str(written)) if isinstance(written, Text) and entry.has("key") else ""
+        sessions, clean = self.class_sessions(entry, class_key)
+        if kind == "one_off" and clean and len(sessions) != 1:
             # Checked only when the sessions themselves are fine: otherwise the count is moot.
             self.problems.add(
-                node, "one_off_needs_one_session", class_key=_shown(class_key), count=len(sessions)
+                entry.loc,
+                "one_off_needs_one_session",
+                after=4,
+                class_key=class_key,
+                count=len(sessions),
             )
-        if len(self.problems) > before or key is None or title is None:
-            return None
-        if capacity is None or duration is None or max_overload is None or offer_hold is None:
-            return None
-        if waiting_list is None or promotion is None:
-            return None
-        return ClassSpec(
-            key=key,
-            title=title,
-            capacity=capacity,
-            duration_minutes=duration,
-            price_minor=price,
-            sessions=sessions,
-            line=_line(node),
-            max_overload=max_overload,
-            waiting_list=waiting_list,
-            promotion=promotion,
-            offer_hold_minutes=offer_hold,
-            package=package,
-            max_per_day=limits[0],
-            max_per_week=limits[1],
-        )
+        self.sessions[entry.loc] = sessions
 
-    def package(
-        self,
-        node: Node | None,
-        key_node: Node | None,
-        kind: str | None,
-        class_price: int | None,
-    ) -> PackageSpec | None:
-        if key_node is None:
-            return None
-        if node is None:  # "package:" with nothing under it (or mis-indented fields)
-            self.problems.add(key_node, "missing_field", field="sessions")
-            return None
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="package")
-            return None
-        if kind == "ongoing":
+    def package(self, class_: _Entry, kind: str | None) -> None:
+        written, at, line = class_.raw["package"], class_.at("package"), class_.key_line("package")
+        if isinstance(written, Null):  # "package:" with nothing under it (or mis-indented)
+            self.problems.add(at, "missing_field", line=line, after=1, field="sessions")
+        elif isinstance(written, Map) and kind == "ongoing":
             # Enrolling in an ongoing class books every session: there is nothing to pick.
-            self.problems.add(key_node, "package_on_ongoing")
-            return None
-        fields = _Mapping(node, _PACKAGE_FIELDS, self.problems)
-        before = len(self.problems)
-        has_sessions = fields.key_node("sessions") is not None
-        if not has_sessions:  # reported at "package:" rather than at its first field
-            self.problems.add(key_node, "missing_field", field="sessions")
-        sessions_node = fields.get("sessions", required=has_sessions)
-        sessions = self.integer(sessions_node, "sessions", PACKAGE_SESSIONS_RANGE)
-        if kind == "one_off" and sessions is not None and sessions > 1:
-            # A one-off class has exactly one session: a bigger package could never be booked.
-            self.problems.add(sessions_node, "package_too_big_for_one_off", sessions=sessions)
-        price_node = fields.get("price")
-        price = None if price_node is None else self.price(price_node)
-        # A package may go without a price (or at 0) only when the class itself is free.
-        if price_node is None and class_price:
-            self.problems.add(key_node, "package_needs_price")
-        if price_node is not None and price == 0 and class_price:
-            self.problems.add(price_node, "package_price_not_positive")
+            self.problems.drop(at)
+            self.problems.add(at, "package_on_ongoing", line=line, after=1)
+        elif isinstance(written, Map):
+            if "sessions" not in written.key_lines:  # reported at "package:", not under it
+                self.problems.drop((*at, "sessions"))
+                self.problems.add((*at, "sessions"), "missing_field", line=line, field="sessions")
+            package = _Entry(written, schema.Package, at, self)
+            sessions = package.value("sessions")
+            if kind == "one_off" and sessions is not None and sessions > 1:
+                # A one-off class has one session: a bigger package could never be booked.
+                self.problems.add(
+                    (*at, "sessions"), "package_too_big_for_one_off", after=1, sessions=sessions
+                )
+            # A package may go without a price (or at 0) only when the class itself is free.
+            if class_.has("price") and class_.value("price"):
+                if not package.has("price"):
+                    self.problems.add((*at, "price"), "package_needs_price", line=line, after=1)
+                elif package.value("price") == 0:
+                    self.problems.add((*at, "price"), "package_price_not_positive", after=1)
 
-        def number(name: str, bounds: tuple[int, int], default: int | None) -> int | None:
-            found = fields.get(name)
-            return default if found is None else self.integer(found, name, bounds)
+    # --- sessions ---
 
-        cancel_until = number("cancel_until", CUTOFF_HOURS_RANGE, None)
-        reschedule_until = number("reschedule_until", CUTOFF_HOURS_RANGE, None)
-        refund = number("cancel_refund", PERCENT_RANGE, 100)
-        fee = number("reschedule_fee", PERCENT_RANGE, 0)
-        if len(self.problems) > before or sessions is None or refund is None or fee is None:
-            return None
-        return PackageSpec(sessions, price, cancel_until, reschedule_until, refund, fee)
-
-    def class_sessions(self, fields: _Mapping, class_key: str) -> tuple[SessionSpec, ...]:
-        before = len(self.problems)
+    def class_sessions(
+        self, class_: _Entry, class_key: str
+    ) -> tuple[tuple[SessionSpec, ...], bool]:
+        """The class's sessions, and whether they came without a problem."""
         unique: dict[datetime, _LocalStart] = {}
-        for starts in self.session_sources(fields):
-            self.add_unique(unique, starts)
+        for source, after, starts in self.session_sources(class_):
+            for start in starts:
+                if start.local in unique:
+                    value = _local_text(start.local)
+                    self.problems.add(
+                        source, "duplicate_session", line=start.line, after=after, value=value
+                    )
+                else:
+                    unique[start.local] = start
             if len(unique) > MAX_SESSIONS_PER_CLASS:
                 # Stop here: more rules cannot fix this, and generating them costs time.
                 self.problems.add(
-                    fields.node,
+                    source,
                     "too_many_sessions",
+                    line=class_.line(),
+                    after=after + 1,
                     class_key=class_key,
                     limit=MAX_SESSIONS_PER_CLASS,
                 )
-                return ()
-        if not unique and len(self.problems) == before:
+                self.forget_rules_after(class_, source)
+                return (), False
+        clean = not any(self.problems.within(class_.at(name)) for name in ("sessions", "weekly"))
+        if not unique and clean:
             # Only when nothing else explains it: an invalid session list already said why.
-            self.problems.add(fields.node, "no_sessions", class_key=class_key)
+            self.problems.add(class_.loc, "no_sessions", after=1, class_key=class_key)
+            clean = False
         self.session_count += len(unique)
         if self.session_count > MAX_SESSIONS_PER_CATALOG:
-            self.problems.append(
-                CatalogProblem(
-                    0, "too_many_sessions_in_catalog", {"limit": MAX_SESSIONS_PER_CATALOG}
-                )
-            )
-            raise _StopChecking
-        sessions = [self.session(start) for start in unique.values()]
-        return tuple(
-            sorted((spec for spec in sessions if spec is not None), key=lambda spec: spec.starts_at)
-        )
-
-    def session_sources(self, fields: _Mapping) -> Iterator[list[_LocalStart]]:
-        """The listed sessions, then each weekly rule's; lazily, so a class can stop early."""
-        sessions_node = fields.get("sessions")
-        if sessions_node is not None:
-            yield self.listed_sessions(sessions_node)
-        weekly_node = fields.get("weekly")
-        if weekly_node is not None:
-            rules = weekly_node.value if isinstance(weekly_node, SequenceNode) else [weekly_node]
-            for rule in rules:
-                yield self.weekly_sessions(rule)
-
-    def add_unique(self, unique: dict[datetime, _LocalStart], starts: list[_LocalStart]) -> None:
-        for start in starts:
-            if start.local in unique:
-                self.problems.add(start.line, "duplicate_session", value=_local_text(start.local))
-            else:
-                unique[start.local] = start
-
-    def listed_sessions(self, node: Node) -> list[_LocalStart]:
-        starts = []
-        for item in self.items(node, "sessions"):
-            value = self.scalar(item, "sessions")
-            if value is None:
-                continue
-            moment = _parse_datetime(value)
-            if moment is None:
-                self.problems.add(item, "bad_datetime", value=_shown(value))
-            else:
-                starts.append(_LocalStart(moment, _line(item)))
-        return starts
-
-    def weekly_sessions(self, node: Node) -> list[_LocalStart]:
-        if not isinstance(node, MappingNode):
-            self.problems.add(node, "not_a_mapping", field="weekly")
-            return []
-        fields = _Mapping(node, _WEEKLY_FIELDS, self.problems)
-        days = self.weekdays(fields.get("days", required=True))
-        at = self.time(fields.get("time", required=True))
-        first = self.date(fields.get("from", required=True), "from")
-        until_node = fields.get("until", required=True)
-        last = self.date(until_node, "until")
-        skipped = self.except_dates(fields.get("except"))
-        if days is None or at is None or first is None or last is None or until_node is None:
-            return []
-        if last < first or (last - first).days + 1 > MAX_WEEKLY_SPAN_DAYS:
+            limit = MAX_SESSIONS_PER_CATALOG
             self.problems.add(
-                until_node, "bad_range", start=first.isoformat(), end=last.isoformat()
+                class_.loc, "too_many_sessions_in_catalog", line=0, after=2, limit=limit
             )
+            raise self.problems.last_one()
+        sessions = []
+        for start in unique.values():
+            utc = _to_utc(start.local, self.tz)
+            if utc is None:
+                value = _local_text(start.local)
+                self.problems.add(
+                    class_.loc, "nonexistent_local_time", line=start.line, after=3, value=value
+                )
+                clean = False
+            else:
+                sessions.append(SessionSpec(starts_at=utc, line=start.line))
+        return tuple(sorted(sessions, key=lambda spec: spec.starts_at)), clean
+
+    def session_sources(self, class_: _Entry) -> Iterator[tuple[Loc, int, list[_LocalStart]]]:
+        """The listed sessions, then each weekly rule's, with where a repeat among them is
+        reported; lazily, so a class can stop early."""
+        if class_.has("sessions"):
+            starts = [
+                _LocalStart(moment, line_of(item, ()))
+                for item in class_.items("sessions")
+                if (moment := class_.item("sessions", item)) is not None
+            ]
+            yield class_.at("sessions"), 1, starts
+        weekly = class_.raw.get("weekly")
+        if class_.has("weekly"):
+            rules = enumerate(weekly) if isinstance(weekly, Seq) else [(None, weekly)]
+            for index, rule in rules:
+                at = class_.at("weekly") if index is None else class_.at("weekly", index)
+                if isinstance(rule, Map):
+                    yield at, 3, self.weekly_sessions(_Entry(rule, schema.WeeklyRule, at, self))
+                else:
+                    yield at, 3, []
+
+    def forget_rules_after(self, class_: _Entry, source: Loc) -> None:
+        """The weekly rules after `source` are never read: forget their problems."""
+        weekly = class_.raw.get("weekly")
+        if source[-1] == "sessions":
+            self.problems.drop(class_.at("weekly"))
+        elif isinstance(weekly, Seq):
+            for index in range(int(source[-1]) + 1, len(weekly)):
+                self.problems.drop(class_.at("weekly", index))
+
+    def weekly_sessions(self, rule: _Entry) -> list[_LocalStart]:
+        days, at = rule.value("days"), rule.value("time")
+        first, last = rule.value("from"), rule.value("until")
+        skipped: dict[date, int] = {}  # each with its line, to point at one that skips nothing
+        for item in rule.items("except"):
+            if (day := rule.item("except", item)) is not None:
+                skipped.setdefault(day, line_of(item, ()))
+        if days is None or at is None or first is None or last is None:
             return []
-        line = _line(node)
+        if _bad_range(first, last, MAX_WEEKLY_SPAN_DAYS):
+            line = line_of(rule.raw, ("until",))
+            start, end = str(first), str(last)
+            self.problems.add(rule.loc, "bad_range", line=line, after=1, start=start, end=end)
+            return []
         starts = []
         used: set[date] = set()
         # Counting in local dates and combining with the local time keeps 18:00 at 18:00 on
@@ -1193,228 +920,53 @@ class _Parser:
             if day in skipped:
                 used.add(day)
             else:
-                starts.append(_LocalStart(datetime.combine(day, at), line))
-        for day, except_line in skipped.items():
+                starts.append(_LocalStart(datetime.combine(day, at), rule.line()))
+        for day, line in skipped.items():
             if day not in used:
                 # Most likely a typo (wrong year or weekday) that leaves the holiday class on.
-                self.problems.add(except_line, "unused_except_date", value=day.isoformat())
+                self.problems.add(
+                    rule.loc, "unused_except_date", line=line, after=2, value=str(day)
+                )
         return starts
 
-    def session(self, start: _LocalStart) -> SessionSpec | None:
-        utc = _to_utc(start.local, self.tz)
-        if utc is None:
-            self.problems.add(start.line, "nonexistent_local_time", value=_local_text(start.local))
-            return None
-        return SessionSpec(starts_at=utc, line=start.line)
+    # --- courses ---
 
-    # --- single fields ---
-
-    def keyed(
-        self, items: list[Node], parse: Callable[[Node, set[str]], _Spec | None]
-    ) -> tuple[_Spec, ...] | None:
-        """Each item parsed knowing its earlier siblings' keys; None if any had a problem."""
-        before = len(self.problems)
-        keys: set[str] = set()
-        specs = [parse(item, keys) for item in items]
-        if len(self.problems) > before:
-            return None
-        return tuple(spec for spec in specs if spec is not None)
-
-    def items(self, node: Node, field: str) -> list[Node]:
-        if not isinstance(node, SequenceNode):
-            self.problems.add(node, "not_a_list", field=field)
-            return []
-        return list(node.value)
-
-    def scalar(self, node: Node | None, field: str) -> str | None:
-        if node is None:
-            return None
-        if not isinstance(node, ScalarNode):
-            self.problems.add(node, "not_a_scalar", field=field)
-            return None
-        return str(node.value).strip()
-
-    def key(self, node: Node | None, seen: set[str]) -> str | None:
-        """A stable key; `seen` holds the keys of earlier siblings and gets this one added."""
-        value = self.scalar(node, "key")
-        if value is None or node is None:
-            return None
-        if not _KEY_RE.fullmatch(value):
-            self.problems.add(node, "bad_key", value=_shown(value))
-            return None
-        if value in seen:
-            self.problems.add(node, "duplicate_key", value=value)
-            return None
-        seen.add(value)
-        return value
-
-    def text(
-        self, node: Node | None, field: str, max_chars: int, *, empty_ok: bool = False
-    ) -> str | None:
-        value = self.scalar(node, field)
-        if value is None or node is None:
-            return None
-        if field in _FOLDED_TEXT_FIELDS:
-            # Titles and names become button labels (categories group them): fold line
-            # breaks and runs of spaces into one.
-            value = " ".join(value.split())
-        if len(value) > max_chars or (not value and not empty_ok):
-            self.problems.add(node, "bad_text", field=field, max=max_chars)
-            return None
-        return value
-
-    def integer(self, node: Node | None, field: str, bounds: tuple[int, int]) -> int | None:
-        value = self.scalar(node, field)
-        if value is None or node is None:
-            return None
-        low, high = bounds
-        if _INTEGER_RE.fullmatch(value) and low <= int(value) <= high:
-            return int(value)
-        self.problems.add(node, "bad_integer", field=field, value=_shown(value), min=low, max=high)
-        return None
-
-    def optional_integer(
-        self, fields: _Mapping, field: str, bounds: tuple[int, int], *, default: int
-    ) -> int | None:
-        node = fields.get(field)
-        return default if node is None else self.integer(node, field, bounds)
-
-    def boolean(self, node: Node | None, field: str, *, default: bool) -> bool | None:
-        """yes/no, true/false or on/off in any case; `default` when the field is absent."""
-        if node is None:
-            return default
-        value = self.scalar(node, field)
-        if value is None:
-            return None
-        parsed = _BOOLEANS.get(value.lower())
-        if parsed is None:
-            self.problems.add(node, "bad_boolean", field=field, value=_shown(value))
-        return parsed
-
-    def choice(self, node: Node, field: str, spellings: dict[str, str], choices: str) -> str | None:
-        """The stored value for one of the accepted `spellings` (matched in any case)."""
-        value = self.scalar(node, field)
-        if value is None:
-            return None
-        stored = spellings.get(value.lower())
-        if stored is None:
-            self.problems.add(node, "bad_choice", field=field, value=_shown(value), choices=choices)
-        return stored
-
-    def colour(self, fields: _Mapping) -> str | None:
-        """The colour as #rgb or #rrggbb, lowercased; None when absent."""
-        node = fields.get("colour")
-        if node is None:
-            unquoted = _unquoted_colour(fields.key_node("colour"))
-            if unquoted is not None:
-                self.problems.add(
-                    fields.key_node("colour") or fields.node, "bad_colour", value=unquoted
-                )
-            return None
-        value = self.scalar(node, "colour")
-        if value is None:
-            return None
-        if not _COLOUR_RE.fullmatch(value):
-            self.problems.add(node, "bad_colour", value=_shown(value))
-            return None
-        return value.lower()
-
-    def price(self, node: Node, field: str = "price") -> int | None:
-        """The price in minor units: "12.5" with 2 currency digits is 1250."""
-        value = self.scalar(node, field)
-        if value is None:
-            return None
-        match = _PRICE_RE.fullmatch(value)
-        # Decimal strings rather than floats: 0.1 + 0.2 style rounding has no place in money.
-        if match is not None and len(match[2] or "") <= self.currency_digits:
-            fraction = (match[2] or "").ljust(self.currency_digits, "0")
-            minor = int(match[1]) * 10**self.currency_digits + int(fraction or "0")
-            if minor <= MAX_PRICE_MINOR:
-                return minor
-        self.problems.add(node, "bad_price", value=_shown(value))
-        return None
-
-    def date(self, node: Node | None, field: str) -> date | None:
-        value = self.scalar(node, field)
-        if value is None or node is None:
-            return None
-        parsed = _parse_date(value)
-        if parsed is None:
-            self.problems.add(node, "bad_date", value=_shown(value))
-        return parsed
-
-    def time(self, node: Node | None) -> time | None:
-        value = self.scalar(node, "time")
-        if value is None or node is None:
-            return None
-        match = _TIME_RE.fullmatch(value)
-        try:
-            if match is not None:
-                return time(int(match[1]), int(match[2]))
-        except ValueError:
-            pass
-        self.problems.add(node, "bad_time", value=_shown(value))
-        return None
-
-    def weekdays(self, node: Node | None) -> set[int] | None:
-        if node is None:
-            return None
-        items = self.items(node, "days")
-        if isinstance(node, SequenceNode) and not items:
-            self.problems.add(node, "empty_list", field="days")
-        days: set[int] = set()
-        valid = bool(items)
-        for item in items:
-            value = self.scalar(item, "days")
-            number = None if value is None else _WEEKDAYS.get(value.lower())
-            if number is None:
-                valid = False
-                if value is not None:
-                    self.problems.add(item, "bad_weekday", value=_shown(value))
-            else:
-                days.add(number)
-        return days if valid else None
-
-    def except_dates(self, node: Node | None) -> dict[date, int]:
-        """Dates to skip, each with its line (to point at one that skips nothing)."""
-        dates: dict[date, int] = {}
-        if node is None:
-            return dates
-        for item in self.items(node, "except"):
-            day = self.date(item, "except")
-            if day is not None:
-                dates.setdefault(day, _line(item))
-        return dates
+    def course(
+        self, entry: _Entry, keys: set[str], kinds: dict[str, str], programme_keys: set[str]
+    ) -> None:
+        """Courses name programmes of this file (``programme_keys``: every key seen, also of
+        a programme with problems, which is reported there rather than here)."""
+        self.key(entry, keys)
+        if entry.has("price") and entry.value("price") == 0:
+            self.problems.add(entry.at("price"), "course_price_not_positive", after=1)
+        units = entry.raw.get("units")
+        if not isinstance(units, Map):
+            return  # the schema says so
+        seen: set[str] = set()
+        for written, count in units.items():
+            name = written_key(written)
+            if name is None or entry.item("units", count) is None:
+                continue  # the schema says why
+            service, at = name.strip(), entry.at("units", written)
+            line, value = key_line(units, written), shown(name.strip())
+            if service in seen:
+                self.problems.add(at, "duplicate_key", line=line, after=1, value=value)
+            elif service not in programme_keys:
+                self.problems.add(at, "course_unknown_service", line=line, after=1, value=value)
+            elif kinds.get(service, "payg") != "payg":
+                self.problems.add(at, "course_service_not_payg", line=line, after=1, value=value)
+            seen.add(service)
 
 
-def _unquoted_colour(key_node: ScalarNode | None) -> str | None:
-    """The colour after `colour:` that YAML took for a comment, as in `colour: #ffcc00`."""
-    if key_node is None:
-        return None
-    mark = key_node.end_mark
-    if mark.buffer is None:  # only a stream (not a str) leaves the mark without its text
-        return None
-    match = _UNQUOTED_COLOUR_RE.match(mark.buffer, mark.pointer)
-    return None if match is None else _shown(match[1])
+def _bad_range(first: date | None, last: date | None, max_days: int) -> bool:
+    """Ending before it starts, or lasting longer than `max_days` (both days included)."""
+    if first is None or last is None:
+        return False
+    return last < first or (last - first).days + 1 > max_days
 
 
-def _parse_date(value: str) -> date | None:
-    match = _DATE_RE.fullmatch(value)
-    try:
-        return None if match is None else date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:  # 2026-02-30
-        return None
-
-
-def _parse_datetime(value: str) -> datetime | None:
-    match = _DATETIME_RE.fullmatch(value)
-    if match is None:
-        return None
-    try:
-        year, month, day, hour, minute = (int(part) for part in match.groups())
-        return datetime(year, month, day, hour, minute)
-    except ValueError:
-        return None
+def _local_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _days_between(first: date, last: date) -> Iterable[date]:
@@ -1433,3 +985,58 @@ def _to_utc(local: datetime, tz: ZoneInfo) -> datetime | None:
     if utc.astimezone(tz).replace(tzinfo=None) != local:
         return None
     return utc
+
+
+# --- the catalog ---------------------------------------------------------------------------
+
+
+def _catalog(
+    model: CatalogFile, raw: object, sessions: dict[Loc, tuple[SessionSpec, ...]]
+) -> Catalog:
+    """The `Catalog` of a file without problems: the models' values under the specs' names
+    (schema.py names its fields so), the file's lines."""
+
+    def spec(cls: type[Any], entry: BaseModel, at: Loc, **given: Any) -> Any:
+        names = {field.name for field in fields(cls)}
+        values = {name: getattr(entry, name) for name in type(entry).model_fields if name in names}
+        if "line" in names:
+            values["line"] = line_of(raw, at)
+        return cls(**values | given)
+
+    def each(entries: list[Any] | None, at: Loc, build: Callable[..., Any]) -> tuple[Any, ...]:
+        return tuple(build(entry, (*at, index)) for index, entry in enumerate(entries or ()))
+
+    def class_(entry: schema.Class, at: Loc) -> ClassSpec:
+        package = entry.package and spec(PackageSpec, entry.package, at)
+        return spec(ClassSpec, entry, at, sessions=sessions[at], package=package)
+
+    def programme(entry: schema.Programme, at: Loc) -> ProgrammeSpec:
+        fees = each(entry.fees, (*at, "fees"), partial(spec, FeeRowSpec))
+        return spec(
+            ProgrammeSpec,
+            entry,
+            at,
+            classes=each(entry.classes, (*at, "classes"), class_),
+            passes=each(entry.passes, (*at, "passes"), partial(spec, PassSpec)),
+            fees=tuple(sorted(fees, key=lambda row: row.due_on)),
+            monthly_fee_minor=entry.monthly_fee_minor or None,  # 0: no fee
+        )
+
+    def session_type(entry: schema.SessionType, at: Loc) -> SessionTypeSpec:
+        packages = each(entry.packages, (*at, "packages"), partial(spec, TypePackageSpec))
+        return spec(SessionTypeSpec, entry, at, packages=packages)
+
+    def course(entry: schema.Course, at: Loc) -> CourseSpec:
+        return spec(CourseSpec, entry, at, units=tuple(entry.units.items()))
+
+    periods = each(model.billing_periods, ("billing_periods",), partial(spec, BillingPeriodSpec))
+    periods = tuple(sorted(periods, key=lambda period: (period.starts_on, period.line)))
+    types = each(model.session_types, ("session_types",), session_type)
+    if not model.programmes:  # courses are read only beside programmes
+        return Catalog(programmes=(), billing_periods=periods, session_types=types)
+    return Catalog(
+        programmes=each(model.programmes, ("programmes",), programme),
+        billing_periods=periods,
+        session_types=types,
+        courses=None if model.courses is None else each(model.courses, ("courses",), course),
+    )
