@@ -33,6 +33,8 @@ PURE_MODULES = (
     "domain/booking/status.py",
     "domain/catalog/file.py",
     "domain/catalog/kinds.py",
+    "domain/catalog/loader.py",
+    "domain/catalog/schema.py",
     "domain/notices/events.py",
     "domain/timetable/ics.py",
     "domain/timetable/spots.py",
