@@ -50,12 +50,12 @@ from bot.dialogs.common import PAGE_SIZE
 from bot.runtime.app import build_dispatcher
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
+from domain.booking.client_views import upcoming_sessions
 from domain.catalog.file import parse_catalog
 from domain.catalog.importer import import_catalog
 from domain.storage.db import create_engine, session_factory
 from domain.storage.migrate import upgrade_to_head
 from domain.storage.models import ProgrammeClass
-from domain.storage.queries import upcoming_sessions
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "studio.yaml"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # before the example's winter sessions

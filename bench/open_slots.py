@@ -1,5 +1,5 @@
 """P4: the open-slots query a client's tap on a class runs (its sessions ahead with the spots
-left, domain.storage.queries.upcoming_sessions) in a big catalog.
+left, domain.booking.client_views.upcoming_sessions) in a big catalog.
 
     python -m bench.open_slots [--sessions 5000] [--bookings 50000] [--queries 500]
                                [--db sqlite|postgresql|both]
@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select, update
 
 from bench.booking_contention import Unreachable, postgres_engine, sqlite_engine
+from domain.booking.client_views import upcoming_sessions
 from domain.storage.db import session_factory
 from domain.storage.migrate import upgrade_to_head
 from domain.storage.models import (
@@ -34,7 +35,6 @@ from domain.storage.models import (
     Programme,
     ProgrammeClass,
 )
-from domain.storage.queries import upcoming_sessions
 
 CLASSES = 50
 CAPACITY = 20

@@ -27,8 +27,8 @@ from bot.dialogs.common import open_over_menu
 from bot.dialogs.staff.desk import open_check_in
 from bot.states import Catalog, MainMenu, MyBookings
 from bot.text.errors import message_for
+from domain.booking import client_views
 from domain.clients.record import register_client
-from domain.storage import queries
 from domain.timetable import announce
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ async def start(
     session_id = _linked_session(command.args)
     if session_id is not None:
         async with deps.db() as db:
-            card = await queries.session_card(db, session_id, message.from_user.id)
+            card = await client_views.session_card(db, session_id, message.from_user.id)
         if card is not None:
             await open_over_menu(
                 dialog_manager, Catalog.session, {"session_id": session_id}, ShowMode.SEND
@@ -84,13 +84,13 @@ async def start(
     await dialog_manager.start(MainMenu.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-async def _linked_programme(deps: Deps, payload: str | None) -> queries.ProgrammeRow | None:
+async def _linked_programme(deps: Deps, payload: str | None) -> client_views.ProgrammeRow | None:
     """A private programme's share link: p_<token> (its id alone would be guessable)."""
     match = PROGRAMME_LINK.match(payload or "")
     if match is None:
         return None
     async with deps.db() as db:
-        return await queries.programme_by_link(db, match.group(1))
+        return await client_views.programme_by_link(db, match.group(1))
 
 
 async def _linked_class(deps: Deps, payload: str | None) -> tuple[int, int] | None:

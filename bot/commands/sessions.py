@@ -45,9 +45,9 @@ from bot.deps import Deps
 from bot.text.errors import message_for
 from bot.text.formatting import html
 from bot.text.reader import Formatter
+from domain.booking import client_views
 from domain.clients.record import ClientRef, known_client
 from domain.errors import ClientNotFound, DomainError
-from domain.storage import queries
 from domain.timetable import announce, sessions
 
 log = logging.getLogger(__name__)
@@ -399,7 +399,7 @@ async def on_pick(callback: CallbackQuery, callback_data: ReservationPick, deps:
         return
     fmt = _fmt(deps)
     async with deps.db() as db:
-        booking = await queries.booking_ref(db, booking_id)
+        booking = await client_views.booking_ref(db, booking_id)
         assert booking is not None  # confirmed just now
         terms = await sessions.package_terms(db, booking.session_id)
         due_text, pay = await still_due(db, deps, fmt, booking.client_id, booking_id)

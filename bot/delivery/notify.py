@@ -23,6 +23,8 @@ from bot.text.i18n import available_locale, zone_named
 from bot.text.reader import Formatter
 from domain.billing import fees, payments
 from domain.billing.fees import FeeItem
+from domain.booking import client_views
+from domain.desk import staff_views
 from domain.notices import batch
 from domain.notices import rules as reminder_rules
 from domain.notices.events import (
@@ -41,7 +43,6 @@ from domain.notices.events import (
     SessionReminder,
     SpotOffered,
 )
-from domain.storage import queries, staff_queries
 from domain.storage.db import UnitOfWork
 from domain.timetable import sessions
 
@@ -327,7 +328,7 @@ async def _money_returned(db: UnitOfWork, fmt: Formatter, event: MoneyReturned) 
     return Rendered(text)
 
 
-def reminder_message(card: queries.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:
+def reminder_message(card: client_views.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:
     """The reminder with its Coming / Can't come buttons (also shown again after "No, keep
     it"), in the current locale."""
     text = _("⏰ Reminder: <b>{title}</b> on {when}. Are you coming?").format(
@@ -360,7 +361,7 @@ def reminder_buttons(booking_id: int) -> InlineKeyboardMarkup:
 async def _late_cancellation(
     db: UnitOfWork, fmt: Formatter, event: LateCancellation
 ) -> Rendered | None:
-    line = await staff_queries.cancelled_booking(db, event.booking_id)
+    line = await staff_views.cancelled_booking(db, event.booking_id)
     if line is None:
         return None
     text = _(
@@ -414,7 +415,7 @@ def _text(event: Event) -> str:
 async def _subject(db: UnitOfWork, deps: Deps, event: Event) -> tuple[str, datetime | None] | None:
     """What the event is about, as a title and the (first) session's start."""
     if isinstance(event, EnrolmentConfirmed):
-        title = await queries.enrolment_title(db, event.enrolment_id)
+        title = await client_views.enrolment_title(db, event.enrolment_id)
         return (title, None) if title else None
     if isinstance(event, Promoted):
         card = await batch.booking_card(db, event.booking_id, event.client_id)
@@ -422,9 +423,9 @@ async def _subject(db: UnitOfWork, deps: Deps, event: Event) -> tuple[str, datet
             return None
         return f"{card.programme_title} — {card.class_title}", card.starts_at
     if getattr(event, "session_id", None) is not None:
-        card = await queries.session_card(db, event.session_id, event.client_id)
+        card = await client_views.session_card(db, event.session_id, event.client_id)
         return (f"{card.programme_title} — {card.class_title}", card.starts_at) if card else None
-    card = await queries.class_card(db, event.class_id, event.client_id, deps.clock())
+    card = await client_views.class_card(db, event.class_id, event.client_id, deps.clock())
     if card is None or card.first_start is None:
         return None
     return f"{card.programme_title} — {card.title}", card.first_start

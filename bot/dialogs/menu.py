@@ -19,8 +19,8 @@ from bot.states import MainMenu, MyBookings
 from bot.text.formatting import html
 from bot.text.i18n import T
 from domain.billing.payments import account
+from domain.booking import client_views
 from domain.courses import units as course_units
-from domain.storage import queries
 
 BOOK, MY_BOOKINGS, COURSES, ACCOUNT, SETTINGS = "book", "mine", "courses", "account", "settings"
 
@@ -42,7 +42,7 @@ async def account_getter(
     async with deps.db() as db:
         mine = await account(db, client_id, deps.settings.currency)
         cards = [
-            (await queries.booking_card(db, booking_id, client_id), amount)
+            (await client_views.booking_card(db, booking_id, client_id), amount)
             for booking_id, amount in mine.due_bookings
         ]
     lines = [

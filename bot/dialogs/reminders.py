@@ -19,10 +19,10 @@ from bot.deps import Deps
 from bot.text.errors import message_for
 from bot.text.formatting import html
 from bot.text.reader import Formatter
+from domain.booking import client_views
 from domain.booking.bookings import cancel_booking
 from domain.errors import BookingAlreadyCancelled, BookingNotFound, DomainError
 from domain.notices.reminders import confirm_attendance
-from domain.storage import queries
 
 ACTIONS = {"coming", "cant", "cancel", "keep"}
 
@@ -41,7 +41,7 @@ async def on_reminder_answer(
     now = deps.clock()
     try:
         async with deps.db() as db:
-            card = await queries.booking_card(db, booking_id, user_id)
+            card = await client_views.booking_card(db, booking_id, user_id)
             if card is None:
                 raise BookingNotFound()
             if not card.is_active:

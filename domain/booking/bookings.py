@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain.billing import credits, passes, payments
-from domain.booking import rules
+from domain.booking import client_views, rules
 from domain.booking.actor import Actor
 from domain.booking.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.booking.makeups import issue_makeup, return_makeup
@@ -38,7 +38,6 @@ from domain.errors import (
 from domain.notices import outbox
 from domain.notices.events import Event
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage import queries
 from domain.storage.db import rolled_back_unless_committed
 from domain.storage.models import (
     Booking,
@@ -131,7 +130,7 @@ async def _open_booking(
         raise SessionNotFound()
     seat_held = await claim_own_offer(db, client.id, session_id, now)
     # with an offer claimed, a booking of theirs is refused by the unique index as it is written
-    booked = not seat_held and await queries.has_active_booking(db, session_id, client.id)
+    booked = not seat_held and await client_views.has_active_booking(db, session_id, client.id)
     klass = session.klass
     ongoing = klass.programme.kind == ProgrammeKind.ONGOING
     rules.Bookable(klass.id, session.starts_at, ongoing, booked).ensure_open_to(actor, now)
@@ -287,9 +286,9 @@ async def _resolve_own_wait(db: AsyncSession, opening: _Opening) -> None:
     )
 
 
-def _written_card(session: ClassSession, booking_id: int) -> queries.BookingCard:
+def _written_card(session: ClassSession, booking_id: int) -> client_views.BookingCard:
     klass = session.klass
-    return queries.BookingCard(
+    return client_views.BookingCard(
         id=booking_id,
         session_id=session.id,
         programme_title=klass.programme.title,
@@ -372,8 +371,8 @@ async def cancel_loaded(
     return events, makeup
 
 
-async def _card(db: AsyncSession, booking_id: int, client_id: int) -> queries.BookingCard:
-    card = await queries.booking_card(db, booking_id, client_id)
+async def _card(db: AsyncSession, booking_id: int, client_id: int) -> client_views.BookingCard:
+    card = await client_views.booking_card(db, booking_id, client_id)
     assert card is not None, "a booking just written must be readable"
     return card
 

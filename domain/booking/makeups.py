@@ -9,14 +9,13 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.booking import rules
+from domain.booking import client_views, rules
 from domain.booking.outcomes import Booked
 from domain.booking.seats import load_session, take_seat
 from domain.clients.record import ClientRef, remember_client
 from domain.errors import AlreadyBooked, MakeupNotUsable, NotOngoing, SessionFull, SessionNotFound
 from domain.notices import outbox
 from domain.policy import Policy
-from domain.storage import queries
 from domain.storage.models import (
     BillingPeriod,
     Booking,
@@ -114,7 +113,7 @@ async def book_with_makeup(
         now=now,
         capacity=session.klass.capacity,
         seats_taken=session.seats_taken,
-        already_booked=await queries.has_active_booking(db, session_id, client.id),
+        already_booked=await client_views.has_active_booking(db, session_id, client.id),
     )
     credit = await usable_credit(db, client.id, programme.id, policy.local_day(session.starts_at))
     if credit is None:
@@ -141,5 +140,5 @@ async def book_with_makeup(
         await db.rollback()
         raise MakeupNotUsable()
     await db.commit()
-    card = await queries.booking_card(db, booking.id, client.id)
+    card = await client_views.booking_card(db, booking.id, client.id)
     return Booked(card)

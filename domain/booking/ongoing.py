@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from domain.billing import credits
-from domain.booking import rules
+from domain.booking import client_views, rules
 from domain.booking.enrolment import ensure_eligible, join_programme, new_enrolment_status
 from domain.booking.seats import claim_waiting, enqueue, take_seat
 from domain.clients.record import ClientRef, remember_client
@@ -33,7 +33,6 @@ from domain.errors import (
 from domain.notices import outbox
 from domain.notices.events import EnrolledFromWaitlist, Event, SpotOffered
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage import queries
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -287,7 +286,7 @@ async def _check_can_join(
 ) -> None:
     if not rules.remaining_sessions([s.starts_at for s in klass.sessions], now):
         raise ClassFinished()
-    if await queries.is_enrolled(db, client_id, klass.programme_id):
+    if await client_views.is_enrolled(db, client_id, klass.programme_id):
         raise AlreadyEnrolled()
     await ensure_eligible(db, client_id, klass.programme, now, policy)
 

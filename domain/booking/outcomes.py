@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.booking import client_views
 from domain.errors import DomainError
 from domain.notices.events import Event
-from domain.storage import queries
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class SessionLabel:
 
 @dataclass(frozen=True)
 class Booked:
-    card: queries.BookingCard  # book_session gives it as written, without reading it back
+    card: client_views.BookingCard  # book_session gives it as written, without reading it back
     enrolled: bool = False  # this first booking also enrolled them in the programme
     enrolment_pending: bool = False  # ... and that enrolment waits for staff to confirm it
     pass_left: int | None = None  # paid with an entry pass: its entries left
@@ -37,6 +37,6 @@ class Waitlisted:
 
 @dataclass(frozen=True)
 class Cancelled:
-    card: queries.BookingCard
+    card: client_views.BookingCard
     events: list[Event] = field(default_factory=list)
     makeup: bool = False  # a make-up credit was given for cancelling in time

@@ -14,13 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain.billing import payments
-from domain.booking import rules
+from domain.booking import client_views, rules
 from domain.booking.enrolment import join_programme, new_enrolment_status
 from domain.errors import AlreadyWaiting
 from domain.notices import outbox
 from domain.notices.events import Event, Promoted, SpotOffered
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage import queries
 from domain.storage.models import (
     Booking,
     ClassSession,
@@ -33,7 +32,7 @@ from domain.storage.models import (
 )
 
 # Built once: every Book tap runs it, and building a statement and its cache key anew on each
-# call was a good part of the tap's Python time (as for the hot queries in storage.queries).
+# call was a good part of the tap's Python time (as for the hot queries in booking.client_views).
 _LOAD_SESSION = (
     select(ClassSession)
     .where(ClassSession.id == bindparam("session_id"))
@@ -153,4 +152,4 @@ async def enqueue(db: AsyncSession, entry: WaitlistEntry) -> int:
         await db.rollback()
         raise AlreadyWaiting() from None
     await db.commit()
-    return await queries.queue_position(db, entry)
+    return await client_views.queue_position(db, entry)

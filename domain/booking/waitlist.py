@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.booking import client_views
 from domain.booking.enrolment import ensure_eligible
 from domain.booking.ongoing import promote_class
 from domain.booking.seats import enqueue, load_session, release_seat
@@ -23,7 +24,6 @@ from domain.errors import (
 from domain.notices import outbox
 from domain.notices.events import Event, OfferLapsed
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage import queries
 from domain.storage.models import (
     ClassSession,
     ProgrammeKind,
@@ -58,7 +58,7 @@ async def join_waitlist(
         raise NeedsEnrolment(class_id=klass.id)
     if not klass.waiting_list:
         raise NoWaitingList()
-    if checked is None and await queries.has_active_booking(db, session_id, client.id):
+    if checked is None and await client_views.has_active_booking(db, session_id, client.id):
         raise AlreadyBooked()
     if session.seats_taken < klass.capacity:
         raise HasRoom()
@@ -71,7 +71,7 @@ async def join_waitlist(
 
 async def position(db: AsyncSession, entry_id: int) -> int:
     entry = await db.get(WaitlistEntry, entry_id)
-    return await queries.queue_position(db, entry) if entry is not None else 0
+    return await client_views.queue_position(db, entry) if entry is not None else 0
 
 
 async def claim_own_offer(db: AsyncSession, client_id: int, session_id: int, now: datetime) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.billing import credits, money, passes, payments
 from domain.booking.bookings import load_booking
+from domain.booking.client_views import BookingRef
 from domain.courses import units as course_units
 from domain.errors import (
     AlreadyCheckedIn,
@@ -31,7 +32,6 @@ from domain.errors import (
 )
 from domain.policy import Policy
 from domain.storage.models import Booking, BookingStatus, PackageSlot
-from domain.storage.queries import BookingRef
 
 CODE_PREFIX = "ci_"  # t.me/<bot>?start=ci_<token>
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.booking import client_views
 from domain.booking.actor import Actor, Override
 from domain.booking.bookings import Booked, book_session
 from domain.booking.ongoing import enrol_from_class_queue
@@ -17,7 +18,6 @@ from domain.errors import ClientNotFound, EnrolmentNotPending, NotWaiting, RankO
 from domain.notices import outbox
 from domain.notices.events import EnrolmentConfirmed
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage import queries
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -86,7 +86,7 @@ async def book_from_waitlist(
     if entry.class_id is not None and session is not None and entry.class_id == session.class_id:
         # the whole ongoing class's queue: enrol them for all its remaining sessions
         await enrol_from_class_queue(db, entry=entry, now=now, policy=policy)
-        card = await queries.booking_card(
+        card = await client_views.booking_card(
             db,
             await db.scalar(
                 select(Booking.id).where(

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, joinedload
 
+from domain.booking.client_views import BookingCard
 from domain.booking.status import BookingStatus
 from domain.notices.events import Event
 from domain.storage.models import Booking, ClassSession, Client, ProgrammeClass
-from domain.storage.queries import BookingCard
 
 # a booking with what its card shows: session, class, programme
 _CARD = (
@@ -50,7 +50,7 @@ async def recipient(db: AsyncSession, client_id: int) -> Recipient | None:
 
 
 async def booking_card(db: AsyncSession, booking_id: int, client_id: int) -> BookingCard | None:
-    """As queries.booking_card, but from the unit of work when :func:`preload` put it there."""
+    """As client_views.booking_card, but from the unit of work when :func:`preload` put it there."""
     return await db.run_sync(_card_in, booking_id, client_id)
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.booking import client_views
 from domain.booking.bookings import cancel_loaded, load_booking
 from domain.errors import (
     BookingAlreadyCancelled,
@@ -17,7 +18,6 @@ from domain.errors import (
 from domain.notices import outbox
 from domain.notices.events import BookingReleased, Event, SessionReminder
 from domain.policy import Policy
-from domain.storage import queries
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -29,7 +29,7 @@ from domain.storage.models import (
 
 async def confirm_attendance(
     db: AsyncSession, *, client_id: int, booking_id: int, now: datetime
-) -> queries.BookingCard:
+) -> client_views.BookingCard:
     """The client answered "Coming": the booking is kept, and no longer released unanswered."""
     booking = await db.get(Booking, booking_id)
     if booking is None or booking.client_id != client_id:
@@ -48,7 +48,7 @@ async def confirm_attendance(
             .values(confirmed_at=now)
         )
         await db.commit()
-    card = await queries.booking_card(db, booking_id, client_id)
+    card = await client_views.booking_card(db, booking_id, client_id)
     assert card is not None
     return card
 

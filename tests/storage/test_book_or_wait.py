@@ -7,12 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, select, update
 
-from domain.booking import bookings
+from domain.booking import bookings, client_views
 from domain.booking.bookings import Booked, Waitlisted, book_or_wait, book_session
 from domain.booking.outcomes import SessionLabel
 from domain.clients.record import ClientRef
 from domain.errors import PackageOnly
-from domain.storage import queries
 from domain.storage.models import ClassSession, Client, ProgrammeClass, WaitlistEntry
 from tests.support.catalog import load
 
@@ -50,7 +49,7 @@ async def test_a_booked_tap_returns_the_booking_as_it_is_stored(db_factory, cloc
 
     assert isinstance(booked, Booked)
     async with db_factory() as db:
-        assert booked.card == await queries.booking_card(db, booked.card.id, ALICE.id)
+        assert booked.card == await client_views.booking_card(db, booked.card.id, ALICE.id)
     assert (booked.card.programme_title, booked.card.class_title) == ("Swim & Sauna", "Open lanes")
     assert booked.card.starts_at == NINE_IN_PRAGUE
     assert (booked.card.price_minor, booked.card.duration_minutes) == (800, 45)

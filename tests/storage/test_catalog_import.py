@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from domain.booking import client_views
 from domain.booking.bookings import book_session
 from domain.catalog.file import CatalogInvalid, parse_catalog
 from domain.clients.record import ClientRef
-from domain.storage import queries
 from domain.storage.models import (
     BillingPeriod,
     ClassSession,
@@ -190,8 +190,10 @@ async def test_a_share_link_leads_to_its_private_programme_and_a_wrong_one_nowhe
     ((_, token),) = (await load(db_factory, private)).private_links
 
     async with db_factory() as db:
-        found = await queries.programme_by_link(db, token)
-        wrong = await queries.programme_by_link(db, token[:-1] + ("x" if token[-1] != "x" else "y"))
+        found = await client_views.programme_by_link(db, token)
+        wrong = await client_views.programme_by_link(
+            db, token[:-1] + ("x" if token[-1] != "x" else "y")
+        )
 
     assert (found.title, found.public) == ("Yoga & Breath", False)
     assert wrong is None

@@ -18,6 +18,7 @@ from domain.booking.ongoing import (
     leave_class,
 )
 from domain.clients.record import ClientRef
+from domain.desk import staff_views
 from domain.desk.staff_bookings import book_from_waitlist
 from domain.errors import (
     AlreadyEnrolled,
@@ -29,7 +30,6 @@ from domain.errors import (
 )
 from domain.notices.events import EnrolledFromWaitlist, SpotOffered
 from domain.policy import DEFAULT_POLICY, Policy
-from domain.storage import staff_queries
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -332,7 +332,7 @@ async def test_staff_see_a_class_queue_on_the_roster_and_enrol_from_it_into_the_
     (_, dec_1, *_) = await session_ids(db_factory, "tue")
 
     async with db_factory() as db:
-        roster = await staff_queries.roster(db, dec_1)
+        roster = await staff_views.roster(db, dec_1)
     (waiting,) = roster.waiting
     assert (waiting.client_id, waiting.whole_class) == (CAROL.id, True)
 
@@ -344,7 +344,7 @@ async def test_staff_see_a_class_queue_on_the_roster_and_enrol_from_it_into_the_
     assert client_id == CAROL.id
     assert len(await active(db_factory, CAROL)) == 3  # every remaining session, over capacity
     async with db_factory() as db:
-        assert (await staff_queries.roster(db, dec_1)).waiting == []
+        assert (await staff_views.roster(db, dec_1)).waiting == []
 
 
 async def test_the_usable_makeup_is_the_one_soonest_to_lapse_and_never_a_used_or_lapsed_one(

@@ -16,6 +16,7 @@ from domain.billing.payments import InvoiceFor, apply_payment, balance, booking_
 from domain.billing.refunds import mark_paid_at_venue, refund_booking, waive_due
 from domain.booking.bookings import book_session
 from domain.clients.record import ClientRef
+from domain.desk.staff_views import clients_owing
 from domain.errors import (
     AmountNotPositive,
     BookingNotFound,
@@ -26,7 +27,6 @@ from domain.errors import (
 )
 from domain.policy import Policy
 from domain.storage.models import ClassSession, LedgerEntry, OutboxMessage
-from domain.storage.staff_queries import clients_owing
 from tests.support.catalog import PRAGUE, load
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from domain.booking.bookings import Waitlisted, book_or_wait, book_session
 from domain.clients.record import ClientRef
+from domain.desk import staff_views
 from domain.desk.staff_bookings import book_client, book_from_waitlist, set_client_rank
 from domain.errors import (
     AlreadyBooked,
@@ -15,7 +16,6 @@ from domain.errors import (
     RankOutOfRange,
     SessionFull,
 )
-from domain.storage import staff_queries
 from domain.storage.models import ClassSession, Client, WaitlistEntry
 from tests.support.catalog import load
 
@@ -108,7 +108,7 @@ async def test_staff_book_a_known_client_into_the_overload_but_no_further(
     async with db_factory() as db:
         with pytest.raises(ClientNotFound):
             await book_client(db, client_id=4242, session_id=dec_1, now=clock())
-        roster = await staff_queries.roster(db, dec_1)
+        roster = await staff_views.roster(db, dec_1)
         assert (await db.get(ClassSession, dec_1)).seats_taken == 2
     assert [(b.first_name, b.by_staff) for b in roster.booked] == [("Alice", False), ("Bob", True)]
 
@@ -141,7 +141,7 @@ async def test_staff_move_the_first_waiting_client_off_the_list_by_booking_them(
     assert (client_id, booked.card.session_id) == (BOB.id, dec_1)
     async with db_factory() as db:
         assert await db.scalar(select(WaitlistEntry.status)) == "booked"
-        roster = await staff_queries.roster(db, dec_1)
+        roster = await staff_views.roster(db, dec_1)
     assert [b.client_id for b in roster.booked] == [ALICE.id, BOB.id]
     assert roster.waiting == []
 
@@ -167,10 +167,10 @@ async def test_the_coming_sessions_count_bookings_and_the_queue(db_factory, sess
     await book(db_factory, BOB, dec_1, clock)  # queued
     async with db_factory() as db:
         await book_session(db, client=CAROL, session_id=dec_3, now=clock())
-        lines = await staff_queries.upcoming_sessions(
+        lines = await staff_views.upcoming_sessions(
             db, after=clock(), until=clock().replace(month=12, day=2)
         )
-        clients = await staff_queries.recent_clients(db)
+        clients = await staff_views.recent_clients(db)
 
     assert [(line.id, line.booked, line.capacity, line.waiting) for line in lines] == [
         (dec_1, 1, 1, 1)

@@ -12,10 +12,10 @@ from bot.dialogs.common import take_error
 from bot.dialogs.packages import slots
 from bot.dialogs.payments.checkout import payment_state
 from bot.text.formatting import html
+from domain.booking import client_views
 from domain.booking.status import WaitStatus
 from domain.catalog.kinds import ProgrammeKind
 from domain.desk.attendance import desk_state
-from domain.storage import queries
 from domain.timetable import packages as domain_packages
 
 
@@ -23,8 +23,8 @@ async def list_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> d
     fmt = formatter_of(dialog_manager)
     client_id = client_of(dialog_manager).id
     async with deps.db() as db:
-        rows = await queries.upcoming_bookings(db, client_id, deps.clock())
-        waits = await queries.open_waits(db, client_id, now=deps.clock())
+        rows = await client_views.upcoming_bookings(db, client_id, deps.clock())
+        waits = await client_views.open_waits(db, client_id, now=deps.clock())
         in_packages = await domain_packages.packages_of(db, client_id)
     # a package's sessions together (by package, then slot), then the rest by time
     rows = sorted(
@@ -51,7 +51,7 @@ async def list_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> d
     }
 
 
-def _wait_label(wait: queries.WaitRow, fmt) -> str:
+def _wait_label(wait: client_views.WaitRow, fmt) -> str:
     when = fmt.short_when(wait.starts_at)
     title = f"{wait.programme_title} — {wait.class_title}"
     if wait.status == WaitStatus.OFFERED:
@@ -64,7 +64,7 @@ def _wait_label(wait: queries.WaitRow, fmt) -> str:
 async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
-        card = await queries.booking_card(
+        card = await client_views.booking_card(
             db, dialog_manager.dialog_data["booking_id"], client_of(dialog_manager).id
         )
     error = take_error(dialog_manager)
@@ -98,7 +98,7 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     }
 
 
-async def _desk_data(deps: Deps, fmt, card: queries.BookingCard, *, in_package: bool) -> dict:
+async def _desk_data(deps: Deps, fmt, card: client_views.BookingCard, *, in_package: bool) -> dict:
     """The booking at the front desk: its course, its attendance, moving it onto a course,
     its check-in code."""
     async with deps.db() as db:

@@ -22,17 +22,17 @@ from bot.dialogs.common import (
 from bot.dialogs.packages import slots
 from bot.states import Catalog, MyBookings
 from bot.text.formatting import html
+from domain.booking import client_views
 from domain.booking.bookings import cancel_booking
 from domain.desk.attendance import CODE_PREFIX, check_in_code, convert_to_course
 from domain.errors import DomainError
-from domain.storage import queries
 
 
 async def on_wait(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
     """A waiting-list entry opens its session's card, where it can be answered or left."""
     deps = deps_of(manager)
     async with deps.db() as db:
-        waits = await queries.open_waits(db, client_of(manager).id)
+        waits = await client_views.open_waits(db, client_of(manager).id)
     wait = next((w for w in waits if w.id == item_id(raw_id)), None)
     if wait is None:
         show_error(manager, "offer_not_found")
@@ -44,7 +44,7 @@ async def on_booking(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
     booking_id = item_id(raw_id)
     deps = deps_of(manager)
     async with deps.db() as db:
-        card = await queries.booking_card(db, booking_id or 0, client_of(manager).id)
+        card = await client_views.booking_card(db, booking_id or 0, client_of(manager).id)
     if card is None:
         show_error(manager, "booking_not_found")
         return

@@ -17,15 +17,15 @@ from bot.dialogs.packages import picking
 from bot.dialogs.payments.passes import pass_data
 from bot.states import Catalog
 from bot.text.formatting import colour_dot, html
+from domain.booking import client_views
 from domain.catalog.kinds import ProgrammeKind
-from domain.storage import queries
 
 
 async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> None:
     """Book a session: by category when there are several, else straight to programmes."""
     deps = deps_of(manager)
     async with deps.db() as db:
-        categories = await queries.categories(db, deps.settings.policy.today(deps.clock()))
+        categories = await client_views.categories(db, deps.settings.policy.today(deps.clock()))
     state = Catalog.categories if len(categories) > 1 else Catalog.programmes
     await manager.start(state, mode=StartMode.NORMAL)
 
@@ -33,8 +33,8 @@ async def open_catalog(_c: CallbackQuery, _b: Any, manager: DialogManager) -> No
 async def open_programme(manager: DialogManager, deps: Deps, programme_id: int) -> None:
     """A programme's share link (private programmes): straight to its class or classes."""
     async with deps.db() as db:
-        programme = await queries.programme(db, programme_id)
-        classes = await queries.classes_of(db, programme_id, deps.clock())
+        programme = await client_views.programme(db, programme_id)
+        classes = await client_views.classes_of(db, programme_id, deps.clock())
     ongoing = programme is not None and programme.kind == ProgrammeKind.ONGOING
     data = {"programme_id": programme_id, "one_class": len(classes) == 1, "ongoing": ongoing}
     state = Catalog.classes
@@ -55,8 +55,8 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
     session_id = start_data["session_id"]
     manager.dialog_data["session_id"] = session_id
     async with deps.db() as db:
-        card = await queries.session_card(db, session_id, client_of(manager).id)
-        classes = await queries.classes_of(db, card.programme_id, deps.clock()) if card else []
+        card = await client_views.session_card(db, session_id, client_of(manager).id)
+        classes = await client_views.classes_of(db, card.programme_id, deps.clock()) if card else []
     if card is not None:
         manager.dialog_data.update(
             programme_id=card.programme_id,
@@ -68,7 +68,7 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
 
 async def categories_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     async with deps.db() as db:
-        names = await queries.categories(db, deps.settings.policy.today(deps.clock()))
+        names = await client_views.categories(db, deps.settings.policy.today(deps.clock()))
     return {
         "categories": [(n, name or _("Other")) for n, name in enumerate(names)],
         "error": take_error(dialog_manager),
@@ -78,7 +78,7 @@ async def categories_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs
 async def on_category(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
     deps = deps_of(manager)
     async with deps.db() as db:
-        names = await queries.categories(db, deps.settings.policy.today(deps.clock()))
+        names = await client_views.categories(db, deps.settings.policy.today(deps.clock()))
     index = item_id(raw_id)
     if index is None or index >= len(names):
         show_error(manager, "stale_button")
@@ -90,7 +90,7 @@ async def on_category(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id
 async def programmes_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     category = dialog_manager.dialog_data.get("category")
     async with deps.db() as db:
-        rows = await queries.programmes(db, deps.settings.policy.today(deps.clock()), category)
+        rows = await client_views.programmes(db, deps.settings.policy.today(deps.clock()), category)
     return {
         "programmes": [(row.id, f"{colour_dot(row.colour)} {row.title}".strip()) for row in rows],
         "empty": not rows,
@@ -111,12 +111,12 @@ async def on_programme(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_i
 async def choose_programme(manager: DialogManager, programme_id: int) -> None:
     deps = deps_of(manager)
     async with deps.db() as db:
-        classes = await queries.classes_of(db, programme_id, deps.clock())
+        classes = await client_views.classes_of(db, programme_id, deps.clock())
     if not classes:
         show_error(manager, "programme_not_found")
         return
     async with deps.db() as db:
-        programme = await queries.programme(db, programme_id)
+        programme = await client_views.programme(db, programme_id)
     manager.dialog_data.update(
         programme_id=programme_id,
         one_class=len(classes) == 1,
@@ -140,8 +140,8 @@ async def classes_getter(
     programme_id = dialog_manager.dialog_data["programme_id"]
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
-        programme = await queries.programme(db, programme_id)
-        rows = await queries.classes_of(db, programme_id, deps.clock())
+        programme = await client_views.programme(db, programme_id)
+        rows = await client_views.classes_of(db, programme_id, deps.clock())
         passes = await pass_data(db, deps, fmt, event_from_user.id, programme_id)
         courses = await course_data(db, deps, fmt, event_from_user.id, programme_id)
     items = [
@@ -170,7 +170,7 @@ async def on_class(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: s
     class_id = item_id(raw_id)
     deps = deps_of(manager)
     async with deps.db() as db:
-        row = await queries.klass(db, class_id or 0, deps.clock())
+        row = await client_views.klass(db, class_id or 0, deps.clock())
     if row is None or row.programme_id != manager.dialog_data.get("programme_id"):
         show_error(manager, "stale_button")
         return
@@ -184,8 +184,8 @@ async def sessions_getter(
     fmt = formatter_of(dialog_manager)
     class_id = dialog_manager.dialog_data["class_id"]
     async with deps.db() as db:  # one session for all the window reads
-        klass = await queries.klass(db, class_id, deps.clock())
-        rows = await queries.upcoming_sessions(db, class_id, deps.clock())
+        klass = await client_views.klass(db, class_id, deps.clock())
+        rows = await client_views.upcoming_sessions(db, class_id, deps.clock())
         programme_id = klass.programme_id if klass else None
         passes = await pass_data(db, deps, fmt, event_from_user.id, programme_id)
         courses = await course_data(db, deps, fmt, event_from_user.id, programme_id)

@@ -13,17 +13,17 @@ from bot.dialogs.catalog.queue import leave_queue, take_place
 from bot.dialogs.common import attempt, send_notices, show_error, shown_error, take_error
 from bot.states import Catalog
 from bot.text.formatting import html
+from domain.booking import client_views
 from domain.booking.ongoing import Enrolled, enrol_or_wait, leave_class
 from domain.booking.rules import MAX_NOTE_LENGTH, EnrolmentNotes
 from domain.booking.status import WaitStatus
 from domain.errors import NoteRequired, NoteTooLong
-from domain.storage import queries
 
 
 async def class_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
-        card = await queries.class_card(
+        card = await client_views.class_card(
             db, dialog_manager.dialog_data["class_id"], client_of(dialog_manager).id, deps.clock()
         )
     error = take_error(dialog_manager)
@@ -121,10 +121,10 @@ async def on_leave_class(_c: CallbackQuery, _b: Any, manager: DialogManager) -> 
         await send_notices(manager)
 
 
-async def _my_wait(manager: DialogManager) -> queries.ClassWait | None:
+async def _my_wait(manager: DialogManager) -> client_views.ClassWait | None:
     deps = deps_of(manager)
     async with deps.db() as db:
-        card = await queries.class_card(
+        card = await client_views.class_card(
             db, manager.dialog_data["class_id"], client_of(manager).id, deps.clock()
         )
     return card.my_wait if card else None
@@ -151,7 +151,7 @@ async def enrolled_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) 
     # the one confirmation lists every session it booked
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
-        sessions = await queries.upcoming_sessions(
+        sessions = await client_views.upcoming_sessions(
             db, dialog_manager.dialog_data["class_id"], deps.clock()
         )
     data["dates"] = "\n".join(f"• {fmt.short_when(s.starts_at)}" for s in sessions)

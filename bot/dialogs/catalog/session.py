@@ -18,13 +18,13 @@ from bot.states import Catalog, MyBookings
 from bot.text.errors import message_for
 from bot.text.formatting import html
 from bot.text.reader import Formatter
+from domain.booking import client_views
 from domain.booking.actor import Actor
 from domain.booking.bookings import Booked, book_or_wait, book_session
 from domain.booking.makeups import book_with_makeup, usable_credit
 from domain.booking.rules import Bookable
 from domain.booking.status import WaitStatus
 from domain.catalog.kinds import ProgrammeKind
-from domain.storage import queries
 from domain.storage.db import UnitOfWork
 
 
@@ -32,7 +32,9 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     fmt = formatter_of(dialog_manager)
     client = client_of(dialog_manager)
     async with deps.db() as db:
-        card = await queries.session_card(db, dialog_manager.dialog_data["session_id"], client.id)
+        card = await client_views.session_card(
+            db, dialog_manager.dialog_data["session_id"], client.id
+        )
         credit = (
             await usable_credit(
                 db, client.id, card.programme_id, deps.settings.policy.local_day(card.starts_at)
@@ -75,7 +77,7 @@ async def session_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     }
 
 
-def _open_to(card: queries.SessionCard, client_id: int, now: datetime) -> bool:
+def _open_to(card: client_views.SessionCard, client_id: int, now: datetime) -> bool:
     """The session can be booked or queued for, by the rule the Book tap applies; not when the
     client is queued or offered a place of it already (the card shows that instead)."""
     ongoing = card.kind == ProgrammeKind.ONGOING
@@ -84,7 +86,7 @@ def _open_to(card: queries.SessionCard, client_id: int, now: datetime) -> bool:
 
 
 async def _from_course(
-    db: UnitOfWork, deps: Deps, card: queries.SessionCard | None, client_id: int
+    db: UnitOfWork, deps: Deps, card: client_views.SessionCard | None, client_id: int
 ) -> list[tuple[int, str]]:
     """'Book from <course>' buttons: for a pay-as-you-go session open to the client."""
     if card is None or card.kind != ProgrammeKind.PAYG or card.spots_left <= 0:
@@ -138,10 +140,10 @@ async def _attempt_here(manager: DialogManager, use_case, **values):
     )
 
 
-async def _my_wait(manager: DialogManager) -> queries.WaitRow | None:
+async def _my_wait(manager: DialogManager) -> client_views.WaitRow | None:
     deps = deps_of(manager)
     async with deps.db() as db:
-        waits = await queries.open_waits(
+        waits = await client_views.open_waits(
             db, client_of(manager).id, session_id=manager.dialog_data["session_id"]
         )
     return waits[0] if waits else None

@@ -37,8 +37,8 @@ from domain.billing.payments import (
     check_before_payment,
     invoice_booking,
 )
+from domain.booking import client_views
 from domain.errors import DomainError, InvalidPayment
-from domain.storage import queries
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ async def request_payment(
     fmt = Formatter(deps.settings, i18n.current_locale)
     try:
         async with deps.db() as db:
-            card = await queries.booking_card(db, booking_id, client_id)
+            card = await client_views.booking_card(db, booking_id, client_id)
             invoice = await invoice_booking(
                 db, client_id=client_id, booking_id=booking_id, now=deps.clock()
             )

@@ -23,9 +23,8 @@ from bot.text.formatting import html
 from bot.text.reader import Formatter
 from domain.catalog.kinds import ProgrammeKind
 from domain.courses import units as course_units
-from domain.desk import attendance
+from domain.desk import attendance, staff_views
 from domain.errors import DomainError
-from domain.storage import staff_queries
 from domain.timetable import packages
 
 
@@ -37,7 +36,7 @@ async def today_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
     start = datetime.combine(today, time(), tzinfo=policy.zone)
     end = start + timedelta(days=1)
     async with deps.db() as db:
-        rows = await staff_queries.upcoming_sessions(
+        rows = await staff_views.upcoming_sessions(
             db, after=start - timedelta(microseconds=1), until=end - timedelta(microseconds=1)
         )
     return {
@@ -86,13 +85,13 @@ async def start_with_data(_start_data: Any, manager: DialogManager) -> None:
 
 async def _booking_id(deps: Deps, data: dict) -> int | None:
     async with deps.db() as db:
-        return await staff_queries.active_booking_id(db, data["client_id"], data["session_id"])
+        return await staff_views.active_booking_id(db, data["client_id"], data["session_id"])
 
 
 async def desk_data(deps: Deps, fmt: Formatter, client_id: int, session_id: int) -> dict:
     """What the client's card shows and offers of this booking at the desk."""
     async with deps.db() as db:
-        booking_id = await staff_queries.active_booking_id(db, client_id, session_id)
+        booking_id = await staff_views.active_booking_id(db, client_id, session_id)
         state = await attendance.desk_state(db, booking_id) if booking_id else None
         held = await course_units.course_of_booking(db, booking_id) if booking_id else None
         in_package = bool(booking_id) and await packages.in_package(db, booking_id)
@@ -262,7 +261,7 @@ async def redeem_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     fmt = formatter_of(dialog_manager)
     desk = await desk_data(deps, fmt, data["client_id"], data["session_id"])
     async with deps.db() as db:
-        client = await staff_queries.client(db, data["client_id"])
+        client = await staff_views.client(db, data["client_id"])
     return {
         **desk,
         "name": html(client.first_name or str(client.id)) if client else "?",
@@ -279,7 +278,7 @@ async def courses_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     fmt = formatter_of(dialog_manager)
     today = deps.settings.policy.today(deps.clock())
     async with deps.db() as db:
-        client = await staff_queries.client(db, data["client_id"])
+        client = await staff_views.client(db, data["client_id"])
         mine = await course_units.courses_of(db, data["client_id"])
         on_sale = await course_units.offers(db)
     label = _("💵 Sold at the venue: {title} — {price}")

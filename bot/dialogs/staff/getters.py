@@ -16,8 +16,8 @@ from bot.text.formatting import html
 from bot.text.reader import Formatter
 from domain.booking.status import WaitStatus
 from domain.catalog.file import RANK_RANGE
-from domain.storage import staff_queries
-from domain.storage.staff_queries import Roster
+from domain.desk import staff_views
+from domain.desk.staff_views import Roster
 from domain.timetable import packages as domain_packages
 
 DAYS_AHEAD = 14
@@ -31,7 +31,7 @@ async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) 
     fmt = formatter_of(dialog_manager)
     now = deps.clock()
     async with deps.db() as db:
-        rows = await staff_queries.upcoming_sessions(
+        rows = await staff_views.upcoming_sessions(
             db, after=now, until=now + timedelta(days=DAYS_AHEAD)
         )
     return {
@@ -44,7 +44,7 @@ async def sessions_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) 
     }
 
 
-def session_label(row: staff_queries.SessionLine, fmt: Formatter) -> str:
+def session_label(row: staff_views.SessionLine, fmt: Formatter) -> str:
     """'Tue, Dec 1, 6:00 PM · Yoga — Morning flow · 7/12 · +2 waiting' (a button: plain text)."""
     label = (
         f"{fmt.short_when(row.starts_at)} · {row.programme_title} — {row.class_title}"
@@ -60,7 +60,7 @@ async def roster_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     fmt = formatter_of(dialog_manager)
     data = dialog_manager.dialog_data
     async with deps.db() as db:
-        roster = await staff_queries.roster(db, data["session_id"])
+        roster = await staff_views.roster(db, data["session_id"])
     error = take_error(dialog_manager)
     booked_id = data.pop("booked_id", None)
     if roster is None:
@@ -162,8 +162,8 @@ def _booked_name(roster: Roster, client_id: int | None) -> str:
 async def book_client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
-        roster = await staff_queries.roster(db, dialog_manager.dialog_data["session_id"])
-        clients = await staff_queries.recent_clients(db)
+        roster = await staff_views.roster(db, dialog_manager.dialog_data["session_id"])
+        clients = await staff_views.recent_clients(db)
     error = take_error(dialog_manager)
     if roster is None:
         return _missing_session(error)
@@ -189,8 +189,8 @@ async def book_client_getter(dialog_manager: DialogManager, deps: Deps, **_kwarg
 async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> dict:
     data = dialog_manager.dialog_data
     async with deps.db() as db:
-        client = await staff_queries.client(db, data["client_id"])
-        enrolment = await staff_queries.enrolment_for_session(
+        client = await staff_views.client(db, data["client_id"])
+        enrolment = await staff_views.enrolment_for_session(
             db, data["client_id"], data["session_id"]
         )
     error = take_error(dialog_manager)
@@ -206,7 +206,7 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     )
     package_line = ""
     async with deps.db() as db:
-        booking_id = await staff_queries.active_booking_id(db, client.id, data["session_id"])
+        booking_id = await staff_views.active_booking_id(db, client.id, data["session_id"])
         slot = (await domain_packages.packages_of(db, client.id)).get(booking_id or 0)
         package_note = await domain_packages.package_notes(db, slot[0]) if slot else None
     if slot is not None:

@@ -16,6 +16,7 @@ from bot.deps import deps_of
 from bot.dialogs.common import item_id, send_notices, show_error
 from bot.states import Staff
 from domain.catalog.file import RANK_RANGE
+from domain.desk import staff_views
 from domain.desk.staff_bookings import (
     book_client,
     book_from_waitlist,
@@ -23,7 +24,6 @@ from domain.desk.staff_bookings import (
     set_client_rank,
 )
 from domain.errors import AlreadyBooked, DomainError, RankOutOfRange, SessionFull
-from domain.storage import staff_queries
 
 # Telegram user ids are positive and fit in 52 bits.
 _CLIENT_ID_RE = re.compile(r"[0-9]{1,16}")
@@ -44,7 +44,7 @@ def _show_staff_error(manager: DialogManager, error: DomainError) -> None:
 async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
     session_id = item_id(raw_id)
     async with deps_of(manager).db() as db:
-        roster = await staff_queries.roster(db, session_id) if session_id else None
+        roster = await staff_views.roster(db, session_id) if session_id else None
     if roster is None:
         show_error(manager, "session_not_found")
         return
@@ -55,7 +55,7 @@ async def on_session(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id:
 async def on_client(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: str) -> None:
     client_id = item_id(raw_id)
     async with deps_of(manager).db() as db:
-        client = await staff_queries.client(db, client_id) if client_id else None
+        client = await staff_views.client(db, client_id) if client_id else None
     if client is None:
         show_error(manager, "client_not_found")
         return
@@ -131,7 +131,7 @@ async def on_confirm_enrolment(_c: CallbackQuery, _w: Any, manager: DialogManage
     data = manager.dialog_data
     try:
         async with deps.db() as db:
-            enrolment = await staff_queries.enrolment_for_session(
+            enrolment = await staff_views.enrolment_for_session(
                 db, data["client_id"], data["session_id"]
             )
             await confirm_enrolment(

@@ -34,8 +34,8 @@ from domain.billing.refunds import (
     waive_due,
     waive_fee,
 )
+from domain.desk import staff_views
 from domain.errors import DomainError, FeeNotFound, StarsRefundRefused
-from domain.storage import staff_queries
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def _show_money_error(manager: DialogManager, error: DomainError) -> None:
 
 async def account_getter(deps: Deps, fmt: Formatter, client_id: int, session_id: int) -> dict:
     async with deps.db() as db:
-        booking_id = await staff_queries.active_booking_id(db, client_id, session_id)
+        booking_id = await staff_views.active_booking_id(db, client_id, session_id)
         lines = await entries(db, client_id)
     currency = deps.settings.currency
     lines = [e for e in lines if e.amount.currency == currency]
@@ -101,9 +101,7 @@ def _booking_id_or_error(manager: DialogManager, booking_id: int | None) -> int 
 async def _current_booking(manager: DialogManager) -> int | None:
     data = manager.dialog_data
     async with deps_of(manager).db() as db:
-        booking_id = await staff_queries.active_booking_id(
-            db, data["client_id"], data["session_id"]
-        )
+        booking_id = await staff_views.active_booking_id(db, data["client_id"], data["session_id"])
     return _booking_id_or_error(manager, booking_id)
 
 
@@ -150,7 +148,7 @@ async def amount_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     data = dialog_manager.dialog_data
     fmt = formatter_of(dialog_manager)
     async with deps.db() as db:
-        client = await staff_queries.client(db, data["client_id"])
+        client = await staff_views.client(db, data["client_id"])
     account = await account_getter(deps, fmt, data["client_id"], data["session_id"])
     action = data.get("money_action")
     example = "20" if deps.settings.currency == money.STARS else "12.50"
@@ -244,7 +242,7 @@ async def owing_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> 
     fmt = formatter_of(dialog_manager)
     fees_due = await fees_getter(deps, fmt)
     async with deps.db() as db:
-        owing = await staff_queries.clients_owing(db, deps.settings.currency)
+        owing = await staff_views.clients_owing(db, deps.settings.currency)
     lines = [
         _("{name} · id {client_id} · {amount}").format(
             name=html(o.first_name or str(o.client_id)),
@@ -266,7 +264,7 @@ async def on_export_owing(callback: CallbackQuery, _w: Any, manager: DialogManag
     deps = deps_of(manager)
     fmt = formatter_of(manager)
     async with deps.db() as db:
-        owing = await staff_queries.clients_owing(db, deps.settings.currency)
+        owing = await staff_views.clients_owing(db, deps.settings.currency)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["client_id", "name", "amount_due", "currency", "amount_minor"])
@@ -289,7 +287,7 @@ async def fees_getter(deps: Deps, fmt: Formatter) -> dict:
     """Every fee still due, for the Who owes what window: (fee id, "who · fee: amount")."""
     async with deps.db() as db:
         due = await fees.fees_due(db)
-        names = await staff_queries.client_names(db, {f.item.client_id for f in due})
+        names = await staff_views.client_names(db, {f.item.client_id for f in due})
     return {
         "fees_due": [
             (
@@ -320,7 +318,7 @@ async def fee_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -> di
     fee_id = dialog_manager.dialog_data.get("fee_id")
     async with deps.db() as db:
         due = next((f for f in await fees.fees_due(db) if f.fee_id == fee_id), None)
-        names = await staff_queries.client_names(db, {due.item.client_id} if due else set())
+        names = await staff_views.client_names(db, {due.item.client_id} if due else set())
     done = dialog_manager.dialog_data.get("fee_done")
     if due is None:
         return {"fee": "", "error": take_error(dialog_manager), "done": done, "open": False}
