@@ -1,5 +1,6 @@
 """`python -m bot` runs the bot; `python -m bot import-catalog FILE` and `migrate` are for staff;
-`python -m bot catalog-schema` prints the catalog file's JSON Schema for editors."""
+`python -m bot catalog-schema` prints the catalog file's JSON Schema for editors;
+`python -m bot backup PATH` copies the SQLite database while the bot runs."""
 
 from __future__ import annotations
 
@@ -22,12 +23,26 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser(
         "catalog-schema", help="print the catalog file's JSON Schema (docs/catalog.schema.json)"
     )
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database, safely while the bot runs (PostgreSQL: pg_dump)"
+    )
+    backup.add_argument("path", help="a new file for the copy, e.g. backups/spotbook-monday.db")
     args = parser.parse_args(argv)
     if args.command == "catalog-schema":  # needs no settings, and must not load aiogram
         from domain.catalog.schema import json_schema_text
 
         sys.stdout.write(json_schema_text())
         return 0
+
+    if args.command == "backup":  # must not load aiogram either
+        from bot.runtime.backup_cli import backup
+
+        try:
+            settings = load_settings()
+        except ConfigError as error:
+            print(f"Configuration error: {error}", file=sys.stderr)
+            return 2
+        return backup(settings.database_url, settings.default_locale, args.path)
 
     # aiogram is imported from here on: it takes seconds
     from bot.runtime.logs import setup_logging
