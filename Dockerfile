@@ -1,16 +1,37 @@
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
-WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
-COPY pyproject.toml README.md ./
+# The dependencies first, in a layer of their own: rebuilt when pyproject.toml changes, not
+# when the code does.
+WORKDIR /src
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > requirements.txt \
+    && pip install -r requirements.txt
+
+# Then the code, installed as from its wheel (the catalogs are package data), and the catalogs
+# compiled now, as root: the bot's user cannot write to site-packages.
+COPY README.md ./
 COPY bot ./bot
 COPY domain ./domain
 COPY locales ./locales
-COPY examples ./examples
-RUN pip install --no-cache-dir . \
+RUN pip install --no-deps . \
+    && cd / && rm -rf /src \
     && python -c "from bot.text.i18n import compile_catalogs; compile_catalogs()"
 
+WORKDIR /app
+COPY examples ./examples
 # SQLite lives here unless DATABASE_URL points at PostgreSQL; mount a volume to keep it.
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin spotbook \
+    && mkdir -p /app/data && chown spotbook:spotbook /app/data
 VOLUME ["/app/data"]
+USER spotbook
+
+# Webhook mode (WEBHOOK_URL set): GET /healthz on WEBHOOK_PORT checks the database (and Redis).
+# Long polling has no HTTP server: there the check passes while the process runs, and a bot
+# that fails exits (restart it with a restart policy).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD python -c "import os, urllib.request; os.environ.get('WEBHOOK_URL') and urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WEBHOOK_PORT', '8080'), timeout=3)"
+
 CMD ["python", "-m", "bot"]

@@ -62,6 +62,10 @@ def setup_logging(level: str, log_format: str, stream: IO[str] | None = None) ->
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler's INFO is a few lines per job run ("Running job", "executed successfully"):
+    # noise every minute, kept only when the whole log is at DEBUG
+    if root.level > logging.DEBUG:
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # aiogram's "Update id=… is handled" line says less than ours (LogUpdates) does
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
 

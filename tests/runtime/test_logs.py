@@ -134,14 +134,43 @@ async def test_an_update_whose_handler_fails_is_logged_as_an_error_and_the_error
 
 
 def test_log_format_json_writes_json_lines_to_the_stream(monkeypatch):
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", [])
-    for logger in (root, logging.getLogger("alembic"), logging.getLogger("aiogram.event")):
-        monkeypatch.setattr(logger, "level", logger.level)
-    stream = io.StringIO()
+    stream = fresh_logging(monkeypatch)
 
     setup_logging("INFO", "json", stream)
     logging.getLogger("bot.anything").info("hello %s", "world", extra={"user_id": 3})
 
     entry = json.loads(stream.getvalue())
     assert (entry["message"], entry["user_id"], entry["level"]) == ("hello world", 3, "INFO")
+
+
+def fresh_logging(monkeypatch) -> io.StringIO:
+    """As at the bot's start: no root handler yet (levels restored after the test). Called in
+    the test's body: pytest adds its capture handler to the root for each phase."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    for name in (None, "alembic", "aiogram.event", "apscheduler"):
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "level", logger.level)
+    return io.StringIO()
+
+
+def test_apschedulers_per_run_lines_are_quiet_at_info(monkeypatch):
+    stream = fresh_logging(monkeypatch)
+
+    setup_logging("INFO", "text", stream)
+    logging.getLogger("apscheduler.executors.default").info("Running job %s", "reminders")
+    logging.getLogger("apscheduler.scheduler").info("Adding job tentatively")
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+
+    assert "Running job" not in stream.getvalue()
+    assert "Adding job tentatively" not in stream.getvalue()
+    assert "Run time of job was missed" in stream.getvalue()
+
+
+def test_apschedulers_lines_show_when_the_log_level_is_debug(monkeypatch):
+    stream = fresh_logging(monkeypatch)
+
+    setup_logging("DEBUG", "text", stream)
+    logging.getLogger("apscheduler.executors.default").info("Running job %s", "reminders")
+
+    assert "Running job reminders" in stream.getvalue()
