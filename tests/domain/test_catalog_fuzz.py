@@ -1,10 +1,13 @@
 """Reliability: broken import files (hypothesis). The example studio file with lines dropped,
 duplicated or garbled, and arbitrary YAML-ish text, either parse or are refused with
 CatalogInvalid — never another exception — and every problem reads as a sentence with a line
-number (what staff see in the import report)."""
+number (what staff see in the import report). Valid titles, capacities and prices, written
+as staff write them (12, 12.5, 12.50, quoted or not), are read as exactly those values (prices
+in minor units); a price with more decimals than the currency has is refused."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -113,3 +116,77 @@ def test_a_garbled_example_file_parses_or_is_refused_with_reasons(text):
 )
 def test_arbitrary_text_parses_or_is_refused_with_reasons(text):
     assert_readable(parse_or_problems(text))
+
+
+# Valid values written in the forms staff write them: the parsed catalog holds exactly them.
+TITLE = st.text(
+    st.characters(categories=["L", "N", "P", "S", "Zs"], exclude_characters="\ufeff"),
+    max_size=100,
+).filter(lambda title: title.split())
+
+
+def written_price(minor: int, digits: int, draw) -> str:
+    """12, 12.5, 12.50: the amount in main units, as many decimals as it needs or all."""
+    if digits == 0:
+        return str(minor)
+    main, fraction = divmod(minor, 10**digits)
+    full = f"{fraction:0{digits}d}"
+    needed = full.rstrip("0")
+    return draw(st.sampled_from([f"{main}.{needed}" if needed else str(main), f"{main}.{full}"]))
+
+
+@st.composite
+def valid_classes(draw) -> tuple[int, list[tuple[str, int, int]], str]:
+    """(currency digits, [(title, capacity, price in minor units)], the file)."""
+    digits = draw(st.sampled_from([0, 2, 3]))
+    classes = draw(
+        st.lists(
+            st.tuples(
+                TITLE,
+                st.integers(min_value=1, max_value=1000),
+                st.integers(min_value=1, max_value=2**31 - 1),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    lines = ["programmes:", "  - key: p", "    title: P", "    classes:"]
+    for n, (title, capacity, price) in enumerate(classes):
+        quote = draw(st.sampled_from(["{}", "'{}'", '"{}"']))
+        lines += [
+            f"      - key: c{n}",
+            f"        title: {json.dumps(title, ensure_ascii=False)}",
+            f"        capacity: {quote.format(capacity)}",
+            f"        price: {quote.format(written_price(price, digits, draw))}",
+            f"        sessions: [2026-11-2{n} 10:00]",
+        ]
+    return digits, classes, "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(example=valid_classes())
+def test_valid_titles_capacities_and_prices_are_read_exactly(example):
+    digits, classes, text = example
+    catalog = parse_catalog(text, tz=PRAGUE, currency_digits=digits)
+    (programme,) = catalog.programmes
+    read = [(c.title, c.capacity, c.price_minor) for c in programme.classes]
+    assert read == [(" ".join(title.split()), cap, price) for title, cap, price in classes], text
+
+
+@FUZZ
+@given(
+    digits=st.sampled_from([0, 2, 3]),
+    main=st.integers(min_value=0, max_value=10**6),
+    extra=st.integers(min_value=1, max_value=9),
+)
+def test_a_price_with_more_decimals_than_the_currency_has_is_refused(digits, main, extra):
+    price = f"{main}.{'0' * digits}{extra}"
+    lines = ["programmes:", "  - key: p", "    title: P", "    classes:", "      - key: c"]
+    lines += ["        title: C", "        capacity: 1", f"        price: '{price}'"]
+    text = "\n".join([*lines, "        sessions: [2026-11-20 10:00]", ""])
+    try:
+        outcome = parse_catalog(text, tz=PRAGUE, currency_digits=digits)
+    except CatalogInvalid as invalid:
+        outcome = invalid
+    assert isinstance(outcome, CatalogInvalid), f"{price} read as {outcome}"
+    assert [p.code for p in outcome.problems] == ["bad_price"]

@@ -1,7 +1,7 @@
 """Staff money actions on a real database (SQLite and PostgreSQL): marked paid at the venue,
 refunds routed by how the booking was paid (Stars whole through Telegram, Stars in part as
-balance credit, card for the provider, cash), waivers; caps and someone else's booking refused
-with nothing written."""
+balance credit, card for the provider, cash), waivers; caps (also under 8 concurrent refunds) and
+someone else's booking refused with nothing written."""
 
 from __future__ import annotations
 
@@ -332,3 +332,35 @@ async def test_two_staff_refunding_at_once_cannot_return_more_than_was_paid(db_f
     assert sorted(type(r).__name__ for r in results) == ["RefundDone", "RefundOverCap"]
     credits = [line for line in await ledger(db_factory) if line[0] == "credit"]
     assert credits == [("credit", 30, None, STAFF, "wheel broke")]
+
+
+class SlowTelegram(Telegram):
+    """Takes a moment to answer, as the real one does: the other refunds run meanwhile."""
+
+    async def __call__(self, user_id: int, charge_id: str) -> None:
+        await asyncio.sleep(0.01)
+        await super().__call__(user_id, charge_id)
+
+
+async def returned(db_factory) -> int:
+    """Stars given back for Alice's booking: refunds through Telegram and credit."""
+    lines = await ledger(db_factory)
+    return sum(amount for kind, amount, *_ in lines if kind in ("refund", "credit"))
+
+
+@pytest.mark.parametrize("each", [20, 50], ids=["in part, as credit", "whole, through Telegram"])
+async def test_eight_concurrent_refunds_never_return_more_than_was_paid(db_factory, booking, each):
+    """The refund cap holds under a race: the client's account is locked before the ledger is
+    read, so each refund sees what the ones before it wrote."""
+    await pay_stars(db_factory, booking)
+    telegram = SlowTelegram()
+
+    results = await asyncio.gather(
+        *(refund(db_factory, booking, each, telegram) for _ in range(8)), return_exceptions=True
+    )
+
+    done = [r for r in results if not isinstance(r, RefundOverCap)]
+    assert all(type(r).__name__ == "RefundDone" for r in done), results
+    assert sum(r.amount.minor for r in done) == 50 // each * each
+    assert await returned(db_factory) == 50 // each * each
+    assert len(telegram.calls) == (1 if each == 50 else 0)
