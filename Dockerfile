@@ -28,10 +28,10 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin spotb
 VOLUME ["/app/data"]
 USER spotbook
 
-# Webhook mode (WEBHOOK_URL set): GET /healthz on WEBHOOK_PORT checks the database (and Redis).
-# Long polling has no HTTP server: there the check passes while the process runs, and a bot
-# that fails exits (restart it with a restart policy).
+# GET /healthz checks the database (and Redis): on WEBHOOK_PORT in webhook mode (WEBHOOK_URL
+# set), on HEALTH_PORT in long polling (unset it and the check only sees the process running).
+ENV HEALTH_PORT=8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD python -c "import os, urllib.request; os.environ.get('WEBHOOK_URL') and urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WEBHOOK_PORT', '8080'), timeout=3)"
+    CMD python -c "import os, urllib.request; port = os.environ.get('WEBHOOK_PORT', '8080') if os.environ.get('WEBHOOK_URL') else os.environ.get('HEALTH_PORT'); port and urllib.request.urlopen('http://127.0.0.1:%s/healthz' % port, timeout=3)"
 
 CMD ["python", "-m", "bot"]

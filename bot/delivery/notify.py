@@ -38,6 +38,7 @@ from domain.notices.events import (
     OfferLapsed,
     PackageChanged,
     PaymentNudge,
+    PaymentReceived,
     Promoted,
     ReservationRequest,
     SessionReminder,
@@ -141,6 +142,8 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
             return await _package_changed(db, fmt, event)
         if isinstance(event, MoneyReturned):
             return await _money_returned(db, fmt, event)
+        if isinstance(event, PaymentReceived):
+            return await _payment_received(deps, fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -326,6 +329,21 @@ async def _money_returned(db: UnitOfWork, fmt: Formatter, event: MoneyReturned) 
         line = _("{credit} of it is credit on your balance: it pays your next booking.")
         text += "\n" + line.format(credit=fmt.money(event.credit_minor))
     return Rendered(text)
+
+
+async def _payment_received(deps: Deps, fmt: Formatter, event: PaymentReceived) -> Rendered:
+    """The thanks for a payment, with what it bought (a pass, a course) when it bought one."""
+    # imported here: the dialogs import the courier, which renders through this module
+    from bot.dialogs import courses
+    from bot.dialogs.payments import passes
+
+    thanks = _("✅ Payment received: {amount}. Thank you!").format(
+        amount=html(fmt.money(event.amount_minor))
+    )
+    bought = await passes.bought_text(deps, fmt, event.item) or await courses.bought_text(
+        deps, fmt, event.item
+    )
+    return Rendered(f"{thanks}\n{bought}" if bought else thanks)
 
 
 def reminder_message(card: client_views.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:

@@ -3,6 +3,7 @@ a webhook server: bot/runtime/webhook.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -56,9 +57,11 @@ from bot.dialogs.reminders import reminders_router
 from bot.dialogs.staff.dialog import staff_dialog
 from bot.handlers import TELEGRAM_FAULTS, commands_router, fallback_router
 from bot.runtime.config import ConfigError, Settings
+from bot.runtime.health import Check, health_server
 from bot.runtime.logs import log_updates
+from bot.runtime.polling import poll
 from bot.runtime.scheduler import build_scheduler, run_with
-from bot.runtime.webhook import Check, serve_webhook, telegram_update_types
+from bot.runtime.webhook import serve_webhook, telegram_update_types
 from bot.text.i18n import build_i18n, setup_i18n
 from domain.storage.db import DatabaseError, Engine, create_engine, ping, session_factory, shown_url
 from domain.storage.migrate import upgrade_one_at_a_time
@@ -299,7 +302,8 @@ async def wired(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Run
 
 
 async def run(settings: Settings, clock: Clock = utc_now) -> None:
-    """Long polling, or a webhook server when WEBHOOK_URL is set; until SIGTERM or SIGINT."""
+    """Long polling (with GET /healthz on HEALTH_PORT when set), or a webhook server when
+    WEBHOOK_URL is set; until SIGTERM or SIGINT."""
     async with wired(settings, clock) as running:
         if settings.webhook_endpoint is not None:
             log.info("Spotbook is running as @%s (webhook)", running.me.username)
@@ -310,6 +314,16 @@ async def run(settings: Settings, clock: Clock = utc_now) -> None:
             log.warning("removing the webhook a previous run in webhook mode set")
             await running.bot.delete_webhook()
         log.info("Spotbook is running as @%s (long polling)", running.me.username)
-        await running.dp.start_polling(
-            running.bot, polling_timeout=10, allowed_updates=telegram_update_types(running.dp)
-        )
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.health_port is not None:
+                await stack.enter_async_context(
+                    health_server(
+                        settings.webhook_host, settings.health_port, running.health_checks()
+                    )
+                )
+            await poll(
+                running.dp,
+                running.bot,
+                wait=10,
+                allowed_updates=telegram_update_types(running.dp),
+            )

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(8080, ge=1, le=65535)
+    # long polling: serve GET /healthz on this port (webhook mode serves it on WEBHOOK_PORT)
+    health_port: int | None = Field(None, ge=1, le=65535)
     # seed 003: a client may join programmes up to `minus` ranks below theirs, `plus` above
     rank_allowance_minus: int = Field(1, ge=0)
     rank_allowance_plus: int = Field(0, ge=0)

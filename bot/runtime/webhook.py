@@ -1,47 +1,73 @@
 """Webhook mode: an aiohttp server that Telegram POSTs updates to, and GET /healthz for the
 load balancer. Several instances can serve one WEBHOOK_URL: they share the database (the
-outbox is claimed row by row) and, through REDIS_URL, dialog state."""
+outbox is claimed row by row) and, through REDIS_URL, dialog state.
+
+Telegram gets its answer only once the update has been handled: 200 when the handler
+finished, 500 when it failed or took longer than HANDLER_TIMEOUT. Telegram then delivers the
+update again, so a crash while handling (a ``successful_payment`` with the client's money
+taken) loses nothing; the handlers are safe to run twice."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.runtime.config import ConfigError, Settings
+from bot.runtime.health import HEALTH_PATH, Check, health_handler, listen
 
 log = logging.getLogger(__name__)
 
-HEALTH_PATH = "/healthz"
-HEALTH_TIMEOUT = 3.0  # seconds a check may take before the instance counts as unhealthy
+# Telegram waits about a minute for the answer, then sends the update again; an update
+# still under way after this long is answered 500 (and so tried again) before that happens.
+HANDLER_TIMEOUT = 50.0
 IN_FLIGHT_TIMEOUT = 10.0  # seconds updates under way get to finish on shutdown
-
-Check = Callable[[], Awaitable[object]]
 
 
 class UpdatesHandler(SimpleRequestHandler):
-    """aiogram's handler, which answers Telegram at once and handles the update in a task;
-    a handler's error is logged as polling logs it, not left in a task nobody awaits."""
+    """aiogram's handler, made to answer after handling: 200 when the update was handled,
+    500 when its handler raised or ran out of time (Telegram then delivers it again)."""
 
-    async def _background_feed_update(self, bot: Bot, update: dict[str, Any]) -> None:
+    def __init__(self, dp: Dispatcher, bot: Bot, *, secret_token: str | None) -> None:
+        super().__init__(dp, bot, handle_in_background=False, secret_token=secret_token)
+        self.in_flight: set[asyncio.Task[web.Response]] = set()
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        # in a task of its own, so that a shutdown lets it finish rather than cut it short
+        task = asyncio.ensure_future(self._handle_update(bot, request))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+        return await asyncio.shield(task)
+
+    async def _handle_update(self, bot: Bot, request: web.Request) -> web.Response:
+        update = Update.model_validate(
+            await request.json(loads=bot.session.json_loads), context={"bot": bot}
+        )
         try:
-            await super()._background_feed_update(bot, update)
+            async with asyncio.timeout(HANDLER_TIMEOUT):
+                result = await self.dispatcher.feed_update(bot, update, **self.data)
+        except TimeoutError:
+            log.error("update %s took over %.0f s: answered 500", update.update_id, HANDLER_TIMEOUT)
+            return web.json_response({"ok": False}, status=500)
         except Exception:
-            log.exception("update %s failed", update.get("update_id"))
+            log.exception("update %s failed: answered 500", update.update_id)
+            return web.json_response({"ok": False}, status=500)
+        if isinstance(result, TelegramMethod):
+            await self.dispatcher.silent_call_request(bot=bot, result=result)
+        return web.json_response({})
 
 
 def build_web_app(
     dp: Dispatcher, bot: Bot, settings: Settings, checks: Mapping[str, Check]
-) -> tuple[web.Application, SimpleRequestHandler]:
+) -> tuple[web.Application, UpdatesHandler]:
     """The updates route (a request without the right secret token is answered 401 and fed
     nothing) and the health check."""
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
@@ -54,28 +80,6 @@ def build_web_app(
     return app, updates
 
 
-def health_handler(checks: Mapping[str, Check]) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """200 {"status": "ok", <check>: "ok", ...} when every check passes, else 503 with the
-    failing check's error: the load balancer then sends updates to the other instances."""
-
-    async def health(_request: web.Request) -> web.Response:
-        results: dict[str, str] = {}
-        for name, check in checks.items():
-            try:
-                async with asyncio.timeout(HEALTH_TIMEOUT):
-                    await check()
-            except Exception as error:  # whatever a driver raises: the check failed
-                reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-                results[name] = f"error: {reason}".splitlines()[0]
-            else:
-                results[name] = "ok"
-        healthy = all(result == "ok" for result in results.values())
-        body = {"status": "ok" if healthy else "unavailable", **results}
-        return web.json_response(body, status=200 if healthy else 503)
-
-    return health
-
-
 async def serve_webhook(
     dp: Dispatcher, bot: Bot, settings: Settings, checks: Mapping[str, Check]
 ) -> None:
@@ -84,7 +88,10 @@ async def serve_webhook(
     endpoint = settings.webhook_endpoint
     assert endpoint is not None
     app, updates = build_web_app(dp, bot, settings, checks)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    # on shutdown, updates under way get IN_FLIGHT_TIMEOUT to finish (and be answered 200)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=IN_FLIGHT_TIMEOUT
+    )
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -93,7 +100,9 @@ async def serve_webhook(
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     await dp.emit_startup(bot=bot, **workflow)
     try:
-        await _listen(runner, settings)
+        await listen(
+            runner, settings.webhook_host, settings.webhook_port, ("WEBHOOK_HOST", "WEBHOOK_PORT")
+        )
         await _set_webhook(bot, dp, settings, endpoint)
         log.info(
             "webhook mode: listening on %s:%s, Telegram delivers to %s",
@@ -117,17 +126,6 @@ async def serve_webhook(
         await dp.emit_shutdown(bot=bot, **workflow)
 
 
-async def _listen(runner: web.AppRunner, settings: Settings) -> None:
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    try:
-        await site.start()
-    except OSError as error:
-        raise ConfigError(
-            f"cannot listen on WEBHOOK_HOST={settings.webhook_host} "
-            f"WEBHOOK_PORT={settings.webhook_port}: {error.strerror or error}"
-        ) from None
-
-
 async def _set_webhook(bot: Bot, dp: Dispatcher, settings: Settings, endpoint: str) -> None:
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     try:
@@ -146,13 +144,12 @@ def telegram_update_types(dp: Dispatcher) -> list[str]:
     return [name for name in dp.resolve_used_update_types() if name in Update.model_fields]
 
 
-async def _finish_in_flight(updates: SimpleRequestHandler) -> None:
-    # aiogram answers Telegram at once and handles the update in a task it keeps here (no
-    # public way to see them); a handler cut short would lose a click the user made
-    running = [task for task in updates._background_feed_update_tasks if not task.done()]
+async def _finish_in_flight(updates: UpdatesHandler) -> None:
+    # Telegram is answered only after handling, so an update cut short here is delivered
+    # again; still, finishing it saves the client a repeat
+    running = [task for task in updates.in_flight if not task.done()]
     if running:
         _done, late = await asyncio.wait(running, timeout=IN_FLIGHT_TIMEOUT)
         for task in late:
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*late, return_exceptions=True)
+        await asyncio.gather(*late, return_exceptions=True)

@@ -35,7 +35,7 @@ from domain.errors import (
     SessionAlreadyStarted,
 )
 from domain.notices import outbox
-from domain.notices.events import PaymentNudge
+from domain.notices.events import PaymentNudge, PaymentReceived
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.storage.models import (
     Booking,
@@ -196,7 +196,9 @@ async def apply_payment(
     """Record a successful payment; True the first time, False for a repeat of the same
     charge (nothing is written then). The money is recorded even when the item went away
     meanwhile: it then shows as credit on the client's balance, never lost. A pass is
-    bought in the same transaction, so it too is written once."""
+    bought in the same transaction, so it too is written once, and so is the client's
+    thank-you (through the outbox): a payment Telegram delivers again, or that reconciliation
+    finds, is thanked for once."""
     if not charge_id:
         raise InvalidPayment()
     dialect = postgresql if db.bind.dialect.name == "postgresql" else sqlite
@@ -230,6 +232,9 @@ async def apply_payment(
         if granted:  # the invoice left out the client's credit: it pays the rest now
             await db.flush()
             await _settle_from_credit(db, client_id, paid.item, now)
+    if applied:
+        thanks = PaymentReceived(client_id, charge_id, paid.item, paid.amount_minor, paid.currency)
+        await outbox.record(db, [thanks], now)
     await db.commit()
     return applied
 

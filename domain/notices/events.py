@@ -226,6 +226,23 @@ class MoneyReturned(_ToClient):
         return f"money_returned:{self.refund_id}"
 
 
+@dataclass(frozen=True)
+class PaymentReceived(_ToClient):
+    """Telegram took the client's payment and it is in the ledger (recorded once per charge
+    id, so the client is thanked once however often Telegram delivers it)."""
+
+    kind: ClassVar[str] = "payment_received"
+    client_id: int
+    charge_id: str
+    item: str
+    amount_minor: int
+    currency: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"payment_received:{self.charge_id}"
+
+
 Event = (
     Promoted
     | SpotOffered
@@ -240,6 +257,7 @@ Event = (
     | PackageChanged
     | ReservationRequest
     | MoneyReturned
+    | PaymentReceived
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -257,5 +275,6 @@ EVENT_KINDS: dict[str, type[Event]] = {
         PackageChanged,
         ReservationRequest,
         MoneyReturned,
+        PaymentReceived,
     )
 }

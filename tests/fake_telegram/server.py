@@ -84,6 +84,8 @@ class FakeTelegram:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_deliveries: list[WebhookDelivery] = []
+        # the update id being POSTed to the webhook right now (the bot has not answered yet)
+        self.webhook_posting: int | None = None
         # how long the fake waits before delivering again after the bot refused an update or
         # could not be reached (Telegram waits longer, and longer each time)
         self.webhook_retry_seconds = 0.2

@@ -106,7 +106,11 @@ async def deliver(fake: FakeTelegram) -> None:
         if not due():
             continue
         update, url = fake._updates[0], fake.webhook_url
-        delivery = await _post_update(fake, update, url)
+        fake.webhook_posting = update["update_id"]
+        try:
+            delivery = await _post_update(fake, update, url)
+        finally:
+            fake.webhook_posting = None
         fake.webhook_deliveries.append(delivery)
         if delivery.ok:
             fake._updates = [u for u in fake._updates if u is not update]

@@ -153,6 +153,21 @@ def test_in_webhook_mode_the_health_check_asks_healthz_on_the_webhook_port(healt
     assert run_health_check(**webhook) != 0  # nothing answers
 
 
-def test_in_polling_mode_the_health_check_passes_while_the_process_runs():
-    # no HTTP server to ask in long polling: the documented limit, not a check that always fails
+def test_in_polling_mode_the_health_check_asks_healthz_on_the_health_port(health_server):
+    port = str(health_server.server_port)
+
+    assert run_health_check(HEALTH_PORT=port) == 0
+    Health.status = 503
+    try:
+        assert run_health_check(HEALTH_PORT=port) != 0
+    finally:
+        Health.status = 200
+
+
+def test_the_image_serves_healthz_in_polling_mode_too():
+    assert ("ENV", "HEALTH_PORT=8080") in STEPS
+
+
+def test_without_a_health_port_the_polling_check_passes_while_the_process_runs():
+    # HEALTH_PORT unset: nothing to ask, the documented limit (not a check that always fails)
     assert run_health_check() == 0

@@ -11,7 +11,7 @@ from aiogram.types import Update
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.deps import Deps
-from bot.runtime import webhook
+from bot.runtime import health, webhook
 from bot.runtime.app import build_dispatcher
 from bot.runtime.config import Settings
 from bot.runtime.webhook import build_web_app, telegram_update_types
@@ -65,7 +65,7 @@ async def test_healthz_is_200_when_every_check_passes():
 
 
 async def test_healthz_is_503_with_the_reason_when_a_check_fails_or_hangs(monkeypatch):
-    monkeypatch.setattr(webhook, "HEALTH_TIMEOUT", 0.05)
+    monkeypatch.setattr(health, "HEALTH_TIMEOUT", 0.05)
     client = await client_for({"database": broken, "redis": hangs})
     try:
         response = await client.get("/healthz")
@@ -89,11 +89,10 @@ async def test_an_update_without_the_right_secret_is_refused_and_fed_nothing(hea
         refused = await client.post("/tg", json={"update_id": 5}, headers=headers)
         right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
         accepted = await client.post("/tg", json={"update_id": 6}, headers=right)
-        await asyncio.wait_for(got.wait(), 10)  # aiogram feeds it in a task after answering
     finally:
         await client.close()
     assert (refused.status, accepted.status) == (401, 200)
-    assert fed == [6]  # had 5 got through, its task would have run first
+    assert fed == [6]  # answered after handling: 6 was fed before its answer came
 
 
 class Records(logging.Handler):
@@ -107,21 +106,68 @@ class Records(logging.Handler):
         self.arrived.set()
 
 
-async def test_an_update_whose_handler_fails_is_logged_with_its_traceback(monkeypatch):
+async def test_an_update_whose_handler_fails_is_answered_500_and_logged_with_its_traceback(
+    monkeypatch,
+):
     records = Records()
     monkeypatch.setattr(webhook.log, "handlers", [records])
     client = await client_for({})
     try:
         right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
         answer = await client.post("/tg", json={"update_id": 13}, headers=right)
-        await asyncio.wait_for(records.arrived.wait(), 10)
     finally:
         await client.close()
-    assert answer.status == 200  # Telegram is answered at once, and does not send it again
+    assert answer.status == 500  # so Telegram delivers it again
     [failed] = records.records
-    assert failed.getMessage() == "update 13 failed"
+    assert failed.getMessage() == "update 13 failed: answered 500"
     assert failed.exc_info is not None
     assert str(failed.exc_info[1]) == "the handler failed"
+
+
+async def blocking_client(release: asyncio.Event, entered: asyncio.Event) -> TestClient:
+    """A webhook whose handler waits for ``release`` (``entered`` set once it started)."""
+    dp = Dispatcher()
+
+    async def handler(_handler, _update, _data) -> None:
+        entered.set()
+        await release.wait()
+
+    dp.update.outer_middleware(handler)
+    app, _ = build_web_app(dp, Bot("123456:TEST"), SETTINGS, {})
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return client
+
+
+async def test_telegram_is_answered_only_once_the_update_was_handled():
+    release, entered = asyncio.Event(), asyncio.Event()
+    client = await blocking_client(release, entered)
+    right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+    try:
+        answer = asyncio.ensure_future(client.post("/tg", json={"update_id": 7}, headers=right))
+        await asyncio.wait_for(entered.wait(), 10)
+        # answered early, it would be here by now (the handler is blocked, whatever the time)
+        done, _ = await asyncio.wait([answer], timeout=1)
+        assert not done  # a crash now: Telegram has no answer and delivers it again
+        release.set()
+        assert (await asyncio.wait_for(answer, 10)).status == 200
+    finally:
+        release.set()
+        await client.close()
+
+
+async def test_an_update_that_outlasts_the_handler_time_is_answered_500(monkeypatch):
+    monkeypatch.setattr(webhook, "HANDLER_TIMEOUT", 0.05)
+    release, entered = asyncio.Event(), asyncio.Event()
+    client = await blocking_client(release, entered)
+    right = {"X-Telegram-Bot-Api-Secret-Token": "right-secret"}
+    try:
+        answer = await client.post("/tg", json={"update_id": 8}, headers=right)
+    finally:
+        release.set()
+        await client.close()
+    assert entered.is_set()
+    assert answer.status == 500
 
 
 def test_telegram_is_asked_for_the_update_types_the_bot_handles_and_only_telegrams():

@@ -20,13 +20,11 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Button
 from aiogram_dialog.widgets.text import Format
 
+from bot.delivery.courier import send_due
 from bot.delivery.notify import PayBooking
 from bot.deps import Deps, client_of, deps_of, i18n_of
-from bot.dialogs import courses
-from bot.dialogs.payments import passes
 from bot.dialogs.payments.invoices import send_invoice
 from bot.text.errors import message_for
-from bot.text.formatting import html
 from bot.text.i18n import T
 from bot.text.reader import Formatter
 from domain.billing import money
@@ -91,7 +89,7 @@ async def on_pre_checkout(query: PreCheckoutQuery, deps: Deps) -> None:
     await query.answer(ok=True)
 
 
-async def on_successful_payment(message: Message, deps: Deps, i18n: I18n) -> None:
+async def on_successful_payment(message: Message, deps: Deps, i18n: I18n, bot: Bot) -> None:
     payment = message.successful_payment
     try:
         paid = InvoiceFor.from_payload(payment.invoice_payload)
@@ -117,14 +115,8 @@ async def on_successful_payment(message: Message, deps: Deps, i18n: I18n) -> Non
     if not applied:  # Telegram delivered it again: already recorded and thanked for
         log.info("payment %s delivered again: ignored", payment.telegram_payment_charge_id)
         return
-    fmt = Formatter(deps.settings, i18n.current_locale)
-    thanks = _("✅ Payment received: {amount}. Thank you!").format(
-        amount=html(fmt.money(payment.total_amount))
-    )
-    bought = await passes.bought_text(deps, fmt, paid.item) or await courses.bought_text(
-        deps, fmt, paid.item
-    )
-    await message.answer(f"{thanks}\n{bought}" if bought else thanks)
+    # the thanks was written to the outbox with the payment: sent now, and once
+    await send_due(bot, deps, i18n)
 
 
 async def on_pay_button(
