@@ -217,9 +217,17 @@ class NothingDue(DomainError):
 
 
 class StarsRefundRefused(DomainError):
-    """Telegram refused refundStarPayment: no refund was recorded."""
+    """Telegram refused refundStarPayment (``reason``: its description); the money is held
+    again. Its "CHARGE_ALREADY_REFUNDED" means the payment went back before: done."""
 
     code = "stars_refund_refused"
+
+
+class StarsRefundUnanswered(DomainError):
+    """refundStarPayment got no answer (timeout, network, Telegram's server error): whether
+    the payment went back is unknown until it is asked again or Telegram's list shows it."""
+
+    code = "stars_refund_unanswered"
 
 
 # --- session types, multi and single sessions, reservations, announcements -----------------

@@ -13,8 +13,9 @@ from aiogram.utils.i18n.context import get_i18n
 from bot.access import IsStaff, refuse
 from bot.commands.sessions import usage_hint
 from bot.delivery.courier import send_due
+from bot.delivery.refunds import stars_refunder
 from bot.deps import Deps
-from bot.dialogs.staff.money import parse_amount, refund_summary, stars_refunder
+from bot.dialogs.staff.money import parse_amount, refund_summary
 from bot.text.errors import describe
 from bot.text.reader import Formatter
 from domain.billing.refunds import refund_package

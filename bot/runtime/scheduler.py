@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.announce import refresh_announcements
 from bot.delivery.courier import dispatch_outbox, send_due
+from bot.delivery.refunds import complete_stars_refunds
 from bot.deps import Deps
 from domain.billing.credits import count_attendance
 from domain.billing.fees import raise_fees
@@ -89,6 +90,22 @@ def build_scheduler(bot: Bot, deps: Deps, i18n: I18n) -> AsyncIOScheduler:
         args=[bot, deps, i18n],
         id="fees",
         next_run_time=datetime.now(UTC),  # and at start-up: the bot may have been down
+        **periodic,
+    )
+    scheduler.add_job(
+        complete_stars_refunds,
+        "interval",
+        seconds=settings.fee_check_seconds,
+        args=[bot, deps, i18n],
+        id="stars_refunds",
+        **periodic,
+    )
+    scheduler.add_job(  # and at start-up all of them: refunds cut short by a crash or restart
+        complete_stars_refunds,
+        "date",
+        args=[bot, deps, i18n],
+        kwargs={"at_start": True},
+        id="stars_refunds_at_start",
         **periodic,
     )
     if deps.announcer is not None:

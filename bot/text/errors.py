@@ -198,6 +198,9 @@ MESSAGES |= {
     "stars_refund_refused": N_(
         "Telegram refused the Stars refund ({reason}). Nothing was refunded or recorded."
     ),
+    "stars_refund_unanswered": N_(
+        "Telegram did not answer the Stars refund; it will be checked again."
+    ),
     "not_an_amount": N_(
         "Please start with the amount, a plain number such as 20 or 12.50 (no sign, no "
         "currency, no more decimals than the currency has), then the reason."

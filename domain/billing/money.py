@@ -297,6 +297,28 @@ def plan_refund(paid: Entry, amount: Money, *, already_returned: Money | None = 
     return RefundPlan(RefundRoute.CASH, refund(item, amount, Method.VENUE))
 
 
+class RefundState(StrEnum):
+    """Where a whole Stars payment's refund through Telegram stands. It is recorded REQUESTED
+    (and counts as going back) before Telegram is asked; the answer settles it."""
+
+    REQUESTED = "requested"  # recorded; Telegram not asked yet, or its answer never recorded
+    UNKNOWN = "unknown"  # asked; no answer (timeout, network): asked again, or settled later
+    DONE = "done"  # Telegram refunded it
+    REFUSED = "refused"  # Telegram said no: the money is held again
+
+
+OPEN_REFUND_STATES = (RefundState.REQUESTED, RefundState.UNKNOWN)
+
+
+def refund_answered(state: RefundState, answer: RefundState) -> RefundState:
+    """A Stars refund's state after an answer from Telegram (DONE, REFUSED, or UNKNOWN for
+    none): an open refund takes it; a settled one (done or refused) stays as it is, so a late
+    or repeated answer changes nothing."""
+    if answer == RefundState.REQUESTED:
+        raise ValueError("an answer is done, refused or unknown")
+    return answer if state in OPEN_REFUND_STATES else state
+
+
 # --- balance credit spent on the next purchase ----------------------------------------------
 
 

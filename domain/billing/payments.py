@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,7 @@ from domain.errors import (
 from domain.notices import outbox
 from domain.notices.events import PaymentNudge, PaymentReceived
 from domain.policy import DEFAULT_POLICY, Policy
+from domain.storage.db import lock_for_writing
 from domain.storage.models import (
     Booking,
     BookingStatus,
@@ -48,6 +49,7 @@ from domain.storage.models import (
     LedgerEntry,
     PassOffer,
     ProgrammeKind,
+    RefundRequest,
 )
 
 PAYLOAD_VERSION = "v1"
@@ -315,19 +317,33 @@ async def _settle_from_credit(
 
 
 async def lock_account(db: AsyncSession, client_id: int) -> None:
-    """Take the client's row for the rest of the transaction, before reading their ledger:
-    money actions on one client (two staff refunding at once, two Pay taps spending the same
-    credit) then run one after the other and each sees what the other wrote. A row lock on
-    PostgreSQL; on SQLite the first write takes the database's writer lock."""
-    await db.execute(update(Client).where(Client.id == client_id).values(id=Client.id))
+    """Take the lock for a read-then-write money action on the client, before their ledger is
+    read: actions on one client (two staff refunding at once, two Pay taps spending the same
+    credit) then run one after the other and each sees what the other wrote. The client's row
+    (FOR UPDATE) on PostgreSQL; the database's writer lock (BEGIN IMMEDIATE) on SQLite — see
+    domain.storage.db.lock_for_writing."""
+    await lock_for_writing(db, select(Client.id).where(Client.id == client_id))
 
 
 async def entries(db: AsyncSession, client_id: int) -> list[money.Entry]:
-    """The client's ledger, oldest first, as the pure rules read it."""
+    """The client's ledger, oldest first, as the pure rules read it, followed by the Stars
+    refunds asked of Telegram and not yet answered (domain.billing.refunds): they count as
+    going back, so no refund or credit is planned on that money meanwhile."""
     rows = await db.scalars(
         select(LedgerEntry).where(LedgerEntry.client_id == client_id).order_by(LedgerEntry.id)
     )
-    return [entry_of(row) for row in rows]
+    lines = [entry_of(row) for row in rows]
+    pending = await db.execute(
+        select(RefundRequest.item, RefundRequest.amount_minor, RefundRequest.currency)
+        .where(
+            RefundRequest.client_id == client_id,
+            RefundRequest.state.in_(money.OPEN_REFUND_STATES),
+        )
+        .order_by(RefundRequest.id)
+    )
+    stars = money.Method.STARS
+    lines += [money.refund(item, money.Money(minor, cur), stars) for item, minor, cur in pending]
+    return lines
 
 
 def entry_of(row: LedgerEntry) -> money.Entry:

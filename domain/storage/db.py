@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Select, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
@@ -90,6 +90,23 @@ async def rolled_back_unless_committed(db: AsyncSession) -> AsyncIterator[AsyncS
     finally:
         if db.in_transaction():
             await db.rollback()
+
+
+async def lock_for_writing(db: AsyncSession, rows: Select) -> None:
+    """Start a read-then-write unit of work by taking the lock its write needs, before it
+    reads. On PostgreSQL the ``rows`` selected (SELECT ... FOR UPDATE): another unit of work
+    locking them waits until this one ends. On SQLite the database's single writer lock, with
+    ``BEGIN IMMEDIATE`` (waits, up to the busy timeout, for another writer to finish), unless
+    this transaction holds it already (it wrote). pysqlite itself opens a transaction only at
+    the first write: what was read before it is read outside any transaction, and another
+    writer may change it before this one writes."""
+    connection = await db.connection()
+    if connection.dialect.name != "sqlite":
+        await connection.execute(rows.with_for_update())
+        return
+    raw = await connection.get_raw_connection()
+    if not raw.driver_connection.in_transaction:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _ensure_sqlite_folder(url: URL) -> None:

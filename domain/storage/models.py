@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from domain.billing.money import RefundState
 from domain.booking.status import BookingStatus, EnrolmentStatus, MakeupStatus, WaitStatus
 from domain.catalog.kinds import ProgrammeKind, Promotion
 
@@ -407,6 +408,51 @@ class LedgerEntry(Base):
             sqlite_where=text("charge_for = 'monthly_fee'"),
             postgresql_where=text("charge_for = 'monthly_fee'"),
         ),
+    )
+
+
+class RefundRequest(Base):
+    """A whole Stars payment going back through refundStarPayment, in two phases
+    (domain/billing/refunds.py): recorded *requested* and committed before Telegram is asked
+    (the refund cap counts an open request as going back), then *done* (a ledger refund line
+    is written then), *refused* (the money is held again; Telegram's reason is kept) or
+    *unknown* (no answer: asked again, or settled from Telegram's list of refunds)."""
+
+    __tablename__ = "refund_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    item: Mapped[str] = mapped_column(String(64))
+    # the Stars payment's telegram_payment_charge_id: what refundStarPayment is given
+    charge_id: Mapped[str] = mapped_column(String(128))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    booking_id: Mapped[int] = mapped_column(Integer)  # what the client is told it is about
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state: Mapped[str] = mapped_column(String(12), default=RefundState.REQUESTED)
+    refused_why: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ledger_id: Mapped[int | None] = mapped_column(ForeignKey("ledger.id"), nullable=True)
+    # the same refund's other parts (credit, cash, card: written at once), told to the client
+    # along with this one's outcome; zero once told
+    others_minor: Mapped[int] = mapped_column(Integer, default=0)
+    others_credit_minor: Mapped[int] = mapped_column(Integer, default=0)
+    others_line_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="positive_amount"),
+        # a payment has one refund under way or done at a time
+        Index(
+            "uq_refund_requests_charge_id",
+            "charge_id",
+            unique=True,
+            sqlite_where=text("state != 'refused'"),
+            postgresql_where=text("state != 'refused'"),
+        ),
+        Index("ix_refund_requests_state", "state"),
     )
 
 

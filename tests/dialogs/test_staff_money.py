@@ -4,12 +4,18 @@ venue, refunds by route, waivers, who owes what with its CSV; bad input changes 
 from __future__ import annotations
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
 from aiogram.methods import RefundStarPayment, SendDocument, SendMessage, TelegramMethod
 from aiogram.types import Message
 from sqlalchemy import select
 
+from bot.delivery.refunds import complete_stars_refunds
+from bot.deps import Deps
+from bot.runtime.config import Settings
+from bot.text.i18n import build_i18n
 from domain.billing import money
 from domain.billing.payments import InvoiceFor, apply_payment, booking_item
+from domain.billing.refunds import refund_booking
 from domain.booking.bookings import book_session
 from domain.clients.record import ClientRef
 from domain.policy import Policy
@@ -34,11 +40,18 @@ programmes:
 
 
 class TelegramBot(RecordingBot):
-    """Also carries out Stars refunds and takes documents."""
+    """Also carries out Stars refunds (or answers them with ``refund_error``, Telegram's
+    description; "timeout": no answer) and takes documents."""
+
+    refund_error: str | None = None
 
     async def __call__(self, method: TelegramMethod, request_timeout: int | None = None):
         if isinstance(method, RefundStarPayment):
             self.calls.append(method)
+            if self.refund_error == "timeout":
+                raise TelegramNetworkError(method, "Request timeout error")
+            if self.refund_error:
+                raise TelegramBadRequest(method, self.refund_error)
             return True
         if isinstance(method, SendDocument):
             self.calls.append(method)
@@ -156,6 +169,46 @@ async def test_a_full_refund_of_a_stars_payment_calls_telegram(
     assert (await ledger(db_factory))[-1][1:4] == ("refund", 50, "stars")
 
 
+@pytest.mark.parametrize(
+    ("answer", "shown", "recorded"),
+    [
+        (
+            "Bad Request: CHARGE_ALREADY_REFUNDED",  # an earlier attempt's answer was lost
+            "✅ 50 ⭐ refunded through Telegram Stars.",
+            True,
+        ),
+        (
+            "Bad Request: CHARGE_NOT_FOUND",
+            "⚠️ Telegram refused to refund 50 ⭐: Bad Request: CHARGE_NOT_FOUND. The studio "
+            "still holds it.",
+            False,
+        ),
+        (
+            "timeout",
+            "⏳ 50 ⭐ asked back from Telegram Stars: Telegram did not answer; it will be "
+            "checked again, and the client told once it is refunded.",
+            False,
+        ),
+    ],
+    ids=["already refunded", "refused", "no answer"],
+)
+async def test_staff_see_what_telegram_answered_a_stars_refund(
+    chat_for, booking, db_factory, clock, answer, shown, recorded
+):
+    await pay_stars(db_factory, clock, booking)
+    staff = chat_for()
+    staff.bot.refund_error = answer
+    await alices_card(staff)
+    await staff.click("↩️ Refund")
+
+    card = await staff.send("50 class cancelled")
+
+    assert shown in card
+    assert ((await ledger(db_factory))[-1][1:4] == ("refund", 50, "stars")) is recorded
+    told = [m for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id]
+    assert bool(told) is recorded
+
+
 async def test_bad_amounts_and_reasons_are_refused_and_nothing_changes(
     chat_for, booking, db_factory, clock
 ):
@@ -245,3 +298,44 @@ async def test_who_owes_what_lists_the_clients_due_and_exports_csv(
         "1002,Bob,50 ⭐,XTR,50",
         "1001,Alice,20 ⭐,XTR,20",
     ]
+
+
+async def test_a_refund_cut_short_is_completed_at_start_up_once_and_the_client_told(
+    booking, db_factory, clock
+):
+    """The process died after Telegram refunded, before the answer was recorded: at start-up
+    Telegram answers CHARGE_ALREADY_REFUNDED, which is recorded as done; the periodic run
+    leaves a refund asked moments ago to the staff member waiting for it."""
+    await pay_stars(db_factory, clock, booking)
+
+    async def dies_after_telegram_refunded(user_id: int, charge_id: str) -> None:
+        raise SystemExit()
+
+    with pytest.raises(SystemExit):
+        async with db_factory() as db:
+            await refund_booking(
+                db,
+                client_id=ALICE.id,
+                booking_id=booking,
+                amount=money.Money(50, "XTR"),
+                reason="class cancelled",
+                staff_id=STAFF,
+                now=clock(),
+                refund_stars=dies_after_telegram_refunded,
+            )
+    bot = TelegramBot()
+    bot.refund_error = "Bad Request: CHARGE_ALREADY_REFUNDED"
+    settings = Settings(TZ="Europe/Prague", currency="XTR", bot_token=None)
+    deps = Deps(db=db_factory, settings=settings, clock=clock)
+
+    await complete_stars_refunds(bot, deps, build_i18n("en"))
+    assert bot.of(RefundStarPayment) == []  # asked moments ago: left alone
+    await complete_stars_refunds(bot, deps, build_i18n("en"), at_start=True)
+    await complete_stars_refunds(bot, deps, build_i18n("en"), at_start=True)
+
+    assert len(bot.of(RefundStarPayment)) == 1
+    assert [line for line in await ledger(db_factory) if line[1] == "refund"] == [
+        (ALICE.id, "refund", 50, "stars", STAFF, "class cancelled")
+    ]
+    [told] = [m for m in bot.of(SendMessage) if m.chat_id == ALICE.id]
+    assert "↩️ The studio refunded 50 ⭐ for <b>Clay — Wheel</b>." in told.text

@@ -567,3 +567,28 @@ def test_nudges_stop_once_the_item_is_paid():
     due = money.due_for("fee:3:77:2026-03", entries)
 
     assert money.nudges_still_to_send(times, due=due, now=times[0]) == []
+
+
+@pytest.mark.parametrize(
+    ("state", "answer", "after"),
+    [
+        ("requested", "done", "done"),
+        ("requested", "refused", "refused"),
+        ("requested", "unknown", "unknown"),
+        ("unknown", "done", "done"),
+        ("unknown", "refused", "refused"),
+        ("done", "refused", "done"),  # a late or repeated answer changes nothing settled
+        ("done", "unknown", "done"),
+        ("refused", "done", "refused"),
+    ],
+)
+def test_an_open_stars_refund_takes_telegrams_answer_a_settled_one_keeps_its_state(
+    state, answer, after
+):
+    state, answer = money.RefundState(state), money.RefundState(answer)
+    assert money.refund_answered(state, answer) == money.RefundState(after)
+
+
+def test_requested_is_no_answer():
+    with pytest.raises(ValueError, match="answer"):
+        money.refund_answered(money.RefundState.UNKNOWN, money.RefundState.REQUESTED)

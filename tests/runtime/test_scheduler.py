@@ -8,6 +8,7 @@ from datetime import timedelta
 from aiogram import Dispatcher
 
 from bot.delivery.courier import Courier, dispatch_outbox
+from bot.delivery.refunds import complete_stars_refunds
 from bot.deps import Deps
 from bot.runtime.config import Settings
 from bot.runtime.scheduler import (
@@ -40,7 +41,19 @@ async def test_periodic_jobs_run_at_their_configured_intervals_and_tolerate_a_bu
     # fees fall due by the day: charged (and attendance counted) every 10 minutes here
     assert jobs["fees"].func is fees_and_attendance
     assert jobs["fees"].trigger.interval == timedelta(seconds=600)
-    assert set(jobs) == {"expire_offers", "release_unconfirmed", "outbox", "fees"}
+    # Stars refunds left open are asked again as often, and once at start-up
+    assert jobs["stars_refunds"].func is complete_stars_refunds
+    assert jobs["stars_refunds"].trigger.interval == timedelta(seconds=600)
+    assert jobs["stars_refunds_at_start"].func is complete_stars_refunds
+    assert jobs["stars_refunds_at_start"].kwargs == {"at_start": True}
+    assert set(jobs) == {
+        "expire_offers",
+        "release_unconfirmed",
+        "outbox",
+        "fees",
+        "stars_refunds",
+        "stars_refunds_at_start",
+    }
     for job in jobs.values():
         assert job.misfire_grace_time == 60
         assert job.max_instances == 1

@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from domain.billing import money
-from domain.billing.payments import InvoiceFor, apply_payment, balance, booking_item
+from domain.billing.payments import (
+    InvoiceFor,
+    apply_payment,
+    balance,
+    booking_item,
+    lock_account,
+)
 from domain.billing.refunds import mark_paid_at_venue, refund_booking, waive_due
 from domain.booking.bookings import book_session
 from domain.clients.record import ClientRef
@@ -65,6 +71,10 @@ class Telegram:
 
 @pytest.fixture
 async def booking(db_factory) -> int:
+    return await alices_booking(db_factory)
+
+
+async def alices_booking(db_factory) -> int:
     """Alice's booking of the first 50 ⭐ session (Bob holds one of the second)."""
     await load(db_factory, STUDIO)
     async with db_factory() as db:
@@ -208,14 +218,18 @@ async def test_a_booking_paid_partly_with_credit_returns_the_stars_payment_whole
     }
 
 
-async def test_when_telegram_refuses_a_stars_refund_nothing_is_recorded(db_factory, booking):
+async def test_when_telegram_refuses_a_stars_refund_the_money_is_held_again(db_factory, booking):
     await pay_stars(db_factory, booking)
     before = await ledger(db_factory)
 
-    with pytest.raises(StarsRefundRefused):
-        await refund(db_factory, booking, 50, Telegram(refuse="CHARGE_ALREADY_REFUNDED"))
+    done = await refund(db_factory, booking, 50, Telegram(refuse="Bad Request: CHARGE_NOT_FOUND"))
 
+    assert (done.amount, done.refused) == (xtr(0), xtr(50))
+    assert done.refused_why == "Bad Request: CHARGE_NOT_FOUND"
     assert await ledger(db_factory) == before
+    assert (await refund(db_factory, booking, 50)).by_route == {  # held: it can go back later
+        money.RefundRoute.STARS_REFUND: xtr(50)
+    }
 
 
 async def test_card_and_venue_payments_are_refunded_as_recorded_money(db_factory, booking):
@@ -316,8 +330,7 @@ async def test_the_client_is_told_of_a_refund_through_the_outbox_with_the_refund
 async def test_a_refund_telegram_refused_tells_the_client_nothing(db_factory, booking):
     await pay_stars(db_factory, booking)
 
-    with pytest.raises(StarsRefundRefused):
-        await refund(db_factory, booking, 50, Telegram(refuse="CHARGE_ALREADY_REFUNDED"))
+    await refund(db_factory, booking, 50, Telegram(refuse="Bad Request: CHARGE_NOT_FOUND"))
 
     assert await told(db_factory) == []
 
@@ -351,13 +364,20 @@ async def returned(db_factory) -> int:
 @pytest.mark.parametrize("each", [20, 50], ids=["in part, as credit", "whole, through Telegram"])
 async def test_eight_concurrent_refunds_never_return_more_than_was_paid(db_factory, booking, each):
     """The refund cap holds under a race: the client's account is locked before the ledger is
-    read, so each refund sees what the ones before it wrote."""
+    read, so each refund sees what the ones before it wrote. The eight start while the account
+    is taken, so they all contend at once (Telegram is asked outside the transaction, which
+    no longer widens the race by itself)."""
     await pay_stars(db_factory, booking)
     telegram = SlowTelegram()
 
-    results = await asyncio.gather(
-        *(refund(db_factory, booking, each, telegram) for _ in range(8)), return_exceptions=True
-    )
+    async with db_factory() as holder:
+        await lock_account(holder, ALICE.id)
+        refunds = [
+            asyncio.create_task(refund(db_factory, booking, each, telegram)) for _ in range(8)
+        ]
+        await asyncio.sleep(0.05)  # they start: at the lock, or (without it) reading the ledger
+        await holder.rollback()
+    results = await asyncio.gather(*refunds, return_exceptions=True)
 
     done = [r for r in results if not isinstance(r, RefundOverCap)]
     assert all(type(r).__name__ == "RefundDone" for r in done), results

@@ -12,13 +12,13 @@ from decimal import Decimal
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager
 from babel.numbers import get_currency_precision
 
 from bot.delivery.notify import fee_label
+from bot.delivery.refunds import stars_refunder
 from bot.deps import Deps, deps_of, formatter_of
 from bot.dialogs.common import item_id, send_notices, show_error, take_error
 from bot.states import Staff
@@ -35,7 +35,7 @@ from domain.billing.refunds import (
     waive_fee,
 )
 from domain.desk import staff_views
-from domain.errors import DomainError, FeeNotFound, StarsRefundRefused
+from domain.errors import DomainError, FeeNotFound
 
 log = logging.getLogger(__name__)
 
@@ -197,23 +197,11 @@ async def on_amount_text(message: Message, _w: Any, manager: DialogManager) -> N
                 done = refund_summary(refunded, fmt)
     except DomainError as error:
         _show_money_error(manager, error)
-        if isinstance(error, StarsRefundRefused):  # what Telegram did refund is told anyway
-            await send_notices(manager)
         return
     manager.dialog_data["money_done"] = done
     await manager.switch_to(Staff.client)
     if manager.dialog_data.get("money_action") == REFUND:
         await send_notices(manager)  # the client hears of it through the outbox
-
-
-def stars_refunder(bot: Bot):
-    async def refund_stars(user_id: int, charge_id: str) -> None:
-        try:
-            await bot.refund_star_payment(user_id=user_id, telegram_payment_charge_id=charge_id)
-        except TelegramAPIError as error:
-            raise StarsRefundRefused(reason=error.message) from error
-
-    return refund_stars
 
 
 def refund_summary(done: RefundDone, fmt: Formatter) -> str:
@@ -229,10 +217,24 @@ def refund_summary(done: RefundDone, fmt: Formatter) -> str:
         ),
         money.RefundRoute.CASH: _("✅ {amount} recorded as cash back: hand it to the client."),
     }
-    return "\n".join(
+    lines = [
         texts[route].format(amount=fmt.money(amount.minor))
         for route, amount in done.by_route.items()
-    )
+    ]
+    if done.refused is not None:
+        lines.append(
+            _("⚠️ Telegram refused to refund {amount}: {why}. The studio still holds it.").format(
+                amount=fmt.money(done.refused.minor), why=html(done.refused_why or "?")
+            )
+        )
+    if done.unanswered is not None:
+        lines.append(
+            _(
+                "⏳ {amount} asked back from Telegram Stars: Telegram did not answer; it will be "
+                "checked again, and the client told once it is refunded."
+            ).format(amount=fmt.money(done.unanswered.minor))
+        )
+    return "\n".join(lines)
 
 
 # --- who owes what -----------------------------------------------------------------------------
