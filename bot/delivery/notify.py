@@ -38,6 +38,7 @@ from domain.notices.events import (
     OfferLapsed,
     PackageChanged,
     PaymentNudge,
+    PaymentReceived,
     Promoted,
     ReservationRequest,
     SessionReminder,
@@ -141,6 +142,8 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
             return await _package_changed(db, fmt, event)
         if isinstance(event, MoneyReturned):
             return await _money_returned(db, fmt, event)
+        if isinstance(event, PaymentReceived):
+            return _payment_received(fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -326,6 +329,14 @@ async def _money_returned(db: UnitOfWork, fmt: Formatter, event: MoneyReturned) 
         line = _("{credit} of it is credit on your balance: it pays your next booking.")
         text += "\n" + line.format(credit=fmt.money(event.credit_minor))
     return Rendered(text)
+
+
+def _payment_received(fmt: Formatter, event: PaymentReceived) -> Rendered:
+    """A payment found by reconciliation, not when it was made: thanks, late."""
+    text = _("✅ Payment received: {amount}. Thank you!").format(
+        amount=html(fmt.money(event.amount_minor))
+    )
+    return Rendered(text + "\n" + _("Sorry for the delay: it is recorded now."))
 
 
 def reminder_message(card: client_views.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:

@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.delivery.announce import refresh_announcements
 from bot.delivery.courier import dispatch_outbox, send_due
 from bot.deps import Deps
+from bot.runtime.reconcile import reconcile_star_payments
 from domain.billing.credits import count_attendance
 from domain.billing.fees import raise_fees
 from domain.booking.holds import release_unpaid
@@ -91,6 +92,16 @@ def build_scheduler(bot: Bot, deps: Deps, i18n: I18n) -> AsyncIOScheduler:
         next_run_time=datetime.now(UTC),  # and at start-up: the bot may have been down
         **periodic,
     )
+    if "stars" in settings.payment_methods:
+        scheduler.add_job(
+            reconcile_star_payments,
+            "interval",
+            minutes=settings.reconcile_interval_minutes,
+            args=[bot, deps, i18n],
+            id="reconcile_stars",
+            next_run_time=datetime.now(UTC),  # and at start-up: a payment may have been lost
+            **periodic,
+        )
     if deps.announcer is not None:
         scheduler.add_job(
             refresh_announcements,

@@ -8,6 +8,7 @@ makes the second (or concurrent) application a no-op, on SQLite and PostgreSQL a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,7 +36,7 @@ from domain.errors import (
     SessionAlreadyStarted,
 )
 from domain.notices import outbox
-from domain.notices.events import PaymentNudge
+from domain.notices.events import PaymentNudge, PaymentReceived
 from domain.policy import DEFAULT_POLICY, Policy
 from domain.storage.models import (
     Booking,
@@ -49,6 +50,8 @@ from domain.storage.models import (
     PassOffer,
     ProgrammeKind,
 )
+
+log = logging.getLogger(__name__)
 
 PAYLOAD_VERSION = "v1"
 MAX_PAYLOAD_BYTES = 128  # Telegram's limit for an invoice payload
@@ -197,6 +200,88 @@ async def apply_payment(
     charge (nothing is written then). The money is recorded even when the item went away
     meanwhile: it then shows as credit on the client's balance, never lost. A pass is
     bought in the same transaction, so it too is written once."""
+    applied = await _write_payment(
+        db,
+        client_id=client_id,
+        paid=paid,
+        charge_id=charge_id,
+        method=method,
+        now=now,
+        provider_charge_id=provider_charge_id,
+        policy=policy,
+    )
+    await db.commit()
+    return applied
+
+
+@dataclass(frozen=True)
+class ReceivedPayment:
+    """Money Telegram took from a client, as its successful_payment tells it (or, when that
+    never reached us, its Stars transaction: domain.billing.reconcile)."""
+
+    client_id: int
+    payload: str
+    amount_minor: int
+    currency: str
+    charge_id: str
+    provider_charge_id: str | None = None
+
+    def invoice(self) -> InvoiceFor:
+        """What was paid for, by the invoice's payload. A payload we never issued still
+        records the money (as "unknown": credit on the client's balance), never loses it."""
+        try:
+            item = InvoiceFor.from_payload(self.payload).item
+        except InvalidPayment:
+            log.error("payment %s with an unknown payload %r", self.charge_id, self.payload)
+            item = "unknown"
+        return InvoiceFor(item, self.amount_minor, self.currency)
+
+
+async def record_payment(
+    db: AsyncSession,
+    payment: ReceivedPayment,
+    *,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
+    tell_client: bool = False,
+) -> InvoiceFor | None:
+    """A payment Telegram took goes into the ledger once per charge id: what it paid for, or
+    None when it was already recorded (nothing is written then). With ``tell_client`` the
+    client is thanked through the outbox in the same transaction (when no handler is there
+    to answer them: the payment was found by reconciliation)."""
+    paid = payment.invoice()
+    stars = payment.currency == money.STARS
+    applied = await _write_payment(
+        db,
+        client_id=payment.client_id,
+        paid=paid,
+        charge_id=payment.charge_id,
+        method=money.Method.STARS if stars else money.Method.CARD,
+        now=now,
+        provider_charge_id=payment.provider_charge_id or None,
+        policy=policy,
+    )
+    if applied and tell_client:
+        told = PaymentReceived(
+            payment.client_id, payment.charge_id, payment.amount_minor, paid.item
+        )
+        await outbox.record(db, [told], now)
+    await db.commit()
+    return paid if applied else None
+
+
+async def _write_payment(
+    db: AsyncSession,
+    *,
+    client_id: int,
+    paid: InvoiceFor,
+    charge_id: str,
+    method: money.Method,
+    now: datetime,
+    provider_charge_id: str | None,
+    policy: Policy,
+) -> bool:
+    """apply_payment within the caller's transaction."""
     if not charge_id:
         raise InvalidPayment()
     dialect = postgresql if db.bind.dialect.name == "postgresql" else sqlite
@@ -230,7 +315,6 @@ async def apply_payment(
         if granted:  # the invoice left out the client's credit: it pays the rest now
             await db.flush()
             await _settle_from_credit(db, client_id, paid.item, now)
-    await db.commit()
     return applied
 
 

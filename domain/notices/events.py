@@ -226,6 +226,22 @@ class MoneyReturned(_ToClient):
         return f"money_returned:{self.refund_id}"
 
 
+@dataclass(frozen=True)
+class PaymentReceived(_ToClient):
+    """A payment Telegram took that never reached the bot as it happened was found and
+    recorded by reconciliation (domain.billing.reconcile): the client is thanked late."""
+
+    kind: ClassVar[str] = "payment_received"
+    client_id: int
+    charge_id: str
+    amount_minor: int
+    item: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"payment_received:{self.charge_id}"
+
+
 Event = (
     Promoted
     | SpotOffered
@@ -240,6 +256,7 @@ Event = (
     | PackageChanged
     | ReservationRequest
     | MoneyReturned
+    | PaymentReceived
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -257,5 +274,6 @@ EVENT_KINDS: dict[str, type[Event]] = {
         PackageChanged,
         ReservationRequest,
         MoneyReturned,
+        PaymentReceived,
     )
 }
