@@ -332,7 +332,8 @@ async def _money_returned(db: UnitOfWork, fmt: Formatter, event: MoneyReturned) 
 
 
 async def _payment_received(deps: Deps, fmt: Formatter, event: PaymentReceived) -> Rendered:
-    """The thanks for a payment, with what it bought (a pass, a course) when it bought one."""
+    """The thanks for a payment, with what it bought (a pass, a course) when it bought one;
+    a payment reconciliation found, not the bot when it was made, is thanked with an apology."""
     # imported here: the dialogs import the courier, which renders through this module
     from bot.dialogs import courses
     from bot.dialogs.payments import passes
@@ -343,7 +344,10 @@ async def _payment_received(deps: Deps, fmt: Formatter, event: PaymentReceived) 
     bought = await passes.bought_text(deps, fmt, event.item) or await courses.bought_text(
         deps, fmt, event.item
     )
-    return Rendered(f"{thanks}\n{bought}" if bought else thanks)
+    lines = [thanks, *([bought] if bought else [])]
+    if event.late:
+        lines.append(_("Sorry for the delay: it is recorded now."))
+    return Rendered("\n".join(lines))
 
 
 def reminder_message(card: client_views.BookingCard, deps: Deps, fmt: Formatter) -> Rendered:

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # PAYMENT_PROVIDER_TOKEN), "venue" (at the studio, no payment in the bot)
     payment_methods: Annotated[frozenset[str], NoDecode] = frozenset({"venue"})
     payment_provider_token: SecretStr | None = None
+    # how often Telegram's list of Stars transactions is read for payments (and refunds) the
+    # ledger lacks, besides once at start-up (with PAYMENT_METHODS=stars)
+    reconcile_interval_minutes: int = Field(15, ge=1, le=24 * 60)
     # "please pay" reminders for unpaid bookings: days after booking (10:00 local), empty: none
     payment_nudge_days: Annotated[tuple[int, ...], NoDecode] = (1, 3)
     # release a booking still unpaid this many minutes after it was made (0: keep it)

@@ -16,6 +16,7 @@ from bot.delivery.announce import refresh_announcements
 from bot.delivery.courier import dispatch_outbox, send_due
 from bot.delivery.refunds import complete_stars_refunds
 from bot.deps import Deps
+from bot.runtime.reconcile import reconcile_star_payments
 from domain.billing.credits import count_attendance
 from domain.billing.fees import raise_fees
 from domain.booking.holds import release_unpaid
@@ -108,6 +109,16 @@ def build_scheduler(bot: Bot, deps: Deps, i18n: I18n) -> AsyncIOScheduler:
         id="stars_refunds_at_start",
         **periodic,
     )
+    if "stars" in settings.payment_methods:
+        scheduler.add_job(
+            reconcile_star_payments,
+            "interval",
+            minutes=settings.reconcile_interval_minutes,
+            args=[bot, deps, i18n],
+            id="reconcile_stars",
+            next_run_time=datetime.now(UTC),  # and at start-up: a payment may have been lost
+            **periodic,
+        )
     if deps.announcer is not None:
         scheduler.add_job(
             refresh_announcements,

@@ -8,6 +8,7 @@ makes the second (or concurrent) application a no-op, on SQLite and PostgreSQL a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,8 @@ from domain.storage.models import (
     ProgrammeKind,
     RefundRequest,
 )
+
+log = logging.getLogger(__name__)
 
 PAYLOAD_VERSION = "v1"
 MAX_PAYLOAD_BYTES = 128  # Telegram's limit for an invoice payload
@@ -199,8 +202,86 @@ async def apply_payment(
     charge (nothing is written then). The money is recorded even when the item went away
     meanwhile: it then shows as credit on the client's balance, never lost. A pass is
     bought in the same transaction, so it too is written once, and so is the client's
-    thank-you (through the outbox): a payment Telegram delivers again, or that reconciliation
-    finds, is thanked for once."""
+    thank-you (through the outbox): a payment Telegram delivers again is thanked for once."""
+    applied = await _write_payment(
+        db,
+        client_id=client_id,
+        paid=paid,
+        charge_id=charge_id,
+        method=method,
+        now=now,
+        provider_charge_id=provider_charge_id,
+        policy=policy,
+    )
+    await db.commit()
+    return applied
+
+
+@dataclass(frozen=True)
+class ReceivedPayment:
+    """Money Telegram took from a client, as its successful_payment tells it (or, when that
+    never reached us, its Stars transaction: domain.billing.reconcile)."""
+
+    client_id: int
+    payload: str
+    amount_minor: int
+    currency: str
+    charge_id: str
+    provider_charge_id: str | None = None
+
+    def invoice(self) -> InvoiceFor:
+        """What was paid for, by the invoice's payload. A payload we never issued still
+        records the money (as "unknown": credit on the client's balance), never loses it."""
+        try:
+            item = InvoiceFor.from_payload(self.payload).item
+        except InvalidPayment:
+            log.error("payment %s with an unknown payload %r", self.charge_id, self.payload)
+            item = "unknown"
+        return InvoiceFor(item, self.amount_minor, self.currency)
+
+
+async def record_payment(
+    db: AsyncSession,
+    payment: ReceivedPayment,
+    *,
+    now: datetime,
+    policy: Policy = DEFAULT_POLICY,
+    late: bool = False,
+) -> InvoiceFor | None:
+    """A payment Telegram took goes into the ledger once per charge id, with the client's
+    thank-you (through the outbox) in the same transaction: what it paid for, or None when
+    it was already recorded (nothing is written then). ``late``: found by reconciliation,
+    not delivered by Telegram as it happened (the thanks then apologises)."""
+    paid = payment.invoice()
+    stars = payment.currency == money.STARS
+    applied = await _write_payment(
+        db,
+        client_id=payment.client_id,
+        paid=paid,
+        charge_id=payment.charge_id,
+        method=money.Method.STARS if stars else money.Method.CARD,
+        now=now,
+        provider_charge_id=payment.provider_charge_id or None,
+        policy=policy,
+        late=late,
+    )
+    await db.commit()
+    return paid if applied else None
+
+
+async def _write_payment(
+    db: AsyncSession,
+    *,
+    client_id: int,
+    paid: InvoiceFor,
+    charge_id: str,
+    method: money.Method,
+    now: datetime,
+    provider_charge_id: str | None,
+    policy: Policy,
+    late: bool = False,
+) -> bool:
+    """apply_payment within the caller's transaction."""
     if not charge_id:
         raise InvalidPayment()
     dialect = postgresql if db.bind.dialect.name == "postgresql" else sqlite
@@ -235,9 +316,10 @@ async def apply_payment(
             await db.flush()
             await _settle_from_credit(db, client_id, paid.item, now)
     if applied:
-        thanks = PaymentReceived(client_id, charge_id, paid.item, paid.amount_minor, paid.currency)
+        thanks = PaymentReceived(
+            client_id, charge_id, paid.item, paid.amount_minor, paid.currency, late=late
+        )
         await outbox.record(db, [thanks], now)
-    await db.commit()
     return applied
 
 

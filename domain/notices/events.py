@@ -229,7 +229,8 @@ class MoneyReturned(_ToClient):
 @dataclass(frozen=True)
 class PaymentReceived(_ToClient):
     """Telegram took the client's payment and it is in the ledger (recorded once per charge
-    id, so the client is thanked once however often Telegram delivers it)."""
+    id, so the client is thanked once however often Telegram delivers it). ``late``: found by
+    reconciliation (domain.billing.reconcile), never having reached the bot as it happened."""
 
     kind: ClassVar[str] = "payment_received"
     client_id: int
@@ -237,6 +238,7 @@ class PaymentReceived(_ToClient):
     item: str
     amount_minor: int
     currency: str
+    late: bool = False
 
     @property
     def dedupe_key(self) -> str:

@@ -738,3 +738,16 @@ class CourseUnit(Base):
     )
     forfeited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Checkpoint(Base):
+    """How far a periodic job has read something outside Spotbook (e.g. Telegram's list of
+    Stars transactions), so its next run starts there: a name and a few integers."""
+
+    __tablename__ = "checkpoints"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # the newest moment read (unix seconds) and how many items were listed up to it
+    seen_until: Mapped[int] = mapped_column(BigInteger, default=0)
+    listed: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -898,6 +898,41 @@ async def test_refund_star_payment(fake: FakeTelegram, bot: Bot) -> None:
     assert "[refunded_payment" in alice.describe_chat()
 
 
+async def test_star_transactions_list_payments_and_refunds_in_pages(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    alice = fake.user()
+    await send_stars_invoice(bot, alice.chat_id)
+    responder = asyncio.create_task(answer_next_pre_checkout(bot, ok=True))
+    paid = await alice.pay()
+    await responder
+    unseen = [fake.take_stars_unseen(alice, f"v1|booking:{n}|50|XTR", 50) for n in range(249)]
+    await bot.refund_star_payment(alice.id, unseen[0])
+
+    first = (await bot.get_star_transactions()).transactions  # limit defaults to 100
+    second = (await bot.get_star_transactions(offset=100, limit=100)).transactions
+    rest = (await bot.get_star_transactions(offset=200, limit=100)).transactions
+    assert (len(first), len(second), len(rest)) == (100, 100, 51)
+    listed = first + second + rest
+    assert [t.id for t in listed] == [paid.charge_id, *unseen, unseen[0]]  # oldest first
+    assert listed[0].source.invoice_payload == "booking:7"
+    assert listed[0].source.user.id == alice.id
+    assert (listed[1].amount, listed[1].source.invoice_payload) == (50, "v1|booking:0|50|XTR")
+    refund = listed[-1]
+    assert refund.source is None
+    assert refund.receiver.user.id == alice.id
+    assert (await bot.get_star_transactions(offset=251)).transactions == []
+
+    fake.star_transactions_newest_first = True
+    newest = (await bot.get_star_transactions(offset=0, limit=2)).transactions
+    assert [t.id for t in newest] == [unseen[0], unseen[-1]]
+
+    for limit in (0, 101):
+        with pytest.raises(TelegramBadRequest, match="limit must be 1-100"):
+            await bot.get_star_transactions(limit=limit)
+    assert len(take_errors(fake)) == 2
+
+
 async def test_card_payments_cannot_be_refunded_with_star_refunds(
     fake: FakeTelegram, bot: Bot
 ) -> None:

@@ -1,6 +1,7 @@
 """Payments as Telegram runs them: the invoices the bot sends (``sendInvoice``), a user
 tapping Pay (a pre-checkout query the bot must answer in time, then ``successful_payment``),
-and Telegram Stars refunds (``refundStarPayment``)."""
+Telegram Stars refunds (``refundStarPayment``) and the bot's list of Stars transactions
+(``getStarTransactions``: every Stars payment the fake took and every refund it made)."""
 
 # The waits take a ``timeout`` argument on purpose: it is the API the tests read best.
 # ruff: noqa: ASYNC109
@@ -148,6 +149,11 @@ def refund_star_payment(fake: FakeTelegram, call: ApiCall) -> bool:
     fake.star_refunds.append(
         StarRefund(payment.user_id, charge_id, payment.total_amount, payment.invoice_payload)
     )
+    user = fake.users[payment.user_id]
+    refund = star_transaction(
+        charge_id, payment.total_amount, user, payment.invoice_payload, refund=True
+    )
+    fake.star_transactions.append(refund)
     receive_service_message(
         fake.users[payment.user_id],
         "refunded_payment",
@@ -161,10 +167,45 @@ def refund_star_payment(fake: FakeTelegram, call: ApiCall) -> bool:
     return True
 
 
+def get_star_transactions(fake: FakeTelegram, call: ApiCall) -> dict[str, Any]:
+    """The bot's Stars transactions in chronological order (as Telegram documents it;
+    ``fake.star_transactions_newest_first`` lists them the other way round): ``offset`` of
+    them skipped, at most ``limit`` (1-100, default 100)."""
+    offset, limit = call.params.get("offset", 0), call.params.get("limit", 100)
+    if not isinstance(offset, int) or offset < 0:
+        raise ApiError(400, f"Bad Request: offset must be a non-negative integer, got {offset!r}")
+    if not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ApiError(400, f"Bad Request: limit must be 1-100, got {limit!r}", record=True)
+    listed = fake.star_transactions
+    if fake.star_transactions_newest_first:
+        listed = listed[::-1]
+    return {"transactions": listed[offset : offset + limit]}
+
+
+def star_transaction(
+    charge_id: str, amount: int, user: FakeUser, payload: str, *, refund: bool = False
+) -> dict[str, Any]:
+    """A StarTransaction: a user's payment for an invoice (``source``), or its refund
+    (``receiver``, under the payment's own id)."""
+    partner = {
+        "type": "user",
+        "transaction_type": "invoice_payment",
+        "user": user.user_json(),
+        "invoice_payload": payload,
+    }
+    return {
+        "id": charge_id,
+        "amount": amount,
+        "date": int(time.time()),
+        "receiver" if refund else "source": partner,
+    }
+
+
 METHODS = {
     "sendInvoice": send_invoice,
     "answerPreCheckoutQuery": answer_pre_checkout_query,
     "refundStarPayment": refund_star_payment,
+    "getStarTransactions": get_star_transactions,
 }
 
 
@@ -335,6 +376,32 @@ def _complete(user: FakeUser, invoice: SentInvoice, payment: Payment) -> None:
     )
     fake.payments.append(payment)
     fake._charges[payment.charge_id] = payment
+    if invoice.stars:
+        fake.star_transactions.append(
+            star_transaction(payment.charge_id, payment.total_amount, user, invoice.payload)
+        )
+
+
+def take_stars_unseen(user: FakeUser, payload: str, amount: int, seconds_ago: int) -> str:
+    """See :meth:`FakeTelegram.take_stars_unseen`."""
+    fake = user.fake
+    charge_id = f"stxFake{next(fake._charge_ids):06d}"
+    payment = Payment(
+        user_id=user.id,
+        query_id="",
+        currency=STARS,
+        total_amount=amount,
+        invoice_payload=payload,
+        answer=ApiCall("answerPreCheckoutQuery", {"ok": True}, index=-1),  # never asked
+        ok=True,
+        charge_id=charge_id,
+        provider_charge_id="",
+    )
+    fake._charges[charge_id] = payment  # refundable like any other
+    transaction = star_transaction(charge_id, amount, user, payload)
+    transaction["date"] -= seconds_ago
+    fake.star_transactions.append(transaction)
+    return charge_id
 
 
 def receive_service_message(

@@ -119,6 +119,9 @@ class FakeTelegram:
         self.star_refunds: list[StarRefund] = []
         self._charges: dict[str, Payment] = {}  # telegram_payment_charge_id -> payment
         self._charge_ids = itertools.count(1)
+        # getStarTransactions: StarTransaction objects, oldest first
+        self.star_transactions: list[dict[str, Any]] = []
+        self.star_transactions_newest_first = False  # list them the other way round
         self._allowed_updates: set[str] | None = None  # None: Telegram's default set
         self._poll_generation = 0
         self._closing = False
@@ -184,6 +187,15 @@ class FakeTelegram:
             self.users[user_id] = user
             self._add_chat(user)
         return self.users[user_id]
+
+    def take_stars_unseen(
+        self, user: FakeUser, payload: str, amount: int, *, seconds_ago: int = 0
+    ) -> str:
+        """Telegram took ``amount`` Stars from ``user`` for the invoice ``payload``
+        ``seconds_ago``, but the bot never got the ``successful_payment`` (it died handling
+        it): the payment is only in ``getStarTransactions`` (and refundable). Returns its
+        charge id."""
+        return payments.take_stars_unseen(user, payload, amount, seconds_ago)
 
     def group(self, chat_id: int, title: str, *, type: str = "supergroup") -> FakeGroup:
         """The group chat ``chat_id`` (negative, e.g. ``-100123``), created on first use with

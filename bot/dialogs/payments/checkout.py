@@ -27,13 +27,13 @@ from bot.dialogs.payments.invoices import send_invoice
 from bot.text.errors import message_for
 from bot.text.i18n import T
 from bot.text.reader import Formatter
-from domain.billing import money
 from domain.billing.payments import (
     InvoiceFor,
-    apply_payment,
+    ReceivedPayment,
     booking_due,
     check_before_payment,
     invoice_booking,
+    record_payment,
 )
 from domain.booking import client_views
 from domain.errors import DomainError, InvalidPayment
@@ -91,28 +91,17 @@ async def on_pre_checkout(query: PreCheckoutQuery, deps: Deps) -> None:
 
 async def on_successful_payment(message: Message, deps: Deps, i18n: I18n, bot: Bot) -> None:
     payment = message.successful_payment
-    try:
-        paid = InvoiceFor.from_payload(payment.invoice_payload)
-    except InvalidPayment:  # Telegram took money for a payload we never issued: keep a trace
-        log.error(
-            "payment %s with an unknown payload %r",
-            payment.telegram_payment_charge_id,
-            payment.invoice_payload,
-        )
-        paid = InvoiceFor("unknown", payment.total_amount, payment.currency)
-    method = money.Method.STARS if payment.currency == "XTR" else money.Method.CARD
+    received = ReceivedPayment(
+        client_id=message.from_user.id,
+        payload=payment.invoice_payload,
+        amount_minor=payment.total_amount,
+        currency=payment.currency,
+        charge_id=payment.telegram_payment_charge_id,
+        provider_charge_id=payment.provider_payment_charge_id,
+    )
     async with deps.db() as db:
-        applied = await apply_payment(
-            db,
-            client_id=message.from_user.id,
-            paid=InvoiceFor(paid.item, payment.total_amount, payment.currency),
-            charge_id=payment.telegram_payment_charge_id,
-            provider_charge_id=payment.provider_payment_charge_id or None,
-            method=method,
-            now=deps.clock(),
-            policy=deps.settings.policy,
-        )
-    if not applied:  # Telegram delivered it again: already recorded and thanked for
+        paid = await record_payment(db, received, now=deps.clock(), policy=deps.settings.policy)
+    if paid is None:  # Telegram delivered it again: already recorded and thanked for
         log.info("payment %s delivered again: ignored", payment.telegram_payment_charge_id)
         return
     # the thanks was written to the outbox with the payment: sent now, and once

@@ -8,7 +8,7 @@ Revises: 0015
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016_refund_states"
+revision = "0016"
 down_revision = "0015"
 branch_labels = None
 depends_on = None
