@@ -11,8 +11,8 @@ Time there is Redis's own clock (``TIME``), the one clock every instance shares.
 A message is counted when it is let through and counted again from Telegram's answer
 (``settle``): Telegram counts it on arrival, somewhere in between, so counting from the
 let-through alone would let a 31st message in when the first was slow on the wire. With Redis
-the answers are handed over with the next ask (no round trip of their own while sending goes
-on), or shortly after the last one.
+the answers are handed over with the next ask, or, when no ask comes within a quarter of a
+second, in one batch of their own (off the sending path: one round trip per send on it).
 """
 
 from __future__ import annotations
