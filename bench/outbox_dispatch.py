@@ -3,6 +3,7 @@
     python -m bench.outbox_dispatch [--db sqlite|postgresql|both] [--rows 5000]
                                     [--limited-rows 600] [--per-chat 3]
                                     [--batch N] [--concurrency N] [--only off|on|per-chat]
+                                    [--instances N]
 
 Each run starts from a fresh database (a SQLite file in a temp folder; a throwaway PostgreSQL
 schema), migrated and given a catalog, clients and their bookings, whose reminders
@@ -31,6 +32,17 @@ at once, so ``messages_per_second`` of a short limited run comes out above 30;
 ``busiest_second`` (most messages accepted within any one second), ``shortest_chat_gap``
 (seconds between two messages to one chat), ``status_429`` (refusals), ``fake_cpu_seconds``.
 
+With ``--instances N`` (N > 1) it measures instead what N bot instances draining one outbox
+together send (the docker-compose layout; here N couriers, each with its own Telegram
+session, Sender and Redis connection, in one process): ``--limited-rows`` reminders to as many
+clients, with the limits kept in Redis (``REDIS_URL``; ``SPOTBOOK_BENCH_REDIS_URL``, default
+``redis://127.0.0.1:6379/0``), by one instance (the reference) and by N; then by N instances
+each counting on its own (no Redis: ``limiter=local``). A last line sets the N instances'
+combined ``sustained_per_second`` beside the reference's, their ratio and the 429s the fake
+answered (it counts across all callers, as Telegram does per bot). In the per-process run a
+message refused more than the Sender waits out is put off for a later try (``delayed_rows``),
+as the app does; every other run must send every row.
+
 Every run is checked: each due row ended ``sent`` (the 2 h ones still pending), the fake
 accepted exactly one message per row, and it saw no malformed request. A wrong outcome prints
 ``FAILED`` and exits 1.
@@ -43,8 +55,10 @@ import asyncio
 import json
 import logging
 import math
+import os
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -53,6 +67,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from redis.asyncio import Redis
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -93,6 +108,21 @@ FIRST_CLIENT = 700_000_000  # Telegram user ids of the clients
 TELEGRAM_PER_SECOND = 30  # what the fake enforces when limited: Telegram's documented limits
 TELEGRAM_PER_CHAT_SECONDS = 1.0
 TOKEN = "123456789:BENCH-token"
+REDIS_URL = os.environ.get("SPOTBOOK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class CountedRedis(Redis):
+    """Counts its round trips: a command, or a pipeline sent as one."""
+
+    round_trips = 0
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.round_trips += 1
+        return await super().execute_command(*args, **options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        self.round_trips += 1
+        return super().pipeline(transaction, shard_hint)
 
 
 @dataclass(frozen=True)
@@ -100,6 +130,8 @@ class Run:
     limited: bool
     clients: int
     per_chat: int  # reminders due per client
+    instances: int = 1  # couriers draining the outbox together
+    limiter: str = "local"  # where the limits are counted: each instance's memory, or "redis"
 
     @property
     def rows(self) -> int:
@@ -110,6 +142,8 @@ class Run:
 class Outcome:
     seconds: float
     fake: dict[str, Any]
+    delayed: int = 0  # rows put off for later after repeated 429s (the per-process run only)
+    redis_round_trips: int = 0
 
 
 # --- the fake Bot API, in its own process --------------------------------------------------
@@ -245,23 +279,38 @@ async def seed(factory: SessionFactory, settings: Settings, run: Run, today: dat
 
 
 async def dispatch(
-    factory: SessionFactory, settings: Settings, now: datetime, args: argparse.Namespace
-) -> float:
-    """Drain the outbox as the bot's courier does; the seconds it took."""
-    bot = build_bot(settings)
+    factory: SessionFactory, settings: Settings, now: datetime, run: Run, args: argparse.Namespace
+) -> tuple[float, int]:
+    """Drain the outbox as the bot's couriers do (``run.instances`` of them side by side, each
+    with its own bot session, Sender and Redis connection); the seconds it took, and the
+    round trips to Redis."""
+    bots = [build_bot(settings) for _ in range(run.instances)]
+    shared = run.limiter == "redis"
+    clients = [CountedRedis.from_url(REDIS_URL) if shared else None for _ in bots]
     try:
         deps = Deps(db=factory, settings=settings, clock=lambda: now)
-        sender = Sender.from_settings(bot, settings, Reachability(factory, now=deps.clock))
         i18n = build_i18n(settings.default_locale)
-        courier = Courier(bot, deps, i18n, sender, batch=args.batch, concurrency=args.concurrency)
+        couriers = []
+        for bot, redis in zip(bots, clients, strict=True):
+            reachability = Reachability(factory, now=deps.clock)
+            sender = Sender.from_settings(bot, settings, reachability, redis=redis)
+            couriers.append(
+                Courier(bot, deps, i18n, sender, batch=args.batch, concurrency=args.concurrency)
+            )
         started = time.perf_counter()
-        await courier.drain()
-        return time.perf_counter() - started
+        await asyncio.gather(*(courier.drain() for courier in couriers))
+        seconds = time.perf_counter() - started
+        return seconds, sum(client.round_trips for client in clients if client is not None)
     finally:
-        await bot.session.close()
+        for bot in bots:
+            await bot.session.close()
+        for client in clients:
+            if client is not None:
+                await client.aclose()
 
 
-async def verify(factory: SessionFactory, run: Run, now: datetime, fake: dict[str, Any]) -> None:
+async def verify(factory: SessionFactory, run: Run, now: datetime, fake: dict[str, Any]) -> int:
+    """Check the outcome; how many rows were put off for a later try (429s)."""
     async with factory() as db:
         states = dict(
             (
@@ -272,36 +321,72 @@ async def verify(factory: SessionFactory, run: Run, now: datetime, fake: dict[st
         )
         not_due = await db.scalar(select(func.count()).where(OutboxMessage.due_at > now))
     sent = states.pop(OutboxState.SENT, 0)
-    check(sent == run.rows, f"{sent} rows sent, expected {run.rows} (others: {states})")
+    # N instances each keeping the limits alone get 429s: a row given up on for now waits
+    delayed = run.rows - sent if run.instances > 1 and run.limiter == "local" else 0
+    check(sent + delayed == run.rows, f"{sent} rows sent, expected {run.rows} (others: {states})")
     check(states == {OutboxState.PENDING: not_due}, f"rows left over: {states}")
-    check(fake["sent"] == run.rows, f"the fake accepted {fake['sent']} messages, not {run.rows}")
+    check(fake["sent"] == sent, f"the fake accepted {fake['sent']} messages, not {sent}")
     check(fake["error_count"] == 0, f"the fake saw bad requests: {fake['errors']}")
+    return delayed
+
+
+@asynccontextmanager
+async def redis_prefix(run: Run) -> AsyncIterator[str]:
+    """A key prefix of this run alone, its keys deleted afterwards (none without Redis)."""
+    prefix = f"bench-{uuid.uuid4().hex[:12]}"
+    if run.limiter != "redis":
+        yield prefix
+        return
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as error:  # refused, unknown host, auth
+        await client.aclose()
+        raise Unreachable(f"Redis at {REDIS_URL}: {type(error).__name__}: {error}") from None
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
 
 
 async def bench_run(engine: AsyncEngine, run: Run, args: argparse.Namespace) -> Outcome:
     await upgrade_to_head(engine)
     factory = session_factory(engine)
     limits = {} if run.limited else dict.fromkeys(LIMITS, 0)
-    async with fake_api(run.limited) as api:
-        settings = Settings(bot_token=TOKEN, telegram_api_base=api.base_url, **limits)
+    async with redis_prefix(run) as prefix, fake_api(run.limited) as api:
+        settings = Settings(
+            bot_token=TOKEN, telegram_api_base=api.base_url, redis_key_prefix=prefix, **limits
+        )
         now = await seed(factory, settings, run, datetime.now(UTC))
-        seconds = await dispatch(factory, settings, now, args)
+        seconds, round_trips = await dispatch(factory, settings, now, run, args)
         fake = await api.tally()
-    await verify(factory, run, now, fake)
-    return Outcome(seconds, fake)
+    delayed = await verify(factory, run, now, fake)
+    return Outcome(seconds, fake, delayed, round_trips)
 
 
 LIMITS = ("send_rate_per_second", "send_rate_per_chat_seconds", "send_group_per_minute")
 
 
+def sustained(run: Run, outcome: Outcome) -> float:
+    """Messages a second after the first 30, which an empty window lets through at once."""
+    return (outcome.fake["sent"] - TELEGRAM_PER_SECOND) / outcome.seconds
+
+
 def figures(run: Run, outcome: Outcome) -> str:
     fake = outcome.fake
-    line = f" seconds={outcome.seconds:.3f} messages_per_second={run.rows / outcome.seconds:.1f}"
+    rate = fake["sent"] / outcome.seconds
+    line = f" seconds={outcome.seconds:.3f} messages_per_second={rate:.1f}"
     if run.limited:
-        sustained = (run.rows - TELEGRAM_PER_SECOND) / outcome.seconds
         gap = fake["shortest_chat_gap"]
-        line += f" sustained_per_second={sustained:.1f}"
+        line += f" sustained_per_second={sustained(run, outcome):.1f}"
         line += f" shortest_chat_gap={'-' if gap is None else f'{gap:.3f}'}"
+    if outcome.delayed:
+        line += f" delayed_rows={outcome.delayed}"
+    if run.limiter == "redis":
+        line += f" redis_round_trips_per_message={outcome.redis_round_trips / fake['sent']:.2f}"
     return line + (
         f" busiest_second={fake['busiest_second']} sent={fake['sent']}"
         f" status_429={fake['refused_429']}"
@@ -310,13 +395,17 @@ def figures(run: Run, outcome: Outcome) -> str:
 
 
 async def bench_database(kind: str, runs: Sequence[Run], args: argparse.Namespace) -> bool:
-    """Print one line per run; False if one came out wrong."""
+    """Print one line per run (and, with several instances, one that compares them); False
+    if one came out wrong."""
     ok = True
+    outcomes: dict[Run, Outcome] = {}
     for run in runs:
         head = (
             f"outbox_dispatch db={kind} limiter={'on' if run.limited else 'off'}"
             f" rows={run.rows} chats={run.clients}"
         )
+        if args.instances > 1:
+            head += f" limits_in={run.limiter} instances={run.instances}"
         engine = sqlite_engine() if kind == "sqlite" else postgres_engine(DEFAULT_POOL)
         try:
             async with engine as ready:
@@ -328,8 +417,31 @@ async def bench_database(kind: str, runs: Sequence[Run], args: argparse.Namespac
             print(f'{head} FAILED reason="{error}"', flush=True)
             ok = False
             continue
+        outcomes[run] = outcome
         print(head + figures(run, outcome), flush=True)
+    if args.instances > 1 and len(outcomes) == len(runs):
+        print(comparison(kind, runs, outcomes), flush=True)
     return ok
+
+
+def comparison(kind: str, runs: Sequence[Run], outcomes: dict[Run, Outcome]) -> str:
+    """N instances sharing the limits in Redis beside one instance: the combined rate (target
+    30/s ± 5 %, ratio 1.0) and the 429s (target 0); and the N with per-process limits."""
+    reference, shared, alone = runs
+    combined = sustained(shared, outcomes[shared])
+    line = (
+        f"outbox_dispatch db={kind} instances={shared.instances} limits_in=redis"
+        f" combined_sustained_per_second={combined:.1f}"
+        f" reference_sustained_per_second={sustained(reference, outcomes[reference]):.1f}"
+        f" ratio={combined / sustained(reference, outcomes[reference]):.2f}"
+        f" status_429={outcomes[shared].fake['refused_429']}"
+        f" reference_status_429={outcomes[reference].fake['refused_429']}"
+        f" per_process_status_429={outcomes[alone].fake['refused_429']}"
+        f" per_process_delayed_rows={outcomes[alone].delayed}"
+    )
+    within = abs(combined - TELEGRAM_PER_SECOND) <= 0.05 * TELEGRAM_PER_SECOND
+    met = within and outcomes[shared].fake["refused_429"] == 0
+    return line + f" target={'met' if met else 'missed'}"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -347,6 +459,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only", choices=["off", "on", "per-chat"], help="just one of the three runs"
     )
+    parser.add_argument(
+        "--instances",
+        type=positive,
+        default=1,
+        help="N > 1: N instances sharing the limits in Redis, beside one (the reference)",
+    )
     args = parser.parse_args(argv)
     if args.per_chat > CATALOG_LIMIT:
         parser.error(f"--per-chat goes up to {CATALOG_LIMIT}")
@@ -356,6 +474,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def runs_of(args: argparse.Namespace) -> list[Run]:
+    if args.instances > 1:
+        clients, n = args.limited_rows, args.instances
+        return [
+            Run(limited=True, clients=clients, per_chat=1, instances=1, limiter="redis"),
+            Run(limited=True, clients=clients, per_chat=1, instances=n, limiter="redis"),
+            Run(limited=True, clients=clients, per_chat=1, instances=n, limiter="local"),
+        ]
     runs = {
         "off": Run(limited=False, clients=args.rows, per_chat=1),
         "on": Run(limited=True, clients=args.limited_rows, per_chat=1),

@@ -2,8 +2,9 @@
 
 Telegram allows about 30 messages a second in bulk, about one a second per private chat and
 20 a minute per group; above that it answers 429 (``TelegramRetryAfter``). The :class:`Sender`
-keeps under those limits (sliding windows), waits out a 429 (pausing everything it sends, as our
-limits were evidently too generous), retries 5xx and network errors a few times with backoff,
+keeps under those limits (sliding windows: bot/delivery/limits.py, in this process or, with
+Redis, shared by every instance of the bot), waits out a 429 (pausing everything it sends, as
+our limits were evidently too generous), retries 5xx and network errors a few times with backoff,
 and on 403 (the client blocked the bot) marks the client unreachable and stops sending to them
 until they write again (:class:`ReachableAgain`).
 
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +32,9 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import Chat, Message, TelegramObject, User
+from redis.asyncio import Redis
 
+from bot.delivery.limits import Limits, LocalLimits, Rates, RedisLimits, redis_prefix
 from bot.runtime.config import Settings
 from domain.clients.record import mark_reachable, mark_unreachable, unreachable_clients
 from domain.storage.db import SessionFactory
@@ -41,47 +43,10 @@ log = logging.getLogger(__name__)
 
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
-_EPSILON = 1e-6  # float slack: a wait computed to the instant must not leave a 1e-16 remainder
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class _Window:
-    """At most ``limit`` events in any ``period`` seconds (a sliding window)."""
-
-    __slots__ = ("limit", "period", "times")
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit = limit
-        self.period = period
-        self.times: deque[float] = deque()
-
-    def wait(self, now: float) -> float:
-        """Seconds until one more event fits (0 if it fits now)."""
-        times = self.times
-        while times and times[0] <= now - self.period + _EPSILON:
-            times.popleft()
-        if len(times) < self.limit:
-            return 0.0
-        return times[0] + self.period - now
-
-    def record(self, now: float) -> None:
-        self.times.append(now)
-
-    def settle(self, sent_at: float, answered_at: float) -> None:
-        """The message let through at ``sent_at`` was answered at ``answered_at``: count it
-        from then. Telegram counts it on arrival, somewhere in between, so counting from the
-        let-through alone lets a 31st message in when the first was slow on the wire."""
-        try:
-            self.times.remove(sent_at)
-        except ValueError:  # already out of the window
-            return
-        self.times.append(answered_at)  # the latest time so far: the deque stays in order
-
-    def idle(self, now: float) -> bool:
-        return not self.times or self.times[-1] <= now - self.period
 
 
 class Reachability:
@@ -150,7 +115,8 @@ class Delivery:
 class Sender:
     """``send_message`` under Telegram's limits; None when the message could not be sent.
 
-    A limit of 0 (or None) turns that limit off.
+    A limit of 0 (or None) turns that limit off. ``limits``: where they are counted (by
+    default in this process: :class:`~bot.delivery.limits.LocalLimits`).
     """
 
     def __init__(
@@ -166,31 +132,47 @@ class Sender:
         max_flood_waits: int = 10,
         clock: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        limits: Limits | None = None,
     ) -> None:
         self.bot = bot
         self.reachability = reachability
-        self._global = _Window(per_second, 1.0) if per_second else None
-        self._per_chat_seconds = per_chat_seconds or 0.0
-        self._group_per_minute = group_per_minute or 0
-        self._chats: dict[int, _Window] = {}
-        self._prune_at = 4096
+        self.limits = limits or LocalLimits(
+            Rates(per_second or 0, per_chat_seconds or 0.0, group_per_minute or 0),
+            clock=clock,
+            sleep=sleep,
+        )
         self._max_tries = max(1, max_tries)
         self._backoff_seconds = backoff_seconds
         self._max_flood_waits = max_flood_waits
-        self._clock = clock
         self._sleep = sleep
-        self._paused_until = float("-inf")
 
     @classmethod
     def from_settings(
-        cls, bot: Bot, settings: Settings, reachability: Reachability | None = None, **options
+        cls,
+        bot: Bot,
+        settings: Settings,
+        reachability: Reachability | None = None,
+        *,
+        redis: Redis | None = None,
+        **options,
     ) -> Sender:
+        """With ``redis`` (the client of ``REDIS_URL``) the limits are kept there, for every
+        instance of the bot together; without it, by this process alone."""
+        rates = Rates(
+            settings.send_rate_per_second,
+            settings.send_rate_per_chat_seconds,
+            settings.send_group_per_minute,
+        )
+        if redis is not None:
+            prefix = redis_prefix(settings.redis_key_prefix, bot.id)
+            timing = {key: options[key] for key in ("clock", "sleep") if key in options}
+            options["limits"] = RedisLimits(redis, prefix, rates, **timing)
         return cls(
             bot,
             reachability,
-            per_second=settings.send_rate_per_second,
-            per_chat_seconds=settings.send_rate_per_chat_seconds,
-            group_per_minute=settings.send_group_per_minute,
+            per_second=rates.per_second,
+            per_chat_seconds=rates.per_chat_seconds,
+            group_per_minute=rates.group_per_minute,
             **options,
         )
 
@@ -204,7 +186,7 @@ class Sender:
             return Delivery(reason="the client blocked the bot", unreachable=True)
         failures = floods = 0
         while True:
-            sent_at, windows = await self._acquire(chat_id)
+            grant = await self.limits.acquire(chat_id)
             try:
                 return Delivery(await self.bot.send_message(chat_id, text, **kwargs))
             except TelegramRetryAfter as error:
@@ -217,7 +199,7 @@ class Sender:
                     error.retry_after,
                     chat_id,
                 )
-                self._paused_until = max(self._paused_until, self._clock() + error.retry_after)
+                await self.limits.pause(error.retry_after)
             except TelegramForbiddenError as error:
                 log.info("client %s is unreachable: %s", chat_id, error.message)
                 if self.reachability is not None:
@@ -237,45 +219,7 @@ class Sender:
                 log.warning("could not send to %s: %s", chat_id, error)
                 return Delivery(reason=str(error))
             finally:
-                answered_at = self._clock()
-                for window in windows:
-                    window.settle(sent_at, answered_at)
-
-    async def _acquire(self, chat_id: int) -> tuple[float, list[_Window]]:
-        """Wait until one more message to ``chat_id`` fits every limit, and count it; when,
-        and in which windows (to count it again from its answer: :meth:`_Window.settle`)."""
-        while True:
-            now = self._clock()
-            window = self._chat_window(chat_id, now)
-            wait = max(
-                self._paused_until - now,
-                self._global.wait(now) if self._global else 0.0,
-                window.wait(now) if window else 0.0,
-            )
-            if wait <= _EPSILON:
-                windows = [w for w in (self._global, window) if w is not None]
-                for counted in windows:
-                    counted.record(now)
-                return now, windows
-            await self._sleep(wait)
-
-    def _chat_window(self, chat_id: int, now: float) -> _Window | None:
-        window = self._chats.get(chat_id)
-        if window is not None:
-            return window
-        if chat_id < 0:  # groups and channels
-            if not self._group_per_minute:
-                return None
-            window = _Window(self._group_per_minute, 60.0)
-        else:
-            if not self._per_chat_seconds:
-                return None
-            window = _Window(1, self._per_chat_seconds)
-        if len(self._chats) >= self._prune_at:  # forget chats with nothing in their window
-            self._chats = {cid: w for cid, w in self._chats.items() if not w.idle(now)}
-            self._prune_at = max(4096, 2 * len(self._chats))
-        self._chats[chat_id] = window
-        return window
+                self.limits.settle(grant)  # counted from Telegram's answer
 
 
 class ReachableAgain(BaseMiddleware):

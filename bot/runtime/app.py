@@ -283,7 +283,8 @@ async def wired(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Run
         storage = await open_storage(settings)
         i18n = build_i18n(settings.default_locale)
         db = session_factory(engine)
-        sender = Sender.from_settings(bot, settings, Reachability(db, now=clock))
+        redis = storage.redis if isinstance(storage, RedisStorage) else None  # limits shared
+        sender = Sender.from_settings(bot, settings, Reachability(db, now=clock), redis=redis)
         deps = Deps(db=db, settings=settings, clock=clock, sender=sender)
         deps = replace(deps, courier=Courier(bot, deps, i18n, sender))
         deps = replace(deps, announcer=Announcer(bot, deps, i18n))
