@@ -3,12 +3,11 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The dependencies first, in a layer of their own: rebuilt when pyproject.toml changes, not
-# when the code does.
+# The dependencies first, in a layer of their own, at the versions requirements.lock pins
+# (those the tests ran with): rebuilt when the lock changes, not when the code does.
 WORKDIR /src
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print(*tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies'], sep='\n')" > requirements.txt \
-    && pip install -r requirements.txt
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
 
 # Then the code, installed as from its wheel (the catalogs are package data), and the catalogs
 # compiled now, as root: the bot's user cannot write to site-packages.

@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 import threading
+import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -96,9 +97,10 @@ def test_the_image_runs_the_bot_as_an_unprivileged_user_that_owns_the_data_volum
 def test_dependencies_install_in_a_layer_before_the_code_is_copied():
     copies = [(i, args.split()[:-1]) for i, (name, args) in enumerate(STEPS) if name == "COPY"]
     first_copy, first_sources = copies[0]
-    assert first_sources == ["pyproject.toml"]  # nothing else: a code change keeps the layer
+    assert first_sources == ["requirements.lock"]  # nothing else: a code change keeps the layer
     deps = index_of("RUN", "pip install")
     assert first_copy < deps
+    assert "pip install -r requirements.lock" in STEPS[deps][1]
     code = min(i for i, sources in copies if {"bot", "domain", "locales"} & set(sources))
     assert deps < code
     # the code's own install brings no dependency in: they are all in the layer above
@@ -171,3 +173,42 @@ def test_the_image_serves_healthz_in_polling_mode_too():
 def test_without_a_health_port_the_polling_check_passes_while_the_process_runs():
     # HEALTH_PORT unset: nothing to ask, the documented limit (not a check that always fails)
     assert run_health_check() == 0
+
+
+LOCK = ROOT / "requirements.lock"
+
+
+def pinned() -> dict[str, str]:
+    """requirements.lock's packages (normalized names) and their exact versions."""
+    pins = {}
+    for line in LOCK.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement:
+            name, _, version = requirement.partition("==")
+            assert version, f"not pinned exactly: {line!r}"
+            pins[canonical(name)] = version
+    return pins
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_the_lock_pins_every_dependency_within_pyproject_ranges():
+    from packaging.requirements import Requirement
+
+    pins = pinned()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for line in project["dependencies"]:
+        wanted = Requirement(line)
+        name = canonical(wanted.name)
+        assert name in pins, f"{wanted.name} is not in requirements.lock: run make lock"
+        assert wanted.specifier.contains(pins[name]), f"{name}=={pins[name]} is not {wanted}"
+
+
+def test_the_tests_run_with_the_versions_the_image_ships():
+    # make setup installs with the lock as constraints: what CI tests is what the image runs
+    from importlib.metadata import version
+
+    for name in ("aiogram", "aiogram-dialog", "sqlalchemy", "redis", "asyncpg", "apscheduler"):
+        assert version(name) == pinned()[name], f"{name}: run make setup again"
