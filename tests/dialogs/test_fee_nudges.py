@@ -128,7 +128,8 @@ async def test_the_nudges_stop_once_the_fee_is_paid(db_factory, clock):
     outbox = Outbox()
     await send_due(outbox, deps, build_i18n("en"))
 
-    assert outbox.sent(ALICE.id) == []
+    # only the thanks for the payment (sent through the outbox too), no nudge
+    assert [m.text for m in outbox.sent(ALICE.id)] == ["✅ Payment received: 40 ⭐. Thank you!"]
     assert await states(db_factory) == ["sent", "cancelled"]
 
 

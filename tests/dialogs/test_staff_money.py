@@ -205,7 +205,7 @@ async def test_staff_see_what_telegram_answered_a_stars_refund(
 
     assert shown in card
     assert ((await ledger(db_factory))[-1][1:4] == ("refund", 50, "stars")) is recorded
-    told = [m for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id]
+    told = [m for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id and "↩️" in m.text]
     assert bool(told) is recorded
 
 
@@ -337,5 +337,5 @@ async def test_a_refund_cut_short_is_completed_at_start_up_once_and_the_client_t
     assert [line for line in await ledger(db_factory) if line[1] == "refund"] == [
         (ALICE.id, "refund", 50, "stars", STAFF, "class cancelled")
     ]
-    [told] = [m for m in bot.of(SendMessage) if m.chat_id == ALICE.id]
+    [told] = [m for m in bot.of(SendMessage) if m.chat_id == ALICE.id and "↩️" in m.text]
     assert "↩️ The studio refunded 50 ⭐ for <b>Clay — Wheel</b>." in told.text
