@@ -4,9 +4,9 @@ aiogram-dialog loads a dialog's context before it takes its own per-chat lock, a
 state after the tap was answered: two taps at once (or a tap sent just after the answer) both
 act on the state from before the first. So the chat is locked here, in an outer middleware of
 the dispatcher's updates, before aiogram-dialog reads anything, and released once the update
-is handled and the dialog saved. The lock lives in this process, or in Redis when the dialog
-state does, so that two instances serialise one chat too; it replaces aiogram-dialog's own
-(events isolation), so a tap costs one lock, not two."""
+is handled (its error handlers included) and the dialog saved. The lock lives in this
+process, or in Redis when the dialog state does, so that two instances serialise one chat
+too; it replaces aiogram-dialog's own (events isolation), so a tap costs one lock, not two."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware, Dispatcher
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.types import TelegramObject
+from aiogram.types import TelegramObject, Update
 from redis.asyncio import Redis
 from redis.exceptions import LockError
 
@@ -103,14 +104,19 @@ class OneUpdateAtATime(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        chat = data.get("event_chat")
+        # aiogram-dialog's background updates come with their chat; Telegram's are read here,
+        # as aiogram's UserContextMiddleware (which runs after this one) reads them
+        chat, thread_id = data.get("event_chat"), data.get("event_thread_id")
+        if chat is None and isinstance(event, Update):
+            context = UserContextMiddleware.resolve_event_context(event)
+            chat, thread_id = context.chat, context.thread_id
         if chat is None:  # a pre-checkout query, an inline query: no dialog of a chat
             return await handler(event, data)
         key = StorageKey(
             bot_id=data["bot"].id,
             chat_id=chat.id,
             user_id=chat.id,
-            thread_id=data.get("event_thread_id"),
+            thread_id=thread_id,
             destiny="chat",
         )
         async with self.locks.hold(key):
@@ -118,7 +124,15 @@ class OneUpdateAtATime(BaseMiddleware):
 
 
 def serialise_chats(dp: Dispatcher) -> None:
-    """On the update observer, after aiogram's own outer middlewares (which find the chat):
-    before any message or callback middleware, so before aiogram-dialog loads a context;
-    aiogram-dialog's background updates pass through it too."""
-    dp.update.outer_middleware(OneUpdateAtATime(chat_locks(dp.storage)))
+    """The first outer middleware of the dispatcher's updates (call it on a new dispatcher):
+    before any message or callback middleware, so before aiogram-dialog loads a context, and
+    before aiogram's error middleware, so that error handlers (a stale button's "expired" and
+    the menu it resets to) run under the lock too. aiogram-dialog's background updates pass
+    through it as well."""
+    outer = dp.update.outer_middleware
+    aiogram_own = list(outer[:])  # errors, the user's context, FSM
+    for middleware in aiogram_own:
+        outer.unregister(middleware)
+    outer.register(OneUpdateAtATime(chat_locks(dp.storage)))
+    for middleware in aiogram_own:
+        outer.register(middleware)

@@ -11,14 +11,17 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.methods import AnswerCallbackQuery
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
 from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
+from sqlalchemy import select
 
 from bot.deps import Deps
 from bot.runtime.app import build_dispatcher, dialog_options
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
+from domain.storage.models import ClassSession
 from tests.support.catalog import TWO_CLASSES, YOGA, load
 from tests.support.dialogs import Chat, RecordingBot, active_bookings
 from tests.support.services import REDIS_URL, redis_prefix
@@ -146,3 +149,49 @@ async def test_a_tap_on_a_window_not_yet_saved_waits_for_the_save_instead_of_exp
 
     assert not [text for text in bot.texts() if "expired" in text]
     assert "Cancel booking" in str(messages.last_message().reply_markup)
+
+
+class HeldBot(RecordingBot):
+    """Answers a tap (as the stale-button handler does, through the bot) only once let."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.let = asyncio.Event()
+        self.let.set()
+        self.held = asyncio.Event()
+
+    async def __call__(self, method, request_timeout=None):
+        if isinstance(method, AnswerCallbackQuery) and not self.let.is_set():
+            self.held.set()
+            await self.let.wait()
+        return await super().__call__(method, request_timeout)
+
+
+async def test_a_session_link_waits_for_the_stale_tap_before_it_to_be_handled_whole(
+    db_factory, clock
+):
+    """The error handler of a stale tap ("expired", and the menu it resets to) runs under the
+    chat's lock too: a link sent meanwhile is handled after it, not lost under its menu."""
+    await load(db_factory, YOGA + TWO_CLASSES.replace("programmes:\n", ""))
+    settings = Settings(TZ="Europe/Prague", currency="EUR", bot_token=None)
+    deps = Deps(db=db_factory, settings=settings, clock=clock)
+    messages, bot = MockMessageManager(), HeldBot()
+    dp = build_dispatcher(deps, build_i18n("en"), JsonMemoryStorage(), message_manager=messages)
+    chat = Chat(BotClient(dp, 42, bot=bot), messages)
+    card = await open_the_card(chat)
+    await chat.client.send("/start")  # the card's dialog is replaced: its buttons are stale
+    async with db_factory() as db:
+        session_id = await db.scalar(select(ClassSession.id).order_by(ClassSession.id.desc()))
+    messages.reset_history()
+    bot.let.clear()
+
+    stale = asyncio.create_task(chat.client.click(card, BOOK))
+    await bot.held.wait()  # answering "expired", the menu not yet shown
+    link = asyncio.create_task(chat.client.send(f"/start s_{session_id}"))
+    for _ in range(200):  # the link goes as far as it can while the stale tap is held
+        await asyncio.sleep(0)
+    bot.let.set()
+    await asyncio.gather(stale, link)
+
+    assert [text for text in bot.texts() if "expired" in text]
+    assert "🗓" in str(messages.last_message().text)  # the linked session's card, last
