@@ -23,7 +23,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.memory import DisabledEventIsolation, MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import (
     BotCommand,
@@ -56,6 +56,7 @@ from bot.dialogs.payments.fees import fees_router
 from bot.dialogs.reminders import reminders_router
 from bot.dialogs.staff.dialog import staff_dialog
 from bot.handlers import TELEGRAM_FAULTS, commands_router, fallback_router
+from bot.runtime.chatlock import serialise_chats
 from bot.runtime.config import ConfigError, Settings
 from bot.runtime.health import Check, health_server
 from bot.runtime.logs import log_updates
@@ -87,6 +88,7 @@ def build_dispatcher(
     """New routers and dialogs each call: a router attaches to one dispatcher only."""
     dp = Dispatcher(storage=storage or MemoryStorage())
     dp["deps"] = deps
+    serialise_chats(dp)  # in place of aiogram-dialog's lock, which comes too late
     if deps.sender is not None and deps.sender.reachability is not None:
         # someone who blocked the bot and writes again can be sent notices again
         again = ReachableAgain(deps.sender.reachability)
@@ -107,7 +109,7 @@ def build_dispatcher(
         bookings_dialog(),
         fallback_router(),
     )
-    setup_dialogs(dp, **dialog_options)
+    setup_dialogs(dp, **{"events_isolation": DisabledEventIsolation(), **dialog_options})
     setup_i18n(dp, i18n)  # after setup_dialogs, or background dialog updates miss i18n
     log_updates(dp)  # after setup_dialogs too: it notes the dialog state an update is for
     return dp
@@ -240,12 +242,9 @@ class SpinnerTolerantMessages(MessageManager):
 
 
 def dialog_options(storage: BaseStorage) -> dict[str, object]:
-    options: dict[str, object] = {"message_manager": SpinnerTolerantMessages()}
-    if isinstance(storage, RedisStorage):
-        # its own key builder, not the default one (which lacks destiny) that
-        # aiogram-dialog would build for a RedisEventIsolation
-        options["events_isolation"] = storage.create_isolation()
-    return options
+    # no events_isolation: build_dispatcher locks each chat itself (bot/runtime/chatlock.py),
+    # in Redis when the storage is there
+    return {"message_manager": SpinnerTolerantMessages()}
 
 
 @dataclass(frozen=True)

@@ -111,24 +111,27 @@ class FakeChat:
             raise AssertionError(f"button {button.text!r} has no callback_data: {button.raw}")
         return await self._press(user, message, button.callback_data, timeout)
 
+    def _callback_query(self, user: FakeUser, message: FakeMessage, data: str) -> dict[str, Any]:
+        """A new callback query (its answer awaited like any other) for an update."""
+        fake = self.fake
+        query_id = str(4_000_000_000_000_000_000 + next(fake._query_ids))
+        fake._callback_queries[query_id] = False
+        return {
+            "id": query_id,
+            "from": user.user_json(),
+            "message": fake._message_json(message),
+            "chat_instance": str(-7_000_000_000 - self.chat_id),
+            "data": data,
+        }
+
     async def _press(
         self, user: FakeUser, message: FakeMessage, data: str, timeout: float
     ) -> str | None:
         fake = self.fake
-        query_id = str(4_000_000_000_000_000_000 + next(fake._query_ids))
-        fake._callback_queries[query_id] = False
+        query = self._callback_query(user, message, data)
+        query_id = query["id"]
         since = fake.mark()
-        fake.inject_update(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": user.user_json(),
-                    "message": fake._message_json(message),
-                    "chat_instance": str(-7_000_000_000 - self.chat_id),
-                    "data": data,
-                }
-            }
-        )
+        fake.inject_update({"callback_query": query})
         try:
             answer = await fake.wait_for_call(
                 "answerCallbackQuery",

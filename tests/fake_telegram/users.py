@@ -10,6 +10,8 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
+from aiogram.types import Update
+
 from tests.fake_telegram import payments
 from tests.fake_telegram.chats import FakeChat
 from tests.fake_telegram.files import register_file
@@ -147,6 +149,19 @@ class FakeUser(FakeChat):
                 f"no message #{message_id} in chat {self.chat_id}:\n{self.describe_chat()}"
             )
         return await self._press(self, message, callback_data, timeout)
+
+    def tap_update(self, button_text: str | re.Pattern[str]) -> dict[str, Any]:
+        """A tap on the newest such button as the update Telegram would POST, with its
+        update_id, but not queued: for a test that delivers it to a webhook itself (say, two
+        taps to two instances at once). Its answer shows in ``answerCallbackQuery`` calls."""
+        message, button = self._find_button(button_text, None)
+        assert button.callback_data is not None, button.raw
+        update = {
+            "update_id": next(self.fake._update_ids),
+            "callback_query": self._callback_query(self, message, button.callback_data),
+        }
+        Update.model_validate(update)
+        return update
 
     async def pay(
         self,
