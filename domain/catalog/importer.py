@@ -1,5 +1,10 @@
 """Import a catalog file into the database: idempotent by stable keys, all or nothing.
 
+A file may hold thousands of sessions, and the bot imports it on the event loop that serves
+everyone else: which sessions are new is worked out in a worker thread from plain values, and
+they are written with bulk INSERTs in chunks at the end, in the one transaction, so the
+database's writer lock is held for those INSERTs only.
+
 A session type gets a programme of its own, which staff fill with sessions in the bot. That
 programme is not a file programme: its key is one the file cannot write, and the import sets
 only its listing fields, never its classes or sessions.
@@ -7,10 +12,13 @@ only its listing fields, never its classes or sessions.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -80,17 +88,36 @@ class ImportReport:
         return any(self.added.values()) or any(self.updated.values()) or any(self.removed.values())
 
 
+# Session rows per INSERT: one statement each, and the event loop serves others between them.
+SESSION_CHUNK = 1000
+
+ClassKey = tuple[str, str]  # (programme key, class key)
+
+
+@dataclass(frozen=True)
+class SessionsPlan:
+    """What importing one class's sessions does, worked out from plain values."""
+
+    new: list[datetime]  # sorted
+    not_in_file: int
+    problems: list[CatalogProblem]
+
+
 async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
     report = ImportReport()
     existing = {
         p.key: p
-        for p in await db.scalars(
-            select(Programme).options(
-                selectinload(Programme.classes).selectinload(ProgrammeClass.sessions)
-            )
-        )
+        for p in await db.scalars(select(Programme).options(selectinload(Programme.classes)))
     }
+    class_ids = {(p.key, c.key): c.id for p in existing.values() for c in p.classes}
+    stored = (
+        await db.execute(
+            select(ClassSession.class_id, ClassSession.starts_at, ClassSession.seats_taken)
+        )
+    ).all()
+    plans = await asyncio.to_thread(_plan_sessions, catalog, class_ids, stored)
     problems: list[CatalogProblem] = []
+    new_sessions: list[tuple[ProgrammeClass, list[datetime]]] = []
     await _import_periods(db, catalog.billing_periods, report)
     for spec in catalog.programmes:
         programme = existing.get(spec.key)
@@ -105,7 +132,9 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
         if not spec.public:
             programme.link_token = programme.link_token or secrets.token_urlsafe(9)
             report.private_links.append((spec.title, programme.link_token))
-        _import_classes(programme, spec, report, problems)
+        for klass, plan in _import_classes(programme, spec, plans, report):
+            problems.extend(plan.problems)
+            new_sessions.append((klass, plan.new))
         await _import_passes(db, programme, spec.passes, report)
         await _import_fees(db, programme, spec.fees, report)
     await _import_session_types(db, catalog.session_types, existing, report)
@@ -114,43 +143,82 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
     if problems:
         await db.rollback()
         raise CatalogInvalid(problems=problems)
+    await _insert_sessions(db, new_sessions)
     await db.commit()
     return report
+
+
+def _plan_sessions(
+    catalog: Catalog,
+    class_ids: dict[ClassKey, int],
+    stored: Sequence[tuple[int, datetime, int]],
+) -> dict[ClassKey, SessionsPlan]:
+    """Run in a worker thread: plain values in, plain values out."""
+    by_class: dict[int, list[tuple[datetime, int]]] = {}
+    for class_id, starts_at, seats_taken in stored:
+        by_class.setdefault(class_id, []).append((starts_at, seats_taken))
+    plans = {}
+    for programme in catalog.programmes:
+        for spec in programme.classes:
+            class_id = class_ids.get((programme.key, spec.key))
+            known = by_class.get(class_id, []) if class_id is not None else []
+            plans[programme.key, spec.key] = _import_sessions(known, spec)
+    return plans
+
+
+def _import_sessions(known: list[tuple[datetime, int]], spec: ClassSpec) -> SessionsPlan:
+    known_starts = {starts_at for starts_at, _ in known}
+    wanted = {s.starts_at for s in spec.sessions}
+    booked = max((seats for _, seats in known), default=0)
+    return SessionsPlan(
+        new=sorted(wanted - known_starts),
+        not_in_file=len(known_starts - wanted),
+        problems=_capacity_problems(booked, spec),
+    )
 
 
 def _import_classes(
     programme: Programme,
     spec: ProgrammeSpec,
+    plans: dict[ClassKey, SessionsPlan],
     report: ImportReport,
-    problems: list[CatalogProblem],
-) -> None:
+) -> list[tuple[ProgrammeClass, SessionsPlan]]:
     by_key = {c.key: c for c in programme.classes}
+    planned = []
     for class_spec in spec.classes:
+        plan = plans[spec.key, class_spec.key]
         klass = by_key.get(class_spec.key)
         if klass is None:
-            klass = ProgrammeClass(key=class_spec.key, sessions=[])
+            klass = ProgrammeClass(key=class_spec.key)
             programme.classes.append(klass)
             report.added["classes"] += 1
         else:
-            problems.extend(_capacity_problems(klass, class_spec))
             report.updated["classes"] += _differs(klass, **_class_fields(class_spec))
         for name, value in _class_fields(class_spec).items():
             setattr(klass, name, value)
-        _import_sessions(klass, class_spec, report)
+        report.added["sessions"] += len(plan.new)
+        report.sessions_not_in_file += plan.not_in_file
+        planned.append((klass, plan))
+    return planned
 
 
-def _import_sessions(klass: ProgrammeClass, spec: ClassSpec, report: ImportReport) -> None:
-    known = {s.starts_at for s in klass.sessions}
-    wanted = {s.starts_at for s in spec.sessions}
-    for starts_at in sorted(wanted - known):
-        klass.sessions.append(ClassSession(starts_at=starts_at, seats_taken=0))
-        report.added["sessions"] += 1
-    report.sessions_not_in_file += len(known - wanted)
+async def _insert_sessions(
+    db: AsyncSession, new_sessions: list[tuple[ProgrammeClass, list[datetime]]]
+) -> None:
+    """Bulk INSERTs rather than one ORM object per session: ten thousand objects would keep
+    the event loop busy for seconds."""
+    await db.flush()  # new classes need their ids
+    rows = [
+        {"class_id": klass.id, "starts_at": starts_at, "seats_taken": 0}
+        for klass, starts in new_sessions
+        for starts_at in starts
+    ]
+    for first in range(0, len(rows), SESSION_CHUNK):
+        await db.execute(insert(ClassSession), rows[first : first + SESSION_CHUNK])
 
 
-def _capacity_problems(klass: ProgrammeClass, spec: ClassSpec) -> list[CatalogProblem]:
+def _capacity_problems(booked: int, spec: ClassSpec) -> list[CatalogProblem]:
     """Lowering capacity below the bookings a session already holds would strand those clients."""
-    booked = max((s.seats_taken for s in klass.sessions), default=0)
     if booked <= spec.capacity:
         return []
     params = {"class_key": spec.key, "capacity": spec.capacity, "booked": booked}
