@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Dialect, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -101,6 +101,7 @@ class SessionsPlan:
     new: list[datetime]  # sorted
     not_in_file: int
     problems: list[CatalogProblem]
+    new_bound: list[object]  # `new` as the driver takes them
 
 
 async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
@@ -110,14 +111,19 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
         for p in await db.scalars(select(Programme).options(selectinload(Programme.classes)))
     }
     class_ids = {(p.key, c.key): c.id for p in existing.values() for c in p.classes}
+    # only the file's classes: a big timetable of other programmes is none of this import's
     stored = (
         await db.execute(
             select(ClassSession.class_id, ClassSession.starts_at, ClassSession.seats_taken)
+            .join(ProgrammeClass)
+            .join(Programme)
+            .where(Programme.key.in_([spec.key for spec in catalog.programmes]))
         )
     ).all()
-    plans = await asyncio.to_thread(_plan_sessions, catalog, class_ids, stored)
+    insert_sql, bind_start = _session_insert(db.get_bind().dialect)
+    plans = await asyncio.to_thread(_plan_sessions, catalog, class_ids, stored, bind_start)
     problems: list[CatalogProblem] = []
-    new_sessions: list[tuple[ProgrammeClass, list[datetime]]] = []
+    new_sessions: list[tuple[ProgrammeClass, list[object]]] = []
     await _import_periods(db, catalog.billing_periods, report)
     for spec in catalog.programmes:
         programme = existing.get(spec.key)
@@ -134,7 +140,7 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
             report.private_links.append((spec.title, programme.link_token))
         for klass, plan in _import_classes(programme, spec, plans, report):
             problems.extend(plan.problems)
-            new_sessions.append((klass, plan.new))
+            new_sessions.append((klass, plan.new_bound))
         await _import_passes(db, programme, spec.passes, report)
         await _import_fees(db, programme, spec.fees, report)
     await _import_session_types(db, catalog.session_types, existing, report)
@@ -143,15 +149,26 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
     if problems:
         await db.rollback()
         raise CatalogInvalid(problems=problems)
-    await _insert_sessions(db, new_sessions)
+    await _insert_sessions(db, insert_sql, new_sessions)
     await db.commit()
     return report
+
+
+def _session_insert(dialect: Dialect) -> tuple[str, Callable[[datetime], object]]:
+    """The driver's own INSERT of one session, and how a start goes into it: rows bound in
+    the worker thread go to the driver as they are, with no per-row work on the event loop."""
+    columns = ["class_id", "starts_at", "seats_taken"]
+    compiled = insert(ClassSession.__table__).compile(dialect=dialect, column_keys=columns)
+    assert list(compiled.positiontup or ()) == columns, compiled.positiontup
+    process = ClassSession.__table__.c.starts_at.type.bind_processor(dialect)
+    return str(compiled), process or (lambda value: value)
 
 
 def _plan_sessions(
     catalog: Catalog,
     class_ids: dict[ClassKey, int],
     stored: Sequence[tuple[int, datetime, int]],
+    bind_start: Callable[[datetime], object],
 ) -> dict[ClassKey, SessionsPlan]:
     """Run in a worker thread: plain values in, plain values out."""
     by_class: dict[int, list[tuple[datetime, int]]] = {}
@@ -162,18 +179,24 @@ def _plan_sessions(
         for spec in programme.classes:
             class_id = class_ids.get((programme.key, spec.key))
             known = by_class.get(class_id, []) if class_id is not None else []
-            plans[programme.key, spec.key] = _import_sessions(known, spec)
+            plans[programme.key, spec.key] = _import_sessions(known, spec, bind_start)
     return plans
 
 
-def _import_sessions(known: list[tuple[datetime, int]], spec: ClassSpec) -> SessionsPlan:
+def _import_sessions(
+    known: list[tuple[datetime, int]],
+    spec: ClassSpec,
+    bind_start: Callable[[datetime], object],
+) -> SessionsPlan:
     known_starts = {starts_at for starts_at, _ in known}
     wanted = {s.starts_at for s in spec.sessions}
+    new = sorted(wanted - known_starts)
     booked = max((seats for _, seats in known), default=0)
     return SessionsPlan(
-        new=sorted(wanted - known_starts),
+        new=new,
         not_in_file=len(known_starts - wanted),
         problems=_capacity_problems(booked, spec),
+        new_bound=[bind_start(starts_at) for starts_at in new],
     )
 
 
@@ -203,18 +226,15 @@ def _import_classes(
 
 
 async def _insert_sessions(
-    db: AsyncSession, new_sessions: list[tuple[ProgrammeClass, list[datetime]]]
+    db: AsyncSession, sql: str, new_sessions: list[tuple[ProgrammeClass, list[object]]]
 ) -> None:
-    """Bulk INSERTs rather than one ORM object per session: ten thousand objects would keep
-    the event loop busy for seconds."""
-    await db.flush()  # new classes need their ids
-    rows = [
-        {"class_id": klass.id, "starts_at": starts_at, "seats_taken": 0}
-        for klass, starts in new_sessions
-        for starts_at in starts
-    ]
+    """Straight to the driver rather than one ORM object per session: ten thousand objects
+    kept the event loop busy for seconds, and SQLite's writer lock held all that time."""
+    await db.flush()  # new classes need their ids; from here on SQLite's writer lock is held
+    rows = [(klass.id, start, 0) for klass, starts in new_sessions for start in starts]
+    connection = await db.connection()
     for first in range(0, len(rows), SESSION_CHUNK):
-        await db.execute(insert(ClassSession), rows[first : first + SESSION_CHUNK])
+        await connection.exec_driver_sql(sql, rows[first : first + SESSION_CHUNK])
 
 
 def _capacity_problems(booked: int, spec: ClassSpec) -> list[CatalogProblem]:
