@@ -160,7 +160,9 @@ def _session_insert(dialect: Dialect) -> tuple[str, Callable[[datetime], object]
     columns = ["class_id", "starts_at", "seats_taken"]
     compiled = insert(ClassSession.__table__).compile(dialect=dialect, column_keys=columns)
     assert list(compiled.positiontup or ()) == columns, compiled.positiontup
-    process = ClassSession.__table__.c.starts_at.type.bind_processor(dialect)
+    # the dialect's own type (SQLite's DATETIME writes the text the ORM writes and compares)
+    starts_at = ClassSession.__table__.c.starts_at.type
+    process = starts_at.dialect_impl(dialect).bind_processor(dialect)
     return str(compiled), process or (lambda value: value)
 
 

@@ -660,3 +660,7 @@ async def test_sessions_are_written_in_bulk_chunks_and_the_loop_serves_others_be
     seen = [tick for tick, _ in at_insert]
     assert seen == sorted(set(seen))  # the ticker ran between every two of them
     assert await counts(db_factory) == (1, 7, 2555)
+    first = catalog.programmes[0].classes[0].sessions[0].starts_at
+    async with db_factory() as db:  # stored as the ORM stores them: found by their start
+        found = await db.scalar(select(func.count()).where(ClassSession.starts_at == first))
+    assert found == 7
