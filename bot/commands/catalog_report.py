@@ -49,9 +49,13 @@ async def read_catalog(data: bytes, settings: Settings) -> Catalog:
     """The file's bytes as a valid catalog, or CatalogInvalid with every problem."""
     ensure_small_enough(len(data))
     text = decode(data)
-    # up to 50,000 sessions to expand and check: keep the event loop free meanwhile
+    # thousands of sessions to expand and check: keep the event loop free meanwhile
     return await asyncio.to_thread(
-        parse_catalog, text, tz=settings.zone, currency_digits=settings.currency_digits
+        parse_catalog,
+        text,
+        tz=settings.zone,
+        currency_digits=settings.currency_digits,
+        max_sessions=settings.import_max_sessions,
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.booking.rules import EnrolmentNotes, RankAllowance
+from domain.catalog.file import DEFAULT_MAX_IMPORT_SESSIONS, MAX_SESSIONS_PER_CATALOG
 from domain.notices.rules import ReminderOffset, parse_reminder_offsets
 from domain.policy import Policy
 from domain.storage.db import async_url
@@ -108,6 +109,8 @@ class Settings(BaseSettings):
     enrol_without_credit: bool = False
     # unused attendance credits are usable in the next period too (else they expire)
     credits_carry_over: bool = False
+    # the most sessions one catalog import may hold (the file is refused with their count)
+    import_max_sessions: int = Field(DEFAULT_MAX_IMPORT_SESSIONS, ge=1, le=MAX_SESSIONS_PER_CATALOG)
 
     @field_validator("payment_nudge_days", "fee_nudge_days", mode="before")
     @classmethod

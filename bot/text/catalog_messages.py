@@ -132,6 +132,10 @@ PROBLEM_MESSAGES: dict[str, str] = {
     "too_many_sessions_in_catalog": N_(
         "The catalog has more than {limit} sessions in total; split it or shorten the periods."
     ),
+    "too_many_sessions_to_import": N_(
+        "The file makes {count} sessions; one import may hold at most {limit} "
+        "(the IMPORT_MAX_SESSIONS setting). Split the file or shorten the periods."
+    ),
 }
 
 # Problems found while storing a valid file, or before it could be read at all.

@@ -69,6 +69,9 @@ MAX_CATALOG_BYTES = 1024 * 1024
 MAX_SESSIONS_PER_CLASS = 1000
 # Far above any real timetable; without it 1 MiB of weekly rules yields millions of sessions.
 MAX_SESSIONS_PER_CATALOG = 50_000
+# What one import may hold unless IMPORT_MAX_SESSIONS says otherwise: a year of about 190
+# sessions a week, and an import the bot writes without keeping clients waiting (bench/).
+DEFAULT_MAX_IMPORT_SESSIONS = 10_000
 # Past this many the owner has a systematic mistake to fix, and a longer list is no help
 # (and would not fit a chat message anyway).
 MAX_PROBLEMS = 100
@@ -248,8 +251,17 @@ class CatalogInvalid(DomainError):
         self.problems = problems
 
 
-def parse_catalog(text: str, *, tz: ZoneInfo, currency_digits: int) -> Catalog:
-    """Parse and validate a catalog file; raise `CatalogInvalid` with all problems, by line."""
+def parse_catalog(
+    text: str,
+    *,
+    tz: ZoneInfo,
+    currency_digits: int,
+    max_sessions: int = DEFAULT_MAX_IMPORT_SESSIONS,
+) -> Catalog:
+    """Parse and validate a catalog file; raise `CatalogInvalid` with all problems, by line.
+
+    A file whose sessions number more than `max_sessions` is refused with their count.
+    """
     if currency_digits < 0:
         raise ValueError("currency_digits must not be negative")
     size = len(text.encode("utf-8", errors="surrogatepass"))
@@ -274,10 +286,14 @@ def parse_catalog(text: str, *, tz: ZoneInfo, currency_digits: int) -> Catalog:
     except ValidationError as invalid:
         for error in invalid.errors(include_url=False, include_input=False):
             _add_schema_problem(problems, error)
-    rules = _Rules(problems, raw, tz=tz, context=context)
+    rules = _Rules(problems, raw, tz=tz, context=context, max_sessions=max_sessions)
     with suppress(_StopChecking):  # the reason is among the problems
         rules.catalog()
     found = problems.listed()
+    if rules.session_count > max_sessions and not problems.stopped:
+        # First, and never cut by MAX_PROBLEMS: it matters more than any single line.
+        params = {"count": rules.session_count, "limit": max_sessions}
+        found.insert(0, CatalogProblem(0, "too_many_sessions_to_import", params))
     if found:
         raise CatalogInvalid(found)
     if model is None:  # the schema's problems were all in courses, which are not read
@@ -335,6 +351,10 @@ class _Problems:
         """The problem just added is the last: nothing after it in the file is checked."""
         self._last = self._found[-1].order
         return _StopChecking()
+
+    @property
+    def stopped(self) -> bool:
+        return self._last is not None
 
     def within(self, loc: Loc, *, but: Iterable[Loc] = ()) -> bool:
         """Any problem under `loc` (other than under the `but` parts of it)?"""
@@ -605,10 +625,17 @@ class _Rules:
     passes of a programme that may not sell any, the rules after too many sessions)."""
 
     def __init__(
-        self, problems: _Problems, raw: object, *, tz: ZoneInfo, context: dict[str, Any]
+        self,
+        problems: _Problems,
+        raw: object,
+        *,
+        tz: ZoneInfo,
+        context: dict[str, Any],
+        max_sessions: int,
     ) -> None:
         self.problems, self.raw, self.tz, self.context = problems, raw, tz, context
-        self.session_count = 0
+        self.max_sessions = max_sessions
+        self.session_count = 0  # of the classes with no more than MAX_SESSIONS_PER_CLASS
         self.sessions: dict[Loc, tuple[SessionSpec, ...]] = {}  # by class
 
     def read(self, annotation: Any, raw: object) -> Any:
@@ -854,6 +881,9 @@ class _Rules:
                 class_.loc, "too_many_sessions_in_catalog", line=0, after=2, limit=limit
             )
             raise self.problems.last_one()
+        if self.session_count > self.max_sessions:
+            # The file is refused (see parse_catalog): from here on sessions are only counted.
+            return (), False
         sessions = []
         for start in unique.values():
             utc = _to_utc(start.local, self.tz)

@@ -1,5 +1,10 @@
 """Import a catalog file into the database: idempotent by stable keys, all or nothing.
 
+A file may hold thousands of sessions, and the bot imports it on the event loop that serves
+everyone else: which sessions are new is worked out in a worker thread from plain values, and
+they are written with bulk INSERTs in chunks at the end, in the one transaction, so the
+database's writer lock is held for those INSERTs only.
+
 A session type gets a programme of its own, which staff fill with sessions in the bot. That
 programme is not a file programme: its key is one the file cannot write, and the import sets
 only its listing fields, never its classes or sessions.
@@ -7,10 +12,13 @@ only its listing fields, never its classes or sessions.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Dialect, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -80,17 +88,42 @@ class ImportReport:
         return any(self.added.values()) or any(self.updated.values()) or any(self.removed.values())
 
 
+# Session rows per INSERT: one statement each, and the event loop serves others between them.
+SESSION_CHUNK = 1000
+
+ClassKey = tuple[str, str]  # (programme key, class key)
+
+
+@dataclass(frozen=True)
+class SessionsPlan:
+    """What importing one class's sessions does, worked out from plain values."""
+
+    new: list[datetime]  # sorted
+    not_in_file: int
+    problems: list[CatalogProblem]
+    new_bound: list[object]  # `new` as the driver takes them
+
+
 async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
     report = ImportReport()
     existing = {
         p.key: p
-        for p in await db.scalars(
-            select(Programme).options(
-                selectinload(Programme.classes).selectinload(ProgrammeClass.sessions)
-            )
-        )
+        for p in await db.scalars(select(Programme).options(selectinload(Programme.classes)))
     }
+    class_ids = {(p.key, c.key): c.id for p in existing.values() for c in p.classes}
+    # only the file's classes: a big timetable of other programmes is none of this import's
+    stored = (
+        await db.execute(
+            select(ClassSession.class_id, ClassSession.starts_at, ClassSession.seats_taken)
+            .join(ProgrammeClass)
+            .join(Programme)
+            .where(Programme.key.in_([spec.key for spec in catalog.programmes]))
+        )
+    ).all()
+    insert_sql, bind_start = _session_insert(db.get_bind().dialect)
+    plans = await asyncio.to_thread(_plan_sessions, catalog, class_ids, stored, bind_start)
     problems: list[CatalogProblem] = []
+    new_sessions: list[tuple[ProgrammeClass, list[object]]] = []
     await _import_periods(db, catalog.billing_periods, report)
     for spec in catalog.programmes:
         programme = existing.get(spec.key)
@@ -105,7 +138,9 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
         if not spec.public:
             programme.link_token = programme.link_token or secrets.token_urlsafe(9)
             report.private_links.append((spec.title, programme.link_token))
-        _import_classes(programme, spec, report, problems)
+        for klass, plan in _import_classes(programme, spec, plans, report):
+            problems.extend(plan.problems)
+            new_sessions.append((klass, plan.new_bound))
         await _import_passes(db, programme, spec.passes, report)
         await _import_fees(db, programme, spec.fees, report)
     await _import_session_types(db, catalog.session_types, existing, report)
@@ -114,43 +149,98 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
     if problems:
         await db.rollback()
         raise CatalogInvalid(problems=problems)
+    await _insert_sessions(db, insert_sql, new_sessions)
     await db.commit()
     return report
+
+
+def _session_insert(dialect: Dialect) -> tuple[str, Callable[[datetime], object]]:
+    """The driver's own INSERT of one session, and how a start goes into it: rows bound in
+    the worker thread go to the driver as they are, with no per-row work on the event loop."""
+    columns = ["class_id", "starts_at", "seats_taken"]
+    compiled = insert(ClassSession.__table__).compile(dialect=dialect, column_keys=columns)
+    assert list(compiled.positiontup or ()) == columns, compiled.positiontup
+    # the dialect's own type (SQLite's DATETIME writes the text the ORM writes and compares)
+    starts_at = ClassSession.__table__.c.starts_at.type
+    process = starts_at.dialect_impl(dialect).bind_processor(dialect)
+    return str(compiled), process or (lambda value: value)
+
+
+def _plan_sessions(
+    catalog: Catalog,
+    class_ids: dict[ClassKey, int],
+    stored: Sequence[tuple[int, datetime, int]],
+    bind_start: Callable[[datetime], object],
+) -> dict[ClassKey, SessionsPlan]:
+    """Run in a worker thread: plain values in, plain values out."""
+    by_class: dict[int, list[tuple[datetime, int]]] = {}
+    for class_id, starts_at, seats_taken in stored:
+        by_class.setdefault(class_id, []).append((starts_at, seats_taken))
+    plans = {}
+    for programme in catalog.programmes:
+        for spec in programme.classes:
+            class_id = class_ids.get((programme.key, spec.key))
+            known = by_class.get(class_id, []) if class_id is not None else []
+            plans[programme.key, spec.key] = _import_sessions(known, spec, bind_start)
+    return plans
+
+
+def _import_sessions(
+    known: list[tuple[datetime, int]],
+    spec: ClassSpec,
+    bind_start: Callable[[datetime], object],
+) -> SessionsPlan:
+    known_starts = {starts_at for starts_at, _ in known}
+    wanted = {s.starts_at for s in spec.sessions}
+    new = sorted(wanted - known_starts)
+    booked = max((seats for _, seats in known), default=0)
+    return SessionsPlan(
+        new=new,
+        not_in_file=len(known_starts - wanted),
+        problems=_capacity_problems(booked, spec),
+        new_bound=[bind_start(starts_at) for starts_at in new],
+    )
 
 
 def _import_classes(
     programme: Programme,
     spec: ProgrammeSpec,
+    plans: dict[ClassKey, SessionsPlan],
     report: ImportReport,
-    problems: list[CatalogProblem],
-) -> None:
+) -> list[tuple[ProgrammeClass, SessionsPlan]]:
     by_key = {c.key: c for c in programme.classes}
+    planned = []
     for class_spec in spec.classes:
+        plan = plans[spec.key, class_spec.key]
         klass = by_key.get(class_spec.key)
         if klass is None:
-            klass = ProgrammeClass(key=class_spec.key, sessions=[])
+            klass = ProgrammeClass(key=class_spec.key)
             programme.classes.append(klass)
             report.added["classes"] += 1
         else:
-            problems.extend(_capacity_problems(klass, class_spec))
             report.updated["classes"] += _differs(klass, **_class_fields(class_spec))
         for name, value in _class_fields(class_spec).items():
             setattr(klass, name, value)
-        _import_sessions(klass, class_spec, report)
+        report.added["sessions"] += len(plan.new)
+        report.sessions_not_in_file += plan.not_in_file
+        planned.append((klass, plan))
+    return planned
 
 
-def _import_sessions(klass: ProgrammeClass, spec: ClassSpec, report: ImportReport) -> None:
-    known = {s.starts_at for s in klass.sessions}
-    wanted = {s.starts_at for s in spec.sessions}
-    for starts_at in sorted(wanted - known):
-        klass.sessions.append(ClassSession(starts_at=starts_at, seats_taken=0))
-        report.added["sessions"] += 1
-    report.sessions_not_in_file += len(known - wanted)
+async def _insert_sessions(
+    db: AsyncSession, sql: str, new_sessions: list[tuple[ProgrammeClass, list[object]]]
+) -> None:
+    """Straight to the driver rather than one ORM object per session: ten thousand objects
+    kept the event loop busy for seconds, and SQLite's writer lock held all that time."""
+    await db.flush()  # new classes need their ids; from here on SQLite's writer lock is held
+    rows = [(klass.id, start, 0) for klass, starts in new_sessions for start in starts]
+    connection = await db.connection()
+    for first in range(0, len(rows), SESSION_CHUNK):
+        await connection.exec_driver_sql(sql, rows[first : first + SESSION_CHUNK])
 
 
-def _capacity_problems(klass: ProgrammeClass, spec: ClassSpec) -> list[CatalogProblem]:
+def _capacity_problems(booked: int, spec: ClassSpec) -> list[CatalogProblem]:
     """Lowering capacity below the bookings a session already holds would strand those clients."""
-    booked = max((s.seats_taken for s in klass.sessions), default=0)
     if booked <= spec.capacity:
         return []
     params = {"class_key": spec.key, "capacity": spec.capacity, "booked": booked}

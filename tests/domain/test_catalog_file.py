@@ -1394,6 +1394,15 @@ BAD_FILES: dict[str, tuple[str, int]] = {
         ),
         0,
     ),
+    "too_many_sessions_to_import": (
+        "programmes:\n  - key: gym\n    title: Gym\n    classes:\n"
+        + "".join(
+            f"      - {{key: c{n}, title: C, capacity: 1, weekly: {{days: [mon, tue, wed, thu, "
+            "fri, sat, sun], time: '7:00', from: 2027-01-01, until: 2027-12-31}}\n"
+            for n in range(30)
+        ),
+        0,
+    ),
 }
 
 
@@ -1983,3 +1992,52 @@ def test_a_bad_late_cancel_policy_and_a_duplicate_course_key_are_problems():
         "    units: {massage: 1}\n"
     )
     assert codes_and_lines(text) == [(26, "bad_choice"), (27, "duplicate_key")]
+
+
+def weekly_classes(count: int, days: str = "[mon, wed]") -> str:
+    """`count` classes of a weekly rule through 2027: 104 sessions each (Mondays, Wednesdays)."""
+    rows = "".join(
+        f"      - {{key: c{n}, title: C, capacity: 1, weekly: {{days: {days}, time: '7:00',"
+        " from: 2027-01-01, until: 2027-12-31}}\n"
+        for n in range(count)
+    )
+    return "programmes:\n  - key: gym\n    title: Gym\n    classes:\n" + rows
+
+
+def test_a_file_over_the_import_cap_is_refused_with_the_sessions_its_rules_make():
+    with pytest.raises(CatalogInvalid) as raised:
+        parse_catalog(weekly_classes(3), tz=PRAGUE, currency_digits=2, max_sessions=200)
+
+    # counted on past the cap: the third class's sessions are in the count too
+    assert raised.value.problems == [
+        CatalogProblem(0, "too_many_sessions_to_import", {"count": 312, "limit": 200})
+    ]
+
+
+def test_a_file_at_the_import_cap_is_read():
+    catalog = parse_catalog(weekly_classes(3), tz=PRAGUE, currency_digits=2, max_sessions=312)
+
+    assert sum(len(c.sessions) for c in catalog.programmes[0].classes) == 312
+
+
+def test_the_import_cap_comes_first_and_other_problems_are_still_listed():
+    text = weekly_classes(3).replace("capacity: 1,", "capacity: 0,", 1)
+    with pytest.raises(CatalogInvalid) as raised:
+        parse_catalog(text, tz=PRAGUE, currency_digits=2, max_sessions=200)
+
+    codes = [problem.code for problem in raised.value.problems]
+    assert codes[0] == "too_many_sessions_to_import"
+    assert len(codes) > 1
+
+
+def test_a_file_past_the_hard_limit_says_so_without_counting_on():
+    text = BAD_FILES["too_many_sessions_in_catalog"][0]
+
+    assert codes_and_lines(text) == [(0, "too_many_sessions_in_catalog")]
+
+
+def test_the_default_import_cap_lets_a_year_of_190_weekly_sessions_in():
+    # 27 classes x 7 days x 52-53 weeks: 9,855 sessions
+    catalog = parse(weekly_classes(27, "[mon, tue, wed, thu, fri, sat, sun]"))
+
+    assert sum(len(c.sessions) for c in catalog.programmes[0].classes) == 27 * 365

@@ -179,3 +179,24 @@ def test_payment_settings_that_work_together_are_read(env, monkeypatch):
     assert venue.policy.payment_nudge_days == ()
     # ... and holding unpaid bookings too
     assert (stars.policy.payment_hold_minutes, venue.policy.payment_hold_minutes) == (30, 0)
+
+
+def test_import_max_sessions_holds_for_the_command_line_too(env, monkeypatch, capsys):
+    assert main(["import-catalog", str(EXAMPLE)]) == 0  # the example makes 102 sessions
+    capsys.readouterr()
+    with sqlite3.connect(env) as connection:
+        connection.execute("update classes set title = 'changed'")
+    monkeypatch.setenv("IMPORT_MAX_SESSIONS", "101")
+
+    assert main(["import-catalog", str(EXAMPLE)]) == 1
+
+    err = capsys.readouterr().err
+    assert "nothing was changed" in err
+    assert "The file makes 102 sessions; one import may hold at most 101" in err
+    with sqlite3.connect(env) as connection:
+        assert connection.execute("select distinct title from classes").fetchall() == [("changed",)]
+
+    monkeypatch.setenv("IMPORT_MAX_SESSIONS", "102")
+    assert main(["import-catalog", str(EXAMPLE)]) == 0
+    with sqlite3.connect(env) as connection:
+        assert ("changed",) not in connection.execute("select title from classes").fetchall()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from domain.booking import client_views
 from domain.booking.bookings import book_session
+from domain.catalog import importer
 from domain.catalog.file import CatalogInvalid, parse_catalog
 from domain.clients.record import ClientRef
 from domain.storage.models import (
@@ -585,3 +588,79 @@ async def test_a_free_class_package_is_stored_without_a_price(db_factory):
     await load(db_factory, PACKAGES.replace('          price: "150.00"\n', ""))
 
     assert (await package_columns(db_factory))[1] == ("one", 3, None, 24, 12, 50, 10, None, None)
+
+
+def weekly_catalog(classes: int) -> str:
+    """Classes with a session every day of 2027: 365 each."""
+    rows = "".join(
+        f"      - {{key: c{n}, title: C, capacity: 5, weekly: {{days: [mon, tue, wed, thu, fri,"
+        " sat, sun], time: '7:00', from: 2027-01-01, until: 2027-12-31}}\n"
+        for n in range(classes)
+    )
+    return "programmes:\n  - key: gym\n    title: Gym\n    classes:\n" + rows
+
+
+async def test_an_import_works_out_its_sessions_off_the_event_loop_which_serves_others_meanwhile(
+    db_factory, monkeypatch
+):
+    loop, loop_thread = asyncio.get_running_loop(), threading.get_ident()
+    served = []  # per class: did the loop run another coroutine while its sessions were planned
+    plan = importer._import_sessions
+
+    async def another_client() -> bool:
+        return True
+
+    def watched(*args):
+        if threading.get_ident() == loop_thread:
+            served.append(False)  # waiting here for the loop would wait forever
+        else:
+            served.append(asyncio.run_coroutine_threadsafe(another_client(), loop).result())
+        return plan(*args)
+
+    monkeypatch.setattr(importer, "_import_sessions", watched)
+
+    report = await load(db_factory, TWO_CLASSES)
+
+    assert served == [True, True]
+    assert report.added["sessions"] == 2
+
+
+async def test_sessions_are_written_in_bulk_chunks_and_the_loop_serves_others_between(db_factory):
+    engine = db_factory.kw["bind"].sync_engine
+    ticks = 0
+    at_insert = []  # the ticker's count at each INSERT of sessions, and the rows it wrote
+
+    def on_execute(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO SESSIONS"):
+            if executemany and isinstance(parameters[0], tuple | list | dict):
+                rows = len(parameters)
+            else:  # one statement, maybe of many VALUES (SQLAlchemy's "insertmanyvalues")
+                rows = statement.count("), (") + 1
+            at_insert.append((ticks, rows))
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    catalog = parse_catalog(weekly_catalog(7), tz=PRAGUE, currency_digits=2)  # 2,555 sessions
+    event.listen(engine, "before_cursor_execute", on_execute)
+    running = asyncio.create_task(ticker())
+    try:
+        async with db_factory() as db:
+            report = await importer.import_catalog(db, catalog)
+    finally:
+        running.cancel()
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+    assert report.added["sessions"] == 2555
+    assert len(at_insert) == 3  # 1,000 + 1,000 + 555, not one statement per session
+    assert sum(rows for _, rows in at_insert) == 2555
+    seen = [tick for tick, _ in at_insert]
+    assert seen == sorted(set(seen))  # the ticker ran between every two of them
+    assert await counts(db_factory) == (1, 7, 2555)
+    first = catalog.programmes[0].classes[0].sessions[0].starts_at
+    async with db_factory() as db:  # stored as the ORM stores them: found by their start
+        found = await db.scalar(select(func.count()).where(ClassSession.starts_at == first))
+    assert found == 7
