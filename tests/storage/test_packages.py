@@ -301,6 +301,39 @@ async def test_a_client_cannot_change_someone_elses_package(db_factory, service)
         assert await packages.package_of(db, BOB.id, view.id, "EUR") is None
 
 
+async def test_a_client_cannot_quote_or_reschedule_someone_elses_package_session(
+    db_factory, service
+):
+    view = await book(db_factory, service[:3])
+    first = view.slots[0]
+    async with db_factory() as db:
+        before = await packages.package_of(db, ALICE.id, view.id, "EUR")
+
+    async with db_factory() as db:
+        with pytest.raises(BookingNotFound):
+            await packages.quote(
+                db, client_id=BOB.id, booking_id=first.booking_id, now=NOW, policy=POLICY
+            )
+        with pytest.raises(BookingNotFound):
+            await packages.reschedule_session(
+                db,
+                client_id=BOB.id,
+                booking_id=first.booking_id,
+                new_session_id=service[4],
+                now=NOW,
+                policy=POLICY,
+            )
+
+    async with db_factory() as db:
+        after = await packages.package_of(db, ALICE.id, view.id, "EUR")
+        rows = await db.execute(select(ClassSession.id, ClassSession.seats_taken))
+        seats = dict(rows.all())
+    assert after == before
+    assert (seats[service[0]], seats[service[4]]) == (1, 0)
+    assert await ledger(db_factory) == [("charge", "package", 15000)]
+    assert await ledger(db_factory, BOB) == []
+
+
 async def test_a_per_day_limit_refuses_a_second_booking_that_day(db_factory, service):
     more = "sessions: [2026-11-24 12:00, 2026-11-24 15:00, 2026-11-25 12:00]"
     await load(db_factory, COACHING.replace("sessions: [2026-11-24 12:00]", more))
