@@ -12,6 +12,7 @@ from aiogram_dialog.test_tools.keyboard import InlineButtonTextLocator
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import select
 
+from bot.access import STAFF_WIDGET_PREFIX
 from bot.deps import Deps
 from bot.runtime.app import build_dispatcher
 from bot.runtime.config import Settings
@@ -59,6 +60,23 @@ class ForgedData:
             return None
         intent_id = button.callback_data.split("\x1d", 1)[0]
         return button.model_copy(update={"callback_data": f"{intent_id}\x1d{self.widget_data}"})
+
+
+class WithoutStaffPrefix:
+    """A locator that presses a real staff button with the staff prefix taken off its widget
+    id, as a staff widget that forgot the prefix would send it."""
+
+    def __init__(self, text: str) -> None:
+        self.real = InlineButtonTextLocator(f".*{re.escape(text)}.*")
+
+    def find_button(self, message: Message) -> InlineKeyboardButton | None:
+        button = self.real.find_button(message)
+        if button is None:
+            return None
+        intent_id, widget_data = button.callback_data.split("\x1d", 1)
+        assert widget_data.startswith(STAFF_WIDGET_PREFIX)
+        unprefixed = widget_data.removeprefix(STAFF_WIDGET_PREFIX)
+        return button.model_copy(update={"callback_data": f"{intent_id}\x1d{unprefixed}"})
 
 
 @dataclass
@@ -305,6 +323,25 @@ async def test_a_staff_dialog_left_open_is_refused_once_the_rights_are_gone(
     await former.client.click(screen, InlineButtonTextLocator(".*Dan · id 1004.*"))
 
     assert former.bot.texts() == [STAFF_ONLY, STAFF_ONLY]
+    assert former.messages.sent_messages == []
+    assert [client for client, _ in await active_bookings(db_factory, dec_1)] == [1001, 1002]
+
+
+async def test_a_staff_button_without_the_prefix_is_refused_once_the_rights_are_gone(
+    chat_for, db_factory, dec_1
+):
+    """The dialog's own StaffOnly guard, behind the router's refusal of prefixed staff buttons:
+    a press it alone can stop is refused too."""
+    staff = chat_for()
+    await open_roster(staff)
+    await staff.click("Book a client")
+    former = chat_for(admin_ids=frozenset())
+    screen = staff.screen()
+    former.messages.reset_history()
+
+    await former.client.click(screen, WithoutStaffPrefix("Dan · id 1004"))
+
+    assert former.bot.texts() == [STAFF_ONLY]
     assert former.messages.sent_messages == []
     assert [client for client, _ in await active_bookings(db_factory, dec_1)] == [1001, 1002]
 

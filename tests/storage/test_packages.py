@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from domain.billing import money, refunds
-from domain.billing.payments import InvoiceFor, balance, check_before_payment, invoice_package
+from domain.billing.payments import (
+    InvoiceFor,
+    balance,
+    check_before_payment,
+    invoice_package,
+    lock_account,
+)
 from domain.booking.bookings import book_session
 from domain.clients.record import ClientRef, remember_client
 from domain.errors import (
@@ -301,6 +307,39 @@ async def test_a_client_cannot_change_someone_elses_package(db_factory, service)
         assert await packages.package_of(db, BOB.id, view.id, "EUR") is None
 
 
+async def test_a_client_cannot_quote_or_reschedule_someone_elses_package_session(
+    db_factory, service
+):
+    view = await book(db_factory, service[:3])
+    first = view.slots[0]
+    async with db_factory() as db:
+        before = await packages.package_of(db, ALICE.id, view.id, "EUR")
+
+    async with db_factory() as db:
+        with pytest.raises(BookingNotFound):
+            await packages.quote(
+                db, client_id=BOB.id, booking_id=first.booking_id, now=NOW, policy=POLICY
+            )
+        with pytest.raises(BookingNotFound):
+            await packages.reschedule_session(
+                db,
+                client_id=BOB.id,
+                booking_id=first.booking_id,
+                new_session_id=service[4],
+                now=NOW,
+                policy=POLICY,
+            )
+
+    async with db_factory() as db:
+        after = await packages.package_of(db, ALICE.id, view.id, "EUR")
+        rows = await db.execute(select(ClassSession.id, ClassSession.seats_taken))
+        seats = dict(rows.all())
+    assert after == before
+    assert (seats[service[0]], seats[service[4]]) == (1, 0)
+    assert await ledger(db_factory) == [("charge", "package", 15000)]
+    assert await ledger(db_factory, BOB) == []
+
+
 async def test_a_per_day_limit_refuses_a_second_booking_that_day(db_factory, service):
     more = "sessions: [2026-11-24 12:00, 2026-11-24 15:00, 2026-11-25 12:00]"
     await load(db_factory, COACHING.replace("sessions: [2026-11-24 12:00]", more))
@@ -372,6 +411,57 @@ async def test_staff_refund_any_amount_up_to_what_was_paid_on_a_package(db_facto
         reason = await db.scalar(select(LedgerEntry.reason).where(LedgerEntry.kind == "refund"))
         told = await db.scalar(select(func.count()).where(OutboxMessage.kind == "money_returned"))
     assert (reason, told) == ("teacher ill", 1)
+
+
+async def test_eight_concurrent_package_refunds_never_return_more_than_was_paid(
+    db_factory, service
+):
+    """The cap holds under a race: the client's account is locked before the ledger is read.
+    The eight start while the account is taken, so they all contend at once (as
+    tests/storage/test_refunds.py does for a booking)."""
+    view = await book(db_factory, service[:3])
+    async with db_factory() as db:
+        db.add(
+            LedgerEntry(
+                client_id=ALICE.id,
+                kind="payment",
+                method="venue",
+                amount_minor=15000,
+                currency="EUR",
+                item=f"package:{view.id}",
+                created_at=NOW,
+            )
+        )
+        await db.commit()
+
+    async def no_stars(_user: int, _charge: str) -> None:
+        raise AssertionError("a venue payment is not refunded through Telegram")
+
+    async def refund_5000():
+        async with db_factory() as db:
+            return await refunds.refund_package(
+                db,
+                package_id=view.id,
+                amount=money.Money(5000, "EUR"),
+                reason="teacher ill",
+                staff_id=9,
+                now=NOW,
+                refund_stars=no_stars,
+            )
+
+    async with db_factory() as holder:
+        await lock_account(holder, ALICE.id)
+        tasks = [asyncio.create_task(refund_5000()) for _ in range(8)]
+        await asyncio.sleep(0.05)  # they start: at the lock, or (without it) reading the ledger
+        await holder.rollback()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert sorted(type(r).__name__ for r in results) == ["RefundDone"] * 3 + ["RefundOverCap"] * 5
+    async with db_factory() as db:
+        refunded = await db.scalar(
+            select(func.sum(LedgerEntry.amount_minor)).where(LedgerEntry.kind == "refund")
+        )
+    assert refunded == 15000
 
 
 async def test_the_package_is_invoiced_to_its_client_and_checked_before_payment(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -111,6 +113,33 @@ async def test_staff_book_a_known_client_into_the_overload_but_no_further(
         roster = await staff_views.roster(db, dec_1)
         assert (await db.get(ClassSession, dec_1)).seats_taken == 2
     assert [(b.first_name, b.by_staff) for b in roster.booked] == [("Alice", False), ("Bob", True)]
+
+
+async def test_clients_booking_at_once_never_take_the_seats_kept_for_staff(
+    db_factory, sessions, clock
+):
+    dec_1, dec_3 = sessions
+    await book(db_factory, ALICE, dec_3, clock)  # a known client, for staff to book later
+    clients = [ClientRef(2000 + n, f"C{n}") for n in range(8)]
+
+    async def attempt(client: ClientRef) -> str:
+        try:
+            async with db_factory() as db:
+                await book_session(db, client=client, session_id=dec_1, now=clock())
+        except SessionFull:
+            return "full"
+        return "booked"
+
+    outcomes = await asyncio.gather(*(attempt(c) for c in clients))
+
+    assert sorted(outcomes) == ["booked"] + ["full"] * 7
+    async with db_factory() as db:
+        assert (await db.get(ClassSession, dec_1)).seats_taken == 1
+    # the overload seat is still there, for staff only
+    async with db_factory() as db:
+        await book_client(db, client_id=ALICE.id, session_id=dec_1, now=clock())
+    async with db_factory() as db:
+        assert (await db.get(ClassSession, dec_1)).seats_taken == 2
 
 
 async def test_a_client_booked_by_staff_keeps_their_own_name_and_language(
