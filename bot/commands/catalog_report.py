@@ -7,7 +7,6 @@ locale, or the staff member's language in the bot).
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from aiogram.utils.i18n import gettext as _
@@ -22,7 +21,8 @@ from domain.catalog.file import (
     CatalogProblem,
     parse_catalog,
 )
-from domain.catalog.importer import ImportReport
+from domain.catalog.importer import BoundStarts, ImportReport
+from domain.catalog.reading import read_off_loop
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,32 @@ def decode(data: bytes) -> str:
         raise CatalogInvalid(problems=[CatalogProblem(0, "not_utf8", {})]) from None
 
 
-async def read_catalog(data: bytes, settings: Settings) -> Catalog:
-    """The file's bytes as a valid catalog, or CatalogInvalid with every problem."""
+async def read_catalog(
+    data: bytes, settings: Settings, dialect: str | None = None
+) -> tuple[Catalog, BoundStarts | None]:
+    """The file's bytes as a valid catalog, or CatalogInvalid with every problem; with the
+    database's `dialect` (importer.dialect_id), its sessions' starts bound for its driver.
+
+    Thousands of sessions to expand and check: done in a process of its own, which leaves
+    the event loop (and the GIL) to everyone else meanwhile."""
     ensure_small_enough(len(data))
-    text = decode(data)
-    # thousands of sessions to expand and check: keep the event loop free meanwhile
-    return await asyncio.to_thread(
-        parse_catalog,
-        text,
+    read = await read_off_loop(
+        decode(data),
+        tz=settings.zone,
+        currency_digits=settings.currency_digits,
+        max_sessions=settings.import_max_sessions,
+        dialect=dialect,
+    )
+    if read.catalog is None:
+        raise CatalogInvalid(problems=read.problems)
+    return read.catalog, read.bound
+
+
+def read_catalog_here(data: bytes, settings: Settings) -> Catalog:
+    """The same, in this process and thread: for the command line, where nobody waits."""
+    ensure_small_enough(len(data))
+    return parse_catalog(
+        decode(data),
         tz=settings.zone,
         currency_digits=settings.currency_digits,
         max_sessions=settings.import_max_sessions,

@@ -23,8 +23,9 @@ from bot.commands.catalog_report import ensure_small_enough, read_catalog, repor
 from bot.deps import Deps
 from bot.dialogs.common import open_over_menu
 from bot.states import Staff
+from domain.catalog import reading
 from domain.catalog.file import CatalogInvalid
-from domain.catalog.importer import ImportReport, import_catalog
+from domain.catalog.importer import ImportReport, dialect_id, import_catalog
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ async def open_today(_message: Message, dialog_manager: DialogManager) -> None:
 
 
 async def ask_for_catalog(message: Message) -> None:
+    reading.warm()  # the file is read in a process of its own: start it while staff pick one
     await message.answer(
         _(
             "Send me the catalog file (.yaml or .yml) as a document. I check the whole file "
@@ -62,9 +64,10 @@ async def on_catalog_file(message: Message, bot: Bot, deps: Deps) -> None:
     try:
         ensure_small_enough(document.file_size)  # before downloading anything
         data = await _download(bot, document)
-        catalog = await read_catalog(data, deps.settings)
-        async with deps.db() as db:
-            outcome = await import_catalog(db, catalog)
+        async with deps.db() as db:  # no connection yet: the dialect is the engine's
+            dialect = dialect_id(db.get_bind().dialect)
+            catalog, bound = await read_catalog(data, deps.settings, dialect)
+            outcome = await import_catalog(db, catalog, bound)
     except CatalogInvalid as invalid:
         outcome = invalid
     except DownloadFailed:

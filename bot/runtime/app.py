@@ -64,6 +64,7 @@ from bot.runtime.polling import poll
 from bot.runtime.scheduler import build_scheduler, run_with
 from bot.runtime.webhook import serve_webhook, telegram_update_types
 from bot.text.i18n import build_i18n, setup_i18n
+from domain.catalog import reading as catalog_reading
 from domain.storage.db import DatabaseError, Engine, create_engine, ping, session_factory, shown_url
 from domain.storage.migrate import upgrade_one_at_a_time
 from domain.timetable import announce
@@ -295,6 +296,7 @@ async def wired(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Run
         await set_commands(bot, i18n, settings.admin_ids)
         yield Running(bot=bot, me=me, dp=dp, engine=engine, storage=storage)
     finally:
+        catalog_reading.close()
         await bot.session.close()
         if storage is not None:
             await storage.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.commands.catalog_report import ensure_small_enough, read_catalog, report_lines
+from bot.commands.catalog_report import ensure_small_enough, read_catalog_here, report_lines
 from bot.runtime.app import open_database
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
@@ -28,7 +28,7 @@ async def migrate(settings: Settings) -> int:
 async def import_catalog_file(settings: Settings, file: str) -> int:
     with build_i18n(settings.default_locale).context():
         try:
-            catalog = await read_catalog(_read(Path(file)), settings)
+            catalog = read_catalog_here(_read(Path(file)), settings)
             outcome: ImportReport | CatalogInvalid = await _store(settings, catalog)
         except CatalogInvalid as invalid:
             outcome = invalid

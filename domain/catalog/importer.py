@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Dialect, insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -104,7 +105,34 @@ class SessionsPlan:
     new_bound: list[object]  # `new` as the driver takes them
 
 
-async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
+@dataclass(frozen=True)
+class BoundStarts:
+    """Each class's session starts, sorted, and as the driver of `dialect` takes them: worked
+    out with the file, away from the event loop (see domain.catalog.reading)."""
+
+    dialect: str  # "name+driver", e.g. "sqlite+aiosqlite"
+    by_class: dict[ClassKey, tuple[list[datetime], list[object]]]
+
+
+def dialect_id(dialect: Dialect) -> str:
+    return f"{dialect.name}+{dialect.driver}"
+
+
+def bind_starts(catalog: Catalog, dialect: str) -> BoundStarts:
+    """Pure: a dialect of that name and driver needs no connection to bind values."""
+    _, bind_start = _session_insert(make_url(f"{dialect}://").get_dialect()())
+    by_class = {}
+    for programme in catalog.programmes:
+        for spec in programme.classes:
+            starts = sorted({s.starts_at for s in spec.sessions})
+            by_class[programme.key, spec.key] = (starts, [bind_start(s) for s in starts])
+    return BoundStarts(dialect=dialect, by_class=by_class)
+
+
+async def import_catalog(
+    db: AsyncSession, catalog: Catalog, bound: BoundStarts | None = None
+) -> ImportReport:
+    """`bound`: the catalog's starts bound already (ignored if for another dialect)."""
     report = ImportReport()
     existing = {
         p.key: p
@@ -120,8 +148,11 @@ async def import_catalog(db: AsyncSession, catalog: Catalog) -> ImportReport:
             .where(Programme.key.in_([spec.key for spec in catalog.programmes]))
         )
     ).all()
-    insert_sql, bind_start = _session_insert(db.get_bind().dialect)
-    plans = await asyncio.to_thread(_plan_sessions, catalog, class_ids, stored, bind_start)
+    dialect = db.get_bind().dialect
+    insert_sql, bind_start = _session_insert(dialect)
+    if bound is not None and bound.dialect != dialect_id(dialect):
+        bound = None
+    plans = await asyncio.to_thread(_plan_sessions, catalog, class_ids, stored, bind_start, bound)
     problems: list[CatalogProblem] = []
     new_sessions: list[tuple[ProgrammeClass, list[object]]] = []
     await _import_periods(db, catalog.billing_periods, report)
@@ -171,6 +202,7 @@ def _plan_sessions(
     class_ids: dict[ClassKey, int],
     stored: Sequence[tuple[int, datetime, int]],
     bind_start: Callable[[datetime], object],
+    bound: BoundStarts | None = None,
 ) -> dict[ClassKey, SessionsPlan]:
     """Run in a worker thread: plain values in, plain values out."""
     by_class: dict[int, list[tuple[datetime, int]]] = {}
@@ -181,7 +213,8 @@ def _plan_sessions(
         for spec in programme.classes:
             class_id = class_ids.get((programme.key, spec.key))
             known = by_class.get(class_id, []) if class_id is not None else []
-            plans[programme.key, spec.key] = _import_sessions(known, spec, bind_start)
+            starts = bound.by_class[programme.key, spec.key] if bound is not None else None
+            plans[programme.key, spec.key] = _import_sessions(known, spec, bind_start, starts)
     return plans
 
 
@@ -189,16 +222,24 @@ def _import_sessions(
     known: list[tuple[datetime, int]],
     spec: ClassSpec,
     bind_start: Callable[[datetime], object],
+    bound: tuple[list[datetime], list[object]] | None = None,
 ) -> SessionsPlan:
     known_starts = {starts_at for starts_at, _ in known}
     wanted = {s.starts_at for s in spec.sessions}
-    new = sorted(wanted - known_starts)
     booked = max((seats for _, seats in known), default=0)
+    if bound is None:
+        new = sorted(wanted - known_starts)
+        new_bound = [bind_start(starts_at) for starts_at in new]
+    elif not known_starts:  # a new class: no work per session here at all
+        new, new_bound = bound
+    else:
+        pairs = [(s, b) for s, b in zip(*bound, strict=True) if s not in known_starts]
+        new, new_bound = [s for s, _ in pairs], [b for _, b in pairs]
     return SessionsPlan(
         new=new,
         not_in_file=len(known_starts - wanted),
         problems=_capacity_problems(booked, spec),
-        new_bound=[bind_start(starts_at) for starts_at in new],
+        new_bound=new_bound,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from datetime import UTC, datetime
 
@@ -11,7 +12,7 @@ from sqlalchemy import event, func, select
 
 from domain.booking import client_views
 from domain.booking.bookings import book_session
-from domain.catalog import importer
+from domain.catalog import importer, reading
 from domain.catalog.file import CatalogInvalid, parse_catalog
 from domain.clients.record import ClientRef
 from domain.storage.models import (
@@ -664,3 +665,73 @@ async def test_sessions_are_written_in_bulk_chunks_and_the_loop_serves_others_be
     async with db_factory() as db:  # stored as the ORM stores them: found by their start
         found = await db.scalar(select(func.count()).where(ClassSession.starts_at == first))
     assert found == 7
+
+
+async def read_apart(db, text: str, dialect: str | None = None) -> reading.Read:
+    dialect = dialect or importer.dialect_id(db.get_bind().dialect)
+    return await reading.read_off_loop(
+        text, tz=PRAGUE, currency_digits=2, max_sessions=1000, dialect=dialect
+    )
+
+
+async def test_the_bot_reads_a_file_in_another_process_and_imports_what_it_sent_back(db_factory):
+    async with db_factory() as db:
+        read = await read_apart(db, YOGA)
+        report = await importer.import_catalog(db, read.catalog, read.bound)
+
+    assert read.pid != os.getpid()  # not a thread of this process: the GIL is not shared
+    assert read.catalog == parse_catalog(YOGA, tz=PRAGUE, currency_digits=2)
+    assert report.added["sessions"] == 3
+    assert await counts(db_factory) == (1, 1, 3)
+
+
+async def test_a_file_read_in_another_process_reports_the_same_problems_and_changes_nothing(
+    db_factory,
+):
+    await load(db_factory)
+    bad = YOGA.replace("capacity: 2", "capacity: none").replace("duration: 60", "duration: -5")
+    with pytest.raises(CatalogInvalid) as here:
+        parse_catalog(bad, tz=PRAGUE, currency_digits=2)
+
+    async with db_factory() as db:
+        read = await read_apart(db, bad)
+
+    assert read.catalog is None
+    assert read.bound is None
+    assert read.problems == here.value.problems
+    assert len(read.problems) == 2
+    assert await counts(db_factory) == (1, 1, 3)
+
+
+async def test_starts_bound_in_the_reading_process_are_stored_as_the_importer_binds_them(
+    db_factory,
+):
+    more = YOGA.replace("- 2026-11-20 18:00", "- 2026-11-20 18:00\n          - 2026-12-05 09:30")
+    async with db_factory() as db:
+        first = await read_apart(db, YOGA)
+        await importer.import_catalog(db, first.catalog, first.bound)
+    async with db_factory() as db:  # one new session beside three stored ones
+        second = await read_apart(db, more)
+        added = await importer.import_catalog(db, second.catalog, second.bound)
+
+    again = await load(db_factory, more)  # bound here, in this process: the same rows
+
+    assert added.added["sessions"] == 1
+    assert not again.changed
+    assert again.sessions_not_in_file == 0
+    assert await counts(db_factory) == (1, 1, 4)
+
+
+async def test_starts_bound_for_another_database_are_not_used(db_factory):
+    async with db_factory() as db:
+        ours = importer.dialect_id(db.get_bind().dialect)
+        other = "postgresql+asyncpg" if ours.startswith("sqlite") else "sqlite+aiosqlite"
+        read = await read_apart(db, YOGA, dialect=other)
+        report = await importer.import_catalog(db, read.catalog, read.bound)
+
+    again = await load(db_factory)
+
+    assert read.bound is not None
+    assert read.bound.dialect == other
+    assert report.added["sessions"] == 3
+    assert not again.changed
