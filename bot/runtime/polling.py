@@ -85,6 +85,7 @@ class DurablePolling:
         self.allowed_updates = allowed_updates
         self.offsets = Offsets()
         self._stopping = asyncio.Event()
+        self._asked: int | None = None  # the offset of the last getUpdates sent
 
     def stop(self) -> None:
         self._stopping.set()
@@ -121,12 +122,16 @@ class DurablePolling:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*late, return_exceptions=True)
-        if self.offsets.offset is not None:
+        # Only when an update finished since the last getUpdates (which confirmed all before
+        # it): a second getUpdates while a long poll is still open would be refused with a
+        # conflict, and a long poll is open only when nothing was under way.
+        offset = self.offsets.offset
+        if offset is not None and offset != self._asked:
             with contextlib.suppress(Exception):
-                await self.bot(GetUpdates(offset=self.offsets.offset, limit=1, timeout=0))
+                await self.bot(GetUpdates(offset=offset, limit=1, timeout=0))
 
     async def _fetch(self, *, wait: int) -> list[Update]:
-        offset = self.offsets.offset
+        offset = self._asked = self.offsets.offset
         request = GetUpdates(offset=offset, timeout=wait, allowed_updates=self.allowed_updates)
         fetch = asyncio.ensure_future(
             self.bot(request, request_timeout=int((self.bot.session.timeout or 60) + wait))
