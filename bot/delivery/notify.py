@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.deps import Deps
+from bot.text import purchases
 from bot.text.formatting import html
 from bot.text.i18n import available_locale, zone_named
 from bot.text.reader import Formatter
@@ -143,7 +144,7 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
         if isinstance(event, MoneyReturned):
             return await _money_returned(db, fmt, event)
         if isinstance(event, PaymentReceived):
-            return await _payment_received(deps, fmt, event)
+            return await _payment_received(db, deps, fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -331,19 +332,16 @@ async def _money_returned(db: UnitOfWork, fmt: Formatter, event: MoneyReturned) 
     return Rendered(text)
 
 
-async def _payment_received(deps: Deps, fmt: Formatter, event: PaymentReceived) -> Rendered:
+async def _payment_received(
+    db: UnitOfWork, deps: Deps, fmt: Formatter, event: PaymentReceived
+) -> Rendered:
     """The thanks for a payment, with what it bought (a pass, a course) when it bought one;
     a payment reconciliation found, not the bot when it was made, is thanked with an apology."""
-    # imported here: the dialogs import the courier, which renders through this module
-    from bot.dialogs import courses
-    from bot.dialogs.payments import passes
-
     thanks = _("✅ Payment received: {amount}. Thank you!").format(
         amount=html(fmt.money(event.amount_minor))
     )
-    bought = await passes.bought_text(deps, fmt, event.item) or await courses.bought_text(
-        deps, fmt, event.item
-    )
+    today = deps.settings.policy.today(deps.clock())
+    bought = await purchases.bought_text(db, fmt, event.item, today)
     lines = [thanks, *([bought] if bought else [])]
     if event.late:
         lines.append(_("Sorry for the delay: it is recorded now."))

@@ -16,51 +16,20 @@ from aiogram_dialog.widgets.text import Format
 from bot.deps import Deps, client_of, formatter_of
 from bot.dialogs.common import choice_list, take_error
 from bot.dialogs.payments.invoices import buy_from_offer, on_buy
+from bot.text import purchases
 from bot.text.formatting import html
 from bot.text.i18n import T
+from bot.text.purchases import course_text
 from bot.text.reader import Formatter
 from domain.billing.payments import OfferTerms, buy_course
 from domain.clients.record import ClientRef
 from domain.courses import units as course_units
-from domain.courses.rules import GRID, LatePolicy, UnitState
+from domain.courses.rules import LatePolicy
 from domain.storage.db import UnitOfWork
 
 COURSE_OFFERS = "co"  # My courses: buy one
 BOOK_FROM = "cb"  # a session card: book it from this course
 CONVERT_TO = "cv"  # a booking: move it onto this course
-
-
-def course_text(fmt: Formatter, view: course_units.CourseView, today: date) -> str:
-    """A course as the client (and staff) see it: title, validity, the grid, then each used
-    or booked unit with its service and date, and the free ones counted per service."""
-    head = f"<b>{html(view.title)}</b>"
-    if view.expires_on is not None:
-        until = fmt.day(view.expires_on)
-        if view.expires_on < today:
-            head += " · " + _("⌛ expired on {day}").format(day=until)
-        else:
-            head += " · " + _("valid until {day}").format(day=until)
-    lines = [head, view.grid]
-    free: dict[str, int] = {}
-    for unit in view.units:
-        if unit.state == UnitState.FREE:
-            free[unit.service] = free.get(unit.service, 0) + 1
-            continue
-        when = fmt.short_when(unit.starts_at) if unit.starts_at else ""
-        line = f"{GRID[unit.state]} {html(unit.service)} — {when}"
-        if unit.forfeited:
-            line += " " + _("(late cancel or no-show)")
-        elif unit.state == UnitState.BOOKED:
-            line += " " + _("(booked)")
-        lines.append(line)
-    for service, count in free.items():
-        lines.append(
-            f"{GRID[UnitState.FREE]} "
-            + ngettext("{service}: {n} free", "{service}: {n} free", count).format(
-                service=html(service), n=count
-            )
-        )
-    return "\n".join(lines)
 
 
 def offer_label(fmt: Formatter, offer: course_units.CourseOfferView) -> str:
@@ -139,11 +108,9 @@ on_buy_course = on_buy(request_course_payment, "course_note")
 async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:
     """The lines after a course's payment: its grid; None if no course came of it."""
     async with deps.db() as db:
-        view = await course_units.bought_item(db, item)
-    if view is None:
-        return None
-    today = deps.settings.policy.today(deps.clock())
-    return _("🟩 Yours now:") + "\n" + course_text(fmt, view, today)
+        return await purchases.course_bought(
+            db, fmt, item, deps.settings.policy.today(deps.clock())
+        )
 
 
 # --- a programme's card: the courses that hold it ---------------------------------------------

@@ -13,6 +13,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.deps import Deps
 from bot.dialogs.common import choice_list
 from bot.dialogs.payments.invoices import buy_from_offer, on_buy
+from bot.text import purchases
 from bot.text.formatting import html
 from bot.text.reader import Formatter
 from domain.billing import passes
@@ -97,14 +98,7 @@ on_buy_pass = on_buy(request_pass_payment, "pass_note")
 async def bought_text(deps: Deps, fmt: Formatter, item: str) -> str | None:
     """The line after a pass's payment: its entries and last day; None if no pass came of it."""
     async with deps.db() as db:
-        view = await passes.pass_of_item(db, item)
-    if view is None:
-        return None
-    return ngettext(
-        "🎟 Your pass: {entries} entry, valid until {until}.",
-        "🎟 Your pass: {entries} entries, valid until {until}.",
-        view.entries,
-    ).format(entries=view.entries, until=html(fmt.day(view.expires_on)))
+        return await purchases.pass_bought(db, fmt, item)
 
 
 async def account_lines(deps: Deps, fmt: Formatter, client_id: int) -> str:

@@ -20,6 +20,7 @@ from bot.dialogs.staff.getters import client_getter, session_label
 from bot.dialogs.staff.handlers import on_session
 from bot.states import Staff
 from bot.text.formatting import html
+from bot.text.purchases import course_text
 from bot.text.reader import Formatter
 from domain.catalog.kinds import ProgrammeKind
 from domain.courses import units as course_units
@@ -284,7 +285,7 @@ async def courses_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     label = _("💵 Sold at the venue: {title} — {price}")
     return {
         "name": html(client.first_name or str(client.id)) if client else "?",
-        "courses": "\n\n".join(courses.course_text(fmt, view, today) for view in mine),
+        "courses": "\n\n".join(course_text(fmt, view, today) for view in mine),
         "no_courses": not mine,
         "sell": [
             (o.id, label.format(title=o.title, price=fmt.money(o.price_minor))) for o in on_sale
