@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.booking_contention import Unreachable, positive, postgres_engine, sqlite_engine
 from bot.deps import Deps
 from bot.handlers import session_link_payload
-from bot.runtime.app import build_dispatcher
+from bot.runtime.app import build_dispatcher, freeze_startup_objects
 from bot.runtime.config import Settings
 from bot.text.i18n import build_i18n
 from domain.catalog.file import DEFAULT_MAX_IMPORT_SESSIONS, parse_catalog
@@ -237,6 +237,7 @@ def percentile(values: Sequence[float], share: float) -> float:
 async def bench(engine: AsyncEngine, args: argparse.Namespace) -> tuple[Phase, Phase, list[float]]:
     await upgrade_to_head(engine)
     run = Run(session_factory(engine), args)
+    freeze_startup_objects()  # as the bot does once wired
     await run.load_base()
     # The first import after start compiles its SQL (0.1-0.3 s more here): steady state counts.
     await run.import_through_the_chat("warmup", SESSIONS_PER_CLASS)

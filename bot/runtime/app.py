@@ -4,6 +4,7 @@ a webhook server: bot/runtime/webhook.py)."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import re
 import secrets
@@ -266,6 +267,16 @@ class Running:
         return checks
 
 
+def freeze_startup_objects() -> None:
+    """Move everything built so far (modules, the dispatcher and its dialogs, pydantic's
+    schemas: ~300,000 objects) out of the garbage collector's sight: they live as long as
+    the process. Otherwise every full collection walks them all, holding the GIL 100-700 ms
+    on this machine, and every client's tap waits meanwhile (bench P6). Collections then walk
+    only what was made since."""
+    gc.collect()
+    gc.freeze()
+
+
 @asynccontextmanager
 async def wired(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Running]:
     """What both run modes share: Telegram and the database checked (the schema upgraded),
@@ -294,6 +305,7 @@ async def wired(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Run
         dp = build_dispatcher(deps, i18n, storage, **dialog_options(storage))
         run_with(dp, build_scheduler(bot, deps, i18n), deps)
         await set_commands(bot, i18n, settings.admin_ids)
+        freeze_startup_objects()
         yield Running(bot=bot, me=me, dp=dp, engine=engine, storage=storage)
     finally:
         catalog_reading.close()

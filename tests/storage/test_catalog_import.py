@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import threading
 from datetime import UTC, datetime
 
@@ -735,3 +736,37 @@ async def test_starts_bound_for_another_database_are_not_used(db_factory):
     assert read.bound.dialect == other
     assert report.added["sessions"] == 3
     assert not again.changed
+
+
+@pytest.mark.parametrize("dialect", ["sqlite+aiosqlite", None])
+def test_what_the_reading_process_sends_back_comes_in_small_pieces_put_together_unchanged(
+    monkeypatch, dialect
+):
+    # unpickled in one piece, a big catalog held the GIL (and every tap) for hundreds of ms
+    monkeypatch.setattr(reading, "SLICE", 100)
+    read = reading.read(
+        weekly_catalog(3), tz=PRAGUE, currency_digits=2, max_sessions=2000, dialect=dialect
+    )
+
+    packed = reading.pack(read)
+
+    assert len(packed.pieces) == 3 * 4  # 365 sessions a class: 100 + 100 + 100 + 65
+    assert len(packed.outline) < 5000  # the catalog without its sessions
+    for _programme, _class, data in packed.pieces:
+        sessions, starts, bound = pickle.loads(data)
+        assert 65 <= len(sessions) <= 100
+        assert len(starts) == len(bound) == (len(sessions) if dialect else 0)
+    assert reading.unpack(packed) == read
+    assert sum(len(c.sessions) for c in reading.unpack(packed).catalog.programmes[0].classes) == (
+        3 * 365
+    )
+
+
+def test_a_file_with_problems_comes_back_from_the_reading_process_as_it_was_read():
+    read = reading.read(
+        "programmes: nope", tz=PRAGUE, currency_digits=2, max_sessions=10, dialect=None
+    )
+
+    assert read.catalog is None
+    assert read.problems
+    assert reading.unpack(reading.pack(read)) == read
