@@ -126,7 +126,8 @@ async def confirm_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
     error = take_error(dialog_manager)
     if event is None or target is None or quote is None:
         # gone, full or never offered (a forged id): the list says what is left
-        return {"ready": False, "error": error or _("That time is no longer free.")}
+        missing = error or _("That time is no longer free.")
+        return {"ready": False, "title": "", "old": "", "new": "", "fee": "", "error": missing}
     return {
         "ready": True,
         "title": html(event.title),

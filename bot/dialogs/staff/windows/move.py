@@ -109,7 +109,8 @@ async def confirm_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         target = next((t for t in found if t.id == data.get("move_target")), None)
     error = take_error(dialog_manager)
     if target is None:
-        return {"ready": False, "error": error or _("That time is no longer free.")}
+        missing = error or _("That time is no longer free.")
+        return {"ready": False, "name": "", "new": "", "title": "", "error": missing}
     name = client.first_name if client and client.first_name else str(data["client_id"])
     return {
         "ready": True,
