@@ -29,6 +29,7 @@ from domain.errors import (
     BookingAlreadyCancelled,
     BookingChanged,
     BookingNotFound,
+    DayLimitReached,
     MoveNotAllowed,
     MovesUsedUp,
     MoveTargetFull,
@@ -87,6 +88,11 @@ programmes:
         capacity: 5
         reschedules_max: 0
         sessions: [2026-11-24 09:00, 2026-11-25 09:00]
+      - key: daily
+        title: Daily
+        capacity: 5
+        max_per_day: 1
+        sessions: [2026-11-24 08:00, 2026-11-24 12:00, 2026-11-25 08:00, 2026-11-25 12:00]
       - key: big
         title: Big
         capacity: 250
@@ -522,3 +528,17 @@ async def test_200_clients_moving_into_10_places_at_once_move_exactly_10(db_fact
             )
         )
         assert still == 190
+
+
+async def test_a_move_keeps_to_the_classs_per_day_limit_counting_other_bookings(
+    db_factory, sessions
+):
+    daily = sessions["daily"]
+    booking_id = await book(db_factory, ALICE, daily[0])
+    await book(db_factory, ALICE, daily[2])
+
+    # within its own day: the booking itself doesn't count against it
+    await move(db_factory, booking_id, daily[1], Actor.client(ALICE.id))
+    with pytest.raises(DayLimitReached):  # Nov 25 already holds her other booking
+        await move(db_factory, booking_id, daily[3], Actor.client(ALICE.id))
+    assert (await booking(db_factory, booking_id)).session_id == daily[1]
