@@ -213,6 +213,10 @@ MESSAGES |= {
     "stars_refund_unanswered": N_(
         "Telegram did not answer the Stars refund; it will be checked again."
     ),
+    "not_a_fee": N_(
+        "Please send the fee as a plain number such as 5 or 2.50 (no sign, no currency), or 0 "
+        "for none."
+    ),
     "not_an_amount": N_(
         "Please start with the amount, a plain number such as 20 or 12.50 (no sign, no "
         "currency, no more decimals than the currency has), then the reason."

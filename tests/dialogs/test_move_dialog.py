@@ -12,7 +12,7 @@ from sqlalchemy import select
 from domain.booking.bookings import book_session
 from domain.booking.status import BookingStatus
 from domain.clients.record import ClientRef
-from domain.storage.models import Booking, ClassSession, OutboxMessage
+from domain.storage.models import Booking, ClassSession, LedgerEntry, OutboxMessage
 from tests.dialogs.test_staff_dialog import STAFF, ForgedData, staff_chats
 from tests.support.catalog import load
 from tests.support.dialogs import RecordingBot
@@ -159,3 +159,31 @@ async def test_staff_move_a_booking_from_the_client_card_and_the_client_is_told(
         told = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "booking_moved"))
     assert told.recipient == ALICE.id
     assert row.status == BookingStatus.ACTIVE
+
+
+async def test_staff_may_set_a_fee_for_a_move_and_a_bad_amount_is_refused(db_factory, clock):
+    ids, booking_id = await setup(db_factory, clock)
+    staff = staff_chats(db_factory, clock, bot_type=DocumentBot)(STAFF)
+    await staff.send("/admin")
+    await staff.click("Tue, Dec 1")
+    await staff.click("Alice")
+    await staff.click("Move booking")
+    confirm = await staff.click("Sat, Dec 5")
+    assert "No fee is charged." in confirm
+
+    refused = await staff.send("-5")
+    assert "⚠️ Please send the fee as a plain number" in refused
+    charged = await staff.send("3.50")
+    assert "The client is charged a fee of €3.50" in charged
+    await staff.click("Yes, move it")
+
+    async with db_factory() as db:
+        fees = list(
+            await db.execute(
+                select(LedgerEntry.kind, LedgerEntry.amount_minor).where(
+                    LedgerEntry.charge_for == "reschedule_fee"
+                )
+            )
+        )
+    assert [tuple(f) for f in fees] == [("charge", 350)]
+    assert (await booking(db_factory, booking_id)).session_id == ids[2]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery
+from aiogram.enums import ContentType
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import DialogManager, Window
+from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 
 from bot.access import STAFF_WIDGET_PREFIX as P
@@ -21,6 +23,7 @@ from bot.dialogs.common import (
     show_error,
     take_error,
 )
+from bot.dialogs.staff.money import parse_amount
 from bot.dialogs.staff.windows.parts import back_to
 from bot.states import Staff
 from bot.text.formatting import html
@@ -30,6 +33,7 @@ from domain.booking import moves
 from domain.booking.actor import Actor, Override
 from domain.desk import staff_views
 from domain.errors import DomainError
+from domain.timetable import packages
 
 MOVE, TARGETS, CONFIRM = f"{P}mv", f"{P}mt", f"{P}mvok"
 
@@ -88,6 +92,7 @@ async def on_target(_c: CallbackQuery, _w: Any, manager: DialogManager, raw_id: 
         show_error(manager, "stale_button")
         return
     manager.dialog_data["move_target"] = target
+    manager.dialog_data.pop("move_fee", None)
     await manager.switch_to(Staff.confirm_move)
 
 
@@ -106,19 +111,44 @@ async def confirm_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
                 policy=deps.settings.policy,
             )
             client = await staff_views.client(db, data["client_id"])
+            in_package = await packages.in_package(db, booking_id)
         target = next((t for t in found if t.id == data.get("move_target")), None)
     error = take_error(dialog_manager)
     if target is None:
         missing = error or _("That time is no longer free.")
-        return {"ready": False, "name": "", "new": "", "title": "", "error": missing}
+        return {**NOT_READY, "error": missing}
     name = client.first_name if client and client.first_name else str(data["client_id"])
+    fee = data.get("move_fee") if not in_package else None
     return {
         "ready": True,
         "name": html(name),
         "new": fmt.long_when(target.starts_at),
         "title": html(target.class_title),
+        "fee": fmt.money(fee) if fee else "",
+        "free": not fee,
+        "may_charge": not in_package,
         "error": error,
     }
+
+
+NOT_READY = {
+    "ready": False,
+    "name": "",
+    "new": "",
+    "title": "",
+    "fee": "",
+    "free": False,
+    "may_charge": False,
+}
+
+
+async def on_fee_text(message: Message, _w: Any, manager: DialogManager) -> None:
+    """Staff set a fee for this move (none unless they do): an amount, or 0 for none."""
+    amount = parse_amount((message.text or "").strip(), deps_of(manager).settings.currency)
+    if amount is None:
+        show_error(manager, "not_a_fee")
+        return
+    manager.dialog_data["move_fee"] = amount.minor
 
 
 async def on_confirm(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -139,12 +169,14 @@ async def on_confirm(_c: CallbackQuery, _b: Button, manager: DialogManager) -> N
                 actor=_actor(manager),
                 now=deps.clock(),
                 policy=deps.settings.policy,
+                fee_minor=data.get("move_fee"),
             )
     except DomainError as error:
         show_error(manager, error)
         await manager.switch_to(Staff.move_to)
         return
     data.pop("move_target", None)
+    data.pop("move_fee", None)
     # the card now shows the booking at its new session
     data["session_id"] = moved.session_id
     data["money_done"] = _("🔁 Moved to {when}; the client is told.").format(
@@ -173,7 +205,11 @@ move_to_window = Window(
 
 confirm_move_window = Window(
     ERROR_LINE,
-    T("Move {name}'s booking to <b>{title}</b>, {new}? No fee is charged.", when=_ready),
+    T("Move {name}'s booking to <b>{title}</b>, {new}?", when=_ready),
+    T("No fee is charged.", when="free"),
+    T("The client is charged a fee of {fee} (credit on their balance pays it first).", when="fee"),
+    T("To charge a fee for this move, send its amount (0: none).", when="may_charge"),
+    MessageInput(on_fee_text, content_types=ContentType.TEXT),
     Button(T("✅ Yes, move it"), id=CONFIRM, on_click=on_confirm, when=_ready),
     back_to(Staff.move_to),
     state=Staff.confirm_move,
