@@ -4,15 +4,15 @@ target is answered on the window and changes nothing."""
 
 from __future__ import annotations
 
-from aiogram.methods import SendDocument
+from aiogram.methods import SendDocument, SendMessage
 from aiogram.types import Chat as TelegramChat
 from aiogram.types import Document, Message
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from domain.booking.bookings import book_session
 from domain.booking.status import BookingStatus
 from domain.clients.record import ClientRef
-from domain.storage.models import Booking, ClassSession, LedgerEntry, OutboxMessage
+from domain.storage.models import Booking, ClassSession, Client, LedgerEntry, OutboxMessage
 from tests.dialogs.test_staff_dialog import STAFF, ForgedData, staff_chats
 from tests.support.catalog import load
 from tests.support.dialogs import RecordingBot
@@ -139,6 +139,9 @@ async def test_staff_move_a_booking_from_the_client_card_and_the_client_is_told(
     for client in (BOB, CAROL):  # Dec 3 is full for clients
         async with db_factory() as db:
             await book_session(db, client=client, session_id=ids[1], now=clock())
+    async with db_factory() as db:  # Alice reads the bot in Russian
+        await db.execute(update(Client).where(Client.id == ALICE.id).values(language_code="ru"))
+        await db.commit()
     staff = staff_chats(db_factory, clock, bot_type=DocumentBot)(STAFF)
     await staff.send("/admin")
     await staff.click("Tue, Dec 1")
@@ -159,6 +162,8 @@ async def test_staff_move_a_booking_from_the_client_card_and_the_client_is_told(
         told = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "booking_moved"))
     assert told.recipient == ALICE.id
     assert row.status == BookingStatus.ACTIVE
+    (notice,) = [c for c in staff.bot.calls if isinstance(c, SendMessage) and c.chat_id == ALICE.id]
+    assert "Студия перенесла вашу запись" in notice.text
 
 
 async def test_staff_may_set_a_fee_for_a_move_and_a_bad_amount_is_refused(db_factory, clock):
