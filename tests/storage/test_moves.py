@@ -23,6 +23,7 @@ from domain.billing.payments import (
 from domain.booking import moves
 from domain.booking.actor import Actor, Override
 from domain.booking.bookings import book_or_wait, book_session, cancel_booking
+from domain.booking.ongoing import enrol_in_class
 from domain.clients.record import ClientRef
 from domain.errors import (
     AlreadyBooked,
@@ -542,3 +543,52 @@ async def test_a_move_keeps_to_the_classs_per_day_limit_counting_other_bookings(
     with pytest.raises(DayLimitReached):  # Nov 25 already holds her other booking
         await move(db_factory, booking_id, daily[3], Actor.client(ALICE.id))
     assert (await booking(db_factory, booking_id)).session_id == daily[1]
+
+
+ONGOING = """
+billing_periods:
+  - {key: winter, name: Winter, from: 2026-09-01, until: 2026-12-31}
+  - {key: spring, name: Spring, from: 2027-01-01, until: 2027-06-30}
+programmes:
+  - key: pottery
+    title: Pottery course
+    kind: ongoing
+    classes:
+      - key: tue
+        title: Tuesday wheel
+        capacity: 2
+        sessions: [2026-12-01 18:00, 2026-12-29 18:00]
+      - key: thu
+        title: Thursday wheel
+        capacity: 2
+        sessions: [2026-12-03 18:00, 2027-01-07 18:00]
+"""
+
+
+async def test_an_ongoing_class_session_moves_within_its_programme_and_billing_period(
+    db_factory,
+):
+    await load(db_factory, ONGOING)
+    async with db_factory() as db:
+        ids = dict((await db.execute(select(ClassSession.starts_at, ClassSession.id))).all())
+        tue = await db.scalar(select(ProgrammeClass.id).where(ProgrammeClass.key == "tue"))
+        await enrol_in_class(db, client=ALICE, class_id=tue, now=NOW, policy=POLICY)
+    by_day = {starts.date().isoformat(): session_id for starts, session_id in ids.items()}
+    async with db_factory() as db:
+        dec_1 = await db.scalar(
+            select(Booking.id).where(Booking.session_id == by_day["2026-12-01"])
+        )
+        listed = await moves.move_targets(
+            db, booking_id=dec_1, actor=Actor.client(ALICE.id), now=NOW, policy=POLICY
+        )
+    # Thursday's class of the same period; not her own Dec 29, not January (another period)
+    assert [t.id for t in listed] == [by_day["2026-12-03"]]
+
+    with pytest.raises(NotAMoveTarget):
+        await move(db_factory, dec_1, by_day["2027-01-07"], Actor.client(ALICE.id))
+    moved = await move(db_factory, dec_1, by_day["2026-12-03"], Actor.client(ALICE.id))
+
+    assert moved.session_id == by_day["2026-12-03"]
+    row = await booking(db_factory, dec_1)
+    assert row.enrolment_id is not None  # still a session of her enrolment
+    await seats_match_bookings(db_factory)
