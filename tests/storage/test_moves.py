@@ -45,7 +45,9 @@ from domain.storage.models import (
     BookingStatus,
     ClassSession,
     Client,
+    ClientCourse,
     ClientPass,
+    CourseUnit,
     OutboxMessage,
     OutboxState,
     ProgrammeClass,
@@ -592,3 +594,43 @@ async def test_an_ongoing_class_session_moves_within_its_programme_and_billing_p
     row = await booking(db_factory, dec_1)
     assert row.enrolment_id is not None  # still a session of her enrolment
     await seats_match_bookings(db_factory)
+
+
+async def test_the_course_unit_that_paid_it_follows_and_its_expiry_bounds_the_move(
+    db_factory, sessions
+):
+    flow = sessions["flow"]
+    async with db_factory() as db:
+        db.add(Client(id=ALICE.id, first_name="Alice", created_at=NOW))
+        programme_id = await db.scalar(
+            select(ProgrammeClass.programme_id).where(ProgrammeClass.key == "flow")
+        )
+        course = ClientCourse(
+            client_id=ALICE.id,
+            title="Flow ×2",
+            price_minor=3000,
+            expires_on=date(2026, 11, 25),  # the last day it is good for
+            late_policy="forfeit",
+            bought_at=NOW,
+            item="course:test",
+        )
+        db.add(course)
+        await db.flush()
+        for position in (1, 2):
+            db.add(CourseUnit(course_id=course.id, position=position, programme_id=programme_id))
+        await db.commit()
+        booked = await book_session(
+            db, client=ALICE, session_id=flow[0], now=NOW, policy=POLICY, course_id=course.id
+        )
+    booking_id = booked.card.id
+
+    await move(db_factory, booking_id, flow[2], Actor.client(ALICE.id))  # Nov 25: still valid
+    with pytest.raises(NotAMoveTarget):  # Nov 26: past the course
+        await move(db_factory, booking_id, flow[3], Actor.client(ALICE.id))
+
+    async with db_factory() as db:
+        units = list(await db.scalars(select(CourseUnit).order_by(CourseUnit.position)))
+        due = await booking_due(db, ALICE.id, booking_id)
+    assert due.charged.minor == 500  # the class's move fee only: the unit still pays the price
+    assert [(u.state, u.booking_id) for u in units] == [("booked", booking_id), ("free", None)]
+    assert (await booking(db_factory, booking_id)).session_id == flow[2]
