@@ -22,7 +22,13 @@ from domain.billing.payments import (
 )
 from domain.booking import moves
 from domain.booking.actor import Actor, Override
-from domain.booking.bookings import book_or_wait, book_session, cancel_booking
+from domain.booking.bookings import (
+    book_or_wait,
+    book_session,
+    cancel_booking,
+    cancel_loaded,
+    load_booking,
+)
 from domain.booking.ongoing import enrol_in_class
 from domain.clients.record import ClientRef
 from domain.errors import (
@@ -634,3 +640,21 @@ async def test_the_course_unit_that_paid_it_follows_and_its_expiry_bounds_the_mo
     assert due.charged.minor == 500  # the class's move fee only: the unit still pays the price
     assert [(u.state, u.booking_id) for u in units] == [("booked", booking_id), ("free", None)]
     assert (await booking(db_factory, booking_id)).session_id == flow[2]
+
+
+async def test_a_cancel_that_read_the_booking_before_a_move_changes_nothing(db_factory, sessions):
+    flow = sessions["flow"]
+    booking_id = await book(db_factory, ALICE, flow[0])
+    async with db_factory() as cancelling:
+        stale = await load_booking(cancelling, booking_id)  # still at its first session
+        await cancelling.commit()
+        await move(db_factory, booking_id, flow[1], Actor.client(ALICE.id))
+
+        with pytest.raises(BookingAlreadyCancelled):
+            await cancel_loaded(cancelling, stale, NOW, POLICY)
+        await cancelling.rollback()
+
+    row = await booking(db_factory, booking_id)
+    assert row.status == BookingStatus.ACTIVE
+    assert row.session_id == flow[1]
+    await seats_match_bookings(db_factory)
