@@ -4,6 +4,8 @@ target is answered on the window and changes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiogram.methods import SendDocument, SendMessage
 from aiogram.types import Chat as TelegramChat
 from aiogram.types import Document, Message
@@ -192,3 +194,16 @@ async def test_staff_may_set_a_fee_for_a_move_and_a_bad_amount_is_refused(db_fac
         )
     assert [tuple(f) for f in fees] == [("charge", 350)]
     assert (await booking(db_factory, booking_id)).session_id == ids[2]
+
+
+async def test_after_the_cut_off_the_card_says_until_when_moving_was_possible(db_factory, clock):
+    _ids, _booking_id = await setup(db_factory, clock)
+    clock.now = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)  # 18 h before; the cut-off is 24 h
+    chat = staff_chats(db_factory, clock, bot_type=DocumentBot)(ALICE.id)
+    await chat.send("/start")
+    await chat.click("My bookings")
+
+    card = await chat.click("Tue, Dec 1")
+
+    assert "Moving it to another time was possible until Monday, November 30, 2026, 6:00 PM" in card
+    assert "🔁 Move to another time" not in chat.buttons()

@@ -56,6 +56,7 @@ from domain.storage.models import (
     CourseUnit,
     OutboxMessage,
     OutboxState,
+    PackageSlot,
     ProgrammeClass,
     WaitlistEntry,
     WaitStatus,
@@ -658,3 +659,27 @@ async def test_a_cancel_that_read_the_booking_before_a_move_changes_nothing(db_f
     assert row.status == BookingStatus.ACTIVE
     assert row.session_id == flow[1]
     await seats_match_bookings(db_factory)
+
+
+async def test_staff_move_a_package_session_past_its_cut_off_recorded_as_an_override(
+    db_factory, sessions
+):
+    trio = sessions["trio"]
+    async with db_factory() as db:
+        view = await packages.book_package(
+            db,
+            client=ALICE,
+            class_id=(await db.get(ClassSession, trio[0])).class_id,
+            session_ids=trio[:2],
+            now=NOW,
+            policy=POLICY,
+        )
+    late = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # an hour before the first session
+
+    moved = await move(db_factory, view.slots[0].booking_id, trio[2], STAFF, now=late)
+
+    assert moved.fee.minor == 0
+    assert [type(e).__name__ for e in moved.events][-1] == "PackageChanged"
+    async with db_factory() as db:
+        slot = await db.get(PackageSlot, moved.booking_id)
+    assert slot.override_by == 9
