@@ -31,6 +31,8 @@ class MyBookings(StatesGroup):
     confirm_cancel = State()
     cancelled = State()
     move = State()  # a package's session: pick its new time
+    move_to = State()  # any other booking: pick its new time (bot/dialogs/bookings/moving.py)
+    confirm_move = State()  # ... and confirm it, with its fee
 
 
 class Staff(StatesGroup):
@@ -44,3 +46,5 @@ class Staff(StatesGroup):
     today = State()  # the front desk: today's sessions
     redeem = State()  # checking in: "Redeem from course?"
     courses = State()  # a client's courses, and selling one at the venue
+    move_to = State()  # 🔁 Move booking: pick the new session (bot/dialogs/staff/windows/move.py)
+    confirm_move = State()  # ... and confirm it

@@ -432,3 +432,38 @@ class PackageOnly(DomainError):
     """The class is booked only as a package of ``size`` sessions, not one by one."""
 
     code = "package_only"
+
+
+# --- moving a booking (domain/booking/moves.py) --------------------------------------------
+
+
+class MoveTargetFull(DomainError):
+    """The session a booking was to move to filled up first: the booking stays where it was.
+    ``when``: that session's start."""
+
+    code = "move_target_full"
+
+
+class MoveNotAllowed(DomainError):
+    """The booking's class does not let clients move its bookings (reschedules_max: 0)."""
+
+    code = "move_not_allowed"
+
+
+class MovesUsedUp(DomainError):
+    """The booking was moved as often as its class allows (``limit``)."""
+
+    code = "moves_used_up"
+
+
+class NotAMoveTarget(DomainError):
+    """The booking may not move to that session (another class or programme, its own session,
+    outside its billing period, past its pass or course)."""
+
+    code = "not_a_move_target"
+
+
+class BookingChanged(DomainError):
+    """The booking was moved or cancelled meanwhile (another device, staff): nothing done."""
+
+    code = "booking_changed"

@@ -29,6 +29,7 @@ from domain.desk import staff_views
 from domain.notices import batch
 from domain.notices import rules as reminder_rules
 from domain.notices.events import (
+    BookingMoved,
     BookingReleased,
     EnrolledFromWaitlist,
     EnrolmentConfirmed,
@@ -141,6 +142,8 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
             return await _reservation(db, deps, fmt, event)
         if isinstance(event, PackageChanged):
             return await _package_changed(db, fmt, event)
+        if isinstance(event, BookingMoved):
+            return await _booking_moved(db, fmt, event)
         if isinstance(event, MoneyReturned):
             return await _money_returned(db, fmt, event)
         if isinstance(event, PaymentReceived):
@@ -287,6 +290,18 @@ async def _package_changed(
         )
     else:
         text = _("❌ The studio cancelled the session of your package <b>{title}</b> on {when}.")
+    return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
+
+
+async def _booking_moved(db: UnitOfWork, fmt: Formatter, event: BookingMoved) -> Rendered | None:
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
+    if card is None or not card.is_active:  # cancelled since: nothing left to say
+        return None
+    text = _(
+        "🔁 The studio moved your booking <b>{title}</b> to {when}. What paid for it still "
+        "does; open it in My bookings for its calendar file."
+    )
+    title = html(f"{card.programme_title} — {card.class_title}")
     return Rendered(text.format(title=title, when=fmt.long_when(card.starts_at)))
 
 

@@ -137,6 +137,18 @@ MESSAGES: dict[str, str] = {
     "slot_taken": N_(
         "{when} was taken by someone else a moment ago. Please pick another time instead."
     ),
+    "move_target_full": N_(
+        "Someone took the last place of {when} a moment ago. Your booking stays as it was; "
+        "please pick another time."
+    ),
+    "move_not_allowed": N_("Bookings of this class can't be moved to another time."),
+    "moves_used_up": N_(
+        "This booking has been moved {limit} time(s) already: that is the most this class allows."
+    ),
+    "not_a_move_target": N_("Your booking can't be moved to that session."),
+    "booking_changed": N_(
+        "This booking was moved or cancelled a moment ago. Please look at it again."
+    ),
     "too_late_to_change": N_(
         "It is too late to change this session: that was possible until {deadline}."
     ),
@@ -200,6 +212,10 @@ MESSAGES |= {
     ),
     "stars_refund_unanswered": N_(
         "Telegram did not answer the Stars refund; it will be checked again."
+    ),
+    "not_a_fee": N_(
+        "Please send the fee as a plain number such as 5 or 2.50 (no sign, no currency), or 0 "
+        "for none."
     ),
     "not_an_amount": N_(
         "Please start with the amount, a plain number such as 20 or 12.50 (no sign, no "

@@ -346,7 +346,12 @@ async def cancel_loaded(
         raise AlreadyCheckedIn()
     cancelled = await db.execute(
         update(Booking)
-        .where(Booking.id == booking.id, Booking.status == BookingStatus.ACTIVE)
+        .where(
+            Booking.id == booking.id,
+            Booking.status == BookingStatus.ACTIVE,
+            # moved meanwhile (domain/booking/moves.py): its seat is another session's now
+            Booking.session_id == booking.session_id,
+        )
         .values(status=BookingStatus.CANCELLED, cancelled_at=now)
     )
     if cancelled.rowcount == 0:  # cancelled meanwhile from another device

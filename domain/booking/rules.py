@@ -17,7 +17,10 @@ from domain.errors import (
     DayLimitReached,
     DomainError,
     MixedServices,
+    MoveNotAllowed,
+    MovesUsedUp,
     NeedsEnrolment,
+    NotAMoveTarget,
     NoteRequired,
     NoteTooLong,
     ProgrammeNotOpen,
@@ -286,3 +289,77 @@ def ensure_within_limits(
     first, last = week_of(day)
     if max_per_week is not None and sum(first <= d <= last for d in booked_days) >= max_per_week:
         raise WeekLimitReached(limit=max_per_week)
+
+
+# --- moving a booking (not a package's session) --------------------------------------------
+
+
+@dataclass(frozen=True)
+class MovePolicy:
+    """A class's terms for moving one of its bookings: until ``cutoff_hours`` before the
+    start (the studio's clock), for ``fee_percent`` of the price, at most ``moves_max`` times
+    a booking (None: no limit; 0: never)."""
+
+    cutoff_hours: int
+    fee_percent: int = 0
+    moves_max: int | None = None
+
+    @property
+    def allows_moves(self) -> bool:
+        return self.moves_max != 0
+
+    def deadline(self, starts_at: datetime, zone: tzinfo) -> datetime:
+        return change_deadline(starts_at, self.cutoff_hours, zone)
+
+    def ensure_client_may_move(
+        self, *, moves: int, starts_at: datetime, now: datetime, zone: tzinfo
+    ) -> None:
+        """What a client's own move must meet (staff move any booking at any time)."""
+        if not self.allows_moves:
+            raise MoveNotAllowed()
+        if self.moves_max is not None and moves >= self.moves_max:
+            raise MovesUsedUp(limit=self.moves_max)
+        if starts_at <= now:
+            raise SessionAlreadyStarted()
+        ensure_can_change(starts_at=starts_at, now=now, cutoff_hours=self.cutoff_hours, zone=zone)
+
+
+@dataclass(frozen=True)
+class MoveTarget:
+    """A session as a candidate for a booking's new time."""
+
+    session_id: int
+    class_id: int
+    programme_id: int
+    day: date  # its local day
+
+
+def ensure_move_target(
+    *,
+    booking_session_id: int,
+    booking_class_id: int,
+    booking_programme_id: int,
+    ongoing: bool,
+    period: Period | None,
+    target: MoveTarget,
+    starts_at: datetime,
+    now: datetime,
+) -> None:
+    """Where a booking may go: another session ahead, of its own class; for an ongoing class,
+    of any class of its programme within the billing period of the session it leaves (any
+    time when no period holds that session)."""
+    if target.session_id == booking_session_id:
+        raise NotAMoveTarget()
+    if starts_at <= now:
+        raise SessionAlreadyStarted()
+    if ongoing:
+        if target.programme_id != booking_programme_id:
+            raise NotAMoveTarget()
+        if period is not None and not period.contains(target.day):
+            raise NotAMoveTarget()
+    elif target.class_id != booking_class_id:
+        raise NotAMoveTarget()
+
+
+def period_of(day: date, periods: Sequence[Period]) -> Period | None:
+    return next((p for p in periods if p.contains(day)), None)

@@ -105,6 +105,11 @@ class ClassSpec:
     package: PackageSpec | None = None  # booked only as a package of N sessions
     max_per_day: int | None = None  # bookings of this class per client per local day
     max_per_week: int | None = None
+    # moving a booking (not a package's session): cut-off hours (None: the programme's
+    # cancel_notice_hours), fee in % of the price, most moves per booking (None: no limit)
+    move_cutoff_hours: int | None = None
+    move_fee_percent: int = 0
+    moves_max: int | None = None
 
 
 @dataclass(frozen=True)

@@ -396,6 +396,9 @@ def _class_fields(spec: ClassSpec) -> dict[str, object]:
         "reschedule_fee_percent": package.reschedule_fee_percent if package else 0,
         "max_per_day": spec.max_per_day,
         "max_per_week": spec.max_per_week,
+        "move_cutoff_hours": spec.move_cutoff_hours,
+        "move_fee_percent": spec.move_fee_percent,
+        "moves_max": spec.moves_max,
     }
 
 

@@ -56,6 +56,7 @@ PACKAGE_SESSIONS_RANGE = (1, 20)  # one to twenty sessions per booking
 PERCENT_RANGE = (0, 100)
 CUTOFF_HOURS_RANGE = (0, 720)
 LIMIT_RANGE = (1, 100)  # bookings of a class per client per day / week
+MOVES_MAX_RANGE = (0, 100)  # moves of one booking
 DEFAULT_SESSION_HOLD_MINUTES = 1440  # a staff reservation waits a day for the client
 MAX_TYPE_PACKAGES = 10  # one button each under the client's confirmation request
 
@@ -540,6 +541,24 @@ class Class(Entry):
     )
     max_per_week: _count(LIMIT_RANGE) | None = _field(
         "Bookings of this class per client per week (not with a package).", None
+    )
+    move_cutoff_hours: _count(CUTOFF_HOURS_RANGE) | None = _field(
+        "Hours before a session until which a client may move their booking to another "
+        "time; the programme's cancel_notice_hours if left out (a package's sessions follow "
+        "the package's reschedule_until).",
+        None,
+        alias="reschedule_until",
+    )
+    move_fee_percent: _count(PERCENT_RANGE) = _field(
+        "Percent of the session's price a client pays for moving a booking (not a package's "
+        "session: the package's reschedule_fee).",
+        0,
+        alias="reschedule_fee",
+    )
+    moves_max: _count(MOVES_MAX_RANGE) | None = _field(
+        "How often a client may move one booking; 0: never; no limit if left out.",
+        None,
+        alias="reschedules_max",
     )
     sessions: list[Annotated[datetime, LocalDateTime()]] = _field(
         "Sessions by local date and time: [2026-12-01 18:00, 2026-12-08 18:00].", []

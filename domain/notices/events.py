@@ -195,6 +195,23 @@ class PackageChanged(_ToClient):
 
 
 @dataclass(frozen=True)
+class BookingMoved(_ToClient):
+    """Staff moved the client's booking (not a package's session) to another session: the
+    ``sequence``-th move of it (domain/booking/moves.py)."""
+
+    kind: ClassVar[str] = "booking_moved"
+    client_id: int
+    booking_id: int
+    session_id: int
+    sequence: int
+    at: datetime
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"booking_moved:{self.booking_id}:{self.sequence}"
+
+
+@dataclass(frozen=True)
 class FeeNudge(_ToClient):
     """A fee is still due: "please pay" with a Pay button, ``day`` days after it fell due.
     ``fee_id``: the ledger line that charged it."""
@@ -257,6 +274,7 @@ Event = (
     | PaymentNudge
     | FeeNudge
     | PackageChanged
+    | BookingMoved
     | ReservationRequest
     | MoneyReturned
     | PaymentReceived
@@ -275,6 +293,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
         PaymentNudge,
         FeeNudge,
         PackageChanged,
+        BookingMoved,
         ReservationRequest,
         MoneyReturned,
         PaymentReceived,

@@ -171,6 +171,45 @@ async def move(db: AsyncSession, booking: BookedSeat, now: datetime, policy: Pol
     await remind(db, [booking], now, policy)
 
 
+async def booking_moved(
+    db: AsyncSession, booking: BookedSeat, now: datetime, policy: Policy
+) -> None:
+    """A booking moved in place to ``booking.starts_at``: its reminders follow it, and its
+    payment nudges that would now come after the start are dropped (the rest still ask)."""
+    await db.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.booking_id == booking.booking_id,
+            OutboxMessage.state == OutboxState.PENDING,
+            or_(
+                OutboxMessage.kind == SessionReminder.kind,
+                (OutboxMessage.kind == PaymentNudge.kind)
+                & (OutboxMessage.due_at >= booking.starts_at),
+            ),
+        )
+        .values(state=OutboxState.CANCELLED, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    items = [
+        (SessionReminder(booking.client_id, booking.booking_id, booking.starts_at, o.label), at)
+        for o, at in reminder_rules.reminders_due(
+            booking.starts_at, policy.reminders, policy.zone, now
+        )
+    ]
+    await put_many(db, items, now=now)
+    # moved back to a time it had before: that time's reminders were cancelled, not sent
+    for event, at in items:
+        await db.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.dedupe_key == event.dedupe_key,
+                OutboxMessage.state == OutboxState.CANCELLED,
+            )
+            .values(state=OutboxState.PENDING, due_at=at, attempts=0, error=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def tell_staff_of_cancellations(
     db: AsyncSession, cancelled: Iterable[BookedSeat], now: datetime, policy: Policy
 ) -> None:

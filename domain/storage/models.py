@@ -132,6 +132,13 @@ class ProgrammeClass(Base):
     # never together with a package (seed 002)
     max_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_per_week: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # moving a booking that is not a package's session (domain/booking/moves.py): the client
+    # may until this many hours before it starts (None: the programme's cancel_notice_hours),
+    # paying this % of the session's price, at most moves_max times a booking (None: no limit,
+    # 0: not at all)
+    move_cutoff_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    move_fee_percent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    moves_max: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     programme: Mapped[Programme] = relationship(back_populates="classes")
     sessions: Mapped[list[ClassSession]] = relationship(
@@ -224,6 +231,9 @@ class Booking(Base):
     check_in_token: Mapped[str | None] = mapped_column(
         String(24), nullable=True, unique=True, index=True
     )
+    # how often it was moved to another session (domain/booking/moves.py): the class's
+    # moves_max counts it, and its calendar event's SEQUENCE is it
+    moves: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     session: Mapped[ClassSession] = relationship()
     client: Mapped[Client] = relationship()

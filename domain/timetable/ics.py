@@ -2,7 +2,8 @@
 
 Each event's UID names the package slot, not the booking, so the file sent after a reschedule
 carries the same UID with a higher SEQUENCE: a calendar app replaces that one event and
-leaves the package's others alone.
+leaves the package's others alone. Any other booking is moved in place (same id), so its UID
+names the booking and its SEQUENCE is how often it was moved.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class CalendarEvent:
 
 def slot_uid(package_id: int, slot: int, domain: str = "spotbook") -> str:
     return f"package-{package_id}-slot-{slot}@{domain}"
+
+
+def booking_uid(booking_id: int, domain: str = "spotbook") -> str:
+    """A booking that is not a package's session: moved in place, it keeps its id, so its
+    event keeps this UID and its SEQUENCE is how often it was moved."""
+    return f"booking-{booking_id}@{domain}"
 
 
 def calendar_file(events: Sequence[CalendarEvent], *, now: datetime) -> bytes:

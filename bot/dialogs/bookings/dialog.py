@@ -6,7 +6,7 @@ from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.kbd import Button, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.bookings import getters, handlers
+from bot.dialogs.bookings import getters, handlers, moving
 from bot.dialogs.catalog.browse import open_catalog
 from bot.dialogs.common import ERROR_LINE, back_to, back_to_menu, choice_list, on_main_menu
 from bot.dialogs.courses import CONVERT_TO
@@ -15,7 +15,8 @@ from bot.dialogs.payments.checkout import payment_widgets
 from bot.states import MyBookings
 from bot.text.i18n import T
 
-BOOKINGS, WAITS, MOVE_TARGETS = "b", "w", "mv"
+BOOKINGS, WAITS, MOVE_TARGETS, TARGETS = "b", "w", "mv", "mt"
+MOVE_BOOKING, BOOKING_ICS, CONFIRM_MOVE = "mvb", "icsb", "mvok"
 BOOK, CODE, MOVE, CALENDAR, ASK_CANCEL = "book", "code", "move", "ics", "ask_cancel"
 CANCEL, KEEP, HOME = "cancel", "keep", "home"
 
@@ -47,6 +48,10 @@ BOOKING_PREVIEW = {
     "checked_out": False,
     "no_show": False,
     "can_show_code": True,
+    "can_move": False,
+    "move_too_late": False,
+    "move_limit": "",
+    "can_ics": False,
 }
 
 
@@ -89,6 +94,8 @@ booking_window = Window(
         "Cancelling it alone was possible until {cancel_until}; moving it until {move_until}.",
         when="too_late",
     ),
+    T("Moving it to another time was possible until {move_until}.", when="move_too_late"),
+    Format("{move_limit}", when="move_limit"),
     *payment_widgets(),
     Format("{course_line}", when="course_line"),
     T("✅ Checked in at {checked_in}.", when="checked_in"),
@@ -99,7 +106,11 @@ booking_window = Window(
         T("🎫 Check-in code"), id=CODE, on_click=handlers.on_check_in_code, when="can_show_code"
     ),
     SwitchTo(T("🔁 Reschedule (fee {fee})"), id=MOVE, state=MyBookings.move, when="can_move_pkg"),
+    SwitchTo(
+        T("🔁 Move to another time"), id=MOVE_BOOKING, state=MyBookings.move_to, when="can_move"
+    ),
     Button(T("📅 Calendar file"), id=CALENDAR, on_click=slots.on_calendar, when="in_package"),
+    Button(T("📅 Calendar file"), id=BOOKING_ICS, on_click=moving.on_calendar, when="can_ics"),
     SwitchTo(
         T("❌ Cancel booking"),
         id=ASK_CANCEL,
@@ -147,5 +158,40 @@ move_window = Window(
 )
 
 
+move_to_window = Window(
+    ERROR_LINE,
+    T("Move it to ({city} time):", when="targets"),
+    T("Moving costs {fee}.", when="fee"),
+    T("No other time has a free place right now.", when="none"),
+    choice_list(TARGETS, "targets", moving.on_target),
+    back_to(MyBookings.booking),
+    state=MyBookings.move_to,
+    getter=moving.targets_getter,
+)
+
+
+def _ready(data: dict, *_: object) -> bool:
+    return data.get("ready", False)
+
+
+confirm_move_window = Window(
+    ERROR_LINE,
+    T("Move <b>{title}</b> from {old} to <b>{new}</b>?", when=_ready),
+    T("Moving costs {fee}; credit on your balance pays it first.", when="fee"),
+    Button(T("✅ Yes, move it"), id=CONFIRM_MOVE, on_click=moving.on_confirm, when=_ready),
+    back_to(MyBookings.move_to),
+    state=MyBookings.confirm_move,
+    getter=moving.confirm_getter,
+)
+
+
 def bookings_dialog() -> Dialog:
-    return Dialog(list_window, booking_window, confirm_cancel_window, cancelled_window, move_window)
+    return Dialog(
+        list_window,
+        booking_window,
+        confirm_cancel_window,
+        cancelled_window,
+        move_window,
+        move_to_window,
+        confirm_move_window,
+    )

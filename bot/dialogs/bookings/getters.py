@@ -8,6 +8,7 @@ from aiogram_dialog import DialogManager
 
 from bot.deps import Deps, client_of, formatter_of
 from bot.dialogs import courses
+from bot.dialogs.bookings import moving
 from bot.dialogs.common import take_error
 from bot.dialogs.packages import slots
 from bot.dialogs.payments.checkout import payment_state
@@ -79,6 +80,7 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         payment.update(to_pay="", can_pay=False, hold="")
     cancellable = card.is_active and card.starts_at > deps.clock()
     desk = await _desk_data(deps, fmt, card, in_package=package["in_package"])
+    move = await moving.card_data(deps, fmt, client_of(dialog_manager).id, card.id)
     if desk["course_line"]:  # a course unit pays for it
         payment.update(to_pay="", can_pay=False, hold="")
     return {
@@ -95,6 +97,7 @@ async def booking_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) -
         **payment,
         **package,
         **desk,
+        **move,
     }
 
 

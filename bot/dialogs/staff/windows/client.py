@@ -12,6 +12,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.dialogs.common import ERROR_LINE, choice_list
 from bot.dialogs.staff import desk, handlers, money
+from bot.dialogs.staff.windows import move
 from bot.dialogs.staff.windows.parts import back_to, present
 from bot.states import Staff
 from bot.text.i18n import T
@@ -67,9 +68,10 @@ client_window = Window(
     ),
     Button(T("↩️ Refund"), id=REFUND, on_click=money.on_refund, when="refundable"),
     Button(T("🙅 Waive"), id=WAIVE, on_click=money.on_waive, when="due"),
+    move.move_button,
     back_to(Staff.roster),
     state=Staff.client,
-    getter=desk.client_desk_getter,
+    getter=[desk.client_desk_getter, move.card_getter],
 )
 
 windows = [client_window]
