@@ -110,6 +110,10 @@ class ProgrammeClass(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     price_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_overload: Mapped[int] = mapped_column(Integer, default=0)
+    # a session with fewer active bookings min_check_hours before it starts is cancelled
+    # (domain/timetable/minimum.py); None: no minimum
+    min_participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_check_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     waiting_list: Mapped[bool] = mapped_column(Boolean, default=True)
     promotion: Mapped[str] = mapped_column(String(8), default=Promotion.AUTO)
     offer_hold_minutes: Mapped[int] = mapped_column(Integer, default=120)
@@ -154,6 +158,11 @@ class ClassSession(Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the minimum-participants check ran (once per session, whatever it found); staff kept
+    # the session on before it ("Run it anyway"), so the check leaves it be
+    min_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kept_on_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kept_on_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     klass: Mapped[ProgrammeClass] = relationship(back_populates="sessions")
 
