@@ -57,6 +57,30 @@ class RankTooHigh(DomainError):
     code = "rank_too_high"
 
 
+class NoMinimum(DomainError):
+    """The session's class sets no minimum number of participants."""
+
+    code = "no_minimum"
+
+
+class MinimumReached(DomainError):
+    code = "minimum_reached"
+
+
+class MinimumCheckPassed(DomainError):
+    """The minimum was checked already (or its time has come): keeping on is decided."""
+
+    code = "minimum_check_passed"
+
+
+class AlreadyKeptOn(DomainError):
+    code = "already_kept_on"
+
+
+class NotKeptOn(DomainError):
+    code = "not_kept_on"
+
+
 class NeedsEnrolment(DomainError):
     """Sessions of an ongoing class are booked by enrolling in the class (or with a make-up)."""
 

@@ -17,6 +17,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery import undersubscribed
 from bot.deps import Deps
 from bot.text import purchases
 from bot.text.formatting import html
@@ -44,6 +45,7 @@ from domain.notices.events import (
     ReservationRequest,
     SessionReminder,
     SpotOffered,
+    UndersubscribedCancelled,
 )
 from domain.storage.db import UnitOfWork
 from domain.timetable import sessions
@@ -131,6 +133,8 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
     with i18n.context(), i18n.use_locale(locale):
         if isinstance(event, LateCancellation):
             return await _late_cancellation(db, fmt, event)
+        if isinstance(event, UndersubscribedCancelled):
+            return Rendered(await undersubscribed.summary_text(db, fmt, event))
         if isinstance(event, SessionReminder | BookingReleased):
             return await _about_booking(db, deps, fmt, event)
         if isinstance(event, PaymentNudge):

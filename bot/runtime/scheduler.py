@@ -22,6 +22,7 @@ from domain.billing.fees import raise_fees
 from domain.booking.holds import release_unpaid
 from domain.booking.waitlist import expire_offers
 from domain.notices.reminders import release_unconfirmed
+from domain.timetable.minimum import cancel_undersubscribed
 from domain.timetable.sessions import release_reservations
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,16 @@ async def release_unanswered(bot: Bot, deps: Deps, i18n: I18n) -> None:
         events += await release_reservations(db, deps.clock(), deps.settings.policy)
     if events:
         log.info("released bookings whose reminder went unanswered: %d events", len(events))
+        await send_due(bot, deps, i18n)
+
+
+async def check_minimums(bot: Bot, deps: Deps, i18n: I18n) -> None:
+    """Sessions below their class's minimum at its check time are cancelled; clients and
+    staff hear of it through the outbox."""
+    async with deps.db() as db:
+        cancelled = await cancel_undersubscribed(db, now=deps.clock(), policy=deps.settings.policy)
+    if cancelled:
+        log.info("cancelled %d sessions below their minimum", len(cancelled))
         await send_due(bot, deps, i18n)
 
 
@@ -82,6 +93,15 @@ def build_scheduler(bot: Bot, deps: Deps, i18n: I18n) -> AsyncIOScheduler:
         seconds=settings.offer_check_seconds,
         args=[bot, deps, i18n],
         id="release_unconfirmed",
+        **periodic,
+    )
+    scheduler.add_job(
+        check_minimums,
+        "interval",
+        seconds=settings.offer_check_seconds,
+        args=[bot, deps, i18n],
+        id="minimum_participants",
+        next_run_time=datetime.now(UTC),  # and at start-up: the bot may have been down
         **periodic,
     )
     scheduler.add_job(

@@ -31,6 +31,13 @@ MESSAGES: dict[str, str] = {
         "This programme is for rank {programme_rank}, well below your rank {client_rank}: "
         "please choose a more advanced one."
     ),
+    "no_minimum": N_("This class has no minimum number of participants."),
+    "minimum_reached": N_("This session has reached its minimum: it runs anyway."),
+    "minimum_check_passed": N_(
+        "This session's minimum has already been checked, so that can't be changed now."
+    ),
+    "already_kept_on": N_("This session is already kept on."),
+    "not_kept_on": N_("This session is not kept on."),
     "needs_enrolment": N_("Sessions of this class are booked by enrolling in the whole class."),
     "already_enrolled": N_("You are already enrolled in this programme."),
     "not_enrolled": N_("You are not enrolled in this class."),

@@ -147,6 +147,29 @@ class LateCancellation:
 
 
 @dataclass(frozen=True)
+class UndersubscribedCancelled:
+    """A run of the minimum-participants check cancelled sessions below their class's
+    minimum: each staff member gets one summary of the run. ``sessions``: (session id, active
+    bookings it had) pairs."""
+
+    kind: ClassVar[str] = "undersubscribed"
+    staff_id: int
+    sessions: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:  # read back from JSON as lists
+        object.__setattr__(self, "sessions", tuple((int(s), int(n)) for s, n in self.sessions))
+
+    @property
+    def recipient(self) -> int:
+        return self.staff_id
+
+    @property
+    def dedupe_key(self) -> str:
+        # a session is cancelled by one run only, so its first session names the run
+        return f"undersubscribed:{self.sessions[0][0]}:{self.staff_id}"
+
+
+@dataclass(frozen=True)
 class PaymentNudge(_ToClient):
     """A booking's price is still due: "please pay" with a Pay button, ``day`` days after it
     was booked (a cadence step)."""
@@ -254,6 +277,7 @@ Event = (
     | SessionReminder
     | BookingReleased
     | LateCancellation
+    | UndersubscribedCancelled
     | PaymentNudge
     | FeeNudge
     | PackageChanged
@@ -272,6 +296,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
         SessionReminder,
         BookingReleased,
         LateCancellation,
+        UndersubscribedCancelled,
         PaymentNudge,
         FeeNudge,
         PackageChanged,

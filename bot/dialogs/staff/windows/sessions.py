@@ -10,7 +10,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.dialogs.common import ERROR_LINE, choice_list
-from bot.dialogs.staff import desk, getters, handlers
+from bot.dialogs.staff import desk, getters, handlers, minimum
 from bot.dialogs.staff.windows.parts import back_to, present
 from bot.states import Staff
 from bot.text.i18n import TP, T
@@ -76,13 +76,15 @@ roster_window = Window(
     T("\n⏳ <b>Waiting list</b>", when="waiting_lines"),
     Format("{waiting_lines}", when="waiting_lines"),
     T("\n⏳ This session has already started.", when="started"),
+    *minimum.widgets,
     SwitchTo(T("➕ Book a client"), id=ADD, state=Staff.book_client, when="open"),
     choice_list(WAITS, "waits", handlers.on_book_waiting),
     choice_list(CLIENTS, "clients", handlers.on_client),
+    *minimum.buttons,
     Button(T("◀️ Back"), id=ROSTER_BACK, on_click=desk.on_roster_back),
     state=Staff.roster,
-    getter=getters.roster_getter,
-    preview_data=ROSTER_PREVIEW,
+    getter=[getters.roster_getter, minimum.minimum_getter],
+    preview_data=ROSTER_PREVIEW | minimum.PREVIEW,
 )
 
 book_client_window = Window(
