@@ -25,6 +25,12 @@ class SessionAlreadyStarted(DomainError):
     code = "session_already_started"
 
 
+class SessionCancelledByStaff(DomainError):
+    """The session was cancelled as a whole: it takes no bookings, and is not cancelled twice."""
+
+    code = "session_cancelled"
+
+
 class AlreadyBooked(DomainError):
     code = "already_booked"
 

@@ -268,6 +268,33 @@ class PaymentReceived(_ToClient):
         return f"payment_received:{self.charge_id}"
 
 
+@dataclass(frozen=True)
+class StaffCancelled(_ToClient):
+    """Staff cancelled the client's booking (``whole_session``: the whole session, with
+    ``automatic`` when it had too few participants). What went back: ``stars_minor`` through
+    Telegram, ``credit_minor`` to their balance, ``other_minor`` by card or cash (staff pay it);
+    ``returned``: "entry", "unit" or "" (what of a pass or course came back); ``makeup``: a
+    make-up credit was given. ``reason``: what staff typed, shown as typed."""
+
+    kind: ClassVar[str] = "staff_cancelled"
+    client_id: int
+    booking_id: int
+    session_id: int
+    whole_session: bool
+    currency: str
+    stars_minor: int = 0
+    credit_minor: int = 0
+    other_minor: int = 0
+    returned: str = ""
+    makeup: bool = False
+    reason: str | None = None
+    automatic: bool = False
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"staff_cancelled:{self.booking_id}"
+
+
 Event = (
     Promoted
     | SpotOffered
@@ -284,6 +311,7 @@ Event = (
     | ReservationRequest
     | MoneyReturned
     | PaymentReceived
+    | StaffCancelled
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -303,5 +331,6 @@ EVENT_KINDS: dict[str, type[Event]] = {
         ReservationRequest,
         MoneyReturned,
         PaymentReceived,
+        StaffCancelled,
     )
 }

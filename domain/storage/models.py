@@ -158,6 +158,11 @@ class ClassSession(Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # staff (or the minimum-participants check, cancelled_by None) cancelled the whole session:
+    # nothing books it any more (take_seat's guard), it leaves the client lists
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # the minimum-participants check ran (once per session, whatever it found); staff kept
     # the session on before it ("Run it anyway"), so the check leaves it be
     min_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -206,6 +211,11 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a staff override: who cancelled it, the reason they typed, what they waived
+    # (domain.desk.cancellations.CancelTerms.waived, e.g. "money,entry,makeup")
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_waived: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # set when the booking is part of an ongoing class enrolment
     enrolment_id: Mapped[int | None] = mapped_column(
         ForeignKey("enrolments.id"), nullable=True, index=True
@@ -447,6 +457,8 @@ class RefundRequest(Base):
     others_minor: Mapped[int] = mapped_column(Integer, default=0)
     others_credit_minor: Mapped[int] = mapped_column(Integer, default=0)
     others_line_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the client was already told of it (a cancelled session's notice): no second message
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -11,7 +11,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.kbd import Button
 
 from bot.access import STAFF_WIDGET_PREFIX as P
-from bot.deps import Deps, deps_of, formatter_of
+from bot.deps import Deps, formatter_of
 from bot.dialogs.common import attempt
 from bot.text.i18n import T
 from domain.timetable import minimum as domain_minimum

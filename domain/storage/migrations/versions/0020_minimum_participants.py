@@ -2,14 +2,14 @@
 staff's "run it anyway"
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"  # "0017" as briefed; chained after staffcancel's 0019 once merged
 branch_labels = None
 depends_on = None
 
