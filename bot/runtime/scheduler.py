@@ -14,11 +14,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.announce import refresh_announcements
 from bot.delivery.courier import dispatch_outbox, send_due
-from bot.delivery.refunds import complete_stars_refunds
+from bot.delivery.refunds import complete_stars_refunds, stars_refunder
 from bot.deps import Deps
 from bot.runtime.reconcile import reconcile_star_payments
 from domain.billing.credits import count_attendance
 from domain.billing.fees import raise_fees
+from domain.billing.refunds import ask_requested
 from domain.booking.holds import release_unpaid
 from domain.booking.waitlist import expire_offers
 from domain.notices.reminders import release_unconfirmed
@@ -53,6 +54,12 @@ async def check_minimums(bot: Bot, deps: Deps, i18n: I18n) -> None:
     staff hear of it through the outbox."""
     async with deps.db() as db:
         cancelled = await cancel_undersubscribed(db, now=deps.clock(), policy=deps.settings.policy)
+        if requests := [r for c in cancelled for r in c.request_ids]:
+            # Stars go back through Telegram now; one left unanswered is retried by
+            # complete_stars_refunds
+            await ask_requested(
+                db, request_ids=requests, refund_stars=stars_refunder(bot), now=deps.clock()
+            )
     if cancelled:
         log.info("cancelled %d sessions below their minimum", len(cancelled))
         await send_due(bot, deps, i18n)

@@ -27,6 +27,7 @@ from domain.errors import (
     NoMinimum,
     NotKeptOn,
     SessionAlreadyStarted,
+    SessionCancelledByStaff,
     SessionNotFound,
 )
 from domain.notices import outbox
@@ -47,6 +48,9 @@ class Undersubscribed:
     session_id: int
     booked: int
     minimum: int
+    # Stars refunds recorded as requested: the caller asks Telegram for them after the run
+    # (domain.billing.refunds.ask_requested); the periodic retry catches any left over
+    request_ids: tuple[int, ...] = ()
 
 
 async def cancel_undersubscribed(
@@ -72,6 +76,7 @@ async def cancel_undersubscribed(
                 ProgrammeClass.min_participants.is_not(None),
                 ClassSession.min_checked_at.is_(None),
                 ClassSession.kept_on_at.is_(None),
+                ClassSession.cancelled_at.is_(None),
                 ClassSession.starts_at > now,
                 ClassSession.starts_at <= now + _LONGEST_CHECK,
             )
@@ -109,7 +114,7 @@ async def _check(
         await db.commit()
         return None
     try:
-        await cancel_whole_session(
+        done = await cancel_whole_session(
             db,
             session_id=session_id,
             staff_id=None,
@@ -124,7 +129,7 @@ async def _check(
         await _mark_checked(db, session_id, now)
         await db.commit()
         return None
-    return Undersubscribed(session_id, booked, least)
+    return Undersubscribed(session_id, booked, least, tuple(done.request_ids))
 
 
 async def _mark_checked(db: AsyncSession, session_id: int, now: datetime) -> bool:
@@ -154,7 +159,8 @@ async def _active_bookings(db: AsyncSession, session_id: int) -> int:
 
 
 async def minimum_of(db: AsyncSession, session_id: int) -> Minimum | None:
-    """The session's minimum as it stands; None when its class has none (or no session)."""
+    """The session's minimum as it stands; None when its class has none (or there is no
+    such session, or it is cancelled)."""
     row = (
         await db.execute(
             select(
@@ -165,7 +171,7 @@ async def minimum_of(db: AsyncSession, session_id: int) -> Minimum | None:
                 ClassSession.kept_on_at,
             )
             .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
-            .where(ClassSession.id == session_id)
+            .where(ClassSession.id == session_id, ClassSession.cancelled_at.is_(None))
         )
     ).first()
     if row is None or row.min_participants is None:
@@ -234,8 +240,11 @@ async def undo_keep_on(
 
 
 async def _minimum_or_raise(db: AsyncSession, session_id: int, now: datetime) -> Minimum:
-    if await db.get(ClassSession, session_id) is None:
+    session = await db.get(ClassSession, session_id)
+    if session is None:
         raise SessionNotFound()
+    if session.cancelled_at is not None:
+        raise SessionCancelledByStaff()
     minimum = await minimum_of(db, session_id)
     if minimum is None:
         raise NoMinimum()
