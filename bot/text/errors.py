@@ -17,6 +17,7 @@ MESSAGES: dict[str, str] = {
     "session_not_found": N_("This session is no longer available."),
     "session_full": N_("Sorry, this session is full."),
     "session_already_started": N_("This session has already started."),
+    "session_cancelled": N_("This session was cancelled: it takes no bookings."),
     "already_booked": N_("You are already booked for this session."),
     "booking_not_found": N_("That booking doesn't exist or isn't yours."),
     "booking_already_cancelled": N_("This booking is already cancelled."),

@@ -70,7 +70,7 @@ async def load_class(db: AsyncSession, class_id: int) -> ProgrammeClass | None:
 
 
 def class_has_room(klass: ProgrammeClass, now: datetime) -> bool:
-    remaining = [s for s in klass.sessions if s.starts_at > now]
+    remaining = [s for s in klass.sessions if s.starts_at > now and s.cancelled_at is None]
     return bool(remaining) and all(s.seats_taken < klass.capacity for s in remaining)
 
 

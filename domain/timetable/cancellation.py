@@ -54,6 +54,7 @@ __all__ = [
     "SessionCancelPreview",
     "SessionCancelled",
     "cancel_whole_session",
+    "class_of_session",
     "session_cancel_preview",
 ]
 
@@ -292,3 +293,20 @@ async def cancel_whole_session(
         await db.commit()
     events = [s.event for s in settled if s.event is not None]
     return SessionCancelled(session_id, settled, cleared.rowcount, events)
+
+
+@dataclass(frozen=True)
+class ClassOf:
+    """Where 🔁 Book another time leads from a (cancelled) session: its class."""
+
+    class_id: int
+    programme_id: int
+    ongoing: bool
+
+
+async def class_of_session(db: AsyncSession, session_id: int) -> ClassOf | None:
+    session = await load_session(db, session_id)
+    if session is None:
+        return None
+    klass = session.klass
+    return ClassOf(klass.id, klass.programme_id, klass.programme.kind == ProgrammeKind.ONGOING)

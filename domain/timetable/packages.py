@@ -518,6 +518,7 @@ async def free_sessions(
         .where(
             ClassSession.class_id == class_id,
             ClassSession.starts_at > now,
+            ClassSession.cancelled_at.is_(None),
             ClassSession.seats_taken < capacity.scalar_subquery(),
         )
         .order_by(ClassSession.starts_at)
