@@ -81,7 +81,7 @@ async def test_a_session_below_its_minimum_is_cancelled_at_its_check(fake, env, 
             notice = await client.wait_message(
                 predicate=with_button("Book another time"), since=mark, new=True
             )
-            assert "Clay morning" in notice.text
+            assert "too few people signed up" in notice.text
         await database.wait_for(
             "select kind, recipient, state from outbox where kind != 'reminder'"
             " order by kind, recipient",

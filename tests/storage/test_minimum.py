@@ -120,7 +120,8 @@ async def test_a_session_below_its_minimum_is_cancelled_at_its_check(db_factory,
 
     assert [(c.session_id, c.booked, c.minimum) for c in cancelled] == [(wheel, 1, 2)]
     session = await session_row(db_factory, wheel)
-    assert session.cancelled_at == CHECK and session.min_checked_at == CHECK
+    assert session.cancelled_at == CHECK
+    assert session.min_checked_at == CHECK
     assert await active(db_factory, wheel) == set()
     told = await outbox_rows(db_factory, "staff_cancelled")
     assert [recipient for recipient, _ in told] == [ALICE.id]
@@ -162,7 +163,8 @@ async def test_a_session_at_its_minimum_runs_and_is_not_checked_again(db_factory
     assert await check(db_factory, CHECK + timedelta(hours=2)) == []
 
     session = await session_row(db_factory, wheel)
-    assert session.cancelled_at is None and session.min_checked_at == CHECK
+    assert session.cancelled_at is None
+    assert session.min_checked_at == CHECK
     assert await active(db_factory, wheel) == {ALICE.id}
     assert await summaries(db_factory) == []
 
@@ -258,7 +260,8 @@ async def test_run_it_anyway_twice_keeps_on_once_and_is_undone_before_the_check(
             await keep_on(db, session_id=wheel, staff_id=STAFF[1], now=early)
         undone = await undo_keep_on(db, session_id=wheel, staff_id=STAFF[1], now=early)
 
-    assert kept.kept_on_at == early and undone.kept_on_at is None
+    assert kept.kept_on_at == early
+    assert undone.kept_on_at is None
     assert [c.session_id for c in await check(db_factory)] == [wheel]  # checked as usual
 
 
