@@ -33,12 +33,23 @@ from domain.errors import (
 from domain.notices import outbox
 from domain.notices.events import UndersubscribedCancelled
 from domain.policy import Policy
-from domain.storage.models import Booking, BookingStatus, ClassSession, Programme, ProgrammeClass
+from domain.storage.models import (
+    Booking,
+    BookingStatus,
+    ClassSession,
+    OutboxMessage,
+    OutboxState,
+    Programme,
+    ProgrammeClass,
+)
 from domain.timetable.cancellation import CancelTerms, cancel_whole_session
 from domain.timetable.minimum_rules import Minimum, below_minimum, check_due
 
 # the latest a check can come: sessions further ahead are not looked at
 _LONGEST_CHECK = timedelta(hours=MIN_CHECK_HOURS_RANGE[1])
+# the staff summary waits this long for the rest of its run (released at the run's end; a
+# run cut short by a crash is summarised when it runs out)
+SUMMARY_HOLD = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -60,9 +71,10 @@ async def cancel_undersubscribed(
     their minimum are cancelled as a whole (money back in full: Stars refunded, the rest as
     credit; the clients told) and each staff member gets one summary of the run.
 
-    Each session is its own transaction (the cancellation commits once); the summary is
-    written after the last of them. Sessions kept on by staff, cancelled already or begun are
-    left alone."""
+    Each session is its own transaction (the cancellation commits once), which also writes
+    the run's staff summary so far: held back (SUMMARY_HOLD) while the run goes on, released
+    at its end, so a crash mid-run loses no line of it and it is still sent once. Sessions
+    kept on by staff, cancelled already or begun are left alone."""
     candidates = (
         await db.execute(
             select(
@@ -89,22 +101,86 @@ async def cancel_undersubscribed(
         for row in candidates
         if check_due(starts_at=row.starts_at, check_hours=row.min_check_hours or 0, now=now)
     ][:batch]
-    cancelled = []
+    cancelled: list[Undersubscribed] = []
+    summary = _Summary(policy.staff_ids, now)
     for session_id, _starts_at, least, _hours in due:
-        found = await _check(db, session_id, least, now, policy)
+        found = await _check(db, session_id, least, now, policy, summary)
         if found is not None:
             cancelled.append(found)
-    if cancelled and policy.staff_ids:
-        pairs = tuple((c.session_id, c.booked) for c in cancelled)
-        await outbox.record(
-            db, [UndersubscribedCancelled(staff, pairs) for staff in policy.staff_ids], now
-        )
-        await db.commit()
+            summary.add(found)
+    await summary.release(db)
     return cancelled
 
 
+class _Summary:
+    """The staff summary of one run: one outbox row per staff member, keyed by the run's first
+    cancelled session, its payload grown by each cancellation in that one's transaction."""
+
+    def __init__(self, staff_ids: tuple[int, ...], now: datetime) -> None:
+        self.staff_ids, self.now = staff_ids, now
+        self.lines: list[tuple[int, int]] = []  # (session, bookings it had), committed
+        self.keys: set[str] = set()
+
+    def events(self, line: tuple[int, int]) -> list[UndersubscribedCancelled]:
+        lines = (*self.lines, line)
+        return [UndersubscribedCancelled(staff, lines) for staff in self.staff_ids]
+
+    async def write(self, db: AsyncSession, line: tuple[int, int]) -> None:
+        """Within the transaction cancelling ``line``'s session."""
+        events = self.events(line)
+        if self.lines and await _grow(db, events):
+            return
+        if self.lines:  # the held row went out after all (a very long run): a new summary
+            self.lines.clear()
+            events = self.events(line)
+        await outbox.put_many(db, [(e, self.now + SUMMARY_HOLD) for e in events], now=self.now)
+
+    def add(self, found: Undersubscribed) -> None:
+        """``found``'s cancellation (and its summary line) is committed."""
+        line = (found.session_id, found.booked)
+        self.keys.update(e.dedupe_key for e in self.events(line))
+        self.lines.append(line)
+
+    async def release(self, db: AsyncSession) -> None:
+        if not self.keys:
+            return
+        await db.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.dedupe_key.in_(self.keys),
+                OutboxMessage.state == OutboxState.PENDING,
+            )
+            .values(due_at=self.now)
+            .execution_options(synchronize_session=False)
+        )
+        await db.commit()
+
+
+async def _grow(db: AsyncSession, events: list[UndersubscribedCancelled]) -> bool:
+    """The run's held rows now name one more session; False when they are no longer held."""
+    grown = 0
+    for event in events:
+        result = await db.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.dedupe_key == event.dedupe_key,
+                OutboxMessage.state == OutboxState.PENDING,
+                OutboxMessage.lease_until.is_(None),
+            )
+            .values(payload=outbox.to_payload(event))
+            .execution_options(synchronize_session=False)
+        )
+        grown += result.rowcount
+    return grown == len(events)
+
+
 async def _check(
-    db: AsyncSession, session_id: int, least: int, now: datetime, policy: Policy
+    db: AsyncSession,
+    session_id: int,
+    least: int,
+    now: datetime,
+    policy: Policy,
+    summary: _Summary,
 ) -> Undersubscribed | None:
     if not await _mark_checked(db, session_id, now):
         await db.rollback()  # another run checked it, staff kept it on, or it began
@@ -114,6 +190,7 @@ async def _check(
         await db.commit()
         return None
     try:
+        await summary.write(db, (session_id, booked))
         done = await cancel_whole_session(
             db,
             session_id=session_id,

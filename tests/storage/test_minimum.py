@@ -24,6 +24,7 @@ from domain.notices import outbox
 from domain.notices.events import UndersubscribedCancelled
 from domain.policy import Policy
 from domain.storage.models import Booking, BookingStatus, ClassSession, OutboxMessage
+from domain.timetable import minimum
 from domain.timetable.minimum import cancel_undersubscribed, keep_on, minimum_of, undo_keep_on
 from tests.support.catalog import PRAGUE, load
 
@@ -132,11 +133,13 @@ async def test_a_session_below_its_minimum_is_cancelled_at_its_check(db_factory,
     ]
 
 
+THREE_DAYS_AHEAD = CATALOG.replace(
+    "min_participants: 2", "min_participants: 2\n        min_check_hours: 72"
+)
+
+
 async def test_one_summary_per_staff_member_names_every_session_of_the_run(db_factory):
-    await load(
-        db_factory,
-        CATALOG.replace("min_participants: 2", "min_participants: 2\n        min_check_hours: 72"),
-    )
+    await load(db_factory, THREE_DAYS_AHEAD)
     dec_1 = await session_at(db_factory, DEC_1, minimum=True)
     dec_3 = await session_at(db_factory, DEC_3, minimum=True)
     await book(db_factory, ALICE, dec_3)
@@ -148,6 +151,44 @@ async def test_one_summary_per_staff_member_names_every_session_of_the_run(db_fa
         (STAFF[0], ((dec_1, 0), (dec_3, 1))),
         (STAFF[1], ((dec_1, 0), (dec_3, 1))),
     ]
+    async with db_factory() as db:  # released at the run's end
+        due = set(
+            await db.scalars(
+                select(OutboxMessage.due_at).where(
+                    OutboxMessage.kind == UndersubscribedCancelled.kind
+                )
+            )
+        )
+    assert due == {DEC_1 - timedelta(hours=1)}
+
+
+async def test_a_run_cut_short_keeps_the_summary_of_what_it_cancelled(db_factory, monkeypatch):
+    await load(db_factory, THREE_DAYS_AHEAD)
+    dec_1 = await session_at(db_factory, DEC_1, minimum=True)
+    real = minimum.cancel_whole_session
+
+    async def crash_on_the_second(db, **values):
+        if values["session_id"] != dec_1:
+            raise RuntimeError("the process died")
+        return await real(db, **values)
+
+    monkeypatch.setattr(minimum, "cancel_whole_session", crash_on_the_second)
+    with pytest.raises(RuntimeError):
+        await check(db_factory, DEC_1 - timedelta(hours=1))
+
+    async with db_factory() as db:
+        due = list(
+            await db.scalars(
+                select(OutboxMessage.due_at).where(
+                    OutboxMessage.kind == UndersubscribedCancelled.kind
+                )
+            )
+        )
+    assert [(staff, s.sessions) for staff, s in await summaries(db_factory)] == [
+        (STAFF[0], ((dec_1, 0),)),
+        (STAFF[1], ((dec_1, 0),)),
+    ]
+    assert due == [DEC_1 - timedelta(hours=1) + minimum.SUMMARY_HOLD] * 2  # sent, if late
 
 
 async def test_a_session_at_its_minimum_runs_and_is_not_checked_again(db_factory, wheel):
