@@ -44,3 +44,6 @@ class Staff(StatesGroup):
     today = State()  # the front desk: today's sessions
     redeem = State()  # checking in: "Redeem from course?"
     courses = State()  # a client's courses, and selling one at the venue
+    cancel_terms = State()  # cancelling a booking, a client's class, or a session: the choices
+    cancel_reason = State()  # … the reason typed for the client (optional)
+    cancel_confirm = State()  # … and the confirmation

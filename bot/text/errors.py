@@ -22,6 +22,7 @@ MESSAGES: dict[str, str] = {
     "booking_not_found": N_("That booking doesn't exist or isn't yours."),
     "booking_already_cancelled": N_("This booking is already cancelled."),
     "stale_button": N_("That button is no longer valid. Please choose again."),
+    "cancel_reason_too_long": N_("Type a reason of at most 300 characters, or tap No reason."),
     "programme_not_found": N_("This programme is no longer available."),
     "programme_not_open": N_("This programme is not open for enrolment at the moment."),
     "rank_too_low": N_(

@@ -19,14 +19,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from domain.billing import money
-from domain.billing.payments import booking_item, entries
 from domain.booking.seats import load_session
 from domain.desk.cancellations import (
     BOT_STAFF_ID,
     CancelTerms,
     MoneyBack,
+    Paid,
     Settled,
+    how_paid,
     settle_booking,
 )
 from domain.errors import SessionAlreadyStarted, SessionCancelledByStaff, SessionNotFound
@@ -38,9 +38,6 @@ from domain.storage.models import (
     BookingStatus,
     ClassSession,
     Client,
-    CourseUnit,
-    MakeupCredit,
-    PackageSlot,
     ProgrammeClass,
     ProgrammeKind,
     WaitlistEntry,
@@ -50,6 +47,7 @@ from domain.storage.models import (
 __all__ = [
     "CancelTerms",
     "MoneyBack",
+    "Paid",
     "PreviewLine",
     "SessionCancelPreview",
     "SessionCancelled",
@@ -57,22 +55,6 @@ __all__ = [
     "class_of_session",
     "session_cancel_preview",
 ]
-
-
-class Paid:
-    """How a booking was paid, as the preview names it."""
-
-    STARS = "stars"
-    CARD = "card"
-    CASH = "cash"
-    CREDIT = "credit"  # the client's balance credit
-    PASS = "pass"
-    UNIT = "unit"  # a course unit
-    MAKEUP = "makeup"  # a make-up credit
-    CLASS = "class"  # a session of an ongoing class (its fees pay)
-    PACKAGE = "package"
-    UNPAID = "unpaid"
-    FREE = "free"
 
 
 @dataclass(frozen=True)
@@ -157,7 +139,7 @@ async def session_cancel_preview(
         )
     ).all()
     currency = policy.currency if policy else "EUR"
-    lines = [await _preview_line(db, booking, name, session, currency) for booking, name in rows]
+    lines = [await _preview_line(db, booking, name, session) for booking, name in rows]
     waiting = len(
         list(
             await db.scalars(
@@ -180,40 +162,10 @@ async def session_cancel_preview(
 
 
 async def _preview_line(
-    db: AsyncSession, booking: Booking, name: str, session: ClassSession, currency: str
+    db: AsyncSession, booking: Booking, name: str, session: ClassSession
 ) -> PreviewLine:
-    slot = await db.get(PackageSlot, booking.id)
-    if slot is not None:
-        return PreviewLine(booking.client_id, name, Paid.PACKAGE, 0)
-    if booking.pass_id is not None:
-        return PreviewLine(booking.client_id, name, Paid.PASS, 0)
-    unit = await db.scalar(select(CourseUnit.id).where(CourseUnit.booking_id == booking.id))
-    if unit is not None:
-        return PreviewLine(booking.client_id, name, Paid.UNIT, 0)
-    makeup = await db.scalar(
-        select(MakeupCredit.id).where(MakeupCredit.used_booking_id == booking.id)
-    )
-    if makeup is not None:
-        return PreviewLine(booking.client_id, name, Paid.MAKEUP, 0)
-    if session.klass.programme.kind == ProgrammeKind.ONGOING:
-        return PreviewLine(booking.client_id, name, Paid.CLASS, 0)
-    item = booking_item(booking.id)
-    lines = [e for e in await entries(db, booking.client_id) if e.item == item]
-    if not lines:
-        return PreviewLine(booking.client_id, name, Paid.FREE, 0)
-    account = money.item_account(item, lines)
-    paid = account.refundable.minor
-    if paid <= 0:
-        return PreviewLine(booking.client_id, name, Paid.UNPAID, 0)
-    methods = {e.method for e in lines if e.kind == money.EntryKind.PAYMENT}
-    for method, how in (
-        (money.Method.STARS, Paid.STARS),
-        (money.Method.CARD, Paid.CARD),
-        (money.Method.VENUE, Paid.CASH),
-    ):
-        if method in methods:
-            return PreviewLine(booking.client_id, name, how, paid)
-    return PreviewLine(booking.client_id, name, Paid.CREDIT, paid)
+    paid, amount = await how_paid(db, booking, session.klass.programme.kind)
+    return PreviewLine(booking.client_id, name, paid, amount)
 
 
 async def cancel_whole_session(
