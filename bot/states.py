@@ -48,3 +48,6 @@ class Staff(StatesGroup):
     courses = State()  # a client's courses, and selling one at the venue
     move_to = State()  # 🔁 Move booking: pick the new session (bot/dialogs/staff/windows/move.py)
     confirm_move = State()  # ... and confirm it
+    cancel_terms = State()  # cancelling a booking, a client's class, or a session: the choices
+    cancel_reason = State()  # … the reason typed for the client (optional)
+    cancel_confirm = State()  # … and the confirmation

@@ -25,6 +25,12 @@ class SessionAlreadyStarted(DomainError):
     code = "session_already_started"
 
 
+class SessionCancelledByStaff(DomainError):
+    """The session was cancelled as a whole: it takes no bookings, and is not cancelled twice."""
+
+    code = "session_cancelled"
+
+
 class AlreadyBooked(DomainError):
     code = "already_booked"
 
@@ -55,6 +61,30 @@ class RankTooLow(DomainError):
 
 class RankTooHigh(DomainError):
     code = "rank_too_high"
+
+
+class NoMinimum(DomainError):
+    """The session's class sets no minimum number of participants."""
+
+    code = "no_minimum"
+
+
+class MinimumReached(DomainError):
+    code = "minimum_reached"
+
+
+class MinimumCheckPassed(DomainError):
+    """The minimum was checked already (or its time has come): keeping on is decided."""
+
+    code = "minimum_check_passed"
+
+
+class AlreadyKeptOn(DomainError):
+    code = "already_kept_on"
+
+
+class NotKeptOn(DomainError):
+    code = "not_kept_on"
 
 
 class NeedsEnrolment(DomainError):

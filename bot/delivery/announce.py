@@ -50,9 +50,16 @@ def card_text(card: announce.Card, fmt: Formatter) -> str:
     for _day, spots in groupby(card.spots, key=lambda s: s.starts_at.astimezone(zone).date()):
         day_spots = list(spots)
         left = sum(s.left for s in day_spots)
-        total = sum(s.seats for s in day_spots)
+        total = sum(s.seats for s in day_spots if not s.cancelled)
         first = day_spots[0].starts_at
         end = day_spots[-1].starts_at + timedelta(minutes=card.duration_minutes)
+        if all(s.cancelled for s in day_spots):
+            lines.append(
+                _("📅 {first} – {end} · ❌ Cancelled").format(
+                    first=fmt.long_when(first), end=fmt.clock(end)
+                )
+            )
+            continue
         lines.append(
             ngettext(
                 "📅 {first} – {end} · {left} of {total} spot left",
@@ -67,7 +74,9 @@ def card_text(card: announce.Card, fmt: Formatter) -> str:
         )
     if card.price_minor:
         lines.append(_("💳 {price} per spot").format(price=fmt.money(card.price_minor)))
-    if card.over:
+    if card.cancelled:
+        lines.append(_("❌ Cancelled"))
+    elif card.over:
         lines.append(_("Booking for this session has closed."))
     elif card.left == 0:
         lines.append(_("🔴 Full — join the waiting list"))

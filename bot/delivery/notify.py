@@ -17,6 +17,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.delivery import undersubscribed
 from bot.deps import Deps
 from bot.text import purchases
 from bot.text.formatting import html
@@ -45,6 +46,8 @@ from domain.notices.events import (
     ReservationRequest,
     SessionReminder,
     SpotOffered,
+    StaffCancelled,
+    UndersubscribedCancelled,
 )
 from domain.storage.db import UnitOfWork
 from domain.timetable import sessions
@@ -111,6 +114,12 @@ class PayFee(CallbackData, prefix="payfee"):
     fee_id: int  # the ledger line that charged it
 
 
+class BookAgain(CallbackData, prefix="again"):
+    """🔁 Book another time, under the notice of a cancelled session: its class's sessions."""
+
+    session_id: int  # the cancelled session
+
+
 class ReminderAnswer(CallbackData, prefix="rem"):
     action: str  # "coming", "cant" (asks to confirm), "cancel" (confirmed), "keep"
     booking_id: int
@@ -132,6 +141,8 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
     with i18n.context(), i18n.use_locale(locale):
         if isinstance(event, LateCancellation):
             return await _late_cancellation(db, fmt, event)
+        if isinstance(event, UndersubscribedCancelled):
+            return Rendered(await undersubscribed.summary_text(db, fmt, event))
         if isinstance(event, SessionReminder | BookingReleased):
             return await _about_booking(db, deps, fmt, event)
         if isinstance(event, PaymentNudge):
@@ -148,6 +159,8 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
             return await _money_returned(db, fmt, event)
         if isinstance(event, PaymentReceived):
             return await _payment_received(db, deps, fmt, event)
+        if isinstance(event, StaffCancelled):
+            return await _staff_cancelled(db, fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -345,6 +358,45 @@ async def _money_returned(db: UnitOfWork, fmt: Formatter, event: MoneyReturned) 
         line = _("{credit} of it is credit on your balance: it pays your next booking.")
         text += "\n" + line.format(credit=fmt.money(event.credit_minor))
     return Rendered(text)
+
+
+async def _staff_cancelled(db: UnitOfWork, fmt: Formatter, event: StaffCancelled) -> Rendered:
+    """One notice per cancelled booking: what was cancelled, why, what came back, and a button
+    to the class's other sessions."""
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
+    title = html(f"{card.programme_title} — {card.class_title}") if card else ""
+    when = fmt.long_when(card.starts_at) if card else ""
+    if event.automatic:
+        head = _("❌ <b>{title}</b> on {when} is cancelled: too few people signed up for it.")
+    elif event.whole_session:
+        head = _("❌ The studio cancelled <b>{title}</b> on {when}.")
+    else:
+        head = _("❌ The studio cancelled your booking of <b>{title}</b> on {when}.")
+    lines = [head.format(title=title, when=when)]
+    if event.reason:
+        lines.append(_("Reason: {reason}").format(reason=html(event.reason)))
+    money_lines = (
+        (event.stars_minor, _("{amount} goes back to you through Telegram.")),
+        (event.credit_minor, _("{amount} is credit on your balance: it pays your next booking.")),
+        (event.other_minor, _("{amount} will be paid back to you by the studio.")),
+    )
+    for amount, line in money_lines:
+        if amount:
+            lines.append(line.format(amount=fmt.money(amount)))
+    returned = {
+        "entry": _("Your pass entry is back."),
+        "unit": _("Your course unit is free again."),
+        "makeup": _("Your make-up credit is back."),
+    }.get(event.returned)
+    if returned:
+        lines.append(returned)
+    if event.makeup:
+        lines.append(_("You have a make-up credit: use it for another session of the class."))
+    button = InlineKeyboardButton(
+        text=_("🔁 Book another time"),
+        callback_data=BookAgain(session_id=event.session_id).pack(),
+    )
+    return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[button]]))
 
 
 async def _payment_received(

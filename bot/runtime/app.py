@@ -49,6 +49,7 @@ from bot.delivery.courier import Courier
 from bot.delivery.sender import Reachability, ReachableAgain, Sender
 from bot.deps import Clock, Deps, utc_now
 from bot.dialogs.bookings.dialog import bookings_dialog
+from bot.dialogs.catalog.again import book_again_router
 from bot.dialogs.catalog.dialog import catalog_dialog
 from bot.dialogs.menu import menu_dialog
 from bot.dialogs.offers import offers_router
@@ -106,6 +107,7 @@ def build_dispatcher(
         packages_router(),
         offers_router(),
         reminders_router(),
+        book_again_router(),
         menu_dialog(),
         catalog_dialog(),
         bookings_dialog(),

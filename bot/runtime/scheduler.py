@@ -14,14 +14,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.delivery.announce import refresh_announcements
 from bot.delivery.courier import dispatch_outbox, send_due
-from bot.delivery.refunds import complete_stars_refunds
+from bot.delivery.refunds import complete_stars_refunds, stars_refunder
 from bot.deps import Deps
 from bot.runtime.reconcile import reconcile_star_payments
 from domain.billing.credits import count_attendance
 from domain.billing.fees import raise_fees
+from domain.billing.refunds import ask_requested
 from domain.booking.holds import release_unpaid
 from domain.booking.waitlist import expire_offers
 from domain.notices.reminders import release_unconfirmed
+from domain.timetable.minimum import cancel_undersubscribed
 from domain.timetable.sessions import release_reservations
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,22 @@ async def release_unanswered(bot: Bot, deps: Deps, i18n: I18n) -> None:
         events += await release_reservations(db, deps.clock(), deps.settings.policy)
     if events:
         log.info("released bookings whose reminder went unanswered: %d events", len(events))
+        await send_due(bot, deps, i18n)
+
+
+async def check_minimums(bot: Bot, deps: Deps, i18n: I18n) -> None:
+    """Sessions below their class's minimum at its check time are cancelled; clients and
+    staff hear of it through the outbox."""
+    async with deps.db() as db:
+        cancelled = await cancel_undersubscribed(db, now=deps.clock(), policy=deps.settings.policy)
+        if requests := [r for c in cancelled for r in c.request_ids]:
+            # Stars go back through Telegram now; one left unanswered is retried by
+            # complete_stars_refunds
+            await ask_requested(
+                db, request_ids=requests, refund_stars=stars_refunder(bot), now=deps.clock()
+            )
+    if cancelled:
+        log.info("cancelled %d sessions below their minimum", len(cancelled))
         await send_due(bot, deps, i18n)
 
 
@@ -82,6 +100,15 @@ def build_scheduler(bot: Bot, deps: Deps, i18n: I18n) -> AsyncIOScheduler:
         seconds=settings.offer_check_seconds,
         args=[bot, deps, i18n],
         id="release_unconfirmed",
+        **periodic,
+    )
+    scheduler.add_job(
+        check_minimums,
+        "interval",
+        seconds=settings.offer_check_seconds,
+        args=[bot, deps, i18n],
+        id="minimum_participants",
+        next_run_time=datetime.now(UTC),  # and at start-up: the bot may have been down
         **periodic,
     )
     scheduler.add_job(

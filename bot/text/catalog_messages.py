@@ -18,6 +18,14 @@ PROBLEM_MESSAGES: dict[str, str] = {
         "References to other parts of the file (*name) are not supported; "
         "write the value out in full."
     ),
+    "min_participants_above_capacity": N_(
+        "min_participants ({value}) is more than the class's capacity ({capacity}): a session "
+        "could never reach it."
+    ),
+    "min_check_without_minimum": N_(
+        "min_check_hours says when a class's minimum is checked: set min_participants too, "
+        "or remove it."
+    ),
     "package_with_limits": N_(
         "A session package can't have a per-day or per-week limit (max_per_day, "
         "max_per_week): remove the package or the limits."

@@ -17,10 +17,12 @@ MESSAGES: dict[str, str] = {
     "session_not_found": N_("This session is no longer available."),
     "session_full": N_("Sorry, this session is full."),
     "session_already_started": N_("This session has already started."),
+    "session_cancelled": N_("This session was cancelled: it takes no bookings."),
     "already_booked": N_("You are already booked for this session."),
     "booking_not_found": N_("That booking doesn't exist or isn't yours."),
     "booking_already_cancelled": N_("This booking is already cancelled."),
     "stale_button": N_("That button is no longer valid. Please choose again."),
+    "cancel_reason_too_long": N_("Type a reason of at most 300 characters, or tap No reason."),
     "programme_not_found": N_("This programme is no longer available."),
     "programme_not_open": N_("This programme is not open for enrolment at the moment."),
     "rank_too_low": N_(
@@ -31,6 +33,13 @@ MESSAGES: dict[str, str] = {
         "This programme is for rank {programme_rank}, well below your rank {client_rank}: "
         "please choose a more advanced one."
     ),
+    "no_minimum": N_("This class has no minimum number of participants."),
+    "minimum_reached": N_("This session has reached its minimum: it runs anyway."),
+    "minimum_check_passed": N_(
+        "This session's minimum has already been checked, so that can't be changed now."
+    ),
+    "already_kept_on": N_("This session is already kept on."),
+    "not_kept_on": N_("This session is not kept on."),
     "needs_enrolment": N_("Sessions of this class are booked by enrolling in the whole class."),
     "already_enrolled": N_("You are already enrolled in this programme."),
     "not_enrolled": N_("You are not enrolled in this class."),

@@ -67,15 +67,15 @@ async def _booking_lines(db: AsyncSession, client_id: int, booking_id: int) -> l
     return [e for e in await entries(db, client_id) if e.item == item]
 
 
-def _staff_line(
+def staff_line(
     client_id: int,
     entry: money.Entry,
     now: datetime,
-    *,
     staff_id: int,
     reason: str | None,
     refunded_charge_id: str | None = None,
 ) -> LedgerEntry:
+    """A ledger line staff wrote (their id and reason on it)."""
     line = _line(
         client_id, entry.item, entry.kind, entry.amount, now, method=entry.method, reason=reason
     )
@@ -108,7 +108,7 @@ async def _paid_at_venue(
     if due is None or due.minor == 0:
         raise NothingDue()
     entry = money.payment(item, due, money.Method.VENUE)
-    db.add(_staff_line(client_id, entry, now, staff_id=staff_id, reason=None))
+    db.add(staff_line(client_id, entry, now, staff_id=staff_id, reason=None))
     await db.commit()
     return due
 
@@ -142,7 +142,7 @@ async def waive_fee(
     due = money.due_for(item, lines)
     if due.minor == 0:
         raise NothingDue()
-    db.add(_staff_line(client_id, money.waiver(item, due), now, staff_id=staff_id, reason=reason))
+    db.add(staff_line(client_id, money.waiver(item, due), now, staff_id=staff_id, reason=reason))
     await db.commit()
     return due
 
@@ -166,7 +166,7 @@ async def waive_due(
         raise NothingDue()
     money.ensure_waivable(item, amount, lines)
     entry = money.waiver(item, amount)
-    db.add(_staff_line(client_id, entry, now, staff_id=staff_id, reason=reason))
+    db.add(staff_line(client_id, entry, now, staff_id=staff_id, reason=reason))
     await db.commit()
     return amount
 
@@ -310,7 +310,7 @@ async def _refund(
     for plan in plans:
         if plan.route == money.RefundRoute.STARS_REFUND:
             continue
-        line = _staff_line(client_id, plan.entry, now, staff_id=staff_id, reason=reason)
+        line = staff_line(client_id, plan.entry, now, staff_id=staff_id, reason=reason)
         db.add(line)
         written.append(line)
         others[plan.route] = others.get(plan.route, zero) + plan.entry.amount
@@ -426,8 +426,9 @@ async def _record_answers(
             db.add(line)
             await db.flush()
             request.ledger_id, request.settled_at = line.id, now
-            back += request.amount_minor
-            told_ids.append(line.id)
+            if not request.quiet:  # quiet: told with the cancellation it belongs to
+                back += request.amount_minor
+                told_ids.append(line.id)
         elif state == RefundState.REFUSED:
             request.refused_why, request.settled_at = answer.why, now
             log.warning("Telegram refused the refund of %s: %s", request.charge_id, answer.why)
@@ -447,7 +448,7 @@ async def _record_answers(
 def _refund_line(request: RefundRequest, now: datetime) -> LedgerEntry:
     amount = money.Money(request.amount_minor, request.currency)
     entry = money.refund(request.item, amount, money.Method.STARS)
-    return _staff_line(
+    return staff_line(
         request.client_id,
         entry,
         now,
@@ -455,6 +456,28 @@ def _refund_line(request: RefundRequest, now: datetime) -> LedgerEntry:
         reason=request.reason,
         refunded_charge_id=request.charge_id,
     )
+
+
+async def ask_requested(
+    db: AsyncSession, *, request_ids: Sequence[int], refund_stars: RefundStars, now: datetime
+) -> list[RefundRequest]:
+    """Phases 2 and 3 for Stars refunds a use case recorded as requested and committed (a
+    cancellation by staff): Telegram is asked for each, with no transaction open, and the
+    answers recorded, one request at a time. Returns the requests as they now stand."""
+    rows = (
+        await db.execute(
+            select(RefundRequest.id, RefundRequest.client_id, RefundRequest.charge_id)
+            .where(RefundRequest.id.in_(list(request_ids)))
+            .order_by(RefundRequest.id)
+        )
+    ).all()
+    await db.commit()  # no transaction is held while Telegram is asked
+    result = []
+    for request_id, client_id, charge_id in rows:
+        answer = await ask_telegram(refund_stars, client_id, charge_id)
+        ((request, _changed),) = await _record_answers(db, client_id, [(request_id, answer)], now)
+        result.append(request)
+    return result
 
 
 # --- refunds left open: a crash, no answer ----------------------------------------------------

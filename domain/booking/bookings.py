@@ -32,6 +32,7 @@ from domain.errors import (
     OfferExpired,
     OfferNotFound,
     PackageOnly,
+    SessionCancelledByStaff,
     SessionFull,
     SessionNotFound,
 )
@@ -128,6 +129,8 @@ async def _open_booking(
     session = await load_session(db, session_id)
     if session is None:
         raise SessionNotFound()
+    if session.cancelled_at is not None:
+        raise SessionCancelledByStaff()
     seat_held = await claim_own_offer(db, client.id, session_id, now)
     # with an offer claimed, a booking of theirs is refused by the unique index as it is written
     booked = not seat_held and await client_views.has_active_booking(db, session_id, client.id)
@@ -337,26 +340,7 @@ async def cancel_loaded(
     events and whether a make-up credit was given."""
     session = booking.session
     programme = session.klass.programme
-    rules.ensure_can_cancel(
-        is_active=booking.status == BookingStatus.ACTIVE, starts_at=session.starts_at, now=now
-    )
-    if booking.checked_out_at is not None:  # attended: its course unit is redeemed for good
-        raise AlreadyCheckedOut()
-    if booking.checked_in_at is not None:  # here at the desk: staff settle it there
-        raise AlreadyCheckedIn()
-    cancelled = await db.execute(
-        update(Booking)
-        .where(
-            Booking.id == booking.id,
-            Booking.status == BookingStatus.ACTIVE,
-            # moved meanwhile (domain/booking/moves.py): its seat is another session's now
-            Booking.session_id == booking.session_id,
-        )
-        .values(status=BookingStatus.CANCELLED, cancelled_at=now)
-    )
-    if cancelled.rowcount == 0:  # cancelled meanwhile from another device
-        await db.rollback()
-        raise BookingAlreadyCancelled()
+    await withdraw(db, booking, now)
     in_time = rules.cancelled_in_time(
         starts_at=session.starts_at, now=now, notice_hours=programme.cancel_notice_hours
     )
@@ -374,6 +358,34 @@ async def cancel_loaded(
     seat = outbox.BookedSeat(booking.id, booking.client_id, session.starts_at)
     await outbox.booking_cancelled(db, [seat], now, policy)
     return events, makeup
+
+
+async def withdraw(db: AsyncSession, booking: Booking, now: datetime, **marks: object) -> None:
+    """The first step of every cancellation, within the caller's transaction: the booking is
+    still ahead, not at the desk, and still active as it is marked cancelled (``marks``: more
+    columns written with it, e.g. who cancelled it). Raises, rolling back, if not."""
+    rules.ensure_can_cancel(
+        is_active=booking.status == BookingStatus.ACTIVE,
+        starts_at=booking.session.starts_at,
+        now=now,
+    )
+    if booking.checked_out_at is not None:  # attended: its course unit is redeemed for good
+        raise AlreadyCheckedOut()
+    if booking.checked_in_at is not None:  # here at the desk: staff settle it there
+        raise AlreadyCheckedIn()
+    cancelled = await db.execute(
+        update(Booking)
+        .where(
+            Booking.id == booking.id,
+            Booking.status == BookingStatus.ACTIVE,
+            # moved meanwhile (domain/booking/moves.py): its seat is another session's now
+            Booking.session_id == booking.session_id,
+        )
+        .values(status=BookingStatus.CANCELLED, cancelled_at=now, **marks)
+    )
+    if cancelled.rowcount == 0:  # cancelled meanwhile from another device
+        await db.rollback()
+        raise BookingAlreadyCancelled()
 
 
 async def _card(db: AsyncSession, booking_id: int, client_id: int) -> client_views.BookingCard:

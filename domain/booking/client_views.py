@@ -177,7 +177,11 @@ async def programme_by_link(db: AsyncSession, token: str) -> ProgrammeRow | None
 def _class_rows(now: datetime):
     upcoming = (
         select(func.count(ClassSession.id))
-        .where(ClassSession.class_id == ProgrammeClass.id, ClassSession.starts_at > now)
+        .where(
+            ClassSession.class_id == ProgrammeClass.id,
+            ClassSession.starts_at > now,
+            ClassSession.cancelled_at.is_(None),
+        )
         .correlate(ProgrammeClass)
         .scalar_subquery()
     )
@@ -215,7 +219,11 @@ async def upcoming_sessions(
             ClassSession.seats_taken,
         )
         .join(ProgrammeClass)
-        .where(ClassSession.class_id == class_id, ClassSession.starts_at > now)
+        .where(
+            ClassSession.class_id == class_id,
+            ClassSession.starts_at > now,
+            ClassSession.cancelled_at.is_(None),  # cancelled sessions leave the lists
+        )
         .order_by(ClassSession.starts_at)
         .limit(limit)
     )
@@ -454,7 +462,11 @@ async def class_card(
     sessions = (
         await db.execute(
             select(ClassSession.starts_at, ClassSession.seats_taken)
-            .where(ClassSession.class_id == class_id, ClassSession.starts_at > now)
+            .where(
+                ClassSession.class_id == class_id,
+                ClassSession.starts_at > now,
+                ClassSession.cancelled_at.is_(None),
+            )
             .order_by(ClassSession.starts_at)
         )
     ).all()

@@ -35,9 +35,13 @@ async def issue_makeup(
     programme: Programme,
     now: datetime,
     policy: Policy,
+    always: bool = False,
 ) -> bool:
-    """Called when a client cancels a session of their ongoing class; True if a credit was given."""
-    if booking.enrolment_id is None or not rules.cancelled_in_time(
+    """Called when a session of an ongoing class is cancelled: by the client in time, or by
+    staff giving one (``always``); True if a credit was given."""
+    if booking.enrolment_id is None:
+        return False
+    if not always and not rules.cancelled_in_time(
         starts_at=session.starts_at, now=now, notice_hours=programme.cancel_notice_hours
     ):
         return False
@@ -103,7 +107,7 @@ async def book_with_makeup(
 ) -> Booked:
     """Attend another session of the same programme with a make-up credit (soonest to lapse)."""
     session = await load_session(db, session_id)
-    if session is None:
+    if session is None or session.cancelled_at is not None:
         raise SessionNotFound()
     programme = session.klass.programme
     if programme.kind != ProgrammeKind.ONGOING:

@@ -70,7 +70,7 @@ async def load_class(db: AsyncSession, class_id: int) -> ProgrammeClass | None:
 
 
 def class_has_room(klass: ProgrammeClass, now: datetime) -> bool:
-    remaining = [s for s in klass.sessions if s.starts_at > now]
+    remaining = [s for s in klass.sessions if s.starts_at > now and s.cancelled_at is None]
     return bool(remaining) and all(s.seats_taken < klass.capacity for s in remaining)
 
 
@@ -160,14 +160,7 @@ async def leave_class(
     )
     if enrolment is None:
         raise NotEnrolled()
-    left = await db.execute(
-        update(Enrolment)
-        .where(Enrolment.id == enrolment.id, Enrolment.status.in_(EnrolmentStatus.OPEN))
-        .values(status=EnrolmentStatus.LEFT, left_at=now)
-    )
-    if left.rowcount != 1:
-        await db.rollback()
-        raise NotEnrolled()
+    await end_enrolment(db, enrolment.id, now)
     future = list(
         await db.scalars(
             select(Booking)
@@ -193,6 +186,19 @@ async def leave_class(
     events = await promote_class(db, class_id, now, policy)
     await db.commit()
     return events
+
+
+async def end_enrolment(db: AsyncSession, enrolment_id: int, now: datetime) -> None:
+    """The enrolment ends (left), if it is still open; else NotEnrolled, rolled back (a second
+    tap, another device)."""
+    left = await db.execute(
+        update(Enrolment)
+        .where(Enrolment.id == enrolment_id, Enrolment.status.in_(EnrolmentStatus.OPEN))
+        .values(status=EnrolmentStatus.LEFT, left_at=now)
+    )
+    if left.rowcount != 1:
+        await db.rollback()
+        raise NotEnrolled()
 
 
 async def promote_class(
@@ -331,7 +337,10 @@ async def _enrol(
             Enrolment.status.in_(EnrolmentStatus.OPEN),
         )
     )
-    remaining = sorted((s for s in klass.sessions if s.starts_at > now), key=lambda s: s.starts_at)
+    remaining = sorted(
+        (s for s in klass.sessions if s.starts_at > now and s.cancelled_at is None),
+        key=lambda s: s.starts_at,
+    )
     bookings = []
     for session in remaining:
         if not await take_seat(db, session.id, by_staff=by_staff):

@@ -50,7 +50,11 @@ async def take_seat(db: AsyncSession, session_id: int, *, by_staff: bool = False
     ).where(ProgrammeClass.id == ClassSession.class_id)
     taken = await db.execute(
         update(ClassSession)
-        .where(ClassSession.id == session_id, ClassSession.seats_taken < limit.scalar_subquery())
+        .where(
+            ClassSession.id == session_id,
+            ClassSession.cancelled_at.is_(None),  # a cancelled session takes no one
+            ClassSession.seats_taken < limit.scalar_subquery(),
+        )
         .values(seats_taken=ClassSession.seats_taken + 1)
     )
     return taken.rowcount == 1
@@ -67,7 +71,8 @@ async def release_seat(
     )
     # over capacity through staff overload, the freed seat just brings it back towards capacity
     within_capacity = session is not None and session.seats_taken <= session.klass.capacity
-    if within_capacity and session.klass.waiting_list and session.starts_at > now:
+    open_to_queue = within_capacity and session.cancelled_at is None
+    if open_to_queue and session.klass.waiting_list and session.starts_at > now:
         for entry in await _first_waiting(db, session_id):
             events = await _hand_over(db, session, entry, now, policy)
             if events:

@@ -16,6 +16,7 @@ class WaitStatus:
     SKIPPED = "skipped"
     EXPIRED = "expired"
     LEFT = "left"
+    CANCELLED = "cancelled"  # the session was cancelled as a whole
     OPEN = (WAITING, OFFERED)
 
 

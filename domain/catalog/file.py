@@ -48,6 +48,7 @@ from domain.catalog.loader import (
 from domain.catalog.schema import (
     DEFAULT_CANCEL_NOTICE_HOURS,
     DEFAULT_FEE_DUE_DAY,
+    DEFAULT_MIN_CHECK_HOURS,
     DEFAULT_OFFER_HOLD_MINUTES,
     DEFAULT_SESSION_HOLD_MINUTES,
     MAX_FEE_ROWS,
@@ -99,6 +100,8 @@ class ClassSpec:
     sessions: tuple[SessionSpec, ...]  # sorted by starts_at
     line: int
     max_overload: int = 0  # places beyond capacity that only staff may fill
+    min_participants: int | None = None  # fewer active bookings at the check cancel a session
+    min_check_hours: int | None = None  # hours before the start; set exactly with the minimum
     waiting_list: bool = True
     promotion: str = "auto"  # one of PROMOTIONS: what happens when a place frees up
     offer_hold_minutes: int = DEFAULT_OFFER_HOLD_MINUTES  # how long an offer waits for an answer
@@ -808,6 +811,7 @@ class _Rules:
         # Name the class even when its key is invalid, so the message says which one.
         written = entry.raw.get("key")
         class_key = shown(str(written)) if isinstance(written, Text) and entry.has("key") else ""
+        self.minimum(entry)
         sessions, clean = self.class_sessions(entry, class_key)
         if kind == "one_off" and clean and len(sessions) != 1:
             # Checked only when the sessions themselves are fine: otherwise the count is moot.
@@ -819,6 +823,20 @@ class _Rules:
                 count=len(sessions),
             )
         self.sessions[entry.loc] = sessions
+
+    def minimum(self, class_: _Entry) -> None:
+        """A minimum fits the class's capacity; a check time needs a minimum."""
+        least, capacity = class_.value("min_participants"), class_.value("capacity")
+        if least is not None and capacity is not None and least > capacity:
+            self.problems.add(
+                class_.at("min_participants"),
+                "min_participants_above_capacity",
+                after=1,
+                value=least,
+                capacity=capacity,
+            )
+        if class_.has("min_check_hours") and not class_.has("min_participants"):
+            self.problems.add(class_.at("min_check_hours"), "min_check_without_minimum", after=1)
 
     def package(self, class_: _Entry, kind: str | None) -> None:
         written, at, line = class_.raw["package"], class_.at("package"), class_.key_line("package")
@@ -1043,7 +1061,10 @@ def _catalog(
 
     def class_(entry: schema.Class, at: Loc) -> ClassSpec:
         package = entry.package and spec(PackageSpec, entry.package, at)
-        return spec(ClassSpec, entry, at, sessions=sessions[at], package=package)
+        check = entry.min_participants and (entry.min_check_hours or DEFAULT_MIN_CHECK_HOURS)
+        return spec(
+            ClassSpec, entry, at, sessions=sessions[at], package=package, min_check_hours=check
+        )
 
     def programme(entry: schema.Programme, at: Loc) -> ProgrammeSpec:
         fees = each(entry.fees, (*at, "fees"), partial(spec, FeeRowSpec))

@@ -385,6 +385,8 @@ def _class_fields(spec: ClassSpec) -> dict[str, object]:
         "duration_minutes": spec.duration_minutes,
         "price_minor": spec.price_minor,
         "max_overload": spec.max_overload,
+        "min_participants": spec.min_participants,
+        "min_check_hours": spec.min_check_hours,
         "waiting_list": spec.waiting_list,
         "promotion": spec.promotion,
         "offer_hold_minutes": spec.offer_hold_minutes,

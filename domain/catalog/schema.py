@@ -40,6 +40,8 @@ RANK_RANGE = (-100, 100)
 CANCEL_NOTICE_HOURS_RANGE = (0, 720)
 DEFAULT_CANCEL_NOTICE_HOURS = 24
 MAX_OVERLOAD_RANGE = (0, 1000)
+MIN_CHECK_HOURS_RANGE = (1, 720)  # the minimum-participants check: up to 30 days before
+DEFAULT_MIN_CHECK_HOURS = 24
 PASS_ENTRIES_RANGE = (1, 1000)
 PASS_VALID_DAYS_RANGE = (1, 3660)
 COURSE_UNITS_RANGE = (1, 50)  # units of one service in a course
@@ -522,6 +524,16 @@ class Class(Entry):
     )
     max_overload: _count(MAX_OVERLOAD_RANGE) = _field(
         "Places beyond capacity that only staff can fill.", 0
+    )
+    min_participants: _count(CAPACITY_RANGE) | None = _field(
+        "Fewer bookings than this min_check_hours before a session cancel it; no minimum "
+        "if left out.",
+        None,
+    )
+    min_check_hours: _count(MIN_CHECK_HOURS_RANGE) | None = _field(
+        "Hours before a session when its minimum is checked (with min_participants); "
+        f"{DEFAULT_MIN_CHECK_HOURS} if left out.",
+        None,
     )
     waiting_list: YesNo = _field("When a session is full, clients may join a waiting list.", True)
     promotion: Annotated[str, _choice(PROMOTIONS)] = _field(

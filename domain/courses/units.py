@@ -368,6 +368,12 @@ async def take_unit(
     await _write(db, row, _pure(row).book(programme_id, booking_id, day), now)
 
 
+async def holds_unit(db: AsyncSession, booking_id: int) -> bool:
+    """Whether a unit of a course is booked for (or was used by) the booking."""
+    found = await db.scalar(select(CourseUnit.id).where(CourseUnit.booking_id == booking_id))
+    return found is not None
+
+
 async def release_unit(db: AsyncSession, booking_id: int, *, in_time: bool, now: datetime) -> None:
     """The booking was cancelled: in time its unit is free again, late the course's policy
     decides. Nothing when it held no unit."""

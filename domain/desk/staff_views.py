@@ -72,6 +72,7 @@ class Roster:
     max_overload: int
     booked: list[BookedClient]
     waiting: list[WaitingClient]  # in queue order
+    cancelled_at: datetime | None = None  # staff cancelled the whole session
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
                 ProgrammeClass.max_overload,
                 ProgrammeClass.programme_id,
                 ProgrammeClass.id,
+                ClassSession.cancelled_at,
             )
             .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
             .join(Programme, ProgrammeClass.programme_id == Programme.id)
@@ -184,7 +186,7 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
         )
         .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)
     )
-    programme_title, class_title, starts_at, capacity, max_overload, _, _ = head
+    programme_title, class_title, starts_at, capacity, max_overload, _, _, cancelled_at = head
     return Roster(
         session_id=session_id,
         programme_title=programme_title,
@@ -194,6 +196,7 @@ async def roster(db: AsyncSession, session_id: int) -> Roster | None:
         max_overload=max_overload,
         booked=[BookedClient(*row) for row in booked],
         waiting=[WaitingClient(*row) for row in waiting],
+        cancelled_at=cancelled_at,
     )
 
 

@@ -147,6 +147,29 @@ class LateCancellation:
 
 
 @dataclass(frozen=True)
+class UndersubscribedCancelled:
+    """A run of the minimum-participants check cancelled sessions below their class's
+    minimum: each staff member gets one summary of the run. ``sessions``: (session id, active
+    bookings it had) pairs."""
+
+    kind: ClassVar[str] = "undersubscribed"
+    staff_id: int
+    sessions: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:  # read back from JSON as lists
+        object.__setattr__(self, "sessions", tuple((int(s), int(n)) for s, n in self.sessions))
+
+    @property
+    def recipient(self) -> int:
+        return self.staff_id
+
+    @property
+    def dedupe_key(self) -> str:
+        # a session is cancelled by one run only, so its first session names the run
+        return f"undersubscribed:{self.sessions[0][0]}:{self.staff_id}"
+
+
+@dataclass(frozen=True)
 class PaymentNudge(_ToClient):
     """A booking's price is still due: "please pay" with a Pay button, ``day`` days after it
     was booked (a cadence step)."""
@@ -262,6 +285,33 @@ class PaymentReceived(_ToClient):
         return f"payment_received:{self.charge_id}"
 
 
+@dataclass(frozen=True)
+class StaffCancelled(_ToClient):
+    """Staff cancelled the client's booking (``whole_session``: the whole session, with
+    ``automatic`` when it had too few participants). What went back: ``stars_minor`` through
+    Telegram, ``credit_minor`` to their balance, ``other_minor`` by card or cash (staff pay it);
+    ``returned``: "entry", "unit" or "" (what of a pass or course came back); ``makeup``: a
+    make-up credit was given. ``reason``: what staff typed, shown as typed."""
+
+    kind: ClassVar[str] = "staff_cancelled"
+    client_id: int
+    booking_id: int
+    session_id: int
+    whole_session: bool
+    currency: str
+    stars_minor: int = 0
+    credit_minor: int = 0
+    other_minor: int = 0
+    returned: str = ""
+    makeup: bool = False
+    reason: str | None = None
+    automatic: bool = False
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"staff_cancelled:{self.booking_id}"
+
+
 Event = (
     Promoted
     | SpotOffered
@@ -271,6 +321,7 @@ Event = (
     | SessionReminder
     | BookingReleased
     | LateCancellation
+    | UndersubscribedCancelled
     | PaymentNudge
     | FeeNudge
     | PackageChanged
@@ -278,6 +329,7 @@ Event = (
     | ReservationRequest
     | MoneyReturned
     | PaymentReceived
+    | StaffCancelled
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -290,6 +342,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
         SessionReminder,
         BookingReleased,
         LateCancellation,
+        UndersubscribedCancelled,
         PaymentNudge,
         FeeNudge,
         PackageChanged,
@@ -297,5 +350,6 @@ EVENT_KINDS: dict[str, type[Event]] = {
         ReservationRequest,
         MoneyReturned,
         PaymentReceived,
+        StaffCancelled,
     )
 }

@@ -110,6 +110,10 @@ class ProgrammeClass(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     price_minor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     max_overload: Mapped[int] = mapped_column(Integer, default=0)
+    # a session with fewer active bookings min_check_hours before it starts is cancelled
+    # (domain/timetable/minimum.py); None: no minimum
+    min_participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    min_check_hours: Mapped[int | None] = mapped_column(Integer, nullable=True)
     waiting_list: Mapped[bool] = mapped_column(Boolean, default=True)
     promotion: Mapped[str] = mapped_column(String(8), default=Promotion.AUTO)
     offer_hold_minutes: Mapped[int] = mapped_column(Integer, default=120)
@@ -161,6 +165,16 @@ class ClassSession(Base):
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     seats_taken: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # staff (or the minimum-participants check, cancelled_by None) cancelled the whole session:
+    # nothing books it any more (take_seat's guard), it leaves the client lists
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the minimum-participants check ran (once per session, whatever it found); staff kept
+    # the session on before it ("Run it anyway"), so the check leaves it be
+    min_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kept_on_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    kept_on_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     klass: Mapped[ProgrammeClass] = relationship(back_populates="sessions")
 
@@ -204,6 +218,11 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(16), default=BookingStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a staff override: who cancelled it, the reason they typed, what they waived
+    # (domain.desk.cancellations.CancelTerms.waived, e.g. "money,entry,makeup")
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_waived: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # set when the booking is part of an ongoing class enrolment
     enrolment_id: Mapped[int | None] = mapped_column(
         ForeignKey("enrolments.id"), nullable=True, index=True
@@ -448,6 +467,8 @@ class RefundRequest(Base):
     others_minor: Mapped[int] = mapped_column(Integer, default=0)
     others_credit_minor: Mapped[int] = mapped_column(Integer, default=0)
     others_line_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the client was already told of it (a cancelled session's notice): no second message
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -133,7 +133,9 @@ async def publish(db: AsyncSession, class_id: int, now: datetime) -> int:
     kind, public = row
     ahead = await db.scalar(
         select(func.count(ClassSession.id)).where(
-            ClassSession.class_id == class_id, ClassSession.starts_at > now
+            ClassSession.class_id == class_id,
+            ClassSession.starts_at > now,
+            ClassSession.cancelled_at.is_(None),
         )
     )
     if kind != SessionKind.MULTI or not public or not ahead:
@@ -161,10 +163,11 @@ class Spot:
     starts_at: datetime
     seats: int
     taken: int
+    cancelled: bool = False  # staff cancelled it: shown as cancelled, no spot left
 
     @property
     def left(self) -> int:
-        return max(self.seats - self.taken, 0)
+        return 0 if self.cancelled else max(self.seats - self.taken, 0)
 
 
 @dataclass(frozen=True)
@@ -184,11 +187,16 @@ class Card:
 
     @property
     def total(self) -> int:
-        return sum(spot.seats for spot in self.spots)
+        return sum(spot.seats for spot in self.spots if not spot.cancelled)
 
     @property
     def over(self) -> bool:
-        return not self.spots
+        """Nothing ahead to book: no spot, or every one cancelled."""
+        return all(spot.cancelled for spot in self.spots)
+
+    @property
+    def cancelled(self) -> bool:
+        return bool(self.spots) and self.over
 
 
 async def card(db: AsyncSession, class_id: int, now: datetime) -> Card | None:
@@ -213,7 +221,10 @@ async def card(db: AsyncSession, class_id: int, now: datetime) -> Card | None:
         duration_minutes=klass.duration_minutes,
         price_minor=klass.price_minor,
         link_token=token,
-        spots=[Spot(s.starts_at, klass.capacity, s.seats_taken) for s in sessions],
+        spots=[
+            Spot(s.starts_at, klass.capacity, s.seats_taken, s.cancelled_at is not None)
+            for s in sessions
+        ],
     )
 
 

@@ -348,7 +348,7 @@ async def cancel_session(
     price = money.Money(package.price_minor, policy.currency)
     share = money.refund_share(price, package.cancel_refund_percent, package.size)
     events, _makeup = await cancel_loaded(db, booking, now, policy)
-    returned = await _give_back(db, package, share, now, staff_id)
+    returned = await give_back_share(db, package, share, now, staff_id)
     if staff_id is not None:
         slot.override_by, slot.override_at = staff_id, now
         told = PackageChanged(package.client_id, booking.id, package.id, "cancelled", now)
@@ -359,9 +359,16 @@ async def cancel_session(
     return Changed(package.id, slot.slot, booking.id, returned, zero, events)
 
 
-async def _give_back(
-    db: AsyncSession, package: Package, share: money.Money, now: datetime, staff_id: int | None
+async def give_back_share(
+    db: AsyncSession,
+    package: Package,
+    share: money.Money,
+    now: datetime,
+    staff_id: int | None,
+    reason: str = "session cancelled",
 ) -> money.Money:
+    """A cancelled session's ``share`` of the package price comes back (within the caller's
+    transaction): what is unpaid is waived first, the rest credited; returns the total."""
     if share.minor <= 0:
         return share
     item = package_item(package.id)
@@ -374,7 +381,7 @@ async def _give_back(
     credited = min(account.refundable.at_least_zero(), share - waived)
     for kind, amount in ((money.EntryKind.WAIVER, waived), (money.EntryKind.CREDIT, credited)):
         if amount.minor > 0:
-            line = _line(package.client_id, item, kind, amount, now, reason="session cancelled")
+            line = _line(package.client_id, item, kind, amount, now, reason=reason)
             line.staff_id = staff_id
             db.add(line)
     return waived + credited
@@ -511,6 +518,7 @@ async def free_sessions(
         .where(
             ClassSession.class_id == class_id,
             ClassSession.starts_at > now,
+            ClassSession.cancelled_at.is_(None),
             ClassSession.seats_taken < capacity.scalar_subquery(),
         )
         .order_by(ClassSession.starts_at)

@@ -37,6 +37,7 @@ PURE_MODULES = (
     "domain/catalog/schema.py",
     "domain/notices/events.py",
     "domain/timetable/ics.py",
+    "domain/timetable/minimum_rules.py",
     "domain/timetable/spots.py",
 )
 

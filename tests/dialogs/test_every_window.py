@@ -284,6 +284,20 @@ async def seed(db_factory: SessionFactory, now: datetime) -> dict[str, dict]:
             },
             states.Catalog.waitlisted.state: {"session_id": tea_session},
             states.MyBookings.move.state: {"booking_id": package.slots[0].booking_id},
+            # cancelling as staff: the whole session's preview, and a booking's choices
+            states.Staff.cancel_terms.state: {
+                "cancel": {"scope": "session", "money": "auto", "asks": [True, False, False]}
+            },
+            states.Staff.cancel_confirm.state: {
+                "cancel": {
+                    "scope": "booking",
+                    "money": "keep",
+                    "give_back": False,
+                    "makeup": True,
+                    "reason": "Teacher ill",
+                    "asks": [True, True, True],
+                }
+            },
         },
     }
 

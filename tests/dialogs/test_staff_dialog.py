@@ -203,6 +203,7 @@ async def test_the_roster_shows_the_booked_clients_and_the_waiting_list_in_order
         "👤 Alice",
         "👤 Bob",
         "👤 Carol",
+        "🚫 Cancel session",
         "◀️ Back",
     ]
 

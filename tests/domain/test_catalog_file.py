@@ -1054,6 +1054,37 @@ PASSES = """programmes:
 """
 
 
+def test_a_class_minimum_is_read_with_its_check_hours_defaulting_to_a_day():
+    [klass] = (
+        parse(with_class(*VALID_CLASS, "min_participants: 4", ONE_SESSION)).programmes[0].classes
+    )
+    [checked] = (
+        parse(with_class(*VALID_CLASS, "min_participants: 12", "min_check_hours: 6", ONE_SESSION))
+        .programmes[0]
+        .classes
+    )
+
+    assert (klass.min_participants, klass.min_check_hours) == (4, 24)
+    assert (checked.min_participants, checked.min_check_hours) == (12, 6)
+
+
+def test_a_class_without_a_minimum_has_no_check():
+    [klass] = parse(with_class(*VALID_CLASS, ONE_SESSION)).programmes[0].classes
+
+    assert (klass.min_participants, klass.min_check_hours) == (None, None)
+
+
+@pytest.mark.parametrize("field", ["min_participants: 0", "min_check_hours: 0"])
+def test_a_minimum_or_check_time_below_one_is_refused(field):
+    text = with_class(*VALID_CLASS, "min_participants: 2", ONE_SESSION)
+    if field.startswith("min_participants"):
+        text = text.replace("min_participants: 2", field)
+    else:
+        text = text.replace("min_participants: 2", "min_participants: 2\n        " + field)
+
+    assert [code for _, code in codes_and_lines(text)] == ["bad_integer"]
+
+
 PACKAGE_CLASS = """programmes:
   - key: coaching
     title: Coaching
@@ -1374,6 +1405,11 @@ BAD_FILES: dict[str, tuple[str, int]] = {
         with_periods(("a", "2026-09-01", "2027-01-31"), ("b", "2027-01-01", "2027-06-30")),
         6,
     ),
+    "min_participants_above_capacity": (
+        with_class(*VALID_CLASS, "min_participants: 13", ONE_SESSION),
+        8,
+    ),
+    "min_check_without_minimum": (with_class(*VALID_CLASS, "min_check_hours: 6", ONE_SESSION), 8),
     "package_with_limits": (
         PACKAGE_CLASS.replace("        package:", "        max_per_week: 2\n        package:"),
         10,

@@ -176,6 +176,38 @@ programmes:
     )
 
 
+async def test_a_class_minimum_and_its_check_time_are_stored_and_cleared(db_factory):
+    text = """
+programmes:
+  - key: pottery
+    title: Pottery
+    classes:
+      - key: wheel
+        title: Wheel
+        capacity: 6
+        min_participants: 3
+        min_check_hours: 12
+        sessions: [2026-12-02 10:00]
+"""
+    await load(db_factory, text)
+    again = await load(db_factory, text)
+    async with db_factory() as db:
+        klass = await db.scalar(select(ProgrammeClass))
+        stored = (klass.min_participants, klass.min_check_hours)
+    await load(
+        db_factory,
+        text.replace("        min_participants: 3\n", "").replace(
+            "        min_check_hours: 12\n", ""
+        ),
+    )
+    async with db_factory() as db:
+        klass = await db.scalar(select(ProgrammeClass))
+
+    assert stored == (3, 12)
+    assert not again.changed
+    assert (klass.min_participants, klass.min_check_hours) == (None, None)
+
+
 async def test_a_private_programme_gets_a_share_link_that_survives_reimports(db_factory):
     private = YOGA.replace("    title: Yoga & Breath", "    title: Yoga & Breath\n    public: no")
 

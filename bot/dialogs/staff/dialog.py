@@ -11,7 +11,7 @@ from aiogram_dialog import Dialog
 
 from bot.access import StaffOnly
 from bot.dialogs.staff.desk import start_with_data
-from bot.dialogs.staff.windows import client, desk, money, move, sessions
+from bot.dialogs.staff.windows import cancel, client, desk, money, move, sessions
 
 
 def staff_dialog() -> Dialog:
@@ -21,6 +21,7 @@ def staff_dialog() -> Dialog:
         *desk.windows,
         *money.windows,
         *move.windows,
+        *cancel.windows,
         on_start=start_with_data,
     )
     # an open staff dialog outlives its owner's rights (ADMIN_IDS changed, storage kept)

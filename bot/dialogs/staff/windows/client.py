@@ -11,8 +11,9 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.dialogs.common import ERROR_LINE, choice_list
+from bot.dialogs.staff import cancel as cancelling
 from bot.dialogs.staff import desk, handlers, money
-from bot.dialogs.staff.windows import move
+from bot.dialogs.staff.windows import cancel, move
 from bot.dialogs.staff.windows.parts import back_to, present
 from bot.states import Staff
 from bot.text.i18n import T
@@ -49,6 +50,7 @@ client_window = Window(
     Format("\n{attendance}", when="desk"),
     Format("{held_line}", when="held_line"),
     T("🟩 Courses:\n{course_summary}", when="course_summary"),
+    cancel.client_overrides,
     T("\nTo change the rank, send a whole number from {min} to {max}.", when=present),
     MessageInput(handlers.on_rank_text, content_types=ContentType.TEXT),
     attendance_buttons,
@@ -69,9 +71,10 @@ client_window = Window(
     Button(T("↩️ Refund"), id=REFUND, on_click=money.on_refund, when="refundable"),
     Button(T("🙅 Waive"), id=WAIVE, on_click=money.on_waive, when="due"),
     move.move_button,
+    cancel.client_buttons,
     back_to(Staff.roster),
     state=Staff.client,
-    getter=[desk.client_desk_getter, move.card_getter],
+    getter=[desk.client_desk_getter, move.card_getter, cancelling.client_cancel_getter],
 )
 
 windows = [client_window]

@@ -10,7 +10,9 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.dialogs.common import ERROR_LINE, choice_list
-from bot.dialogs.staff import desk, getters, handlers
+from bot.dialogs.staff import cancel as cancelling
+from bot.dialogs.staff import desk, getters, handlers, minimum
+from bot.dialogs.staff.windows import cancel
 from bot.dialogs.staff.windows.parts import back_to, present
 from bot.states import Staff
 from bot.text.i18n import TP, T
@@ -36,6 +38,9 @@ ROSTER_PREVIEW = {
     "waits": [],
     "clients": [(42, "👤 Alice"), (43, "👤 Bob")],
     "error": None,
+    "cancel_done": "",
+    "session_cancelled": False,
+    "can_cancel_session": True,
 }
 
 sessions_window = Window(
@@ -62,6 +67,7 @@ sessions_window = Window(
 
 roster_window = Window(
     ERROR_LINE,
+    cancel.roster_done,
     T("✅ {booked_name} is booked.\n", when="booked_name"),
     T("<b>{title}</b>\n🗓 {when} ({city} time)", when=present),
     T("\n👥 <b>Booked: {booked}/{capacity}</b>", when=present),
@@ -76,13 +82,17 @@ roster_window = Window(
     T("\n⏳ <b>Waiting list</b>", when="waiting_lines"),
     Format("{waiting_lines}", when="waiting_lines"),
     T("\n⏳ This session has already started.", when="started"),
+    cancel.roster_cancelled,
+    *minimum.widgets,
     SwitchTo(T("➕ Book a client"), id=ADD, state=Staff.book_client, when="open"),
     choice_list(WAITS, "waits", handlers.on_book_waiting),
     choice_list(CLIENTS, "clients", handlers.on_client),
+    *minimum.buttons,
+    cancel.roster_button,
     Button(T("◀️ Back"), id=ROSTER_BACK, on_click=desk.on_roster_back),
     state=Staff.roster,
-    getter=getters.roster_getter,
-    preview_data=ROSTER_PREVIEW,
+    getter=[getters.roster_getter, cancelling.roster_cancel_getter, minimum.minimum_getter],
+    preview_data=ROSTER_PREVIEW | minimum.PREVIEW,
 )
 
 book_client_window = Window(

@@ -1,0 +1,33 @@
+"""minimum participants: a class's minimum and when it is checked; a session's check and
+staff's "run it anyway"
+
+Revision ID: 0020
+Revises: 0019
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0020"
+down_revision = "0019"  # "0017" as briefed; chained after staffcancel's 0019 once merged
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # plain columns in place: a batch copy of `classes` on SQLite would cascade to sessions
+    op.add_column("classes", sa.Column("min_participants", sa.Integer(), nullable=True))
+    op.add_column("classes", sa.Column("min_check_hours", sa.Integer(), nullable=True))
+    op.add_column("sessions", sa.Column("min_checked_at", sa.DateTime(timezone=True)))
+    op.add_column("sessions", sa.Column("kept_on_at", sa.DateTime(timezone=True)))
+    op.add_column("sessions", sa.Column("kept_on_by", sa.BigInteger(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sessions") as batch_op:
+        batch_op.drop_column("kept_on_by")
+        batch_op.drop_column("kept_on_at")
+        batch_op.drop_column("min_checked_at")
+    with op.batch_alter_table("classes") as batch_op:
+        batch_op.drop_column("min_check_hours")
+        batch_op.drop_column("min_participants")

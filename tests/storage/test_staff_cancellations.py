@@ -1,0 +1,550 @@
+"""Staff cancellations on a real database (SQLite and PostgreSQL): a whole session of clients
+paid in every way (Stars, credit, a pass, a course unit, unpaid) cancelled in one transaction
+with one notice each; a single booking cancelled under each choice of terms; a client taken
+off an ongoing class; bad input (someone else's or an unknown booking, a second tap, a
+started session) changing nothing; and a session cancelled while clients tap Book on it
+leaving no booking on it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from domain.billing import money
+from domain.billing.payments import InvoiceFor, apply_payment, balance, booking_item
+from domain.billing.refunds import ask_requested
+from domain.booking.bookings import book_session
+from domain.booking.ongoing import enrol_in_class
+from domain.clients.record import ClientRef, remember_client
+from domain.courses.units import courses_of
+from domain.desk.cancellations import cancel_for_client, take_off_class
+from domain.errors import (
+    BookingAlreadyCancelled,
+    BookingNotFound,
+    DomainError,
+    NotEnrolled,
+    SessionAlreadyStarted,
+    SessionCancelledByStaff,
+    SessionFull,
+)
+from domain.notices.events import SessionReminder, StaffCancelled
+from domain.policy import Policy
+from domain.storage.models import (
+    Booking,
+    ClassSession,
+    ClientPass,
+    CourseOffer,
+    Enrolment,
+    LedgerEntry,
+    MakeupCredit,
+    OutboxMessage,
+    PassOffer,
+    ProgrammeClass,
+    RefundRequest,
+    WaitlistEntry,
+)
+from domain.timetable.cancellation import (
+    CancelTerms,
+    MoneyBack,
+    cancel_whole_session,
+    session_cancel_preview,
+)
+from tests.support.catalog import PRAGUE, load
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+STAFF = 7001
+POLICY = Policy(zone=PRAGUE, currency="EUR")
+DEFAULT_TERMS = CancelTerms()
+STARS, CREDIT, PASS, UNIT, UNPAID = (ClientRef(1000 + i, n) for i, n in enumerate("SCPUN"))
+WAITER = ClientRef(1100, "Wendy")
+CATALOG = """
+billing_periods:
+  - {key: winter, name: Winter, from: 2026-09-01, until: 2026-12-31}
+programmes:
+  - key: massage
+    title: Massage
+    kind: pay-as-you-go
+    cancel_notice_hours: 24
+    passes:
+      - key: three
+        title: 3 massages
+        entries: 3
+        price: "100.00"
+        valid_days: 30
+    classes:
+      - key: room
+        title: Room 1
+        capacity: 5
+        price: "40.00"
+        sessions: [2026-11-23 10:00, 2026-11-24 10:00]
+      - key: hall
+        title: Big hall
+        capacity: 100
+        price: "10.00"
+        sessions: [2026-11-25 10:00]
+  - key: pottery
+    title: Pottery course
+    kind: ongoing
+    cancel_notice_hours: 24
+    classes:
+      - key: tue
+        title: Tuesday wheel
+        capacity: 4
+        sessions: [2026-11-24 18:00, 2026-12-01 18:00, 2026-12-08 18:00]
+courses:
+  - key: m5
+    title: Massage ×5
+    price: "150.00"
+    units:
+      massage: 5
+"""
+
+
+def eur(minor: int) -> money.Money:
+    return money.Money(minor, "EUR")
+
+
+@pytest.fixture
+async def studio(db_factory) -> dict[str, int]:
+    await load(db_factory, CATALOG)
+    async with db_factory() as db:
+        first, second = await db.scalars(
+            select(ClassSession.id)
+            .join(ProgrammeClass)
+            .where(ProgrammeClass.key == "room")
+            .order_by(ClassSession.starts_at)
+        )
+        return {
+            "first": first,
+            "second": second,
+            "pass": await db.scalar(select(PassOffer.id)),
+            "course": await db.scalar(select(CourseOffer.id)),
+            "tue": await db.scalar(select(ProgrammeClass.id).where(ProgrammeClass.key == "tue")),
+            "hall": await db.scalar(
+                select(ClassSession.id).join(ProgrammeClass).where(ProgrammeClass.key == "hall")
+            ),
+        }
+
+
+async def pay(db_factory, client: ClientRef, item: str, minor: int, charge: str, method):
+    async with db_factory() as db:
+        await remember_client(db, client, NOW)
+        assert await apply_payment(
+            db,
+            client_id=client.id,
+            paid=InvoiceFor(item, minor, "EUR"),
+            charge_id=charge,
+            method=method,
+            now=NOW,
+            policy=POLICY,
+        )
+
+
+async def book(db_factory, session_id: int, client: ClientRef, course_id: int | None = None):
+    async with db_factory() as db:
+        booked = await book_session(
+            db, client=client, session_id=session_id, now=NOW, policy=POLICY, course_id=course_id
+        )
+    return booked.card.id
+
+
+async def five_clients(db_factory, studio) -> dict[ClientRef, int]:
+    """One booking of the first session each: paid in Stars, from credit, with a pass entry,
+    with a course unit, and not paid."""
+    first = studio["first"]
+    bookings = {STARS: await book(db_factory, first, STARS)}
+    await pay(db_factory, STARS, booking_item(bookings[STARS]), 4000, "stx-s", money.Method.STARS)
+    async with db_factory() as db:
+        await remember_client(db, CREDIT, NOW)
+        db.add(
+            LedgerEntry(
+                client_id=CREDIT.id,
+                kind=money.EntryKind.CREDIT,
+                amount_minor=4000,
+                currency="EUR",
+                item="booking:999",
+                created_at=NOW,
+            )
+        )
+        await db.commit()
+    bookings[CREDIT] = await book(db_factory, first, CREDIT)
+    await pay(db_factory, PASS, f"pass:{studio['pass']}:n1", 10000, "stx-p", money.Method.STARS)
+    bookings[PASS] = await book(db_factory, first, PASS)
+    await pay(db_factory, UNIT, f"course:{studio['course']}:n1", 15000, "stx-u", money.Method.CARD)
+    async with db_factory() as db:
+        (course,) = await courses_of(db, UNIT.id)
+    bookings[UNIT] = await book(db_factory, first, UNIT, course_id=course.id)
+    bookings[UNPAID] = await book(db_factory, first, UNPAID)
+    return bookings
+
+
+class Telegram:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, str]] = []
+
+    async def __call__(self, user_id: int, charge_id: str) -> None:
+        self.calls.append((user_id, charge_id))
+
+
+async def notices(db_factory, client: ClientRef) -> list[str]:
+    async with db_factory() as db:
+        kinds = await db.scalars(
+            select(OutboxMessage.kind)
+            .where(OutboxMessage.recipient == client.id, OutboxMessage.state == "pending")
+            .where(OutboxMessage.kind != SessionReminder.kind)
+            .where(OutboxMessage.kind != "payment_received")
+            .order_by(OutboxMessage.id)
+        )
+        return list(kinds)
+
+
+async def balance_of(db_factory, client: ClientRef) -> int:
+    async with db_factory() as db:
+        return (await balance(db, client.id, "EUR")).minor
+
+
+async def cancel_session(db_factory, session_id: int, terms=DEFAULT_TERMS, now=NOW):
+    async with db_factory() as db:
+        return await cancel_whole_session(
+            db, session_id=session_id, staff_id=STAFF, terms=terms, now=now, policy=POLICY
+        )
+
+
+# --- a whole session ------------------------------------------------------------------------
+
+
+async def test_the_preview_names_each_client_and_how_they_paid(db_factory, studio):
+    await five_clients(db_factory, studio)
+    async with db_factory() as db:
+        preview = await session_cancel_preview(
+            db, session_id=studio["first"], now=NOW, policy=POLICY
+        )
+    assert preview.clients == 5
+    assert [line.paid for line in preview.lines] == ["stars", "credit", "pass", "unit", "unpaid"]
+    assert preview.paid_minor == 8000
+    assert preview.stars_minor == 4000
+
+
+async def test_cancelling_a_session_of_five_settles_each_client_once(db_factory, studio):
+    bookings = await five_clients(db_factory, studio)
+    async with db_factory() as db:
+        await book_session(db, client=WAITER, session_id=studio["second"], now=NOW, policy=POLICY)
+        db.add(
+            WaitlistEntry(
+                session_id=studio["first"], client_id=WAITER.id, requested_at=NOW, status="waiting"
+            )
+        )
+        await db.commit()
+
+    done = await cancel_session(db_factory, studio["first"], CancelTerms(reason="Teacher ill"))
+    assert done.clients == 5
+    assert done.waiting_cleared == 1
+    assert done.total("stars_minor") == 4000
+    assert done.total("credit_minor") == 4000
+    telegram = Telegram()
+    async with db_factory() as db:
+        (request,) = await ask_requested(
+            db, request_ids=done.request_ids, refund_stars=telegram, now=NOW
+        )
+    assert telegram.calls == [(STARS.id, "stx-s")]
+    assert request.state == "done"
+
+    assert await balance_of(db_factory, STARS) == 0  # refunded through Telegram
+    assert await balance_of(db_factory, CREDIT) == -4000  # the credit back
+    assert await balance_of(db_factory, UNPAID) == 0  # nothing owed
+    async with db_factory() as db:
+        assert (await db.scalar(select(ClientPass))).used == 0
+        (course,) = await courses_of(db, UNIT.id)
+        assert [u.state for u in course.units] == ["free"] * 5
+        session = await db.get(ClassSession, studio["first"])
+        assert session.cancelled_at is not None
+        assert session.cancelled_by == STAFF
+        assert session.cancel_reason == "Teacher ill"
+        assert session.seats_taken == 0
+        statuses = set(
+            await db.scalars(select(Booking.status).where(Booking.id.in_(bookings.values())))
+        )
+        assert statuses == {"cancelled"}
+        reminders = await db.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.booking_id.in_(bookings.values()),
+                OutboxMessage.kind == SessionReminder.kind,
+                OutboxMessage.state == "pending",
+            )
+        )
+        assert reminders == 0
+        assert (await db.scalar(select(WaitlistEntry.status))) == "cancelled"
+    for client in bookings:
+        assert await notices(db_factory, client) == [StaffCancelled.kind]
+    assert await notices(db_factory, WAITER) == []
+
+
+async def test_a_session_is_cancelled_once_and_a_second_tap_changes_nothing(db_factory, studio):
+    await five_clients(db_factory, studio)
+    await cancel_session(db_factory, studio["first"])
+    with pytest.raises(SessionCancelledByStaff):
+        await cancel_session(db_factory, studio["first"])
+    async with db_factory() as db:
+        with pytest.raises(SessionCancelledByStaff):
+            await session_cancel_preview(db, session_id=studio["first"], now=NOW)
+        assert await db.scalar(select(func.count(RefundRequest.id))) == 1
+    assert await notices(db_factory, CREDIT) == [StaffCancelled.kind]
+
+
+async def test_a_session_already_started_cannot_be_cancelled(db_factory, studio):
+    bookings = await five_clients(db_factory, studio)
+    later = datetime(2026, 11, 23, 9, 5, tzinfo=UTC)
+    with pytest.raises(SessionAlreadyStarted):
+        await cancel_session(db_factory, studio["first"], now=later)
+    async with db_factory() as db:
+        assert (await db.get(ClassSession, studio["first"])).cancelled_at is None
+        assert (await db.get(Booking, bookings[STARS])).status == "active"
+
+
+async def test_an_unknown_session_is_not_found(db_factory, studio):
+    from domain.errors import SessionNotFound
+
+    with pytest.raises(SessionNotFound):
+        await cancel_session(db_factory, 999_999)
+
+
+async def test_a_cancelled_session_takes_no_booking_and_keeping_the_money_keeps_it(
+    db_factory, studio
+):
+    bookings = await five_clients(db_factory, studio)
+    terms = CancelTerms(money=MoneyBack.KEEP, give_back=False, makeup=False)
+    done = await cancel_session(db_factory, studio["first"], terms)
+    assert done.request_ids == []
+    assert done.total("kept_minor") == 8000
+    assert await balance_of(db_factory, CREDIT) == 0
+    async with db_factory() as db:
+        assert (await db.scalar(select(ClientPass))).used == 1
+        with pytest.raises(SessionCancelledByStaff):
+            await book_session(
+                db, client=WAITER, session_id=studio["first"], now=NOW, policy=POLICY
+            )
+        booking = await db.get(Booking, bookings[PASS])
+        assert booking.cancelled_by == STAFF
+        assert booking.cancel_waived == "money,entry,makeup"
+
+
+async def test_a_session_cancelled_while_clients_tap_book_keeps_no_booking(db_factory, studio):
+    """Taps spread before, during and after the cancel, in a session with room for all."""
+    clients = [ClientRef(3000 + i, f"c{i}") for i in range(24)]
+    session_id = studio["hall"]
+
+    some_booked, booked = asyncio.Event(), []
+
+    async def tap(client: ClientRef, delay: float):
+        await asyncio.sleep(delay)
+        async with db_factory() as db:
+            try:
+                done = await book_session(
+                    db, client=client, session_id=session_id, now=NOW, policy=POLICY
+                )
+            except DomainError as error:
+                return error
+        booked.append(done)
+        if len(booked) >= 3:
+            some_booked.set()
+        return done
+
+    async def cancel():  # once a few are in, while the others still tap
+        await some_booked.wait()
+        return await cancel_session(db_factory, session_id)
+
+    taps = (tap(c, i * 0.004) for i, c in enumerate(clients))
+    *outcomes, cancelled = await asyncio.gather(*taps, cancel())
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert all(isinstance(e, (SessionFull, SessionCancelledByStaff)) for e in refused)
+    async with db_factory() as db:
+        active = await db.scalar(
+            select(func.count(Booking.id)).where(
+                Booking.session_id == session_id, Booking.status == "active"
+            )
+        )
+        session = await db.get(ClassSession, session_id)
+        told = await db.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == StaffCancelled.kind)
+        )
+    assert active == 0
+    assert session.cancelled_at is not None
+    assert session.seats_taken == 0
+    # every booking that got in was cancelled, and its client told once
+    assert cancelled.clients == len(outcomes) - len(refused) == told
+
+
+# --- one booking ----------------------------------------------------------------------------
+
+
+async def cancel_one(db_factory, booking_id: int, terms=DEFAULT_TERMS, client_id=None):
+    async with db_factory() as db:
+        return await cancel_for_client(
+            db,
+            booking_id=booking_id,
+            staff_id=STAFF,
+            terms=terms,
+            now=NOW,
+            policy=POLICY,
+            client_id=client_id,
+        )
+
+
+@pytest.mark.parametrize(
+    ("money_back", "stars", "credit", "balance_after"),
+    [
+        (MoneyBack.AUTO, 4000, 0, 0),
+        (MoneyBack.REFUND, 4000, 0, 0),
+        (MoneyBack.CREDIT, 0, 4000, -4000),
+        (MoneyBack.KEEP, 0, 0, 0),
+    ],
+)
+async def test_a_stars_booking_goes_back_as_staff_choose(
+    db_factory, studio, money_back, stars, credit, balance_after
+):
+    booking = await book(db_factory, studio["first"], STARS)
+    await pay(db_factory, STARS, booking_item(booking), 4000, "stx-s", money.Method.STARS)
+    done = await cancel_one(db_factory, booking, CancelTerms(money=money_back, reason="flood"))
+    (settled,) = done.settled
+    assert (settled.stars_minor, settled.credit_minor) == (stars, credit)
+    async with db_factory() as db:
+        await ask_requested(db, request_ids=done.request_ids, refund_stars=Telegram(), now=NOW)
+    assert await balance_of(db_factory, STARS) == balance_after
+    assert await notices(db_factory, STARS) == [StaffCancelled.kind]
+    async with db_factory() as db:
+        row = await db.scalar(select(OutboxMessage).where(OutboxMessage.kind == "staff_cancelled"))
+        assert '"reason": "flood"' in row.payload
+
+
+async def test_a_card_payment_refunded_is_recorded_for_staff_to_pay_back(db_factory, studio):
+    booking = await book(db_factory, studio["first"], UNPAID)
+    await pay(db_factory, UNPAID, booking_item(booking), 4000, "card-1", money.Method.CARD)
+    done = await cancel_one(db_factory, booking, CancelTerms(money=MoneyBack.REFUND))
+    assert done.settled[0].other_minor == 4000
+    async with db_factory() as db:
+        kinds = list(
+            await db.scalars(
+                select(LedgerEntry.method).where(
+                    LedgerEntry.client_id == UNPAID.id, LedgerEntry.kind == "refund"
+                )
+            )
+        )
+    assert kinds == ["card"]
+
+
+async def test_a_pass_entry_comes_back_or_not_as_staff_choose(db_factory, studio):
+    await pay(db_factory, PASS, f"pass:{studio['pass']}:n1", 10000, "stx-p", money.Method.STARS)
+    first = await book(db_factory, studio["first"], PASS)
+    second = await book(db_factory, studio["second"], PASS)
+    await cancel_one(db_factory, first)
+    await cancel_one(db_factory, second, CancelTerms(give_back=False))
+    async with db_factory() as db:
+        assert (await db.scalar(select(ClientPass))).used == 1
+
+
+async def test_someone_elses_or_an_unknown_booking_changes_nothing(db_factory, studio):
+    booking = await book(db_factory, studio["first"], UNPAID)
+    with pytest.raises(BookingNotFound):
+        await cancel_one(db_factory, booking, client_id=STARS.id)
+    with pytest.raises(BookingNotFound):
+        await cancel_one(db_factory, 999_999)
+    async with db_factory() as db:
+        assert (await db.get(Booking, booking)).status == "active"
+    assert await notices(db_factory, UNPAID) == []
+
+
+async def test_a_second_tap_cancels_once(db_factory, studio):
+    booking = await book(db_factory, studio["first"], UNPAID)
+    await cancel_one(db_factory, booking)
+    with pytest.raises(BookingAlreadyCancelled):
+        await cancel_one(db_factory, booking)
+    assert await notices(db_factory, UNPAID) == [StaffCancelled.kind]
+
+
+async def test_a_started_session_is_not_cancelled_for_a_client(db_factory, studio):
+    booking = await book(db_factory, studio["first"], UNPAID)
+    async with db_factory() as db:
+        with pytest.raises(SessionAlreadyStarted):
+            await cancel_for_client(
+                db,
+                booking_id=booking,
+                staff_id=STAFF,
+                terms=CancelTerms(),
+                now=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+                policy=POLICY,
+            )
+        assert (await db.get(Booking, booking)).status == "active"
+
+
+async def test_a_freed_seat_goes_to_the_waiting_list(db_factory, studio):
+    first = studio["first"]
+    booked = [await book(db_factory, first, ClientRef(4000 + i, "x")) for i in range(5)]
+    async with db_factory() as db:
+        await remember_client(db, WAITER, NOW)
+        db.add(
+            WaitlistEntry(session_id=first, client_id=WAITER.id, requested_at=NOW, status="waiting")
+        )
+        await db.commit()
+    await cancel_one(db_factory, booked[0])
+    async with db_factory() as db:
+        assert (await db.scalar(select(WaitlistEntry.status))) == "booked"
+
+
+# --- ongoing classes ------------------------------------------------------------------------
+
+
+async def test_a_make_up_credit_is_given_even_late_or_withheld(db_factory, studio):
+    async with db_factory() as db:
+        await enrol_in_class(db, client=UNPAID, class_id=studio["tue"], now=NOW, policy=POLICY)
+    async with db_factory() as db:
+        ids = list(
+            await db.scalars(
+                select(Booking.id)
+                .join(ClassSession)
+                .where(Booking.client_id == UNPAID.id)
+                .order_by(ClassSession.starts_at)
+            )
+        )
+    late = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # 6 h before: late for the client
+    async with db_factory() as db:
+        await cancel_for_client(
+            db, booking_id=ids[0], staff_id=STAFF, terms=DEFAULT_TERMS, now=late, policy=POLICY
+        )
+    await cancel_one(db_factory, ids[1], CancelTerms(makeup=False))
+    async with db_factory() as db:
+        assert await db.scalar(select(func.count(MakeupCredit.id))) == 1
+
+
+async def test_taking_a_client_off_a_class_cancels_their_sessions_ahead(db_factory, studio):
+    async with db_factory() as db:
+        await enrol_in_class(db, client=UNPAID, class_id=studio["tue"], now=NOW, policy=POLICY)
+    async with db_factory() as db:
+        done = await take_off_class(
+            db,
+            client_id=UNPAID.id,
+            class_id=studio["tue"],
+            staff_id=STAFF,
+            terms=CancelTerms(makeup=False, reason="moved away"),
+            now=NOW,
+            policy=POLICY,
+        )
+    assert len(done.settled) == 3
+    async with db_factory() as db:
+        assert (await db.scalar(select(Enrolment.status))) == "left"
+        statuses = set(await db.scalars(select(Booking.status)))
+        assert statuses == {"cancelled"}
+        assert await db.scalar(select(func.count(MakeupCredit.id))) == 0
+        with pytest.raises(NotEnrolled):
+            await take_off_class(
+                db,
+                client_id=UNPAID.id,
+                class_id=studio["tue"],
+                staff_id=STAFF,
+                terms=CancelTerms(),
+                now=NOW + timedelta(minutes=1),
+                policy=POLICY,
+            )
+    assert await notices(db_factory, UNPAID) == [StaffCancelled.kind] * 3
