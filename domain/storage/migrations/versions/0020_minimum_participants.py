@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0019"  # "0017" as briefed; chained after staffcancel's 0019 once merged
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
