@@ -14,6 +14,7 @@ from typing import Any
 from aiogram import Bot
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram_dialog import DialogManager
 
 from bot.delivery.refunds import stars_refunder
@@ -234,12 +235,17 @@ async def _ask_telegram(manager: DialogManager, request_ids: list[int]) -> list[
 def done_summary(
     scope: str, settled: list[Settled], refused: list[tuple[int, str]], fmt: Formatter
 ) -> str:
+    n = len(settled)
     if scope == SESSION:
-        head = _("✅ Session cancelled: {n} clients told.").format(n=len(settled))
+        head = ngettext(
+            "✅ Session cancelled: {n} client told.", "✅ Session cancelled: {n} clients told.", n
+        ).format(n=n)
     elif scope == CLASS:
-        head = _("✅ Taken off the class: {n} sessions cancelled, the client told.").format(
-            n=len(settled)
-        )
+        head = ngettext(
+            "✅ Taken off the class: {n} session cancelled, the client told.",
+            "✅ Taken off the class: {n} sessions cancelled, the client told.",
+            n,
+        ).format(n=n)
     else:
         head = _("✅ Booking cancelled; the client has been told.")
     lines = [head]
