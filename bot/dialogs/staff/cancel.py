@@ -217,6 +217,8 @@ async def on_confirm(_c: CallbackQuery, _w: Any, manager: DialogManager) -> None
     data["cancel_done"] = done_summary(state["scope"], done.settled, refused, formatter_of(manager))
     await manager.switch_to(Staff.roster)
     await send_notices(manager)
+    if state["scope"] == SESSION and deps.announcer is not None:
+        deps.announcer.wake()  # its group cards say "Cancelled"
 
 
 async def _ask_telegram(manager: DialogManager, request_ids: list[int]) -> list[tuple[int, str]]:
