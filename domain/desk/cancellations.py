@@ -46,7 +46,7 @@ from domain.storage.models import (
     ProgrammeKind,
     RefundRequest,
 )
-from domain.timetable.packages import give_back_share
+from domain.timetable.packages import share_back
 
 # who a cancellation by the bot itself (too few participants) is recorded as
 BOT_STAFF_ID = 0
@@ -448,8 +448,8 @@ async def _settle_package(
         return _Money(price.currency)
     share = money.refund_share(price, 100, package.size)
     reason = terms.reason or "cancelled by staff"
-    back = await give_back_share(db, package, share, now, staff_id, reason=reason)
-    return _Money(price.currency, credit_minor=back.minor)
+    waived, credited = await share_back(db, package, share, now, staff_id, reason=reason)
+    return _Money(price.currency, credit_minor=credited.minor, waived_minor=waived.minor)
 
 
 # --- what the staff card shows ----------------------------------------------------------------

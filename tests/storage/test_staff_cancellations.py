@@ -11,7 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from domain.billing import money
 from domain.billing.payments import InvoiceFor, apply_payment, balance, booking_item
@@ -41,6 +41,7 @@ from domain.storage.models import (
     LedgerEntry,
     MakeupCredit,
     OutboxMessage,
+    PackageSlot,
     PassOffer,
     ProgrammeClass,
     RefundRequest,
@@ -548,3 +549,58 @@ async def test_taking_a_client_off_a_class_cancels_their_sessions_ahead(db_facto
                 policy=POLICY,
             )
     assert await notices(db_factory, UNPAID) == [StaffCancelled.kind] * 3
+
+
+# --- a package's session, and what clients see of a cancelled session ---------------------
+
+
+async def test_a_package_session_gives_back_its_whole_share_unless_kept(db_factory):
+    from tests.storage.test_packages import COACHING
+    from tests.storage.test_packages import book as book_package
+
+    await load(db_factory, COACHING)
+    async with db_factory() as db:
+        await db.execute(
+            update(ProgrammeClass)
+            .where(ProgrammeClass.key == "one")
+            .values(package_size=3, package_price_minor=15000, cancel_refund_percent=50)
+        )
+        await remember_client(db, ClientRef(1001, "Alice"), NOW)
+        await db.commit()
+        one = list(
+            await db.scalars(
+                select(ClassSession.id)
+                .join(ProgrammeClass)
+                .where(ProgrammeClass.key == "one")
+                .order_by(ClassSession.starts_at)
+            )
+        )
+    view = await book_package(db_factory, one[:3])
+    first, second = view.slots[0].booking_id, view.slots[1].booking_id
+
+    done = await cancel_one(db_factory, first)  # unpaid: its whole share is waived
+    kept = await cancel_one(db_factory, second, CancelTerms(money=MoneyBack.KEEP))
+
+    # price / 3, not the client's 50 %; nothing paid yet, so waived rather than credited
+    assert (done.settled[0].waived_minor, done.settled[0].credit_minor) == (5000, 0)
+    assert (kept.settled[0].waived_minor, kept.settled[0].credit_minor) == (0, 0)
+    async with db_factory() as db:
+        assert (await balance(db, 1001, "EUR")).minor == 10000
+        slot = await db.get(PackageSlot, first)
+        assert slot.override_by == STAFF
+
+
+async def test_a_cancelled_session_leaves_the_lists_clients_browse(db_factory, studio):
+    from domain.booking import client_views
+    from domain.timetable.packages import free_sessions
+
+    await cancel_session(db_factory, studio["first"])
+    async with db_factory() as db:
+        class_id = await db.scalar(
+            select(ClassSession.class_id).where(ClassSession.id == studio["first"])
+        )
+        listed = [s.id for s in await client_views.upcoming_sessions(db, class_id, NOW)]
+        free = [s.id for s in await free_sessions(db, class_id, NOW)]
+        row = await client_views.klass(db, class_id, NOW)
+    assert listed == free == [studio["second"]]
+    assert row.upcoming == 1
