@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 from aiogram.methods import RefundStarPayment, SendMessage
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.dialogs.staff.windows.cancel import MONEY
 from domain.booking.bookings import book_session
 from domain.policy import Policy
-from domain.storage.models import Booking, ClassSession, LedgerEntry
+from domain.storage.models import Booking, ClassSession, Client, LedgerEntry
 from tests.dialogs.test_staff_dialog import ForgedData, staff_chats
 from tests.dialogs.test_staff_money import (
     ALICE,
@@ -177,3 +177,22 @@ async def test_a_forged_money_choice_changes_nothing(chat_for, dec_1):
 
     assert "✅ ✨ Automatic: Stars back through Telegram, the rest as credit" in staff.buttons()
     assert "↩️ Refund as paid" in staff.buttons()
+
+
+async def test_each_client_is_told_in_their_own_language(chat_for, dec_1, db_factory):
+    async with db_factory() as db:
+        await db.execute(update(Client).where(Client.id == BOB.id).values(language_code="ru"))
+        await db.commit()
+    staff = chat_for()
+    await staff.send("/admin")
+    await staff.click("Tue, Dec 1")
+    await staff.click("🚫 Cancel session")
+    await staff.click("➡️ Next")
+    await staff.send("Преподаватель заболел")
+    await staff.click("✅ Yes, cancel")
+
+    [bobs] = [m for m in staff.bot.of(SendMessage) if m.chat_id == BOB.id]
+    assert "❌ Студия отменила <b>Clay — Wheel</b>" in bobs.text
+    assert "Причина: Преподаватель заболел" in bobs.text
+    assert bobs.reply_markup.inline_keyboard[0][0].text == "🔁 Записаться на другое время"
+    assert "The studio cancelled" in told(staff, ALICE.id)[0].text

@@ -604,3 +604,47 @@ async def test_a_cancelled_session_leaves_the_lists_clients_browse(db_factory, s
         row = await client_views.klass(db, class_id, NOW)
     assert listed == free == [studio["second"]]
     assert row.upcoming == 1
+
+
+async def test_a_full_session_cancelled_while_clients_join_its_waiting_list_keeps_no_queue(
+    db_factory, studio
+):
+    from domain.booking.bookings import book_or_wait
+
+    session_id = studio["first"]
+    for i in range(5):  # full
+        await book(db_factory, session_id, ClientRef(5000 + i, "x"))
+    some_waiting = asyncio.Event()
+    waiting: list[object] = []
+
+    async def tap(client: ClientRef, delay: float):
+        await asyncio.sleep(delay)
+        async with db_factory() as db:
+            try:
+                done = await book_or_wait(
+                    db, client=client, session_id=session_id, now=NOW, policy=POLICY
+                )
+            except DomainError as error:
+                return error
+        waiting.append(done)
+        if len(waiting) >= 2:
+            some_waiting.set()
+        return done
+
+    async def cancel():
+        await some_waiting.wait()
+        return await cancel_session(db_factory, session_id)
+
+    clients = [ClientRef(6000 + i, f"w{i}") for i in range(16)]
+    *_taps, cancelled = await asyncio.gather(
+        *(tap(c, i * 0.004) for i, c in enumerate(clients)), cancel()
+    )
+    async with db_factory() as db:
+        still = await db.scalar(
+            select(func.count(WaitlistEntry.id)).where(
+                WaitlistEntry.session_id == session_id,
+                WaitlistEntry.status.in_(("waiting", "offered")),
+            )
+        )
+    assert still == 0
+    assert cancelled.waiting_cleared == len(waiting)

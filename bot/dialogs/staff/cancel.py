@@ -119,7 +119,10 @@ async def on_cancel_session(_c: CallbackQuery, _w: Any, manager: DialogManager) 
     try:
         async with deps.db() as db:
             await session_cancel_preview(
-                db, session_id=manager.dialog_data["session_id"], now=deps.clock()
+                db,
+                session_id=manager.dialog_data["session_id"],
+                now=deps.clock(),
+                policy=deps.settings.policy,
             )
     except DomainError as error:
         show_error(manager, error)
@@ -383,7 +386,9 @@ async def _head(deps: Deps, fmt: Formatter, data: dict, state: dict) -> dict:
         roster = await staff_views.roster(db, data["session_id"])
         if scope == SESSION:
             try:
-                preview = await session_cancel_preview(db, session_id=data["session_id"], now=now)
+                preview = await session_cancel_preview(
+                    db, session_id=data["session_id"], now=now, policy=deps.settings.policy
+                )
             except DomainError:
                 preview = None
             client = None
