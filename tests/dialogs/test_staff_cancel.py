@@ -143,6 +143,8 @@ async def test_a_whole_session_is_cancelled_from_the_roster(chat_for, dec_1, db_
         [notice] = told(staff, client.id)
         assert "The studio cancelled <b>Clay — Wheel</b>" in notice.text
     assert "50 ⭐ goes back to you through Telegram." in told(staff, ALICE.id)[0].text
+    await staff.click("◀️ Back")
+    assert any(b.startswith("Tue, Dec 1") and b.endswith("· ❌ Cancelled") for b in staff.buttons())
 
 
 async def test_a_booking_another_staff_member_cancelled_first_changes_nothing(
