@@ -648,3 +648,28 @@ async def test_a_full_session_cancelled_while_clients_join_its_waiting_list_keep
         )
     assert still == 0
     assert cancelled.waiting_cleared == len(waiting)
+
+
+async def test_a_place_offered_in_a_cancelled_session_is_offered_no_more(db_factory, studio):
+    from domain.notices import outbox
+    from domain.notices.events import SpotOffered
+
+    async with db_factory() as db:
+        await remember_client(db, WAITER, NOW)
+        entry = WaitlistEntry(
+            session_id=studio["first"], client_id=WAITER.id, requested_at=NOW, status="offered"
+        )
+        db.add(entry)
+        await db.flush()
+        offer = SpotOffered(WAITER.id, entry.id, studio["first"], NOW + timedelta(hours=1))
+        await outbox.record(db, [offer], NOW)
+        await db.commit()
+
+    done = await cancel_session(db_factory, studio["first"])
+
+    assert done.waiting_cleared == 1
+    async with db_factory() as db:
+        state = await db.scalar(
+            select(OutboxMessage.state).where(OutboxMessage.kind == SpotOffered.kind)
+        )
+    assert state == "cancelled"
