@@ -602,8 +602,10 @@ async def test_a_cancelled_session_leaves_the_lists_clients_browse(db_factory, s
         listed = [s.id for s in await client_views.upcoming_sessions(db, class_id, NOW)]
         free = [s.id for s in await free_sessions(db, class_id, NOW)]
         row = await client_views.klass(db, class_id, NOW)
+        card = await client_views.session_card(db, studio["first"], STARS.id)
     assert listed == free == [studio["second"]]
     assert row.upcoming == 1
+    assert card is None  # a link to it, or a stale button, finds no session
 
 
 async def test_a_full_session_cancelled_while_clients_join_its_waiting_list_keeps_no_queue(
