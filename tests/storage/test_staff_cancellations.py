@@ -675,3 +675,39 @@ async def test_a_place_offered_in_a_cancelled_session_is_offered_no_more(db_fact
             select(OutboxMessage.state).where(OutboxMessage.kind == SpotOffered.kind)
         )
     assert state == "cancelled"
+
+
+async def test_an_attendance_credit_comes_back_or_is_used_as_staff_choose(db_factory, studio):
+    from domain.storage.models import AttendanceCredit, Programme
+
+    async with db_factory() as db:
+        await db.execute(
+            update(Programme).where(Programme.key == "massage").values(attendance_credits=4)
+        )
+        await db.commit()
+    first = await book(db_factory, studio["first"], UNPAID)
+    second = await book(db_factory, studio["second"], UNPAID)
+
+    await cancel_one(db_factory, first)  # given back: no credit used
+    await cancel_one(db_factory, second, CancelTerms(give_back=False))
+
+    async with db_factory() as db:
+        used = await db.scalar(
+            select(AttendanceCredit.used).where(AttendanceCredit.client_id == UNPAID.id)
+        )
+        counted = await db.scalar(select(Booking.credit_id).where(Booking.id == second))
+    assert used == 1
+    assert counted is not None
+
+
+async def test_a_course_unit_not_given_back_is_used(db_factory, studio):
+    await pay(db_factory, UNIT, f"course:{studio['course']}:n1", 15000, "stx-u", money.Method.CARD)
+    async with db_factory() as db:
+        (course,) = await courses_of(db, UNIT.id)
+    booking = await book(db_factory, studio["first"], UNIT, course_id=course.id)
+
+    await cancel_one(db_factory, booking, CancelTerms(give_back=False))
+
+    async with db_factory() as db:
+        (course,) = await courses_of(db, UNIT.id)
+    assert [u.state for u in course.units] == ["redeemed"] + ["free"] * 4
