@@ -198,3 +198,48 @@ async def test_each_client_is_told_in_their_own_language(chat_for, dec_1, db_fac
     assert "Причина: Преподаватель заболел" in bobs.text
     assert bobs.reply_markup.inline_keyboard[0][0].text == "🔁 Записаться на другое время"
     assert "The studio cancelled" in told(staff, ALICE.id)[0].text
+
+
+POTTERY = """
+billing_periods:
+  - {key: winter, name: Winter, from: 2026-09-01, until: 2026-12-31}
+programmes:
+  - key: pottery
+    title: Pottery
+    kind: ongoing
+    classes:
+      - key: tue
+        title: Tuesday wheel
+        capacity: 4
+        sessions: [2026-12-01 18:00, 2026-12-08 18:00, 2026-12-15 18:00]
+"""
+
+
+async def test_a_client_is_taken_off_an_ongoing_class_from_their_card(db_factory, clock):
+    from domain.booking.ongoing import enrol_in_class
+    from domain.storage.models import Enrolment, MakeupCredit, ProgrammeClass
+
+    await load(db_factory, POTTERY)
+    policy = Policy(zone=PRAGUE, currency="EUR", reminders=())
+    async with db_factory() as db:
+        class_id = await db.scalar(select(ProgrammeClass.id))
+        await enrol_in_class(db, client=ALICE, class_id=class_id, now=clock(), policy=policy)
+    staff = staff_chats(db_factory, clock, bot_type=TelegramBot)()
+    await staff.send("/admin")
+    await staff.click("Tue, Dec 1")
+    await staff.click("👤 Alice")
+
+    screen = await staff.click("🚪 Take off the class")
+    assert "Take Alice off Pottery — Tuesday wheel" in screen
+    await staff.click("Give a make-up credit")  # off: no make-up credits
+    assert "⬜ Give a make-up credit" in staff.buttons()
+    await staff.click("➡️ Next")
+    await staff.send("Moved away")
+    roster = await staff.click("✅ Yes, cancel")
+
+    assert "✅ Taken off the class: 3 sessions cancelled, the client told." in roster
+    async with db_factory() as db:
+        assert await db.scalar(select(Enrolment.status)) == "left"
+        assert await db.scalar(select(MakeupCredit.id)) is None
+    assert await statuses(db_factory) == ["cancelled"] * 3
+    assert len(told(staff, ALICE.id)) == 3
