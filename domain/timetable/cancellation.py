@@ -20,13 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain.booking.seats import load_session
+from domain.desk.cancel_views import Paid, how_paid
 from domain.desk.cancellations import (
     BOT_STAFF_ID,
     CancelTerms,
     MoneyBack,
-    Paid,
     Settled,
-    how_paid,
     settle_booking,
 )
 from domain.errors import SessionAlreadyStarted, SessionCancelledByStaff, SessionNotFound
