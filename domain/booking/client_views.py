@@ -262,7 +262,8 @@ async def session_card(db: AsyncSession, session_id: int, client_id: int) -> Ses
             )
             .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
             .join(Programme, ProgrammeClass.programme_id == Programme.id)
-            .where(ClassSession.id == session_id)
+            # a cancelled session is gone for clients (a link to it, a stale button)
+            .where(ClassSession.id == session_id, ClassSession.cancelled_at.is_(None))
         )
     ).first()
     if row is None:

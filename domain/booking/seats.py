@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from domain.billing import payments
 from domain.booking import client_views, rules
 from domain.booking.enrolment import join_programme, new_enrolment_status
-from domain.errors import AlreadyWaiting
+from domain.errors import AlreadyWaiting, SessionCancelledByStaff
 from domain.notices import outbox
 from domain.notices.events import Event, Promoted, SpotOffered
 from domain.policy import DEFAULT_POLICY, Policy
@@ -58,6 +58,21 @@ async def take_seat(db: AsyncSession, session_id: int, *, by_staff: bool = False
         .values(seats_taken=ClassSession.seats_taken + 1)
     )
     return taken.rowcount == 1
+
+
+async def ensure_not_cancelled(db: AsyncSession, session_id: int) -> None:
+    """Within the caller's transaction, before it writes something of the session that
+    takes no seat (a place in its waiting list): the session row is locked and found not
+    cancelled, so a cancel of the whole session either comes first (refused here) or waits
+    for this transaction and then sees what it wrote."""
+    touched = await db.execute(
+        update(ClassSession)
+        .where(ClassSession.id == session_id, ClassSession.cancelled_at.is_(None))
+        .values(seats_taken=ClassSession.seats_taken)
+        .execution_options(synchronize_session=False)
+    )
+    if touched.rowcount != 1:
+        raise SessionCancelledByStaff()
 
 
 async def release_seat(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.booking import client_views
 from domain.booking.enrolment import ensure_eligible
 from domain.booking.ongoing import promote_class
-from domain.booking.seats import enqueue, load_session, release_seat
+from domain.booking.seats import enqueue, ensure_not_cancelled, load_session, release_seat
 from domain.clients.record import ClientRef, remember_client
 from domain.errors import (
     AlreadyBooked,
@@ -19,6 +19,7 @@ from domain.errors import (
     NoWaitingList,
     OfferNotFound,
     SessionAlreadyStarted,
+    SessionCancelledByStaff,
     SessionNotFound,
 )
 from domain.notices import outbox
@@ -51,6 +52,8 @@ async def join_waitlist(
     session = checked if checked is not None else await load_session(db, session_id)
     if session is None:
         raise SessionNotFound()
+    if session.cancelled_at is not None:
+        raise SessionCancelledByStaff()
     klass = session.klass
     if session.starts_at <= now:
         raise SessionAlreadyStarted()
@@ -64,6 +67,7 @@ async def join_waitlist(
         raise HasRoom()
     rank = await remember_client(db, client, now)
     await ensure_eligible(db, client.id, klass.programme, now, policy, client_rank=rank)
+    await ensure_not_cancelled(db, session_id)
     entry = WaitlistEntry(client_id=client.id, session_id=session_id, requested_at=now)
     position = await enqueue(db, entry)  # the entry gets its id here
     return entry.id, position

@@ -39,6 +39,7 @@ class SessionLine:
     capacity: int
     booked: int
     waiting: int
+    cancelled: bool = False  # staff cancelled it as a whole
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ async def upcoming_sessions(
             ProgrammeClass.capacity,
             _booked_count(),
             _waiting_count(),
+            ClassSession.cancelled_at.is_not(None),
         )
         .join(ProgrammeClass, ClassSession.class_id == ProgrammeClass.id)
         .join(Programme, ProgrammeClass.programme_id == Programme.id)

@@ -36,6 +36,7 @@ from domain.notices.events import (
     PaymentNudge,
     ReservationRequest,
     SessionReminder,
+    SpotOffered,
 )
 from domain.policy import Policy
 from domain.storage.models import OutboxMessage, OutboxState
@@ -159,6 +160,21 @@ async def forget(db: AsyncSession, booking_ids: Iterable[int]) -> int:
             OutboxMessage.kind.in_(BOOKING_BOUND_KINDS),
             OutboxMessage.state == OutboxState.PENDING,
         )
+        .values(state=OutboxState.CANCELLED, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+async def forget_offers(db: AsyncSession, entry_ids: Iterable[int]) -> int:
+    """Waiting-list places went away (their session was cancelled): the offers of a freed
+    place not sent yet are cancelled. Returns how many."""
+    keys = [SpotOffered(0, entry_id, None, datetime.min).dedupe_key for entry_id in entry_ids]
+    if not keys:
+        return 0
+    result = await db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.dedupe_key.in_(keys), OutboxMessage.state == OutboxState.PENDING)
         .values(state=OutboxState.CANCELLED, lease_until=None)
         .execution_options(synchronize_session=False)
     )

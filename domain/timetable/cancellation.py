@@ -20,16 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain.booking.seats import load_session
+from domain.desk.cancel_views import Paid, how_paid
 from domain.desk.cancellations import (
     BOT_STAFF_ID,
     CancelTerms,
     MoneyBack,
-    Paid,
     Settled,
-    how_paid,
     settle_booking,
 )
 from domain.errors import SessionAlreadyStarted, SessionCancelledByStaff, SessionNotFound
+from domain.notices import outbox
 from domain.notices.events import StaffCancelled
 from domain.policy import Policy
 from domain.storage.db import rolled_back_unless_committed
@@ -201,15 +201,21 @@ async def cancel_whole_session(
         if marked.rowcount != 1:
             await _open_session(db, session_id, now)  # raises what stands in the way
             raise SessionCancelledByStaff()
+        waiting = list(
+            await db.scalars(
+                select(WaitlistEntry.id).where(
+                    WaitlistEntry.session_id == session_id,
+                    WaitlistEntry.status.in_(WaitStatus.OPEN),
+                )
+            )
+        )
         cleared = await db.execute(
             update(WaitlistEntry)
-            .where(
-                WaitlistEntry.session_id == session_id,
-                WaitlistEntry.status.in_(WaitStatus.OPEN),
-            )
+            .where(WaitlistEntry.id.in_(waiting), WaitlistEntry.status.in_(WaitStatus.OPEN))
             .values(status=WaitStatus.CANCELLED, resolved_at=now)
             .execution_options(synchronize_session=False)
         )
+        await outbox.forget_offers(db, waiting)  # a place offered in it is offered no more
         bookings = list(
             await db.scalars(
                 select(Booking)

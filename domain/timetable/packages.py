@@ -369,13 +369,27 @@ async def give_back_share(
 ) -> money.Money:
     """A cancelled session's ``share`` of the package price comes back (within the caller's
     transaction): what is unpaid is waived first, the rest credited; returns the total."""
+    waived, credited = await share_back(db, package, share, now, staff_id, reason)
+    return waived + credited
+
+
+async def share_back(
+    db: AsyncSession,
+    package: Package,
+    share: money.Money,
+    now: datetime,
+    staff_id: int | None,
+    reason: str = "session cancelled",
+) -> tuple[money.Money, money.Money]:
+    """As give_back_share; returns what was waived and what was credited."""
+    zero = money.Money.zero(share.currency)
     if share.minor <= 0:
-        return share
+        return zero, zero
     item = package_item(package.id)
     await lock_account(db, package.client_id)
     lines = [e for e in await entries(db, package.client_id) if e.item == item]
     if not lines:
-        return money.Money.zero(share.currency)
+        return zero, zero
     account = money.item_account(item, lines, share.currency)
     waived = min(account.due, share)
     credited = min(account.refundable.at_least_zero(), share - waived)
@@ -384,7 +398,7 @@ async def give_back_share(
             line = _line(package.client_id, item, kind, amount, now, reason=reason)
             line.staff_id = staff_id
             db.add(line)
-    return waived + credited
+    return waived, credited
 
 
 async def reschedule_session(

@@ -188,12 +188,25 @@ async def test_staff_see_the_note_confirm_from_the_roster_and_the_client_is_told
     card = await staff.click("👤 User_1001")
     assert "📝 Note: Bad left knee" in card.text
     assert "waits for your confirmation" in card.text
-    assert staff.buttons() == ["🛎 Check in", "✅ Confirm enrolment", "🔁 Move booking", "◀️ Back"]
+    assert staff.buttons() == [
+        "🛎 Check in",
+        "✅ Confirm enrolment",
+        "🔁 Move booking",
+        "❌ Cancel booking",
+        "🚪 Take off the class",
+        "◀️ Back",
+    ]
 
     confirmed = await staff.click("Confirm enrolment")
 
     assert "✅ Enrolment confirmed; the client has been told." in confirmed.text
-    assert staff.buttons() == ["🛎 Check in", "🔁 Move booking", "◀️ Back"]
+    assert staff.buttons() == [
+        "🛎 Check in",
+        "🔁 Move booking",
+        "❌ Cancel booking",
+        "🚪 Take off the class",
+        "◀️ Back",
+    ]
     assert "📝 Note: Bad left knee" in confirmed.text  # still there for the teacher
     assert await enrolments(db_factory) == [(ALICE, "active", "Bad left knee")]
     (notice,) = [call for call in bot.calls if isinstance(call, SendMessage)]

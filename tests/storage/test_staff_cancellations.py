@@ -11,7 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from domain.billing import money
 from domain.billing.payments import InvoiceFor, apply_payment, balance, booking_item
@@ -41,6 +41,7 @@ from domain.storage.models import (
     LedgerEntry,
     MakeupCredit,
     OutboxMessage,
+    PackageSlot,
     PassOffer,
     ProgrammeClass,
     RefundRequest,
@@ -548,3 +549,165 @@ async def test_taking_a_client_off_a_class_cancels_their_sessions_ahead(db_facto
                 policy=POLICY,
             )
     assert await notices(db_factory, UNPAID) == [StaffCancelled.kind] * 3
+
+
+# --- a package's session, and what clients see of a cancelled session ---------------------
+
+
+async def test_a_package_session_gives_back_its_whole_share_unless_kept(db_factory):
+    from tests.storage.test_packages import COACHING
+    from tests.storage.test_packages import book as book_package
+
+    await load(db_factory, COACHING)
+    async with db_factory() as db:
+        await db.execute(
+            update(ProgrammeClass)
+            .where(ProgrammeClass.key == "one")
+            .values(package_size=3, package_price_minor=15000, cancel_refund_percent=50)
+        )
+        await remember_client(db, ClientRef(1001, "Alice"), NOW)
+        await db.commit()
+        one = list(
+            await db.scalars(
+                select(ClassSession.id)
+                .join(ProgrammeClass)
+                .where(ProgrammeClass.key == "one")
+                .order_by(ClassSession.starts_at)
+            )
+        )
+    view = await book_package(db_factory, one[:3])
+    first, second = view.slots[0].booking_id, view.slots[1].booking_id
+
+    done = await cancel_one(db_factory, first)  # unpaid: its whole share is waived
+    kept = await cancel_one(db_factory, second, CancelTerms(money=MoneyBack.KEEP))
+
+    # price / 3, not the client's 50 %; nothing paid yet, so waived rather than credited
+    assert (done.settled[0].waived_minor, done.settled[0].credit_minor) == (5000, 0)
+    assert (kept.settled[0].waived_minor, kept.settled[0].credit_minor) == (0, 0)
+    async with db_factory() as db:
+        assert (await balance(db, 1001, "EUR")).minor == 10000
+        slot = await db.get(PackageSlot, first)
+        assert slot.override_by == STAFF
+
+
+async def test_a_cancelled_session_leaves_the_lists_clients_browse(db_factory, studio):
+    from domain.booking import client_views
+    from domain.timetable.packages import free_sessions
+
+    await cancel_session(db_factory, studio["first"])
+    async with db_factory() as db:
+        class_id = await db.scalar(
+            select(ClassSession.class_id).where(ClassSession.id == studio["first"])
+        )
+        listed = [s.id for s in await client_views.upcoming_sessions(db, class_id, NOW)]
+        free = [s.id for s in await free_sessions(db, class_id, NOW)]
+        row = await client_views.klass(db, class_id, NOW)
+        card = await client_views.session_card(db, studio["first"], STARS.id)
+    assert listed == free == [studio["second"]]
+    assert row.upcoming == 1
+    assert card is None  # a link to it, or a stale button, finds no session
+
+
+async def test_a_full_session_cancelled_while_clients_join_its_waiting_list_keeps_no_queue(
+    db_factory, studio
+):
+    from domain.booking.bookings import book_or_wait
+
+    session_id = studio["first"]
+    for i in range(5):  # full
+        await book(db_factory, session_id, ClientRef(5000 + i, "x"))
+    some_waiting = asyncio.Event()
+    waiting: list[object] = []
+
+    async def tap(client: ClientRef, delay: float):
+        await asyncio.sleep(delay)
+        async with db_factory() as db:
+            try:
+                done = await book_or_wait(
+                    db, client=client, session_id=session_id, now=NOW, policy=POLICY
+                )
+            except DomainError as error:
+                return error
+        waiting.append(done)
+        if len(waiting) >= 2:
+            some_waiting.set()
+        return done
+
+    async def cancel():
+        await some_waiting.wait()
+        return await cancel_session(db_factory, session_id)
+
+    clients = [ClientRef(6000 + i, f"w{i}") for i in range(16)]
+    *_taps, cancelled = await asyncio.gather(
+        *(tap(c, i * 0.004) for i, c in enumerate(clients)), cancel()
+    )
+    async with db_factory() as db:
+        still = await db.scalar(
+            select(func.count(WaitlistEntry.id)).where(
+                WaitlistEntry.session_id == session_id,
+                WaitlistEntry.status.in_(("waiting", "offered")),
+            )
+        )
+    assert still == 0
+    assert cancelled.waiting_cleared == len(waiting)
+
+
+async def test_a_place_offered_in_a_cancelled_session_is_offered_no_more(db_factory, studio):
+    from domain.notices import outbox
+    from domain.notices.events import SpotOffered
+
+    async with db_factory() as db:
+        await remember_client(db, WAITER, NOW)
+        entry = WaitlistEntry(
+            session_id=studio["first"], client_id=WAITER.id, requested_at=NOW, status="offered"
+        )
+        db.add(entry)
+        await db.flush()
+        offer = SpotOffered(WAITER.id, entry.id, studio["first"], NOW + timedelta(hours=1))
+        await outbox.record(db, [offer], NOW)
+        await db.commit()
+
+    done = await cancel_session(db_factory, studio["first"])
+
+    assert done.waiting_cleared == 1
+    async with db_factory() as db:
+        state = await db.scalar(
+            select(OutboxMessage.state).where(OutboxMessage.kind == SpotOffered.kind)
+        )
+    assert state == "cancelled"
+
+
+async def test_an_attendance_credit_comes_back_or_is_used_as_staff_choose(db_factory, studio):
+    from domain.storage.models import AttendanceCredit, Programme
+
+    async with db_factory() as db:
+        await db.execute(
+            update(Programme).where(Programme.key == "massage").values(attendance_credits=4)
+        )
+        await db.commit()
+    first = await book(db_factory, studio["first"], UNPAID)
+    second = await book(db_factory, studio["second"], UNPAID)
+
+    await cancel_one(db_factory, first)  # given back: no credit used
+    await cancel_one(db_factory, second, CancelTerms(give_back=False))
+
+    async with db_factory() as db:
+        used = await db.scalar(
+            select(AttendanceCredit.used).where(AttendanceCredit.client_id == UNPAID.id)
+        )
+        counted = await db.scalar(select(Booking.credit_id).where(Booking.id == second))
+    assert used == 1
+    assert counted is not None
+
+
+async def test_a_course_unit_not_given_back_is_used(db_factory, studio):
+    await pay(db_factory, UNIT, f"course:{studio['course']}:n1", 15000, "stx-u", money.Method.CARD)
+    async with db_factory() as db:
+        (course,) = await courses_of(db, UNIT.id)
+    booking = await book(db_factory, studio["first"], UNIT, course_id=course.id)
+
+    await cancel_one(db_factory, booking, CancelTerms(give_back=False))
+
+    async with db_factory() as db:
+        (course,) = await courses_of(db, UNIT.id)
+    assert [u.state for u in course.units] == ["redeemed"] + ["free"] * 4

@@ -53,6 +53,8 @@ def session_label(row: staff_views.SessionLine, fmt: Formatter) -> str:
     if row.waiting:
         waiting = ngettext("+{n} waiting", "+{n} waiting", row.waiting).format(n=row.waiting)
         label += f" · {waiting}"
+    if row.cancelled:
+        label += " · " + _("❌ Cancelled")
     return label
 
 

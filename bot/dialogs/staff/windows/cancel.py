@@ -14,7 +14,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.dialogs.common import ERROR_LINE
-from bot.dialogs.staff import cancel
+from bot.dialogs.staff import cancel, cancel_getters
 from bot.dialogs.staff.windows.parts import present
 from bot.states import Staff
 from bot.text.i18n import T
@@ -74,7 +74,7 @@ terms_window = Window(
     SwitchTo(T("➡️ Next"), id=NEXT, state=Staff.cancel_reason, when=present),
     Button(T("◀️ Back"), id=TERMS_BACK, on_click=cancel.on_terms_back),
     state=Staff.cancel_terms,
-    getter=cancel.terms_getter,
+    getter=cancel_getters.terms_getter,
 )
 
 reason_window = Window(
@@ -88,7 +88,7 @@ reason_window = Window(
     Button(T("⏭ No reason"), id=NO_REASON, on_click=cancel.on_no_reason),
     SwitchTo(T("◀️ Back"), id=TERMS_BACK, state=Staff.cancel_terms),
     state=Staff.cancel_reason,
-    getter=cancel.terms_getter,
+    getter=cancel_getters.terms_getter,
 )
 
 confirm_window = Window(
@@ -99,7 +99,7 @@ confirm_window = Window(
     Button(T("✅ Yes, cancel"), id=CONFIRM, on_click=cancel.on_confirm, when=present),
     SwitchTo(T("◀️ Back"), id=CONFIRM_BACK, state=Staff.cancel_terms),
     state=Staff.cancel_confirm,
-    getter=cancel.terms_getter,
+    getter=cancel_getters.terms_getter,
 )
 
 windows = [terms_window, reason_window, confirm_window]

@@ -11,8 +11,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.dialogs.common import ERROR_LINE, choice_list
-from bot.dialogs.staff import cancel as cancelling
-from bot.dialogs.staff import desk, handlers, money
+from bot.dialogs.staff import cancel_getters, desk, handlers, money
 from bot.dialogs.staff.windows import cancel, move
 from bot.dialogs.staff.windows.parts import back_to, present
 from bot.states import Staff
@@ -74,7 +73,7 @@ client_window = Window(
     cancel.client_buttons,
     back_to(Staff.roster),
     state=Staff.client,
-    getter=[desk.client_desk_getter, move.card_getter, cancelling.client_cancel_getter],
+    getter=[desk.client_desk_getter, move.card_getter, cancel_getters.client_cancel_getter],
 )
 
 windows = [client_window]

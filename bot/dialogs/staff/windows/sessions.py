@@ -10,8 +10,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.access import STAFF_WIDGET_PREFIX as P
 from bot.dialogs.common import ERROR_LINE, choice_list
-from bot.dialogs.staff import cancel as cancelling
-from bot.dialogs.staff import desk, getters, handlers, minimum
+from bot.dialogs.staff import cancel_getters, desk, getters, handlers, minimum
 from bot.dialogs.staff.windows import cancel
 from bot.dialogs.staff.windows.parts import back_to, present
 from bot.states import Staff
@@ -91,7 +90,7 @@ roster_window = Window(
     cancel.roster_button,
     Button(T("◀️ Back"), id=ROSTER_BACK, on_click=desk.on_roster_back),
     state=Staff.roster,
-    getter=[getters.roster_getter, cancelling.roster_cancel_getter, minimum.minimum_getter],
+    getter=[getters.roster_getter, cancel_getters.roster_cancel_getter, minimum.minimum_getter],
     preview_data=ROSTER_PREVIEW | minimum.PREVIEW,
 )
 
