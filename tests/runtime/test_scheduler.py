@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.runtime.config import Settings
 from bot.runtime.scheduler import (
     build_scheduler,
+    check_minimums,
     fees_and_attendance,
     pass_on_expired_offers,
     release_unanswered,
@@ -46,8 +47,13 @@ async def test_periodic_jobs_run_at_their_configured_intervals_and_tolerate_a_bu
     assert jobs["stars_refunds"].trigger.interval == timedelta(seconds=600)
     assert jobs["stars_refunds_at_start"].func is complete_stars_refunds
     assert jobs["stars_refunds_at_start"].kwargs == {"at_start": True}
+    # sessions below their class's minimum: checked as often as offers, and at start-up
+    assert jobs["minimum_participants"].func is check_minimums
+    assert jobs["minimum_participants"].trigger.interval == timedelta(seconds=5)
+    assert jobs["minimum_participants"].next_run_time is not None
     assert set(jobs) == {
         "expire_offers",
+        "minimum_participants",
         "release_unconfirmed",
         "outbox",
         "fees",
