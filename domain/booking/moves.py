@@ -46,6 +46,7 @@ from domain.errors import (
     BookingNotFound,
     MoveTargetFull,
     NotAMoveTarget,
+    SessionCancelledByStaff,
     SessionNotFound,
 )
 from domain.notices import outbox
@@ -185,6 +186,8 @@ async def _ensure_target(
     db: AsyncSession, booking: Booking, target: ClassSession, now: datetime, policy: Policy
 ) -> None:
     old = booking.session
+    if target.cancelled_at is not None:  # cancelled as a whole by staff
+        raise SessionCancelledByStaff()
     programme = old.klass.programme
     ongoing = programme.kind == ProgrammeKind.ONGOING
     periods = await _periods(db)
@@ -434,7 +437,11 @@ async def move_targets(
     query = (
         select(ClassSession)
         .join(ProgrammeClass, ProgrammeClass.id == ClassSession.class_id)
-        .where(ClassSession.starts_at > now, ClassSession.id != old.id)
+        .where(
+            ClassSession.starts_at > now,
+            ClassSession.id != old.id,
+            ClassSession.cancelled_at.is_(None),  # cancelled by staff: takes no one
+        )
         .options(joinedload(ClassSession.klass))
         .order_by(ClassSession.starts_at, ClassSession.id)
     )

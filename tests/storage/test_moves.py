@@ -41,6 +41,7 @@ from domain.errors import (
     MovesUsedUp,
     MoveTargetFull,
     NotAMoveTarget,
+    SessionCancelledByStaff,
     TooLateToChange,
 )
 from domain.notices.events import BookingMoved, SessionReminder
@@ -62,6 +63,7 @@ from domain.storage.models import (
     WaitStatus,
 )
 from domain.timetable import packages
+from domain.timetable.cancellation import CancelTerms, cancel_whole_session
 from tests.support.catalog import PRAGUE, load
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -683,3 +685,25 @@ async def test_staff_move_a_package_session_past_its_cut_off_recorded_as_an_over
     async with db_factory() as db:
         slot = await db.get(PackageSlot, moved.booking_id)
     assert slot.override_by == 9
+
+
+async def test_a_session_cancelled_by_staff_is_no_target_and_is_not_listed(db_factory, sessions):
+    flow = sessions["flow"]
+    booking_id = await book(db_factory, ALICE, flow[0])
+    async with db_factory() as db:
+        await cancel_whole_session(
+            db, session_id=flow[2], staff_id=9, terms=CancelTerms(), now=NOW, policy=POLICY
+        )
+    async with db_factory() as db:
+        listed = await moves.move_targets(
+            db, booking_id=booking_id, actor=Actor.client(ALICE.id), now=NOW, policy=POLICY
+        )
+
+    assert flow[2] not in [target.id for target in listed]
+    assert flow[1] in [target.id for target in listed]
+    for actor in (Actor.client(ALICE.id), STAFF):
+        with pytest.raises(SessionCancelledByStaff):
+            await move(db_factory, booking_id, flow[2], actor)
+    row = await booking(db_factory, booking_id)
+    assert (row.session_id, row.status, row.moves) == (flow[0], BookingStatus.ACTIVE, 0)
+    await seats_match_bookings(db_factory)
