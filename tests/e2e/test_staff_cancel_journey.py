@@ -1,8 +1,10 @@
 """Staff cancellations through the real bot process and the fake Bot API: a session of five
 clients paid in different ways (Stars, credit, a pass, a course unit, unpaid) cancelled from
 its roster leaves each client's balance, pass and course grid right, with exactly one notice
-each and 🔁 Book another time leading to the class's other sessions; and one booking
-cancelled from the roster's client card, with no id typed."""
+each and 🔁 Book another time leading to the class's other sessions; one booking cancelled
+from the roster's client card, with no id typed; and one booking moved from the roster's
+client card into a full session (within the class's overload), with no id typed, the client
+told once in their language."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.dialogs.settings import language_name
+from bot.text.i18n import build_i18n
 from domain.billing import money
 from tests.e2e.conftest import import_text, soon
 from tests.e2e.harness import bot_process
@@ -20,6 +24,7 @@ pytestmark = pytest.mark.e2e
 SAM = 5001
 ALICE, BOB, CAROL, DAN, EVE = 1001, 1002, 1003, 1004, 1005
 NOTICE = "The studio cancelled"
+I18N = build_i18n("en")
 
 
 @pytest.fixture
@@ -263,3 +268,116 @@ async def test_staff_cancel_one_booking_from_the_roster_without_typing_ids(
         assert database.query(
             "select cancelled_by, cancel_waived from bookings where client_id = ?", ALICE
         ) == [(SAM, "")]
+
+
+@pytest.fixture
+async def small_room(tmp_path, env):
+    """One place per session, and one more only staff may fill."""
+    day = soon(3)
+    return await import_text(
+        tmp_path / "small.yaml",
+        f"""
+programmes:
+  - key: massage
+    title: Massage
+    kind: pay-as-you-go
+    classes:
+      - key: room
+        title: Room 1
+        capacity: 1
+        max_overload: 1
+        price: 40
+        sessions: ["{day} 09:00", "{day} 11:00"]
+""",
+        env,
+    )
+
+
+def translated_parts(msgid: str, locale: str) -> list[str]:
+    """The fixed parts of ``msgid`` in ``locale``, without markup and placeholders."""
+    with I18N.context(), I18N.use_locale(locale):
+        text = I18N.gettext(msgid)
+    assert text != msgid, f"no {locale} translation of {msgid!r}"
+    plain = re.sub(r"</?b>", "", text)
+    return [part for part in re.split(r"\{\w+\}", plain) if part.strip()]
+
+
+MOVED = (
+    "🔁 The studio moved your booking <b>{title}</b> to {when}. What paid for it still "
+    "does; open it in My bookings for its calendar file."
+)
+
+
+def seats(database) -> list[tuple]:
+    """Each session's seats_taken beside its active bookings, by start."""
+    return database.query(
+        "select s.id, s.seats_taken, (select count(*) from bookings b where b.session_id = s.id"
+        " and b.status = 'active') from sessions s order by s.starts_at"
+    )
+
+
+async def test_staff_move_one_booking_into_a_full_session_without_typing_ids(
+    fake, env, small_room, database
+):
+    alice, bob, sam = fake.user(ALICE, "Alice"), fake.user(BOB, "Bob"), fake.user(SAM, "Sam")
+    async with bot_process(fake, env=env):
+        await open_nine(fake, alice)
+        await alice.click("✅ Book")
+        await pay_invoice(alice, "💳 Pay 40 ⭐")
+        await alice.wait_message("Payment received")
+        await home(fake, alice)  # Alice speaks Czech with the bot from now on
+        await alice.click("🌐 Language and time zone")
+        await alice.click(language_name("cs"))
+        await home(fake, bob)  # Bob takes the one place at 11:00
+        await bob.click("📅 Book a session")
+        await bob.click("Massage")
+        await bob.click(re.compile(r"11:00\sAM"))
+        await bob.click("✅ Book")
+        (nine, _, _), (eleven, _, _) = seats(database)
+        ((booking_id,),) = database.query("select id from bookings where client_id = ?", ALICE)
+        ledger = "select kind, amount_minor from ledger where client_id = ? order by id"
+        assert database.query(ledger, ALICE) == [("charge", 40), ("payment", 40)]
+
+        await open_roster(fake, sam)
+        await sam.click("👤 Alice")
+        await sam.click("🔁 Move booking")
+        listed = sam.last_bot_message()
+        assert "Move the booking to (Prague time):" in listed.text
+        assert len(listed.button_texts) == 2  # the full 11:00 within the overload, and Back
+        await sam.click(re.compile(r"11:00\sAM · Room 1 · 1 left · overload"))
+        confirm = sam.last_bot_message()
+        assert "Move Alice's booking to Room 1," in confirm.text
+        assert "No fee is charged." in confirm.text
+        yes = confirm.button("✅ Yes, move it")
+        assert yes is not None
+        mark = fake.mark()
+        await sam.click("✅ Yes, move it")
+        done = await sam.wait_message("🔁 Moved to", since=mark)
+
+        assert re.search(r"🔁 Moved to .*11:00\sAM; the client is told\.", done.text)
+        assert database.query(
+            "select id, session_id, status from bookings where client_id = ?", ALICE
+        ) == [(booking_id, eleven, "active")]
+        assert seats(database) == [(nine, 0, 0), (eleven, 2, 2)]
+        assert database.query(ledger, ALICE) == [("charge", 40), ("payment", 40)]  # no fee
+
+        # the client is told once, through the outbox, in Czech
+        czech = translated_parts(MOVED, "cs")
+        await alice.wait_message(czech[0])
+        told = [m for m in alice.bot_messages() if czech[0] in m.text]
+        assert len(told) == 1
+        assert all(part in told[0].text for part in czech)
+        assert "Massage — Room 1" in told[0].text
+        assert [m for m in alice.bot_messages() if "The studio moved" in m.text] == []
+        moved_rows = "select state from outbox where recipient = ? and kind = 'booking_moved'"
+        await database.wait_for(moved_rows, [("sent",)], ALICE)
+
+        # a second tap on the confirmation (a lagging screen) moves nothing again
+        assert yes.callback_data is not None
+        await sam.click_data(yes.callback_data, confirm.message_id)
+        assert database.query(
+            "select id, session_id, status, moves from bookings where client_id = ?", ALICE
+        ) == [(booking_id, eleven, "active", 1)]
+        assert seats(database) == [(nine, 0, 0), (eleven, 2, 2)]
+        assert database.query(moved_rows, ALICE) == [("sent",)]
+        assert len([m for m in alice.bot_messages() if czech[0] in m.text]) == 1
