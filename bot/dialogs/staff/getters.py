@@ -214,9 +214,9 @@ async def client_getter(dialog_manager: DialogManager, deps: Deps, **_kwargs) ->
     if slot is not None:
         package_id, number, size = slot
         package_line = _(
-            "📦 Package {package}: session {slot} of {size} (booking {booking}). Staff may "
-            "/pkgcancel {booking}, /pkgmove {booking} SPOT_ID or /pkgrefund {package} AMOUNT "
-            "REASON."
+            "📦 Package {package}: session {slot} of {size} (booking {booking}). ❌ Cancel "
+            "booking and 🔁 Move booking below act on this session; /pkgrefund {package} "
+            "AMOUNT REASON refunds the package."
         ).format(package=package_id, slot=number, size=size, booking=booking_id)
     return {
         **account,
