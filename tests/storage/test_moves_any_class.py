@@ -14,7 +14,7 @@ from domain.billing.payments import balance, booking_due
 from domain.booking import moves
 from domain.booking.actor import Actor
 from domain.errors import DayLimitReached, MoveTargetFull, NotAMoveTarget
-from domain.storage.models import ClassSession, Client, ClientPass, ProgrammeClass
+from domain.storage.models import ClassSession, Client, ClientPass, Programme, ProgrammeClass
 from tests.storage.test_moves import (
     ALICE,
     BOB,
@@ -210,3 +210,16 @@ async def test_the_pass_entry_that_paid_it_follows_it_to_the_other_class(db_fact
         assert due is not None
         assert due.charged.minor == 500  # only Flow's fee, no price
     await seats_match_bookings(db_factory)
+
+
+async def test_importing_the_file_again_turns_it_on_and_off(db_factory):
+    await studio(db_factory, "no")
+
+    for flag, on, updated in (("yes", True, 1), ("yes", True, 0), ("no", False, 1)):
+        report = await load(db_factory, STUDIO.format(flag=flag))
+        async with db_factory() as db:
+            stored = await db.scalar(
+                select(Programme.move_any_class).where(Programme.key == "yoga")
+            )
+        assert stored is on, flag
+        assert report.updated["programmes"] == updated, flag
