@@ -101,6 +101,10 @@ PROBLEM_MESSAGES: dict[str, str] = {
         "Only a pay-as-you-go programme can offer entry passes: set kind: pay-as-you-go or "
         'remove "passes".'
     ),
+    "any_class_moves_not_ongoing": N_(
+        "An ongoing programme's sessions already move to any class of the programme within the "
+        'billing period: remove "reschedule_to_any_class".'
+    ),
     "pass_price_not_positive": N_("An entry pass needs a price above zero."),
     "course_price_not_positive": N_("A course needs a price above zero."),
     "course_needs_units": N_(

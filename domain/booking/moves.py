@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -198,9 +198,17 @@ async def _ensure_target(
         booking_programme_id=programme.id,
         ongoing=ongoing,
         period=rules.period_of(policy.local_day(old.starts_at), periods) if ongoing else None,
-        target=rules.MoveTarget(target.id, target.class_id, target.klass.programme_id, day),
+        target=rules.MoveTarget(
+            target.id,
+            target.class_id,
+            target.klass.programme_id,
+            day,
+            price_minor=target.klass.price_minor or 0,
+        ),
         starts_at=target.starts_at,
         now=now,
+        any_class=programme.move_any_class,
+        booking_price_minor=old.klass.price_minor or 0,
     )
     if target.klass.package_size:  # a package-only class is booked as a package
         raise NotAMoveTarget()
@@ -447,6 +455,11 @@ async def move_targets(
     )
     if ongoing and not in_package:
         query = query.where(ProgrammeClass.programme_id == programme.id)
+    elif programme.move_any_class and not in_package:  # any class of it at the same price
+        query = query.where(
+            ProgrammeClass.programme_id == programme.id,
+            func.coalesce(ProgrammeClass.price_minor, 0) == (klass.price_minor or 0),
+        )
     else:
         query = query.where(ClassSession.class_id == klass.id)
     if not in_package:

@@ -332,6 +332,7 @@ class MoveTarget:
     class_id: int
     programme_id: int
     day: date  # its local day
+    price_minor: int = 0  # its class's price per session (0: free or no price of its own)
 
 
 def ensure_move_target(
@@ -344,10 +345,14 @@ def ensure_move_target(
     target: MoveTarget,
     starts_at: datetime,
     now: datetime,
+    any_class: bool = False,
+    booking_price_minor: int = 0,
 ) -> None:
     """Where a booking may go: another session ahead, of its own class; for an ongoing class,
     of any class of its programme within the billing period of the session it leaves (any
-    time when no period holds that session)."""
+    time when no period holds that session); with ``any_class`` (the programme's
+    reschedule_to_any_class), of any class of its programme with the same price
+    (``booking_price_minor``: the price of the booking's class)."""
     if target.session_id == booking_session_id:
         raise NotAMoveTarget()
     if starts_at <= now:
@@ -358,7 +363,10 @@ def ensure_move_target(
         if period is not None and not period.contains(target.day):
             raise NotAMoveTarget()
     elif target.class_id != booking_class_id:
-        raise NotAMoveTarget()
+        if not any_class or target.programme_id != booking_programme_id:
+            raise NotAMoveTarget()
+        if target.price_minor != booking_price_minor:  # would need a second charge or a refund
+            raise NotAMoveTarget()
 
 
 def period_of(day: date, periods: Sequence[Period]) -> Period | None:

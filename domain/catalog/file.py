@@ -150,6 +150,9 @@ class ProgrammeSpec:
     fee_due_day: int = DEFAULT_FEE_DUE_DAY  # day of the month the monthly fee is due
     fees: tuple[FeeRowSpec, ...] = ()  # custom fee schedule, by due date; replaces monthly_fee
     attendance_credits: int | None = None  # sessions per period; None: no limit
+    # a booking may move to a session of any class of the programme of the same price (not
+    # for ongoing programmes: their sessions move within the programme anyway)
+    move_any_class: bool = False
 
 
 @dataclass(frozen=True)
@@ -744,6 +747,10 @@ class _Rules:
             )
         kind = entry.value("kind")
         self.billing(entry, kind)
+        if kind == "ongoing" and entry.value("reschedule_to_any_class"):
+            line = entry.key_line("reschedule_to_any_class")
+            at = entry.at("reschedule_to_any_class")
+            self.problems.add(at, "any_class_moves_not_ongoing", line=line, after=1)
         class_keys: set[str] = set()  # a class key is unique within its programme
         for class_ in entry.entries("classes", schema.Class):
             self.class_(class_, class_keys, kind)

@@ -306,6 +306,7 @@ def _programme_fields(spec: ProgrammeSpec) -> dict[str, object]:
         "monthly_fee_minor": spec.monthly_fee_minor,
         "fee_due_day": spec.fee_due_day,
         "attendance_credits": spec.attendance_credits,
+        "move_any_class": spec.move_any_class,
     }
 
 

@@ -655,6 +655,12 @@ class Programme(Entry):
         "period; no limit if left out.",
         None,
     )
+    move_any_class: YesNo = _field(
+        "Not for ongoing programmes: a client may move a booking to a session of any class of "
+        "the programme with the same price, not only of its own class.",
+        False,
+        alias="reschedule_to_any_class",
+    )
     classes: list[Class] = _field("What can be booked in this programme.", min_length=1)
     passes: list[Pass] = _field("Pay-as-you-go only: entry passes on sale.", [])
 

@@ -87,6 +87,9 @@ class Programme(Base):
     fee_due_day: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # seed 003 AttendanceCredit: sessions a client may attend per period (None: no limit)
     attendance_credits: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # catalog reschedule_to_any_class (pay-as-you-go / one-off): a booking may move to a
+    # session of any class of the programme with the same price, not only of its own class
+    move_any_class: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     classes: Mapped[list[ProgrammeClass]] = relationship(
         back_populates="programme", order_by="ProgrammeClass.title"

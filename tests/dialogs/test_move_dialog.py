@@ -207,3 +207,54 @@ async def test_after_the_cut_off_the_card_says_until_when_moving_was_possible(db
 
     assert "Moving it to another time was possible until Monday, November 30, 2026, 6:00 PM" in card
     assert "🔁 Move to another time" not in chat.buttons()
+
+
+ANY_CLASS = """
+programmes:
+  - key: yoga
+    title: Yoga
+    reschedule_to_any_class: yes
+    classes:
+      - key: morning
+        title: Morning flow
+        capacity: 2
+        price: "12.00"
+        sessions: [2026-12-01 18:00]
+      - key: evening
+        title: Evening calm
+        capacity: 2
+        price: "12.00"
+        sessions: [2026-12-02 20:00]
+      - key: dear
+        title: Master class
+        capacity: 2
+        price: "30.00"
+        sessions: [2026-12-02 18:00]
+"""
+
+
+async def test_with_reschedule_to_any_class_the_list_offers_another_class_of_the_same_price(
+    db_factory, clock
+):
+    await load(db_factory, ANY_CLASS)
+    async with db_factory() as db:
+        ids = list(await db.scalars(select(ClassSession.id).order_by(ClassSession.starts_at)))
+        booked = await book_session(db, client=ALICE, session_id=ids[0], now=clock())
+    chat = staff_chats(db_factory, clock, bot_type=DocumentBot)(ALICE.id)
+    await chat.send("/start")
+    await chat.click("My bookings")
+    await chat.click("Tue, Dec 1")
+
+    listed = await chat.click("Move to another time")
+
+    assert "Move it to (Prague time):" in listed
+    # the other class at the same price, with its title; not the master class (30.00)
+    assert "Wed, Dec 2, 8:00 PM · Evening calm · 2 left" in chat.buttons()
+    assert not any("Master class" in button for button in chat.buttons())
+    confirm = await chat.click("Wed, Dec 2")
+    assert "to <b>Wednesday, December 2, 2026, 8:00 PM</b>?" in confirm
+    moved = await chat.click("Yes, move it")
+
+    assert "🔁 Moved to Wednesday, December 2, 2026" in moved
+    row = await booking(db_factory, booked.card.id)
+    assert row.session_id == ids[2]

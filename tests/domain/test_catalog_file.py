@@ -1356,6 +1356,10 @@ BAD_FILES: dict[str, tuple[str, int]] = {
         PASSES.format(kind="ongoing", entries=10, price="90"),
         6,
     ),
+    "any_class_moves_not_ongoing": (
+        with_programme("kind: ongoing", "reschedule_to_any_class: yes"),
+        5,
+    ),
     "course_price_not_positive": (COURSES.format(price="0", units="{massage: 5}"), 24),
     "course_needs_units": (COURSES.format(price="200", units="{}"), 25),
     "course_unknown_service": (COURSES.format(price="200", units="{facial: 5}"), 25),

@@ -1,5 +1,6 @@
 """A class's terms for moving a booking in the catalog file: reschedule_until, reschedule_fee
-and reschedules_max, read with their defaults and refused out of range."""
+and reschedules_max, read with their defaults and refused out of range; a programme's
+reschedule_to_any_class, refused on an ongoing programme."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from tests.domain.test_catalog_file import (
     ONE_SESSION,
     VALID_CLASS,
     codes_and_lines,
+    only_programme,
     parse,
     with_class,
+    with_programme,
 )
 
 
@@ -40,3 +43,20 @@ def test_out_of_range_move_fields_are_refused_on_their_lines():
     ):
         problems = codes_and_lines(with_class(*VALID_CLASS, ONE_SESSION, field))
         assert [at for at, _code in problems] == [line], (field, problems)
+
+
+def test_a_programme_moves_within_each_class_by_default():
+    assert only_programme(with_programme()).move_any_class is False
+
+
+def test_reschedule_to_any_class_is_read_on_pay_as_you_go_and_one_off_programmes():
+    for kind in ("pay-as-you-go", "one-off"):
+        text = with_programme(f"kind: {kind}", "reschedule_to_any_class: yes")
+        assert only_programme(text).move_any_class is True, kind
+    text = with_programme("kind: ongoing", "reschedule_to_any_class: no")
+    assert only_programme(text).move_any_class is False
+
+
+def test_reschedule_to_any_class_on_an_ongoing_programme_is_refused_on_its_line():
+    text = with_programme("kind: ongoing", "reschedule_to_any_class: yes")
+    assert codes_and_lines(text) == [(5, "any_class_moves_not_ongoing")]

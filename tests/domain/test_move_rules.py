@@ -63,8 +63,8 @@ def test_a_started_session_is_not_moved_by_its_client():
         rules.MovePolicy(0).ensure_client_may_move(moves=0, starts_at=START, now=START, zone=PRAGUE)
 
 
-def target(session_id=2, class_id=10, programme_id=100, day=date(2026, 12, 12)):
-    return rules.MoveTarget(session_id, class_id, programme_id, day)
+def target(session_id=2, class_id=10, programme_id=100, day=date(2026, 12, 12), price_minor=0):
+    return rules.MoveTarget(session_id, class_id, programme_id, day, price_minor)
 
 
 def test_a_pay_as_you_go_booking_moves_within_its_class_only():
@@ -111,6 +111,25 @@ def test_an_ongoing_class_session_moves_within_its_programme_and_billing_period(
             rules.ensure_move_target(
                 **BOOKED, ongoing=True, period=autumn, target=wrong, starts_at=START, now=now
             )
+
+
+def test_with_any_class_a_booking_moves_to_a_class_of_its_programme_at_the_same_price():
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    moving = {**BOOKED, "ongoing": False, "period": None, "starts_at": START, "now": now}
+    priced = {**moving, "any_class": True, "booking_price_minor": 2000}
+    rules.ensure_move_target(**priced, target=target(class_id=11, price_minor=2000))
+    rules.ensure_move_target(**priced, target=target(price_minor=2000))  # its own class
+    for wrong in (
+        target(class_id=11, price_minor=3000),  # another price: a second charge or a refund
+        target(class_id=11, price_minor=0),
+        target(class_id=11, programme_id=101, price_minor=2000),  # another programme
+    ):
+        with pytest.raises(NotAMoveTarget):
+            rules.ensure_move_target(**priced, target=wrong)
+    with pytest.raises(NotAMoveTarget):  # off: its own class only, whatever the price
+        rules.ensure_move_target(
+            **moving, booking_price_minor=2000, target=target(class_id=11, price_minor=2000)
+        )
 
 
 def test_period_of_finds_the_period_holding_a_day():
