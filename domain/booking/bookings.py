@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -198,15 +198,22 @@ async def _ensure_client_may_book(db: AsyncSession, opening: _Opening, rank: int
     if klass.package_size:
         raise PackageOnly(size=klass.package_size)
     await ensure_eligible(db, client_id, klass.programme, opening.now, policy, client_rank=rank)
-    await _ensure_within_limits(db, client_id, session, policy)
+    await ensure_within_limits(db, client_id, session, policy)
     day = policy.local_day(session.starts_at)
     await credits.ensure_credit_for(db, client_id, klass.programme, day, policy)
 
 
-async def _ensure_within_limits(
-    db: AsyncSession, client_id: int, session: ClassSession, policy: Policy
+async def ensure_within_limits(
+    db: AsyncSession,
+    client_id: int,
+    session: ClassSession,
+    policy: Policy,
+    *,
+    besides: int | None = None,
 ) -> None:
-    """The class's per-day / per-week limit of bookings per client (local days)."""
+    """The class's per-day / per-week limit of bookings per client (local days), for a
+    booking of ``session``; ``besides``: a booking of the client's not to count (the one
+    being moved there)."""
     klass = session.klass
     if klass.max_per_day is None and klass.max_per_week is None:
         return
@@ -216,6 +223,7 @@ async def _ensure_within_limits(
         .where(
             Booking.client_id == client_id,
             Booking.status == BookingStatus.ACTIVE,
+            Booking.id != besides if besides is not None else true(),
             ClassSession.class_id == klass.id,
         )
     )

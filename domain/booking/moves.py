@@ -35,7 +35,7 @@ from domain.billing.payments import (
 )
 from domain.booking import rules
 from domain.booking.actor import Actor
-from domain.booking.bookings import load_booking
+from domain.booking.bookings import ensure_within_limits, load_booking
 from domain.booking.seats import load_session, release_seat, take_seat
 from domain.errors import (
     AlreadyBooked,
@@ -149,7 +149,7 @@ async def _move(
         raise SessionNotFound()
     await _ensure_target(db, booking, target, now, policy)
     if not actor.by_staff:
-        await _ensure_within_limits(db, booking, target, policy)
+        await ensure_within_limits(db, booking.client_id, target, policy, besides=booking.id)
     # the booking first, then the seats: a second device or a cancel racing this booking
     # finds it changed (and waits on its row lock on PostgreSQL rather than deadlock)
     await _move_row(db, booking, target, actor, now)
@@ -214,31 +214,6 @@ async def _ensure_target(
         raise NotAMoveTarget()
     if not await _payment_covers(db, booking, day):
         raise NotAMoveTarget()
-
-
-async def _ensure_within_limits(
-    db: AsyncSession, booking: Booking, target: ClassSession, policy: Policy
-) -> None:
-    """The target class's per-day / per-week limit, counting the client's other bookings."""
-    klass = target.klass
-    if klass.max_per_day is None and klass.max_per_week is None:
-        return
-    starts = await db.scalars(
-        select(ClassSession.starts_at)
-        .join(Booking, Booking.session_id == ClassSession.id)
-        .where(
-            Booking.client_id == booking.client_id,
-            Booking.status == BookingStatus.ACTIVE,
-            Booking.id != booking.id,
-            ClassSession.class_id == klass.id,
-        )
-    )
-    rules.ensure_within_limits(
-        day=policy.local_day(target.starts_at),
-        booked_days=[policy.local_day(s) for s in starts],
-        max_per_day=klass.max_per_day,
-        max_per_week=klass.max_per_week,
-    )
 
 
 async def _periods(db: AsyncSession) -> list[rules.Period]:
