@@ -425,7 +425,7 @@ async def _taken_off_class(db: UnitOfWork, fmt: Formatter, event: TakenOffClass)
         lines.append(
             ngettext("Your session cancelled:", "Your {n} sessions cancelled:", n).format(n=n)
         )
-        lines += [f"• {fmt.long_when(start)}" for start in about.starts]
+        lines += [f"• {fmt.short_when(start)}" for start in about.starts]
     elif n:
         lines.append(
             ngettext(
@@ -433,7 +433,7 @@ async def _taken_off_class(db: UnitOfWork, fmt: Formatter, event: TakenOffClass)
                 "{n} sessions cancelled, from {first} to {last}.",
                 n,
             ).format(
-                n=n, first=fmt.long_when(about.starts[0]), last=fmt.long_when(about.starts[-1])
+                n=n, first=fmt.short_when(about.starts[0]), last=fmt.short_when(about.starts[-1])
             )
         )
     if event.reason:
