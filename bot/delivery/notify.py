@@ -422,9 +422,7 @@ async def _taken_off_class(db: UnitOfWork, fmt: Formatter, event: TakenOffClass)
     lines = [_("🚪 The studio took you off <b>{title}</b>.").format(title=title)]
     n = len(about.starts)
     if 0 < n <= MOST_LISTED:
-        lines.append(
-            ngettext("Your session cancelled:", "Your {n} sessions cancelled:", n).format(n=n)
-        )
+        lines.append(ngettext("{n} session cancelled:", "{n} sessions cancelled:", n).format(n=n))
         lines += [f"• {fmt.short_when(start)}" for start in about.starts]
     elif n:
         lines.append(
