@@ -14,7 +14,7 @@ from datetime import datetime
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.delivery import undersubscribed
@@ -43,10 +43,12 @@ from domain.notices.events import (
     PaymentNudge,
     PaymentReceived,
     Promoted,
+    QuietRefundRefused,
     ReservationRequest,
     SessionReminder,
     SpotOffered,
     StaffCancelled,
+    TakenOffClass,
     UndersubscribedCancelled,
 )
 from domain.storage.db import UnitOfWork
@@ -161,6 +163,10 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
             return await _payment_received(db, deps, fmt, event)
         if isinstance(event, StaffCancelled):
             return await _staff_cancelled(db, fmt, event)
+        if isinstance(event, TakenOffClass):
+            return await _taken_off_class(db, fmt, event)
+        if isinstance(event, QuietRefundRefused):
+            return await _quiet_refund_refused(db, fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -375,14 +381,7 @@ async def _staff_cancelled(db: UnitOfWork, fmt: Formatter, event: StaffCancelled
     lines = [head.format(title=title, when=when)]
     if event.reason:
         lines.append(_("Reason: {reason}").format(reason=html(event.reason)))
-    money_lines = (
-        (event.stars_minor, _("{amount} goes back to you through Telegram.")),
-        (event.credit_minor, _("{amount} is credit on your balance: it pays your next booking.")),
-        (event.other_minor, _("{amount} will be paid back to you by the studio.")),
-    )
-    for amount, line in money_lines:
-        if amount:
-            lines.append(line.format(amount=fmt.money(amount)))
+    lines += _money_back(fmt, event)
     returned = {
         "entry": _("Your pass entry is back."),
         "unit": _("Your course unit is free again."),
@@ -397,6 +396,90 @@ async def _staff_cancelled(db: UnitOfWork, fmt: Formatter, event: StaffCancelled
         callback_data=BookAgain(session_id=event.session_id).pack(),
     )
     return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[[button]]))
+
+
+def _money_back(fmt: Formatter, event: StaffCancelled | TakenOffClass) -> list[str]:
+    """What money came back: through Telegram, as credit, by the studio (card or cash)."""
+    money_lines = (
+        (event.stars_minor, _("{amount} goes back to you through Telegram.")),
+        (event.credit_minor, _("{amount} is credit on your balance: it pays your next booking.")),
+        (event.other_minor, _("{amount} will be paid back to you by the studio.")),
+    )
+    return [line.format(amount=fmt.money(amount)) for amount, line in money_lines if amount]
+
+
+# a client taken off a class with more sessions ahead than this is told how many, not when
+MOST_LISTED = 10
+
+
+async def _taken_off_class(db: UnitOfWork, fmt: Formatter, event: TakenOffClass) -> Rendered | None:
+    """One notice for a client taken off a class: the class, the sessions cancelled (their
+    times, or how many when there are many), why, and what came back in all."""
+    about = await batch.taken_off(db, event.class_id, event.client_id, event.booking_ids)
+    if about is None:
+        return None
+    title = html(f"{about.programme_title} — {about.class_title}")
+    lines = [_("🚪 The studio took you off <b>{title}</b>.").format(title=title)]
+    n = len(about.starts)
+    if 0 < n <= MOST_LISTED:
+        lines.append(ngettext("{n} session cancelled:", "{n} sessions cancelled:", n).format(n=n))
+        lines += [f"• {fmt.short_when(start)}" for start in about.starts]
+    elif n:
+        lines.append(
+            ngettext(
+                "{n} session cancelled, from {first} to {last}.",
+                "{n} sessions cancelled, from {first} to {last}.",
+                n,
+            ).format(
+                n=n, first=fmt.short_when(about.starts[0]), last=fmt.short_when(about.starts[-1])
+            )
+        )
+    if event.reason:
+        lines.append(_("Reason: {reason}").format(reason=html(event.reason)))
+    lines += _money_back(fmt, event)
+    counts = (
+        (
+            event.entries,
+            ngettext("{n} pass entry is back.", "{n} pass entries are back.", event.entries),
+        ),
+        (
+            event.units,
+            ngettext(
+                "{n} course unit is free again.", "{n} course units are free again.", event.units
+            ),
+        ),
+        (
+            event.makeups_back,
+            ngettext(
+                "{n} make-up credit you had used is back.",
+                "{n} make-up credits you had used are back.",
+                event.makeups_back,
+            ),
+        ),
+        (
+            event.makeups,
+            ngettext(
+                "You have {n} make-up credit: use it for another session of the programme.",
+                "You have {n} make-up credits: use them for other sessions of the programme.",
+                event.makeups,
+            ),
+        ),
+    )
+    lines += [text.format(n=count) for count, text in counts if count]
+    return Rendered("\n".join(lines))
+
+
+async def _quiet_refund_refused(
+    db: UnitOfWork, fmt: Formatter, event: QuietRefundRefused
+) -> Rendered:
+    """A Stars refund the client was told goes back through Telegram did not go through."""
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
+    title = html(f"{card.programme_title} — {card.class_title}") if card else ""
+    text = _(
+        "⚠️ The refund of {amount} for <b>{title}</b> could not go through Telegram; the "
+        "studio has been told and will sort it out."
+    )
+    return Rendered(text.format(amount=fmt.money(event.amount_minor), title=title))
 
 
 async def _payment_received(

@@ -13,7 +13,9 @@ transaction:
 2. Telegram is asked, outside any transaction (the database is not held meanwhile).
 3. the answer is recorded: *done* writes the ledger's refund line; *refused* holds the money
    again (Telegram's reason kept for staff); no answer (timeout, network) leaves it *unknown*.
-   The client is told (MoneyReturned, through the outbox) of what actually went back.
+   The client is told (MoneyReturned, through the outbox) of what actually went back; of a
+   *quiet* refund (a staff cancellation's notice already said it goes back) refused, they are
+   told it did not go through (QuietRefundRefused), in the same transaction.
 
 A crash between the phases leaves requests open: :func:`retry_stars_refunds` (at start-up and
 periodically) asks Telegram again — a payment it already refunded answers
@@ -42,7 +44,7 @@ from domain.errors import (
     StarsRefundUnanswered,
 )
 from domain.notices import outbox
-from domain.notices.events import MoneyReturned
+from domain.notices.events import MoneyReturned, QuietRefundRefused
 from domain.storage.models import Booking, LedgerEntry, Package, PackageSlot, RefundRequest
 
 log = logging.getLogger(__name__)
@@ -406,11 +408,13 @@ async def _record_answers(
     transaction: each open request takes its answer (one someone else settled meanwhile stays
     as it is); a done one writes its ledger refund line. The client is told in one message of
     what went back: the Stars refunds done, and the refund's other parts (written in phase 1)
-    with the request's first outcome. Returns each request as it now stands, and whether this
-    answer changed it."""
+    with the request's first outcome. A *quiet* request (its cancellation already told the
+    client it goes back) that Telegram refuses tells the client it did not (QuietRefundRefused).
+    Returns each request as it now stands, and whether this answer changed it."""
     await lock_account(db, client_id)  # settlers of one client's refunds run one at a time
     result: list[tuple[RefundRequest, bool]] = []
     back, credit, told_ids = 0, 0, []
+    refused: list[QuietRefundRefused] = []
     for request_id, answer in answers:
         request = await db.get(RefundRequest, request_id, populate_existing=True)
         if request is None or request.client_id != client_id:
@@ -432,6 +436,16 @@ async def _record_answers(
         elif state == RefundState.REFUSED:
             request.refused_why, request.settled_at = answer.why, now
             log.warning("Telegram refused the refund of %s: %s", request.charge_id, answer.why)
+            if request.quiet:  # the client was told it goes back: now they hear it did not
+                refused.append(
+                    QuietRefundRefused(
+                        client_id,
+                        request.id,
+                        request.booking_id,
+                        request.amount_minor,
+                        request.currency,
+                    )
+                )
         if request.others_minor:  # the refund's other parts went back in phase 1
             back += request.others_minor
             credit += request.others_credit_minor
@@ -441,6 +455,7 @@ async def _record_answers(
     if back:
         about = result[0][0].booking_id
         await outbox.record(db, [MoneyReturned(client_id, about, back, credit, told_ids[0])], now)
+    await outbox.record(db, refused, now)
     await db.commit()
     return result
 

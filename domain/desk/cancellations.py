@@ -30,7 +30,7 @@ from domain.booking.seats import release_seat
 from domain.courses import units as course_units
 from domain.errors import BookingNotFound, NotEnrolled
 from domain.notices import outbox
-from domain.notices.events import Event, StaffCancelled
+from domain.notices.events import Event, StaffCancelled, TakenOffClass
 from domain.policy import Policy
 from domain.storage.db import rolled_back_unless_committed
 from domain.storage.models import (
@@ -146,8 +146,9 @@ async def take_off_class(
     policy: Policy,
 ) -> ClientCancelled:
     """Staff take a client off an ongoing class: the enrolment ends, each of its sessions
-    still ahead is cancelled under ``terms`` (one notice each), the place goes to the class's
-    waiting list; commits. Raises NotEnrolled (also for a second tap)."""
+    still ahead is cancelled under ``terms``, the place goes to the class's waiting list, and
+    the client gets one notice of it all (TakenOffClass); commits. Raises NotEnrolled (also
+    for a second tap)."""
     async with rolled_back_unless_committed(db):
         enrolment = await db.scalar(
             select(Enrolment).where(
@@ -176,14 +177,44 @@ async def take_off_class(
             booking = await load_booking(db, booking_id)
             assert booking is not None
             one = await settle_booking(
-                db, booking, staff_id=staff_id, terms=terms, now=now, policy=policy
+                db, booking, staff_id=staff_id, terms=terms, now=now, policy=policy, tell=False
             )
             settled.append(one)
-            events.append(one.event)
             events.extend(await release_seat(db, booking.session_id, now, policy))
+        told = _taken_off(enrolment, settled, terms, policy)
+        await outbox.record(db, [told], now)
+        events.insert(0, told)
         events.extend(await promote_class(db, class_id, now, policy))
         await db.commit()
     return ClientCancelled(settled, events)
+
+
+def _taken_off(
+    enrolment: Enrolment, settled: list[Settled], terms: CancelTerms, policy: Policy
+) -> TakenOffClass:
+    """The one notice of a client taken off a class: what it cancelled and gave back, in all."""
+
+    def total(what: str) -> int:
+        return sum(getattr(s, what) for s in settled)
+
+    def back(what: str) -> int:
+        return sum(1 for s in settled if s.returned == what)
+
+    return TakenOffClass(
+        enrolment.client_id,
+        enrolment.id,
+        enrolment.class_id,
+        tuple(s.booking_id for s in settled),
+        settled[0].currency if settled else policy.currency,
+        stars_minor=total("stars_minor"),
+        credit_minor=total("credit_minor"),
+        other_minor=total("other_minor"),
+        entries=back("entry"),
+        units=back("unit"),
+        makeups_back=back("makeup"),
+        makeups=sum(1 for s in settled if s.makeup),
+        reason=terms.reason,
+    )
 
 
 async def settle_booking(
@@ -196,11 +227,14 @@ async def settle_booking(
     policy: Policy,
     whole_session: bool = False,
     automatic: bool = False,
+    tell: bool = True,
 ) -> Settled:
     """Cancel ``booking`` (loaded with its session, class, programme) as staff, within the
     caller's transaction: marked with the override, what it used given back or not, its
-    money settled per ``terms``, its reminders and nudges dropped, the client told. The seat
-    is left to the caller (freed to the waiting list, or the whole session closed)."""
+    money settled per ``terms``, its reminders and nudges dropped, the client told (unless
+    ``tell`` is off: the caller tells them of several bookings at once, with ``event``'s
+    figures). The seat is left to the caller (freed to the waiting list, or the whole session
+    closed)."""
     by = BOT_STAFF_ID if staff_id is None else staff_id
     await withdraw(
         db, booking, now, cancelled_by=by, cancel_reason=terms.reason, cancel_waived=terms.waived
@@ -238,7 +272,8 @@ async def settle_booking(
         reason=terms.reason,
         automatic=automatic,
     )
-    await outbox.record(db, [event], now)
+    if tell:
+        await outbox.record(db, [event], now)
     return Settled(
         booking.id,
         booking.client_id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,3 +77,34 @@ async def awaits_answer(db: AsyncSession, booking_id: int) -> bool:
     """A spot staff reserved for the client still waits for their Confirm or Decline."""
     booking = await db.get(Booking, booking_id)
     return booking is not None and booking.confirmed_at is None and booking.hold_until is not None
+
+
+@dataclass(frozen=True)
+class TakenOff:
+    """What the notice of a client taken off a class names: the class, and the starts of the
+    sessions it cancelled (earliest first)."""
+
+    programme_title: str
+    class_title: str
+    starts: list[datetime]
+
+
+async def taken_off(
+    db: AsyncSession, class_id: int, client_id: int, booking_ids: Sequence[int]
+) -> TakenOff | None:
+    """The class and the sessions of ``booking_ids`` (the client's own only); None when the
+    class is gone."""
+    klass = await db.get(ProgrammeClass, class_id, options=[joinedload(ProgrammeClass.programme)])
+    if klass is None:
+        return None
+    starts: list[datetime] = []
+    if booking_ids:
+        starts = list(
+            await db.scalars(
+                select(ClassSession.starts_at)
+                .join(Booking, Booking.session_id == ClassSession.id)
+                .where(Booking.id.in_(list(booking_ids)), Booking.client_id == client_id)
+                .order_by(ClassSession.starts_at)
+            )
+        )
+    return TakenOff(klass.programme.title, klass.title, starts)

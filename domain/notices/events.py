@@ -312,6 +312,56 @@ class StaffCancelled(_ToClient):
         return f"staff_cancelled:{self.booking_id}"
 
 
+@dataclass(frozen=True)
+class TakenOffClass(_ToClient):
+    """Staff took the client off an ongoing class (their enrolment ``enrolment_id`` ended):
+    one notice for all of it. ``booking_ids``: the sessions ahead it cancelled. What came back,
+    in total over them: ``stars_minor`` through Telegram, ``credit_minor`` to their balance,
+    ``other_minor`` by card or cash (staff pay it); ``entries`` pass entries, ``units`` course
+    units, ``makeups_back`` make-up credits they had used; ``makeups`` make-up credits given.
+    ``reason``: what staff typed, shown as typed."""
+
+    kind: ClassVar[str] = "taken_off_class"
+    client_id: int
+    enrolment_id: int
+    class_id: int
+    booking_ids: tuple[int, ...]
+    currency: str
+    stars_minor: int = 0
+    credit_minor: int = 0
+    other_minor: int = 0
+    entries: int = 0
+    units: int = 0
+    makeups_back: int = 0
+    makeups: int = 0
+    reason: str | None = None
+
+    def __post_init__(self) -> None:  # read back from JSON as a list
+        object.__setattr__(self, "booking_ids", tuple(int(b) for b in self.booking_ids))
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"taken_off_class:{self.enrolment_id}"
+
+
+@dataclass(frozen=True)
+class QuietRefundRefused(_ToClient):
+    """Telegram refused for good a Stars refund the client had already been told was going
+    back (a staff cancellation's, recorded *quiet*): they are told it did not go through.
+    ``request_id``: the refund request."""
+
+    kind: ClassVar[str] = "quiet_refund_refused"
+    client_id: int
+    request_id: int
+    booking_id: int
+    amount_minor: int
+    currency: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"quiet_refund_refused:{self.request_id}"
+
+
 Event = (
     Promoted
     | SpotOffered
@@ -330,6 +380,8 @@ Event = (
     | MoneyReturned
     | PaymentReceived
     | StaffCancelled
+    | TakenOffClass
+    | QuietRefundRefused
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -351,5 +403,7 @@ EVENT_KINDS: dict[str, type[Event]] = {
         MoneyReturned,
         PaymentReceived,
         StaffCancelled,
+        TakenOffClass,
+        QuietRefundRefused,
     )
 }

@@ -1,7 +1,9 @@
 """Staff cancellations in the staff dialog, in-process: a booking cancelled from the client
 card (choices, a typed reason, the confirmation), the client told once in their notice with
 🔁 Book another time; a whole session cancelled from the roster with its preview and Stars
-refunded through Telegram; a stale confirmation or a forged choice changing nothing."""
+refunded through Telegram; a stale confirmation or a forged choice changing nothing; a client
+taken off a class told once (their language, their time zone, a count when many); a Stars
+refund Telegram refuses after the client was told it goes back corrected in one message."""
 
 from __future__ import annotations
 
@@ -242,4 +244,131 @@ async def test_a_client_is_taken_off_an_ongoing_class_from_their_card(db_factory
         assert await db.scalar(select(Enrolment.status)) == "left"
         assert await db.scalar(select(MakeupCredit.id)) is None
     assert await statuses(db_factory) == ["cancelled"] * 3
-    assert len(told(staff, ALICE.id)) == 3
+    # one notice for it all, not one per session, and nothing to book instead
+    [notice] = [m for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id]
+    lines = notice.text.split("\n")
+    assert lines[0] == "🚪 The studio took you off <b>Pottery — Tuesday wheel</b>."
+    assert lines[1] == "3 sessions cancelled:"
+    assert [line for line in lines if line.startswith("• ")] == [
+        "• Tue, Dec 1, 6:00\u202fPM",
+        "• Tue, Dec 8, 6:00\u202fPM",
+        "• Tue, Dec 15, 6:00\u202fPM",
+    ]
+    assert "Reason: Moved away" in lines
+    assert "make-up" not in notice.text
+    assert notice.reply_markup is None
+
+
+async def take_alice_off(db_factory, clock, catalog: str, **client) -> list[SendMessage]:
+    """Alice (with ``client``'s language, time zone) enrolled in the catalog's one ongoing
+    class and taken off it from her card with the default choices; what she was sent."""
+    from domain.booking.ongoing import enrol_in_class
+    from domain.storage.models import ProgrammeClass
+
+    await load(db_factory, catalog)
+    policy = Policy(zone=PRAGUE, currency="EUR", reminders=())
+    async with db_factory() as db:
+        class_id = await db.scalar(select(ProgrammeClass.id))
+        await enrol_in_class(db, client=ALICE, class_id=class_id, now=clock(), policy=policy)
+        if client:
+            await db.execute(update(Client).where(Client.id == ALICE.id).values(**client))
+        await db.commit()
+    staff = staff_chats(db_factory, clock, bot_type=TelegramBot)()
+    await staff.send("/admin")
+    await staff.click("Tue, Dec 1")
+    await staff.click("👤 Alice")
+    await staff.click("🚪 Take off the class")
+    await staff.click("➡️ Next")
+    await staff.click("⏭ No reason")
+    await staff.click("✅ Yes, cancel")
+    return [m for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id]
+
+
+async def test_a_client_taken_off_a_class_is_told_once_in_their_language_and_zone(
+    db_factory, clock
+):
+    [notice] = await take_alice_off(
+        db_factory, clock, POTTERY, language_code="cs", time_zone="America/New_York"
+    )
+    lines = notice.text.split("\n")
+    assert lines[0] == "🚪 Studio vás odhlásilo z <b>Pottery — Tuesday wheel</b>."
+    assert lines[1] == "Zrušeny 3 termíny:"
+    starts = [line for line in lines if line.startswith("• ")]
+    assert len(starts) == 3
+    # 18:00 in Prague is 12:00 in New York
+    assert all("12:00" in line and "18:00" not in line for line in starts)
+    assert lines[-1] == "Máte 3 náhradní lekce: využijte je na jiné termíny programu."
+
+
+LONG_POTTERY = POTTERY.replace(
+    "sessions: [2026-12-01 18:00, 2026-12-08 18:00, 2026-12-15 18:00]",
+    "sessions: [" + ", ".join(f"2026-12-{d:02} 18:00" for d in range(1, 13)) + "]",
+)
+
+
+async def test_a_client_taken_off_many_sessions_is_told_how_many(db_factory, clock):
+    [notice] = await take_alice_off(db_factory, clock, LONG_POTTERY)
+    lines = notice.text.split("\n")
+    assert lines[1] == (
+        "12 sessions cancelled, from Tue, Dec 1, 6:00\u202fPM to Sat, Dec 12, 6:00\u202fPM."
+    )
+    assert not any(line.startswith("• ") for line in lines)
+    assert lines[-1] == (
+        "You have 12 make-up credits: use them for other sessions of the programme."
+    )
+
+
+async def test_a_stars_refund_telegram_refuses_after_the_notice_is_corrected(
+    chat_for, dec_1, db_factory
+):
+    staff = chat_for()
+    staff.bot.refund_error = "Bad Request: BALANCE_TOO_LOW"
+    await alices_card(staff)
+    await staff.click("❌ Cancel booking")
+    await staff.click("➡️ Next")
+    await staff.click("⏭ No reason")
+
+    roster = await staff.click("✅ Yes, cancel")
+
+    assert "⚠️ Telegram refused to refund 50 ⭐" in roster
+    notice, correction = [m for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id][-2:]
+    assert "50 ⭐ goes back to you through Telegram." in notice.text
+    assert correction.text == (
+        "⚠️ The refund of 50 ⭐ for <b>Clay — Wheel</b> could not go through Telegram; the "
+        "studio has been told and will sort it out."
+    )
+
+
+async def test_a_refused_stars_refund_is_corrected_in_the_clients_language(
+    chat_for, dec_1, db_factory
+):
+    async with db_factory() as db:
+        await db.execute(update(Client).where(Client.id == ALICE.id).values(language_code="ru"))
+        await db.commit()
+    staff = chat_for()
+    staff.bot.refund_error = "Bad Request: BALANCE_TOO_LOW"
+    await staff.send("/admin")
+    await staff.click("Tue, Dec 1")
+    await staff.click("🚫 Cancel session")
+    await staff.click("➡️ Next")
+    await staff.click("⏭ No reason")
+    await staff.click("✅ Yes, cancel")
+
+    alices = [m.text for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id]
+    assert alices[-1].startswith("⚠️ Возврат 50 ⭐ за <b>Clay — Wheel</b> через Telegram не прошёл")
+    # Bob paid nothing: nothing to correct
+    assert not any("⚠️" in m.text for m in staff.bot.of(SendMessage) if m.chat_id == BOB.id)
+
+
+async def test_a_stars_refund_unanswered_is_not_corrected(chat_for, dec_1, db_factory):
+    staff = chat_for()
+    staff.bot.refund_error = "timeout"
+    await alices_card(staff)
+    await staff.click("❌ Cancel booking")
+    await staff.click("➡️ Next")
+    await staff.click("⏭ No reason")
+    await staff.click("✅ Yes, cancel")
+
+    assert not any(
+        "could not go through" in m.text for m in staff.bot.of(SendMessage) if m.chat_id == ALICE.id
+    )

@@ -1,9 +1,10 @@
 """Staff cancellations on a real database (SQLite and PostgreSQL): a whole session of clients
 paid in every way (Stars, credit, a pass, a course unit, unpaid) cancelled in one transaction
 with one notice each; a single booking cancelled under each choice of terms; a client taken
-off an ongoing class; bad input (someone else's or an unknown booking, a second tap, a
-started session) changing nothing; and a session cancelled while clients tap Book on it
-leaving no booking on it."""
+off an ongoing class with one notice for it all; a Stars refund the client was told of that
+Telegram refuses telling them once (none when accepted, none yet unanswered); bad input
+(someone else's or an unknown booking, a second tap, a started session) changing nothing;
+and a session cancelled while clients tap Book on it leaving no booking on it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from domain.billing import money
 from domain.billing.payments import InvoiceFor, apply_payment, balance, booking_item
-from domain.billing.refunds import ask_requested
+from domain.billing.refunds import ask_requested, refund_booking, retry_stars_refunds
 from domain.booking.bookings import book_session
 from domain.booking.ongoing import enrol_in_class
 from domain.clients.record import ClientRef, remember_client
@@ -29,8 +30,15 @@ from domain.errors import (
     SessionAlreadyStarted,
     SessionCancelledByStaff,
     SessionFull,
+    StarsRefundRefused,
+    StarsRefundUnanswered,
 )
-from domain.notices.events import SessionReminder, StaffCancelled
+from domain.notices.events import (
+    QuietRefundRefused,
+    SessionReminder,
+    StaffCancelled,
+    TakenOffClass,
+)
 from domain.policy import Policy
 from domain.storage.models import (
     Booking,
@@ -548,7 +556,42 @@ async def test_taking_a_client_off_a_class_cancels_their_sessions_ahead(db_facto
                 now=NOW + timedelta(minutes=1),
                 policy=POLICY,
             )
-    assert await notices(db_factory, UNPAID) == [StaffCancelled.kind] * 3
+    # one notice for the whole class, not one per session
+    assert await notices(db_factory, UNPAID) == [TakenOffClass.kind]
+
+
+async def test_a_take_off_writes_one_notice_with_all_it_cancelled_and_gave_back(db_factory, studio):
+    from domain.notices.outbox import from_row
+
+    async with db_factory() as db:
+        await enrol_in_class(db, client=UNPAID, class_id=studio["tue"], now=NOW, policy=POLICY)
+    async with db_factory() as db:
+        done = await take_off_class(
+            db,
+            client_id=UNPAID.id,
+            class_id=studio["tue"],
+            staff_id=STAFF,
+            terms=CancelTerms(reason="moved away"),
+            now=NOW,
+            policy=POLICY,
+        )
+    async with db_factory() as db:
+        rows = list(
+            await db.scalars(select(OutboxMessage).where(OutboxMessage.recipient == UNPAID.id))
+        )
+        enrolment = await db.scalar(select(Enrolment.id))
+    told = [r for r in rows if r.kind not in (SessionReminder.kind, "enrolled")]
+    assert [r.kind for r in told] == [TakenOffClass.kind]
+    assert [r.state for r in told] == ["pending"]
+    (row,) = told
+    assert row.dedupe_key == f"taken_off_class:{enrolment}"
+    event = from_row(row.kind, row.payload)
+    assert event.booking_ids == tuple(s.booking_id for s in done.settled)
+    assert len(event.booking_ids) == 3
+    assert event.makeups == 3  # a make-up credit for each session cancelled
+    assert event.reason == "moved away"
+    assert (event.stars_minor, event.credit_minor, event.other_minor) == (0, 0, 0)
+    assert not any(r.kind == StaffCancelled.kind for r in rows)
 
 
 # --- a package's session, and what clients see of a cancelled session ---------------------
@@ -711,3 +754,114 @@ async def test_a_course_unit_not_given_back_is_used(db_factory, studio):
     async with db_factory() as db:
         (course,) = await courses_of(db, UNIT.id)
     assert [u.state for u in course.units] == ["redeemed"] + ["free"] * 4
+
+
+# --- a Stars refund the client was told of, and Telegram refused ------------------------------
+
+
+class Refusing:
+    """Telegram saying no for good (or with ``why`` "timeout": no answer)."""
+
+    def __init__(self, why: str = "BALANCE_TOO_LOW") -> None:
+        self.why = why
+        self.calls: list[tuple[int, str]] = []
+
+    async def __call__(self, user_id: int, charge_id: str) -> None:
+        self.calls.append((user_id, charge_id))
+        if self.why == "timeout":
+            raise StarsRefundUnanswered()
+        raise StarsRefundRefused(reason=self.why)
+
+
+async def refused_notices(db_factory, client: ClientRef) -> list[OutboxMessage]:
+    async with db_factory() as db:
+        return list(
+            await db.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.recipient == client.id,
+                    OutboxMessage.kind == QuietRefundRefused.kind,
+                )
+            )
+        )
+
+
+async def cancelled_stars_booking(db_factory, studio) -> tuple[int, list[int]]:
+    """STARS's booking, paid 40.00 in Stars, cancelled by staff (money back automatically):
+    its refund is recorded quiet, Telegram not asked yet."""
+    booking = await book(db_factory, studio["first"], STARS)
+    await pay(db_factory, STARS, booking_item(booking), 4000, "stx-s", money.Method.STARS)
+    done = await cancel_one(db_factory, booking, CancelTerms(reason="flood"))
+    async with db_factory() as db:
+        assert (await db.get(RefundRequest, done.request_ids[0])).quiet
+    return booking, done.request_ids
+
+
+async def test_a_quiet_refund_telegram_refuses_tells_the_client_once(db_factory, studio):
+    from domain.notices.outbox import from_row
+
+    booking, request_ids = await cancelled_stars_booking(db_factory, studio)
+    async with db_factory() as db:
+        (request,) = await ask_requested(
+            db, request_ids=request_ids, refund_stars=Refusing(), now=NOW
+        )
+    assert request.state == "refused"
+    # asked again (the periodic job): settled already, nothing more said
+    async with db_factory() as db:
+        await ask_requested(db, request_ids=request_ids, refund_stars=Refusing(), now=NOW)
+
+    (row,) = await refused_notices(db_factory, STARS)
+    event = from_row(row.kind, row.payload)
+    assert (event.booking_id, event.amount_minor, event.request_id) == (
+        booking,
+        4000,
+        request.id,
+    )
+    # the cancellation's notice, then the correction; the money stays held for staff
+    assert await notices(db_factory, STARS) == [StaffCancelled.kind, QuietRefundRefused.kind]
+    assert await balance_of(db_factory, STARS) == 0
+
+
+async def test_a_quiet_refund_telegram_accepts_says_nothing_more(db_factory, studio):
+    _booking, request_ids = await cancelled_stars_booking(db_factory, studio)
+    async with db_factory() as db:
+        (request,) = await ask_requested(
+            db, request_ids=request_ids, refund_stars=Telegram(), now=NOW
+        )
+    assert request.state == "done"
+    assert await refused_notices(db_factory, STARS) == []
+    assert await notices(db_factory, STARS) == [StaffCancelled.kind]
+
+
+async def test_a_quiet_refund_unanswered_says_nothing_until_telegram_refuses(db_factory, studio):
+    _booking, request_ids = await cancelled_stars_booking(db_factory, studio)
+    async with db_factory() as db:
+        (request,) = await ask_requested(
+            db, request_ids=request_ids, refund_stars=Refusing("timeout"), now=NOW
+        )
+    assert request.state == "unknown"
+    assert await refused_notices(db_factory, STARS) == []
+
+    async with db_factory() as db:  # the periodic job asks again, and Telegram says no
+        settled = await retry_stars_refunds(
+            db, refund_stars=Refusing(), now=NOW + timedelta(minutes=10)
+        )
+    assert settled == 1
+    assert len(await refused_notices(db_factory, STARS)) == 1
+
+
+async def test_a_staff_refund_telegram_refuses_is_not_told_to_the_client(db_factory, studio):
+    booking = await book(db_factory, studio["first"], STARS)
+    await pay(db_factory, STARS, booking_item(booking), 4000, "stx-s", money.Method.STARS)
+    async with db_factory() as db:
+        done = await refund_booking(
+            db,
+            client_id=STARS.id,
+            booking_id=booking,
+            amount=eur(4000),
+            reason="goodwill",
+            staff_id=STAFF,
+            now=NOW,
+            refund_stars=Refusing(),
+        )
+    assert done.refused == eur(4000)  # staff see it on their screen
+    assert await refused_notices(db_factory, STARS) == []
