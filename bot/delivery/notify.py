@@ -44,6 +44,7 @@ from domain.notices.events import (
     PaymentReceived,
     Promoted,
     QuietRefundRefused,
+    RefundRefusedForStaff,
     ReservationRequest,
     SessionReminder,
     SpotOffered,
@@ -167,6 +168,8 @@ async def render(db: UnitOfWork, deps: Deps, i18n: I18n, event: Event) -> Render
             return await _taken_off_class(db, fmt, event)
         if isinstance(event, QuietRefundRefused):
             return await _quiet_refund_refused(db, fmt, event)
+        if isinstance(event, RefundRefusedForStaff):
+            return await _refund_refused_for_staff(db, fmt, event)
         subject = await _subject(db, deps, event)
         if subject is None:  # removed meanwhile: nothing left to say
             return None
@@ -480,6 +483,29 @@ async def _quiet_refund_refused(
         "studio has been told and will sort it out."
     )
     return Rendered(text.format(amount=fmt.money(event.amount_minor), title=title))
+
+
+async def _refund_refused_for_staff(
+    db: UnitOfWork, fmt: Formatter, event: RefundRefusedForStaff
+) -> Rendered:
+    """Staff hear of a Stars refund Telegram refused after the client was told it goes back."""
+    card = await batch.booking_card(db, event.booking_id, event.client_id)
+    title = html(f"{card.programme_title} — {card.class_title}") if card else ""
+    name = await batch.client_name(db, event.client_id)
+    text = _(
+        "⚠️ Telegram refused to refund {amount} to {name} (id {client}) for <b>{title}</b>: "
+        "{why}. The client was told the studio will sort it out: refund it another way or "
+        "give them credit."
+    )
+    return Rendered(
+        text.format(
+            amount=fmt.money(event.amount_minor),
+            name=html(name or "?"),
+            client=event.client_id,
+            title=title,
+            why=html(event.why or "?"),
+        )
+    )
 
 
 async def _payment_received(

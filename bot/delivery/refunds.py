@@ -64,6 +64,7 @@ async def complete_stars_refunds(
             refund_stars=stars_refunder(bot),
             now=now,
             asked_before=None if at_start else now - ANSWER_GRACE,
+            staff_ids=deps.settings.policy.staff_ids,
         )
     if settled:
         log.info("settled %d Stars refunds left open", settled)

@@ -58,7 +58,11 @@ async def check_minimums(bot: Bot, deps: Deps, i18n: I18n) -> None:
             # Stars go back through Telegram now; one left unanswered is retried by
             # complete_stars_refunds
             await ask_requested(
-                db, request_ids=requests, refund_stars=stars_refunder(bot), now=deps.clock()
+                db,
+                request_ids=requests,
+                refund_stars=stars_refunder(bot),
+                now=deps.clock(),
+                staff_ids=deps.settings.policy.staff_ids,
             )
     if cancelled:
         log.info("cancelled %d sessions below their minimum", len(cancelled))

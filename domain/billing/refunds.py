@@ -44,7 +44,7 @@ from domain.errors import (
     StarsRefundUnanswered,
 )
 from domain.notices import outbox
-from domain.notices.events import MoneyReturned, QuietRefundRefused
+from domain.notices.events import MoneyReturned, QuietRefundRefused, RefundRefusedForStaff
 from domain.storage.models import Booking, LedgerEntry, Package, PackageSlot, RefundRequest
 
 log = logging.getLogger(__name__)
@@ -402,19 +402,24 @@ async def ask_telegram(refund_stars: RefundStars, client_id: int, charge_id: str
 
 
 async def _record_answers(
-    db: AsyncSession, client_id: int, answers: Sequence[tuple[int, Answer]], now: datetime
+    db: AsyncSession,
+    client_id: int,
+    answers: Sequence[tuple[int, Answer]],
+    now: datetime,
+    staff_ids: Sequence[int] = (),
 ) -> list[tuple[RefundRequest, bool]]:
     """Phase 3, for requests of one client (one refund's, or one at a time), in one
     transaction: each open request takes its answer (one someone else settled meanwhile stays
     as it is); a done one writes its ledger refund line. The client is told in one message of
     what went back: the Stars refunds done, and the refund's other parts (written in phase 1)
     with the request's first outcome. A *quiet* request (its cancellation already told the
-    client it goes back) that Telegram refuses tells the client it did not (QuietRefundRefused).
+    client it goes back) that Telegram refuses tells the client it did not (QuietRefundRefused)
+    and each of ``staff_ids`` why (RefundRefusedForStaff), to settle it with the client.
     Returns each request as it now stands, and whether this answer changed it."""
     await lock_account(db, client_id)  # settlers of one client's refunds run one at a time
     result: list[tuple[RefundRequest, bool]] = []
     back, credit, told_ids = 0, 0, []
-    refused: list[QuietRefundRefused] = []
+    refused: list[QuietRefundRefused | RefundRefusedForStaff] = []
     for request_id, answer in answers:
         request = await db.get(RefundRequest, request_id, populate_existing=True)
         if request is None or request.client_id != client_id:
@@ -446,6 +451,18 @@ async def _record_answers(
                         request.currency,
                     )
                 )
+                refused += [
+                    RefundRefusedForStaff(
+                        staff_id,
+                        request.id,
+                        client_id,
+                        request.booking_id,
+                        request.amount_minor,
+                        request.currency,
+                        answer.why or "",
+                    )
+                    for staff_id in staff_ids
+                ]
         if request.others_minor:  # the refund's other parts went back in phase 1
             back += request.others_minor
             credit += request.others_credit_minor
@@ -474,11 +491,17 @@ def _refund_line(request: RefundRequest, now: datetime) -> LedgerEntry:
 
 
 async def ask_requested(
-    db: AsyncSession, *, request_ids: Sequence[int], refund_stars: RefundStars, now: datetime
+    db: AsyncSession,
+    *,
+    request_ids: Sequence[int],
+    refund_stars: RefundStars,
+    now: datetime,
+    staff_ids: Sequence[int] = (),
 ) -> list[RefundRequest]:
     """Phases 2 and 3 for Stars refunds a use case recorded as requested and committed (a
     cancellation by staff): Telegram is asked for each, with no transaction open, and the
-    answers recorded, one request at a time. Returns the requests as they now stand."""
+    answers recorded, one request at a time (``staff_ids`` told of a quiet one refused).
+    Returns the requests as they now stand."""
     rows = (
         await db.execute(
             select(RefundRequest.id, RefundRequest.client_id, RefundRequest.charge_id)
@@ -490,7 +513,8 @@ async def ask_requested(
     result = []
     for request_id, client_id, charge_id in rows:
         answer = await ask_telegram(refund_stars, client_id, charge_id)
-        ((request, _changed),) = await _record_answers(db, client_id, [(request_id, answer)], now)
+        answered = [(request_id, answer)]
+        ((request, _changed),) = await _record_answers(db, client_id, answered, now, staff_ids)
         result.append(request)
     return result
 
@@ -504,11 +528,12 @@ async def retry_stars_refunds(
     refund_stars: RefundStars,
     now: datetime,
     asked_before: datetime | None = None,
+    staff_ids: Sequence[int] = (),
 ) -> int:
     """Ask Telegram again for the Stars refunds left open (requested, or unknown) and record
     the answers, one request at a time; with ``asked_before``, only those last asked (or
     requested) before then, so a refund under way is left to finish. Returns how many were
-    settled (done or refused)."""
+    settled (done or refused). ``staff_ids`` are told of a quiet one refused."""
     last = func.coalesce(RefundRequest.asked_at, RefundRequest.requested_at)
     query = select(RefundRequest.id, RefundRequest.client_id, RefundRequest.charge_id).where(
         RefundRequest.state.in_(money.OPEN_REFUND_STATES)
@@ -520,7 +545,8 @@ async def retry_stars_refunds(
     settled = 0
     for request_id, client_id, charge_id in open_requests:
         answer = await ask_telegram(refund_stars, client_id, charge_id)
-        ((request, changed),) = await _record_answers(db, client_id, [(request_id, answer)], now)
+        answered = [(request_id, answer)]
+        ((request, changed),) = await _record_answers(db, client_id, answered, now, staff_ids)
         settled += changed and request.state in (RefundState.DONE, RefundState.REFUSED)
     return settled
 

@@ -50,6 +50,11 @@ async def recipient(db: AsyncSession, client_id: int) -> Recipient | None:
     return Recipient(client.language_code, client.time_zone) if client else None
 
 
+async def client_name(db: AsyncSession, client_id: int) -> str | None:
+    client = await db.get(Client, client_id)
+    return client.first_name if client else None
+
+
 async def booking_card(db: AsyncSession, booking_id: int, client_id: int) -> BookingCard | None:
     """As client_views.booking_card, but from the unit of work when :func:`preload` put it there."""
     return await db.run_sync(_card_in, booking_id, client_id)

@@ -345,6 +345,29 @@ class TakenOffClass(_ToClient):
 
 
 @dataclass(frozen=True)
+class RefundRefusedForStaff:
+    """Telegram refused for good a Stars refund a client had been told was going back (a
+    quiet request, QuietRefundRefused): each staff member is told, to settle it with them."""
+
+    kind: ClassVar[str] = "refund_refused_staff"
+    staff_id: int
+    request_id: int
+    client_id: int
+    booking_id: int
+    amount_minor: int
+    currency: str
+    why: str
+
+    @property
+    def recipient(self) -> int:
+        return self.staff_id
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"refund_refused_staff:{self.request_id}:{self.staff_id}"
+
+
+@dataclass(frozen=True)
 class QuietRefundRefused(_ToClient):
     """Telegram refused for good a Stars refund the client had already been told was going
     back (a staff cancellation's, recorded *quiet*): they are told it did not go through.
@@ -382,6 +405,7 @@ Event = (
     | StaffCancelled
     | TakenOffClass
     | QuietRefundRefused
+    | RefundRefusedForStaff
 )
 EVENT_KINDS: dict[str, type[Event]] = {
     cls.kind: cls
@@ -405,5 +429,6 @@ EVENT_KINDS: dict[str, type[Event]] = {
         StaffCancelled,
         TakenOffClass,
         QuietRefundRefused,
+        RefundRefusedForStaff,
     )
 }

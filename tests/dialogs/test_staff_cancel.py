@@ -337,6 +337,13 @@ async def test_a_stars_refund_telegram_refuses_after_the_notice_is_corrected(
         "⚠️ The refund of 50 ⭐ for <b>Clay — Wheel</b> could not go through Telegram; the "
         "studio has been told and will sort it out."
     )
+    # and the studio has been told: a message to staff, beside the screen
+    (told_staff,) = [m for m in staff.bot.of(SendMessage) if m.chat_id == STAFF]
+    assert told_staff.text == (
+        f"⚠️ Telegram refused to refund 50 ⭐ to Alice (id {ALICE.id}) for <b>Clay — Wheel</b>: "
+        "Bad Request: BALANCE_TOO_LOW. The client was told the studio will sort it out: "
+        "refund it another way or give them credit."
+    )
 
 
 async def test_a_refused_stars_refund_is_corrected_in_the_clients_language(

@@ -35,6 +35,7 @@ from domain.errors import (
 )
 from domain.notices.events import (
     QuietRefundRefused,
+    RefundRefusedForStaff,
     SessionReminder,
     StaffCancelled,
     TakenOffClass,
@@ -865,3 +866,41 @@ async def test_a_staff_refund_telegram_refuses_is_not_told_to_the_client(db_fact
         )
     assert done.refused == eur(4000)  # staff see it on their screen
     assert await refused_notices(db_factory, STARS) == []
+
+
+async def test_staff_are_told_of_a_quiet_refund_telegram_refuses_however_it_is_asked(
+    db_factory, studio
+):
+    from domain.notices.outbox import from_row
+
+    booking, request_ids = await cancelled_stars_booking(db_factory, studio)
+    async with db_factory() as db:  # no answer now: nobody told anything yet
+        await ask_requested(
+            db,
+            request_ids=request_ids,
+            refund_stars=Refusing("timeout"),
+            now=NOW,
+            staff_ids=(STAFF, STAFF + 1),
+        )
+    async with db_factory() as db:  # the periodic job hears no, then asks again
+        for minutes in (10, 20):
+            await retry_stars_refunds(
+                db,
+                refund_stars=Refusing(),
+                now=NOW + timedelta(minutes=minutes),
+                staff_ids=(STAFF, STAFF + 1),
+            )
+
+    async with db_factory() as db:
+        rows = list(
+            await db.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.kind == RefundRefusedForStaff.kind)
+                .order_by(OutboxMessage.recipient)
+            )
+        )
+    assert [row.recipient for row in rows] == [STAFF, STAFF + 1]  # once each
+    event = from_row(rows[0].kind, rows[0].payload)
+    assert (event.client_id, event.booking_id, event.amount_minor) == (STARS.id, booking, 4000)
+    assert event.why == "BALANCE_TOO_LOW"
+    assert len(await refused_notices(db_factory, STARS)) == 1

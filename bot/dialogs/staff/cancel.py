@@ -202,7 +202,11 @@ async def _ask_telegram(manager: DialogManager, request_ids: list[int]) -> list[
     bot: Bot = manager.middleware_data["bot"]
     async with deps.db() as db:
         answered = await ask_requested(
-            db, request_ids=request_ids, refund_stars=stars_refunder(bot), now=deps.clock()
+            db,
+            request_ids=request_ids,
+            refund_stars=stars_refunder(bot),
+            now=deps.clock(),
+            staff_ids=deps.settings.policy.staff_ids,
         )
     return [(r.amount_minor, r.refused_why or "?") for r in answered if r.state == "refused"]
 
