@@ -494,8 +494,7 @@ async def _refund_refused_for_staff(
     name = await batch.client_name(db, event.client_id)
     text = _(
         "⚠️ Telegram refused to refund {amount} to {name} (id {client}) for <b>{title}</b>: "
-        "{why}. The client was told the studio will sort it out: refund it another way or "
-        "give them credit."
+        "{why}. The client was told the studio will sort it out with them."
     )
     return Rendered(
         text.format(

@@ -341,8 +341,8 @@ async def test_a_stars_refund_telegram_refuses_after_the_notice_is_corrected(
     (told_staff,) = [m for m in staff.bot.of(SendMessage) if m.chat_id == STAFF]
     assert told_staff.text == (
         f"⚠️ Telegram refused to refund 50 ⭐ to Alice (id {ALICE.id}) for <b>Clay — Wheel</b>: "
-        "Bad Request: BALANCE_TOO_LOW. The client was told the studio will sort it out: "
-        "refund it another way or give them credit."
+        "Bad Request: BALANCE_TOO_LOW. The client was told the studio will sort it out with "
+        "them."
     )
 
 
