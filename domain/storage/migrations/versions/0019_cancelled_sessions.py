@@ -30,13 +30,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("refund_requests") as batch:
-        batch.drop_column("quiet")
-    with op.batch_alter_table("bookings") as batch:
-        batch.drop_column("cancel_waived")
-        batch.drop_column("cancel_reason")
-        batch.drop_column("cancelled_by")
-    with op.batch_alter_table("sessions") as batch:
-        batch.drop_column("cancel_reason")
-        batch.drop_column("cancelled_by")
-        batch.drop_column("cancelled_at")
+    # plain DROP COLUMN: a batch copy of a table on SQLite drops the table, and its foreign
+    # keys' ON DELETE CASCADE would empty the tables that refer to it
+    op.drop_column("refund_requests", "quiet")
+    for column in ("cancel_waived", "cancel_reason", "cancelled_by"):
+        op.drop_column("bookings", column)
+    for column in ("cancel_reason", "cancelled_by", "cancelled_at"):
+        op.drop_column("sessions", column)

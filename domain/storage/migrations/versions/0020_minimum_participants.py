@@ -24,10 +24,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sessions") as batch_op:
-        batch_op.drop_column("kept_on_by")
-        batch_op.drop_column("kept_on_at")
-        batch_op.drop_column("min_checked_at")
-    with op.batch_alter_table("classes") as batch_op:
-        batch_op.drop_column("min_check_hours")
-        batch_op.drop_column("min_participants")
+    # plain DROP COLUMN, as upgrade: a batch copy on SQLite would cascade (see 0019)
+    for column in ("kept_on_by", "kept_on_at", "min_checked_at"):
+        op.drop_column("sessions", column)
+    for column in ("min_check_hours", "min_participants"):
+        op.drop_column("classes", column)

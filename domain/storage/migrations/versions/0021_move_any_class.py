@@ -22,5 +22,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("programmes") as batch_op:
-        batch_op.drop_column("move_any_class")
+    # plain DROP COLUMN, as upgrade: a batch copy of `programmes` would cascade (see 0019)
+    op.drop_column("programmes", "move_any_class")
