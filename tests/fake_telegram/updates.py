@@ -3,6 +3,7 @@ the bot takes them with ``getUpdates`` long polling, or the webhook delivery doe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +76,11 @@ async def get_updates(fake: FakeTelegram, call: ApiCall) -> list[dict[str, Any]]
     await fake._changes.wait_until(ready, timeout)
     check_poll_conflict(fake)
     if generation != fake._poll_generation:
+        # A bot that stops closes its long poll's socket and may then send a last getUpdates
+        # (the confirmation) at once: if that one is read first, this request's end comes a
+        # moment later and cancels this handler (handler_cancellation). Only a poller still
+        # listening gets, and is recorded with, the conflict.
+        await asyncio.sleep(0.1)
         raise ApiError(
             409,
             "Conflict: terminated by other getUpdates request; "
