@@ -576,6 +576,19 @@ async def settle_cancelled_booking(
         db.add(_line(client_id, item, money.EntryKind.CREDIT, refundable, now, reason=reason))
 
 
+async def charge_reschedule_fee(
+    db: AsyncSession, client_id: int, item: str, fee: money.Money, now: datetime
+) -> money.Money:
+    """A fee for moving a booking or a package's session, charged on ``item`` (credit on the
+    client's balance spent first); returns what is left to pay."""
+    await lock_account(db, client_id)
+    available = await available_credit(db, client_id, fee.currency)
+    charge = _line(client_id, item, money.EntryKind.CHARGE, fee, now)
+    charge.charge_for = money.ChargeFor.RESCHEDULE_FEE
+    db.add(charge)
+    return spend_credit_on(db, client_id, item, fee, available, now)
+
+
 def _line(
     client_id: int,
     item: str,

@@ -179,7 +179,7 @@ async def _write_booking(
     seat = outbox.BookedSeat(booking.id, client.id, session.starts_at)
     await outbox.remind(db, [seat], opening.now, opening.policy)
     pass_id, pass_problem = await _pay(db, opening, booking, course_id)
-    await _resolve_own_wait(db, opening)
+    await resolve_own_wait(db, opening.client.id, opening.session.id, opening.now)
     booked = Booked(
         _written_card(session, booking.id),
         enrolled=enrolled,
@@ -284,16 +284,19 @@ async def _pay(
     return None, None
 
 
-async def _resolve_own_wait(db: AsyncSession, opening: _Opening) -> None:
-    """A client who books by other means no longer needs their place in the queue."""
+async def resolve_own_wait(
+    db: AsyncSession, client_id: int, session_id: int, now: datetime
+) -> None:
+    """A client who gets a place by other means (booking it, moving a booking there) no
+    longer needs their place in the session's queue."""
     await db.execute(
         update(WaitlistEntry)
         .where(
-            WaitlistEntry.session_id == opening.session.id,
-            WaitlistEntry.client_id == opening.client.id,
+            WaitlistEntry.session_id == session_id,
+            WaitlistEntry.client_id == client_id,
             WaitlistEntry.status == WaitStatus.WAITING,
         )
-        .values(status=WaitStatus.BOOKED, resolved_at=opening.now)
+        .values(status=WaitStatus.BOOKED, resolved_at=now)
     )
 
 

@@ -25,17 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain.billing import money
-from domain.billing.payments import (
-    _line,
-    _schedule_nudges,
-    available_credit,
-    booking_item,
-    lock_account,
-    spend_credit_on,
-)
+from domain.billing.payments import _schedule_nudges, booking_item, charge_reschedule_fee
 from domain.booking import rules
 from domain.booking.actor import Actor
-from domain.booking.bookings import ensure_within_limits, load_booking
+from domain.booking.bookings import ensure_within_limits, load_booking, resolve_own_wait
 from domain.booking.seats import load_session, release_seat, take_seat
 from domain.errors import (
     AlreadyBooked,
@@ -63,8 +56,6 @@ from domain.storage.models import (
     PackageSlot,
     ProgrammeClass,
     ProgrammeKind,
-    WaitlistEntry,
-    WaitStatus,
 )
 from domain.timetable import packages
 
@@ -156,7 +147,7 @@ async def _move(
     events = await _swap_seats(db, old.id, target, actor, now, policy)
     fee = _fee(klass, actor, fee_minor, policy.currency)
     to_pay = await _charge_fee(db, booking, fee, now) if fee.minor > 0 else fee
-    await _resolve_own_wait(db, booking.client_id, target.id, now)
+    await resolve_own_wait(db, booking.client_id, target.id, now)
     await outbox.booking_moved(
         db, outbox.BookedSeat(booking.id, booking.client_id, target.starts_at), now, policy
     )
@@ -289,25 +280,7 @@ async def _charge_fee(
     db: AsyncSession, booking: Booking, fee: money.Money, now: datetime
 ) -> money.Money:
     """The fee on the booking's own item (credit spent first); returns what is left to pay."""
-    item = booking_item(booking.id)
-    await lock_account(db, booking.client_id)
-    available = await available_credit(db, booking.client_id, fee.currency)
-    charge = _line(booking.client_id, item, money.EntryKind.CHARGE, fee, now)
-    charge.charge_for = money.ChargeFor.RESCHEDULE_FEE
-    db.add(charge)
-    return spend_credit_on(db, booking.client_id, item, fee, available, now)
-
-
-async def _resolve_own_wait(db: AsyncSession, client_id: int, session_id: int, now: datetime):
-    await db.execute(
-        update(WaitlistEntry)
-        .where(
-            WaitlistEntry.session_id == session_id,
-            WaitlistEntry.client_id == client_id,
-            WaitlistEntry.status == WaitStatus.WAITING,
-        )
-        .values(status=WaitStatus.BOOKED, resolved_at=now)
-    )
+    return await charge_reschedule_fee(db, booking.client_id, booking_item(booking.id), fee, now)
 
 
 async def _move_package_session(

@@ -151,16 +151,7 @@ async def leave_class(
 ) -> list[Event]:
     """Leave an ongoing class (confirmed or not): its future sessions are cancelled, the place
     goes on."""
-    enrolment = await db.scalar(
-        select(Enrolment).where(
-            Enrolment.client_id == client_id,
-            Enrolment.class_id == class_id,
-            Enrolment.status.in_(EnrolmentStatus.OPEN),
-        )
-    )
-    if enrolment is None:
-        raise NotEnrolled()
-    await end_enrolment(db, enrolment.id, now)
+    enrolment = await end_class_enrolment(db, client_id, class_id, now)
     future = list(
         await db.scalars(
             select(Booking)
@@ -186,6 +177,23 @@ async def leave_class(
     events = await promote_class(db, class_id, now, policy)
     await db.commit()
     return events
+
+
+async def end_class_enrolment(
+    db: AsyncSession, client_id: int, class_id: int, now: datetime
+) -> Enrolment:
+    """The client's open enrolment in the class, ended (left); NotEnrolled if there is none."""
+    enrolment = await db.scalar(
+        select(Enrolment).where(
+            Enrolment.client_id == client_id,
+            Enrolment.class_id == class_id,
+            Enrolment.status.in_(EnrolmentStatus.OPEN),
+        )
+    )
+    if enrolment is None:
+        raise NotEnrolled()
+    await end_enrolment(db, enrolment.id, now)
+    return enrolment
 
 
 async def end_enrolment(db: AsyncSession, enrolment_id: int, now: datetime) -> None:

@@ -25,10 +25,10 @@ from domain.billing.payments import booking_item, entries, lock_account
 from domain.billing.refunds import plan_item_refund, staff_line
 from domain.booking.bookings import load_booking, withdraw
 from domain.booking.makeups import issue_makeup, return_makeup
-from domain.booking.ongoing import end_enrolment, promote_class
+from domain.booking.ongoing import end_class_enrolment, promote_class
 from domain.booking.seats import release_seat
 from domain.courses import units as course_units
-from domain.errors import BookingNotFound, NotEnrolled
+from domain.errors import BookingNotFound
 from domain.notices import outbox
 from domain.notices.events import Event, StaffCancelled, TakenOffClass
 from domain.policy import Policy
@@ -38,7 +38,6 @@ from domain.storage.models import (
     BookingStatus,
     ClassSession,
     Enrolment,
-    EnrolmentStatus,
     MakeupCredit,
     Package,
     PackageSlot,
@@ -150,16 +149,7 @@ async def take_off_class(
     the client gets one notice of it all (TakenOffClass); commits. Raises NotEnrolled (also
     for a second tap)."""
     async with rolled_back_unless_committed(db):
-        enrolment = await db.scalar(
-            select(Enrolment).where(
-                Enrolment.client_id == client_id,
-                Enrolment.class_id == class_id,
-                Enrolment.status.in_(EnrolmentStatus.OPEN),
-            )
-        )
-        if enrolment is None:
-            raise NotEnrolled()
-        await end_enrolment(db, enrolment.id, now)
+        enrolment = await end_class_enrolment(db, client_id, class_id, now)
         ids = await db.scalars(
             select(Booking.id)
             .join(ClassSession, Booking.session_id == ClassSession.id)

@@ -20,7 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from domain.billing import money
-from domain.billing.payments import _line, available_credit, entries, lock_account, spend_credit_on
+from domain.billing.payments import (
+    _line,
+    available_credit,
+    charge_reschedule_fee,
+    entries,
+    lock_account,
+    spend_credit_on,
+)
 from domain.booking import rules
 from domain.booking.bookings import cancel_loaded, load_booking
 from domain.booking.enrolment import ensure_eligible
@@ -459,13 +466,7 @@ async def reschedule_session(
     if staff_id is None:
         fee = money.fee_share(price, package.reschedule_fee_percent, package.size)
     if fee.minor > 0:
-        item = package_item(package.id)
-        await lock_account(db, booking.client_id)
-        available = await available_credit(db, booking.client_id, fee.currency)
-        charge = _line(booking.client_id, item, money.EntryKind.CHARGE, fee, now)
-        charge.charge_for = money.ChargeFor.RESCHEDULE_FEE
-        db.add(charge)
-        spend_credit_on(db, booking.client_id, item, fee, available, now)
+        await charge_reschedule_fee(db, booking.client_id, package_item(package.id), fee, now)
     if staff_id is not None:
         told = PackageChanged(package.client_id, moved.id, package.id, "moved", now)
         await outbox.record(db, [told], now)
